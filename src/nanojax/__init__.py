@@ -1,0 +1,25 @@
+"""nanojax: JAX's programming model in pure Python on NumPy.
+
+    import nanojax as nj
+    import nanojax.numpy as jnp
+
+Pure functions, composable transformations (``grad``, ``vjp``, ``jvp``,
+``make_jaxpr``) and a printable jaxpr; arrays are plain NumPy arrays.
+"""
+
+from nanojax import errors as errors
+from nanojax import nn as nn
+from nanojax import numpy as numpy
+from nanojax import tree_util as tree_util
+from nanojax.autodiff import grad as grad
+from nanojax.autodiff import jvp as jvp
+from nanojax.autodiff import value_and_grad as value_and_grad
+from nanojax.autodiff import vjp as vjp
+from nanojax.core import ClosedJaxpr as ClosedJaxpr
+from nanojax.core import eval_jaxpr as eval_jaxpr
+from nanojax.numerical import check_grads as check_grads
+from nanojax.numerical import numerical_grad as numerical_grad
+from nanojax.numpy import stop_gradient as stop_gradient
+from nanojax.staging import make_jaxpr as make_jaxpr
+
+__version__ = "0.1.0"

@@ -1,0 +1,392 @@
+"""Derivatives: the tape (reverse mode) and tangents (forward mode).
+
+The tape interpreter is the guide's backprop made literal. The forward pass
+computes every gate on real values and records it, in order, with the values
+it saw. The backward pass walks the tape in reverse: each gate multiplies the
+pull from above by its local derivative (its ``vjp`` rule) and adds the
+result into its inputs' pulls, with ``+`` because a wire that branches sums
+its gradients.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from nanojax import primitives as P
+from nanojax.core import (Primitive, ShapedArray, Trace, Tracer, get_aval,
+                          pop_trace, push_trace)
+from nanojax.tree_util import tree_flatten, tree_unflatten
+
+__all__ = ["vjp", "grad", "value_and_grad", "jvp", "check_inputs"]
+
+_LEAF_TYPES = {float: np.float64, int: np.int64, bool: np.bool_}
+
+
+def check_inputs(leaves: Sequence[Any], fn_name: str) -> list:
+    """Turn Python numbers into NumPy scalars; reject what is not an array."""
+    out = []
+    for x in leaves:
+        convert = _LEAF_TYPES.get(type(x))
+        if convert is not None:
+            x = convert(x)
+        elif not isinstance(x, (np.ndarray, np.generic, Tracer)):
+            raise TypeError(
+                f"{fn_name}: an argument of type {type(x).__name__} ({x!r:.60}) is not "
+                "a valid input; pass NumPy arrays, Python numbers, or tuples, lists "
+                "and dicts of them (mark other arguments static, or close over them)")
+        out.append(x)
+    return out
+
+
+# ----- Reverse mode: the tape ------------------------------------------------
+
+class TapeTracer(Tracer):
+    """A value on the tape: its primal and the number of the wire it is on."""
+
+    __slots__ = ("primal", "node")
+
+    def __init__(self, trace: TapeTrace, primal: Any, node: int) -> None:
+        self._trace = trace
+        self.primal = primal
+        self.node = node
+
+    @property
+    def aval(self) -> ShapedArray:
+        return get_aval(self.primal)
+
+    def to_concrete_value(self, what: str) -> Any:
+        p = self.primal
+        return p.to_concrete_value(what) if isinstance(p, Tracer) else p
+
+
+class TapeTrace(Trace):
+    """Computes each gate and records it: (primitive, params, wires, values, output)."""
+
+    __slots__ = ("tape", "num_nodes")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tape: list[tuple] = []
+        self.num_nodes = 0
+
+    def new_input(self, primal: Any) -> TapeTracer:
+        self.num_nodes += 1
+        return TapeTracer(self, primal, self.num_nodes - 1)
+
+    def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        primals, nodes = [], []
+        for a in args:
+            if type(a) is TapeTracer and a._trace is self:
+                primals.append(a.primal)
+                nodes.append(a.node)
+            else:
+                primals.append(a)
+                nodes.append(-1)
+        # At level 0 nothing below can be traced: skip bind's tracer scan.
+        ans = (prim.impl(*primals, **params) if self.level == 0
+               else prim.bind(*primals, **params))
+        if not prim.differentiable:
+            return ans
+        node = self.num_nodes
+        self.num_nodes = node + 1
+        self.tape.append((prim, params, nodes, primals, ans, node))
+        return TapeTracer(self, ans, node)
+
+
+def unbroadcast(ct: Any, shape: tuple[int, ...]) -> Any:
+    """Sum a cotangent back to the shape of the input that was broadcast."""
+    ct_shape = P.shape_of(ct)
+    lead = len(ct_shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, d in enumerate(shape) if d == 1 and ct_shape[lead + i] != 1)
+    if lead < 0 or any(ct_shape[lead + i] not in (1, d) for i, d in enumerate(shape)):
+        return P.broadcast_to(ct, shape)
+    if axes:
+        ct = P.reduce_sum(ct, axes)
+    if P.shape_of(ct) != shape:
+        ct = P.reshape(ct, shape) if int(np.prod(P.shape_of(ct))) == int(np.prod(shape)) \
+            else P.broadcast_to(ct, shape)
+    return ct
+
+
+def backward_pass(tape: list, num_nodes: int, seeds: dict[int, Any]) -> list:
+    """Walk the tape in reverse; return the cotangent of every wire (None = 0)."""
+    cts: list[Any] = [None] * num_nodes
+    for node, g in seeds.items():
+        cts[node] = g
+    for prim, params, nodes, primals, ans, node in reversed(tape):
+        g = cts[node]
+        if g is None:
+            continue
+        in_cts = prim.vjp(g, ans, *primals, **params)
+        for in_node, x, ct in zip(nodes, primals, in_cts):
+            if in_node < 0 or ct is None:
+                continue
+            shape = getattr(x, "shape", ())
+            if getattr(ct, "shape", ()) != shape:
+                ct = unbroadcast(ct, shape)
+            prev = cts[in_node]
+            cts[in_node] = ct if prev is None else P.add_p.bind(prev, ct)
+    return cts
+
+
+def _zeros_like(x: Any) -> Any:
+    return np.zeros(P.shape_of(x), P.dtype_of(x))[()] if not P.shape_of(x) \
+        else np.zeros(P.shape_of(x), P.dtype_of(x))
+
+
+def _match_input(ct: Any, x: Any) -> Any:
+    """Give a cotangent its input's dtype and a writeable, own-memory array."""
+    if ct is None:
+        return _zeros_like(x)
+    dtype = P.dtype_of(x)
+    if not isinstance(ct, Tracer):
+        if isinstance(ct, np.ndarray):
+            if ct.dtype != dtype or not ct.flags.writeable:
+                ct = ct.astype(dtype)
+        elif type(ct) is not dtype.type:
+            ct = dtype.type(ct)
+    elif ct.dtype != dtype:
+        ct = P.convert_element_type(ct, dtype)
+    return ct
+
+
+def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
+    """Run ``fun`` forward and return ``(out, vjp_fn)`` (and ``aux``).
+
+    ``vjp_fn(ct)`` pulls a cotangent ``ct`` shaped like ``out`` back to the
+    inputs and returns a tuple with one cotangent per primal.
+
+    Examples:
+        >>> import nanojax as nj
+        >>> out, pull = nj.vjp(lambda x, y: x * y, -2.0, 3.0)
+        >>> print(out, pull(1.0))
+        -6.0 (np.float64(3.0), np.float64(-2.0))
+    """
+    flat, in_tree = tree_flatten(primals)
+    flat = check_inputs(flat, "vjp")
+    trace = push_trace(TapeTrace)
+    try:
+        tracers = [trace.new_input(x) for x in flat]
+        out = fun(*tree_unflatten(in_tree, tracers))
+        if has_aux:
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise TypeError("with has_aux=True, the function must return a pair "
+                                f"(output, aux); it returned {type(out).__name__}")
+            out, aux = out
+        out_flat, out_tree = tree_flatten(out)
+    finally:
+        pop_trace(trace)
+    out_nodes = [o.node if type(o) is TapeTracer and o._trace is trace else -1
+                 for o in out_flat]
+    out_primals = [o.primal if n >= 0 else o for o, n in zip(out_flat, out_nodes)]
+    tape, num_nodes = trace.tape, trace.num_nodes
+
+    def vjp_fn(ct: Any) -> tuple:
+        ct_flat, ct_tree = tree_flatten(ct)
+        if ct_tree != out_tree:
+            raise ValueError(f"vjp_fn: the cotangent has structure {ct_tree} but the "
+                             f"function's output has structure {out_tree}")
+        seeds: dict[int, Any] = {}
+        for n, c, o in zip(out_nodes, ct_flat, out_primals):
+            if P.shape_of(c) != P.shape_of(o):
+                raise ValueError(f"vjp_fn: a cotangent of shape {P.shape_of(c)} was given "
+                                 f"for an output of shape {P.shape_of(o)}")
+            if n >= 0:
+                seeds[n] = c if n not in seeds else P.add_p.bind(seeds[n], c)
+        cts = backward_pass(tape, num_nodes, seeds)
+        in_cts = [_match_input(cts[i], x) for i, x in enumerate(flat)]
+        return tuple(tree_unflatten(in_tree, in_cts))
+
+    out = tree_unflatten(out_tree, out_primals)
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def _check_argnums(argnums: int | Sequence[int], nargs: int, fn_name: str) -> tuple:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not nums or any(not isinstance(i, int) for i in nums):
+        raise TypeError(f"{fn_name}: argnums must be an int or a non-empty tuple of "
+                        f"ints, got {argnums!r}")
+    for i in nums:
+        if not -nargs <= i < nargs:
+            raise ValueError(f"{fn_name}: argnums {argnums!r} refers to argument {i}, "
+                             f"but the function was called with {nargs} positional "
+                             "arguments")
+    return tuple(i % nargs for i in nums)
+
+
+def _check_float_inputs(args: Sequence[Any], nums: tuple, fn_name: str) -> None:
+    for i in nums:
+        for leaf in tree_flatten(args[i])[0]:
+            kind = type(leaf)
+            if kind is float or kind is np.float64:
+                continue
+            dtype = P.dtype_of(leaf) if kind in P._PY_DTYPES or hasattr(leaf, "dtype") else None
+            if dtype is None or not np.issubdtype(dtype, np.inexact):
+                got = dtype if dtype is not None else kind.__name__
+                raise TypeError(
+                    f"{fn_name} requires real-valued float inputs, but argument {i} "
+                    f"contains a value of type {got}. Pass floats (3.0, not 3; "
+                    "np.asarray(x, dtype=float) for arrays), or leave the argument "
+                    "out of argnums if it is not differentiated.")
+
+
+def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0,
+                   has_aux: bool = False) -> Callable:
+    """Like ``grad``, but return ``(value, grad)`` (``((value, aux), grad)``).
+
+    Examples:
+        >>> import nanojax as nj
+        >>> value, g = nj.value_and_grad(lambda x, y: x * y)(-2.0, 3.0)
+        >>> print(value, g)
+        -6.0 3.0
+    """
+    def value_and_grad_fun(*args: Any, **kwargs: Any):
+        nums = _check_argnums(argnums, len(args), "grad")
+        _check_float_inputs(args, nums, "grad")
+
+        def restricted(*diff_args):
+            full = list(args)
+            for i, a in zip(nums, diff_args):
+                full[i] = a
+            return fun(*full, **kwargs)
+
+        result = vjp(restricted, *(args[i] for i in nums), has_aux=has_aux)
+        value, pull = result[0], result[1]
+        shape = P.shape_of(value)
+        if shape != () or isinstance(value, (tuple, list, dict)):
+            raise TypeError(
+                "grad requires a function with a scalar output, but the output "
+                f"had shape {shape if shape else type(value).__name__}. Use "
+                "nj.jacrev or nj.vjp for non-scalar outputs, or reduce the output "
+                "(e.g. jnp.sum) first.")
+        if not np.issubdtype(P.dtype_of(value), np.inexact):
+            raise TypeError(f"grad requires a real-valued float output, got {P.dtype_of(value)}")
+        seed = P.dtype_of(value).type(1.0)
+        grads = pull(seed)
+        g = grads[0] if isinstance(argnums, int) else grads
+        return ((value, result[2]) if has_aux else value), g
+
+    value_and_grad_fun.__name__ = f"value_and_grad({getattr(fun, '__name__', 'fun')})"
+    value_and_grad_fun.__doc__ = fun.__doc__
+    return value_and_grad_fun
+
+
+def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+    """The gradient of a scalar function, as a function of the same arguments.
+
+    ``argnums`` picks the argument(s) to differentiate: an int gives one
+    gradient, a tuple gives a tuple. Arguments may be pytrees; the gradient
+    mirrors their structure. With ``has_aux`` the function returns
+    ``(value, aux)`` and the gradient function returns ``(grad, aux)``.
+
+    Examples:
+        The guide's multiply gate pulls x by y and y by x:
+
+        >>> import nanojax as nj
+        >>> dx, dy = nj.grad(lambda x, y: x * y, argnums=(0, 1))(-2.0, 3.0)
+        >>> print(dx, dy)
+        3.0 -2.0
+    """
+    vg = value_and_grad(fun, argnums, has_aux)
+
+    def grad_fun(*args: Any, **kwargs: Any):
+        value, g = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    grad_fun.__name__ = f"grad({getattr(fun, '__name__', 'fun')})"
+    grad_fun.__doc__ = fun.__doc__
+    return grad_fun
+
+
+# ----- Forward mode: tangents ---------------------------------------------------
+
+class JVPTracer(Tracer):
+    """A primal with its tangent (never None: a zero tangent is not traced)."""
+
+    __slots__ = ("primal", "tangent")
+
+    def __init__(self, trace: JVPTrace, primal: Any, tangent: Any) -> None:
+        self._trace = trace
+        self.primal = primal
+        self.tangent = tangent
+
+    @property
+    def aval(self) -> ShapedArray:
+        return get_aval(self.primal)
+
+    def to_concrete_value(self, what: str) -> Any:
+        p = self.primal
+        return p.to_concrete_value(what) if isinstance(p, Tracer) else p
+
+
+class JVPTrace(Trace):
+    __slots__ = ()
+
+    def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        primals, tangents = [], []
+        for a in args:
+            if type(a) is JVPTracer and a._trace is self:
+                primals.append(a.primal)
+                tangents.append(a.tangent)
+            else:
+                primals.append(a)
+                tangents.append(None)
+        ans = prim.bind(*primals, **params)
+        if not prim.differentiable:
+            return ans
+        if prim.jvp is None:
+            raise NotImplementedError(f"forward-mode differentiation of {prim.name} "
+                                      "is not implemented")
+        t = prim.jvp(primals, tangents, ans, **params)
+        return ans if t is None else JVPTracer(self, ans, t)
+
+
+def jvp(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+    """Push ``tangents`` forward through ``fun`` at ``primals``.
+
+    Returns ``(fun(*primals), tangent_out)``.
+
+    Examples:
+        >>> import nanojax as nj
+        >>> out, t = nj.jvp(lambda x, y: x * y, (-2.0, 3.0), (1.0, 0.0))
+        >>> print(out, t)
+        -6.0 3.0
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp: primals and tangents must be tuples or lists of arguments, "
+                        f"got {type(primals).__name__} and {type(tangents).__name__}")
+    p_flat, p_tree = tree_flatten(tuple(primals))
+    t_flat, t_tree = tree_flatten(tuple(tangents))
+    if p_tree != t_tree:
+        raise ValueError(f"jvp: primals have structure {p_tree} but tangents have {t_tree}")
+    p_flat = check_inputs(p_flat, "jvp")
+    t_flat = check_inputs(t_flat, "jvp")
+    for p, t in zip(p_flat, t_flat):
+        if P.shape_of(p) != P.shape_of(t):
+            raise ValueError(f"jvp: a tangent of shape {P.shape_of(t)} was given for a "
+                             f"primal of shape {P.shape_of(p)}")
+    trace = push_trace(JVPTrace)
+    try:
+        tracers = [JVPTracer(trace, p, t) for p, t in zip(p_flat, t_flat)]
+        out = fun(*tree_unflatten(p_tree, tracers))
+        out_flat, out_tree = tree_flatten(out)
+    finally:
+        pop_trace(trace)
+    outs, touts = [], []
+    for o in out_flat:
+        if type(o) is JVPTracer and o._trace is trace:
+            outs.append(o.primal)
+            touts.append(_fit(o.tangent, o.primal))
+        else:
+            outs.append(o)
+            touts.append(_zeros_like(o))
+    return tree_unflatten(out_tree, outs), tree_unflatten(out_tree, touts)
+
+
+def _fit(t: Any, primal: Any) -> Any:
+    if P.shape_of(t) != P.shape_of(primal):
+        t = P.broadcast_to(t, P.shape_of(primal))
+    return _match_input(t, primal)

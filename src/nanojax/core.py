@@ -1,0 +1,447 @@
+"""The data model: abstract values, primitives, tracers, traces and jaxprs.
+
+A function is a circuit of primitives. ``Primitive.bind`` is the only way a
+primitive is applied: with no tracer among its arguments it runs the NumPy
+``impl`` straight away; otherwise it hands the application to the trace (the
+interpreter) of the highest-level tracer among the arguments. Each
+transformation is one such interpreter, and a per-thread stack gives nested
+transformations their levels, so ``grad(grad(f))`` never confuses the inner
+derivative with the outer one.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from nanojax.errors import (ConcretizationTypeError, TracerArrayConversionError,
+                            TracerBoolConversionError, UnexpectedTracerError)
+
+__all__ = ["ShapedArray", "Primitive", "Trace", "Tracer", "Var", "Literal",
+           "JaxprEqn", "Jaxpr", "ClosedJaxpr", "eval_jaxpr", "get_aval",
+           "push_trace", "pop_trace", "is_tracer", "concrete_value"]
+
+
+# ----- Abstract values ------------------------------------------------------
+
+_SHORT_DTYPE = {"float64": "f64", "float32": "f32", "float16": "f16",
+                "int64": "i64", "int32": "i32", "int16": "i16", "int8": "i8",
+                "uint64": "u64", "uint32": "u32", "uint16": "u16", "uint8": "u8",
+                "bool": "bool", "complex128": "c128", "complex64": "c64"}
+
+_WEAK_DTYPE = {float: np.dtype(np.float64), int: np.dtype(np.int64),
+               complex: np.dtype(np.complex128)}
+
+
+class ShapedArray:
+    """The abstract value of an array: its shape and dtype, nothing more.
+
+    ``weak_type`` marks a Python scalar, which (as in NumPy 2) takes the dtype
+    of whatever array it meets instead of forcing its own.
+    """
+
+    __slots__ = ("shape", "dtype", "weak_type")
+
+    def __init__(self, shape: Sequence[int], dtype: Any, weak_type: bool = False) -> None:
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+        self.weak_type = weak_type
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def str_short(self) -> str:
+        name = _SHORT_DTYPE.get(self.dtype.name, self.dtype.name)
+        return f"{name}[{','.join(map(str, self.shape))}]"
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, ShapedArray) and self.shape == other.shape
+                and self.dtype == other.dtype and self.weak_type == other.weak_type)
+
+    def __hash__(self) -> int:
+        return hash((self.shape, self.dtype, self.weak_type))
+
+    def __repr__(self) -> str:
+        return f"ShapedArray({self.dtype.name}[{','.join(map(str, self.shape))}])"
+
+    __str__ = str_short
+
+
+def get_aval(x: Any) -> ShapedArray:
+    """The ``ShapedArray`` of a tracer, array, NumPy scalar or Python number."""
+    if isinstance(x, Tracer):
+        return x.aval
+    t = type(x)
+    if t in _WEAK_DTYPE:
+        return ShapedArray((), _WEAK_DTYPE[t], weak_type=True)
+    if t is bool:
+        return ShapedArray((), np.bool_)
+    if isinstance(x, (np.ndarray, np.generic)):
+        return ShapedArray(x.shape, x.dtype)
+    raise TypeError(f"{x!r} of type {t.__name__} is not a valid array value; "
+                    "nanojax works on NumPy arrays, Python numbers and lists of numbers")
+
+
+# ----- Primitives and bind --------------------------------------------------
+
+class Primitive:
+    """A gate of the circuit, with every rule that interpreters need.
+
+    ``impl(*args, **params)``: NumPy. ``abstract_eval(*avals, **params)``: the
+    output ``ShapedArray``. ``jvp(primals, tangents, ans, **params)``: the
+    output tangent (``None`` tangents are zeros). ``vjp(g, ans, *args,
+    **params)``: one cotangent per argument, ``None`` meaning zero; written
+    with nanojax operations so the backward pass can itself be traced.
+    ``batch(args, dims, **params)``: ``(out, out_dim)`` for ``vmap``. A
+    primitive that is not ``differentiable`` (comparisons, argmax) has zero
+    derivative everywhere, so autodiff passes its output through as a constant.
+    """
+
+    __slots__ = ("name", "impl", "abstract_eval", "jvp", "vjp", "batch",
+                 "differentiable", "multiple_results")
+
+    def __init__(self, name: str, impl: Callable, abstract_eval: Callable, *,
+                 jvp: Callable | None = None, vjp: Callable | None = None,
+                 batch: Callable | None = None, differentiable: bool = True,
+                 multiple_results: bool = False) -> None:
+        self.name = name
+        self.impl = impl
+        self.abstract_eval = abstract_eval
+        self.jvp = jvp
+        self.vjp = vjp
+        self.batch = batch
+        self.differentiable = differentiable
+        self.multiple_results = multiple_results
+
+    def bind(self, *args: Any, **params: Any) -> Any:
+        # The eager path: one scan for tracers, then NumPy.
+        top = None
+        for a in args:
+            if isinstance(a, Tracer):
+                t = a._trace
+                if not t.alive:
+                    raise UnexpectedTracerError(a)
+                if top is None or t.level > top.level:
+                    top = t
+        if top is None:
+            return self.impl(*args, **params)
+        return top.process(self, args, params)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+# ----- Traces and tracers ---------------------------------------------------
+
+class _TraceState(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[Trace] = []
+
+
+_state = _TraceState()
+
+
+class Trace:
+    """An interpreter at one level of this thread's trace stack."""
+
+    __slots__ = ("level", "alive")
+
+    def __init__(self) -> None:
+        self.level = len(_state.stack)
+        self.alive = True
+
+    def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(level={self.level})"
+
+
+def push_trace(trace_type: type, *args: Any) -> Any:
+    """Start a trace one level above every live trace on this thread."""
+    trace = trace_type(*args)
+    _state.stack.append(trace)
+    return trace
+
+
+def pop_trace(trace: Trace) -> None:
+    """End ``trace``: its tracers now raise ``UnexpectedTracerError`` if used."""
+    stack = _state.stack
+    if stack and stack[-1] is trace:
+        stack.pop()
+    else:                     # a generator or an exception unwound out of order
+        stack.remove(trace)
+    trace.alive = False
+
+
+class Tracer:
+    """A value flowing through a transformed function.
+
+    Subclasses carry what their interpreter needs (a primal and a tangent, a
+    place on a tape, a variable of a jaxpr). The NumPy surface installs the
+    operator overloads and NumPy protocols on this class.
+    """
+
+    __slots__ = ("_trace",)
+    __array_priority__ = 1000
+
+    @property
+    def aval(self) -> ShapedArray:
+        raise NotImplementedError
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.aval.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.aval.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.aval.shape)
+
+    @property
+    def size(self) -> int:
+        return self.aval.size
+
+    def __len__(self) -> int:
+        shape = self.aval.shape
+        if not shape:
+            raise TypeError("len() of a 0-d (scalar) traced value")
+        return shape[0]
+
+    def to_concrete_value(self, what: str) -> Any:
+        """The value this tracer stands for, or a ConcretizationTypeError."""
+        raise ConcretizationTypeError(what, self.aval.str_short())
+
+    def _check_alive(self) -> None:
+        if not self._trace.alive:
+            raise UnexpectedTracerError(self)
+
+    def __bool__(self) -> bool:
+        self._check_alive()
+        try:
+            return bool(self.to_concrete_value("bool()"))
+        except ConcretizationTypeError:
+            raise TracerBoolConversionError(self.aval.str_short()) from None
+
+    def __float__(self) -> float:
+        self._check_alive()
+        return float(self.to_concrete_value("float()"))
+
+    def __int__(self) -> int:
+        self._check_alive()
+        return int(self.to_concrete_value("int()"))
+
+    def __complex__(self) -> complex:
+        self._check_alive()
+        return complex(self.to_concrete_value("complex()"))
+
+    def __index__(self) -> int:
+        self._check_alive()
+        return int(np.asarray(self.to_concrete_value("Using it as an index")).__index__())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise TracerArrayConversionError(self.aval.str_short())
+
+    def __iter__(self):
+        if not self.aval.shape:
+            raise TypeError("iteration over a 0-d (scalar) traced value")
+        return (self[i] for i in range(self.aval.shape[0]))
+
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return repr(self)
+        return format(self.to_concrete_value("Formatting"), spec)
+
+    def __repr__(self) -> str:
+        return f"Traced<{self.aval.str_short()}>with<{type(self._trace).__name__}>"
+
+    def __setitem__(self, idx: Any, value: Any) -> None:
+        raise TypeError("Traced values are immutable: x[idx] = v is not allowed. "
+                        "Use x.at[idx].set(v), which returns a new array.")
+
+
+def is_tracer(x: Any) -> bool:
+    return isinstance(x, Tracer)
+
+
+def concrete_value(x: Any, what: str) -> Any:
+    """``x`` itself if it is concrete, the tracer's concrete value otherwise."""
+    return x.to_concrete_value(what) if isinstance(x, Tracer) else x
+
+
+# ----- Jaxprs: the recorded circuit -----------------------------------------
+
+class Var:
+    """A wire of a jaxpr, typed by its abstract value."""
+
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: ShapedArray) -> None:
+        self.aval = aval
+
+    def __repr__(self) -> str:
+        return f"Var({self.aval.str_short()})"
+
+
+class Literal:
+    """A scalar constant written inline in an equation."""
+
+    __slots__ = ("val", "aval")
+
+    def __init__(self, val: Any, aval: ShapedArray | None = None) -> None:
+        self.val = val
+        self.aval = get_aval(val) if aval is None else aval
+
+    def __str__(self) -> str:
+        val = self.val.item() if isinstance(self.val, (np.generic, np.ndarray)) else self.val
+        return f"{val!r}:{self.aval.str_short()}"
+
+    __repr__ = __str__
+
+
+class JaxprEqn:
+    """``outvars = primitive[params] invars``."""
+
+    __slots__ = ("primitive", "invars", "outvars", "params")
+
+    def __init__(self, primitive: Primitive, invars: list, outvars: list[Var],
+                 params: dict) -> None:
+        self.primitive = primitive
+        self.invars = invars
+        self.outvars = outvars
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"JaxprEqn({self.primitive.name})"
+
+
+class Jaxpr:
+    """A circuit: constants, inputs, a list of equations, outputs."""
+
+    __slots__ = ("constvars", "invars", "outvars", "eqns")
+
+    def __init__(self, constvars: list[Var], invars: list[Var], outvars: list,
+                 eqns: list[JaxprEqn]) -> None:
+        self.constvars = constvars
+        self.invars = invars
+        self.outvars = outvars
+        self.eqns = eqns
+
+    def __str__(self) -> str:
+        return pp_jaxpr(self)
+
+    __repr__ = __str__
+
+
+class ClosedJaxpr:
+    """A jaxpr together with the values of its constants."""
+
+    __slots__ = ("jaxpr", "consts")
+
+    def __init__(self, jaxpr: Jaxpr, consts: list) -> None:
+        self.jaxpr = jaxpr
+        self.consts = consts
+
+    @property
+    def eqns(self) -> list[JaxprEqn]:
+        return self.jaxpr.eqns
+
+    @property
+    def in_avals(self) -> list[ShapedArray]:
+        return [v.aval for v in self.jaxpr.invars]
+
+    @property
+    def out_avals(self) -> list[ShapedArray]:
+        return [v.aval for v in self.jaxpr.outvars]
+
+    def __call__(self, *args: Any) -> list:
+        return eval_jaxpr(self.jaxpr, self.consts, *args)
+
+    def __str__(self) -> str:
+        return pp_jaxpr(self.jaxpr)
+
+    __repr__ = __str__
+
+
+def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list:
+    """Run a jaxpr by binding each equation's primitive.
+
+    With arrays it computes; with tracers it re-records under whatever
+    transformation they belong to. That is why everything composes.
+    """
+    if len(args) != len(jaxpr.invars):
+        raise TypeError(f"eval_jaxpr: the jaxpr takes {len(jaxpr.invars)} "
+                        f"arguments, got {len(args)}")
+    env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts))
+    env.update(zip(jaxpr.invars, args))
+
+    def read(v: Any) -> Any:
+        return v.val if isinstance(v, Literal) else env[v]
+
+    for eqn in jaxpr.eqns:
+        ans = eqn.primitive.bind(*map(read, eqn.invars), **eqn.params)
+        if eqn.primitive.multiple_results:
+            env.update(zip(eqn.outvars, ans))
+        else:
+            env[eqn.outvars[0]] = ans
+    return [read(v) for v in jaxpr.outvars]
+
+
+# ----- Printing, the way JAX prints -----------------------------------------
+
+def _var_name(i: int) -> str:
+    # a, b, ..., z, ba, bb, ...: base 26 with letters as digits, as JAX does.
+    s = ""
+    while True:
+        s = chr(ord("a") + i % 26) + s
+        i //= 26
+        if i == 0:
+            return s
+
+
+def _pp_param(v: Any) -> str:
+    if isinstance(v, np.dtype) or (isinstance(v, type) and issubclass(v, np.generic)):
+        return np.dtype(v).name
+    if isinstance(v, ClosedJaxpr):
+        return "{ " + pp_jaxpr(v.jaxpr).strip("{} ").strip() + " }"
+    return str(v)
+
+
+def pp_jaxpr(jaxpr: Jaxpr, width: int = 80) -> str:
+    names: dict[Var, str] = {}
+
+    def binder(v: Var) -> str:
+        names[v] = _var_name(len(names))
+        return f"{names[v]}:{v.aval.str_short()}"
+
+    def atom(v: Any) -> str:
+        return str(v) if isinstance(v, Literal) else names.get(v, "?")
+
+    consts = " ".join(binder(v) for v in jaxpr.constvars)
+    ins = " ".join(binder(v) for v in jaxpr.invars)
+    lines = []
+    for eqn in jaxpr.eqns:
+        args = " ".join(atom(v) for v in eqn.invars)
+        outs = " ".join(binder(v) for v in eqn.outvars)
+        params = " ".join(f"{k}={_pp_param(p)}" for k, p in eqn.params.items())
+        head = eqn.primitive.name + (f"[{params}]" if params else "")
+        lines.append(f"{outs} = {head} {args}".rstrip())
+    outs = ", ".join(atom(v) for v in jaxpr.outvars)
+    outs = f"({outs},)" if len(jaxpr.outvars) == 1 else f"({outs})"
+    header = f"{{ lambda {consts}; {ins}. let"
+    # Short circuits fit on one line, equations separated by "; ", as in JAX.
+    one_line = f"{header} {'; '.join(lines)} in {outs} }}"
+    if len(one_line) <= width:
+        return one_line
+    body = "".join(f"\n    {line}" for line in lines)
+    return f"{header}{body}\n  in {outs} }}"

@@ -1,0 +1,59 @@
+"""Errors that say what went wrong and what to do about it.
+
+All three are ``TypeError`` subclasses, as in JAX, so code that already
+catches ``TypeError`` around a conversion keeps working.
+"""
+
+__all__ = ["ConcretizationTypeError", "TracerBoolConversionError",
+           "TracerArrayConversionError", "UnexpectedTracerError"]
+
+
+class ConcretizationTypeError(TypeError):
+    """A concrete Python value was needed from a value that is abstract here.
+
+    Under ``jit`` and ``make_jaxpr`` the arguments are shapes and dtypes
+    only, so ``float(x)``, ``int(x)`` or an ``if`` on ``x`` cannot be decided.
+    """
+
+    def __init__(self, what: str, aval: object) -> None:
+        super().__init__(
+            f"{what} needs a concrete value, but got an abstract tracer with "
+            f"shape/dtype {aval}. Under jit and make_jaxpr the function's "
+            "arguments are only shapes and dtypes while it is traced. Use "
+            "jnp.where(cond, a, b) to choose between values, or mark the "
+            "argument static (jit(f, static_argnums=...)) if it is a setting "
+            "rather than data.")
+
+
+class TracerBoolConversionError(ConcretizationTypeError):
+    """``bool()`` (an ``if``, ``while``, ``and``/``or``) on an abstract tracer."""
+
+    def __init__(self, aval: object) -> None:
+        super().__init__("A Python `if`/`while`/bool() on a traced value", aval)
+
+
+class TracerArrayConversionError(TypeError):
+    """``numpy.asarray`` was called on a traced value."""
+
+    def __init__(self, aval: object) -> None:
+        super().__init__(
+            f"numpy.asarray() was called on a traced value ({aval}). Turning "
+            "it into a plain NumPy array would silently drop it out of the "
+            "transformation. Use nanojax.numpy (jnp) functions, or the NumPy "
+            "functions nanojax supports, on traced values instead.")
+
+
+class UnexpectedTracerError(Exception):
+    """A tracer was used after the transformation that made it had ended.
+
+    This usually means a traced value was stored in a global, a closure or an
+    object attribute inside a transformed function and used later.
+    """
+
+    def __init__(self, tracer: object) -> None:
+        super().__init__(
+            f"Encountered a tracer ({tracer!r}) whose transformation has "
+            "already ended: it escaped, probably stored in a global variable, "
+            "a closure or an attribute inside a grad/jit/vmap'd function. "
+            "Return values from the transformed function instead of storing "
+            "them as side effects.")

@@ -1,0 +1,103 @@
+"""Operators, methods and NumPy protocols of traced values.
+
+Installed on ``nanojax.core.Tracer`` so that a function written for NumPy
+(``x * y``, ``x.sum()``, ``np.tanh(x)``, ``np.dot(W, x)``) records the same
+primitives as one written with ``jnp``. NumPy functions reach us through
+``__array_ufunc__`` and ``__array_function__``, mapped by the two tables at
+the bottom; anything not in them raises a ``TypeError`` that names it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import nanojax.numpy as jnp
+from nanojax.core import Tracer
+
+
+def _swap(fn):
+    return lambda self, other: fn(other, self)
+
+
+def _reshape_method(self, *shape, order="C"):
+    return jnp.reshape(self, shape[0] if len(shape) == 1 else shape, order=order)
+
+
+def _transpose_method(self, *axes):
+    return jnp.transpose(self, None if not axes else axes[0] if len(axes) == 1 else axes)
+
+
+_METHODS = {
+    "__add__": jnp.add, "__radd__": _swap(jnp.add),
+    "__sub__": jnp.subtract, "__rsub__": _swap(jnp.subtract),
+    "__mul__": jnp.multiply, "__rmul__": _swap(jnp.multiply),
+    "__truediv__": jnp.divide, "__rtruediv__": _swap(jnp.divide),
+    "__pow__": jnp.power, "__rpow__": _swap(jnp.power),
+    "__matmul__": jnp.matmul, "__rmatmul__": _swap(jnp.matmul),
+    "__lt__": jnp.less, "__le__": jnp.less_equal,
+    "__gt__": jnp.greater, "__ge__": jnp.greater_equal,
+    "__eq__": jnp.equal, "__ne__": jnp.not_equal,
+    "__neg__": jnp.negative, "__pos__": lambda self: self, "__abs__": jnp.abs,
+    "__getitem__": jnp.getitem,
+    "sum": jnp.sum, "mean": jnp.mean, "max": jnp.max, "min": jnp.min,
+    "prod": jnp.prod, "var": jnp.var, "std": jnp.std,
+    "argmax": jnp.argmax, "argmin": jnp.argmin,
+    "reshape": _reshape_method, "transpose": _transpose_method,
+    "squeeze": jnp.squeeze, "ravel": jnp.ravel, "flatten": jnp.ravel,
+    "astype": jnp.astype, "dot": jnp.dot, "clip": jnp.clip,
+}
+for _name, _fn in _METHODS.items():
+    setattr(Tracer, _name, _fn)
+Tracer.__hash__ = None  # type: ignore[assignment]  (== is elementwise, as in NumPy)
+Tracer.T = property(lambda self: jnp.transpose(self))
+Tracer.at = property(lambda self: jnp.at(self))
+
+
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    fn = _UFUNCS.get(ufunc)
+    if fn is None or method != "__call__":
+        name = ufunc.__name__ + ("" if method == "__call__" else f".{method}")
+        raise TypeError(f"numpy.{name} is not supported on traced values by nanojax; "
+                        "see nanojax.numpy for the functions that are")
+    if any(v is not None for k, v in kwargs.items()):
+        raise TypeError(f"numpy.{ufunc.__name__}: keyword arguments {sorted(kwargs)} "
+                        "are not supported on traced values")
+    return fn(*inputs)
+
+
+def _array_function(self, func, types, args, kwargs):
+    fn = _FUNCTIONS.get(func)
+    if fn is None:
+        raise TypeError(f"numpy.{func.__name__} is not supported on traced values by "
+                        "nanojax; see nanojax.numpy for the functions that are")
+    return fn(*args, **kwargs)
+
+
+Tracer.__array_ufunc__ = _array_ufunc
+Tracer.__array_function__ = _array_function
+
+_UFUNCS = {
+    np.add: jnp.add, np.subtract: jnp.subtract, np.multiply: jnp.multiply,
+    np.divide: jnp.divide, np.negative: jnp.negative, np.positive: lambda x: x,
+    np.power: jnp.power, np.square: jnp.square, np.sqrt: jnp.sqrt,
+    np.exp: jnp.exp, np.log: jnp.log, np.log1p: jnp.log1p, np.tanh: jnp.tanh,
+    np.sin: jnp.sin, np.cos: jnp.cos, np.absolute: jnp.abs, np.sign: jnp.sign,
+    np.maximum: jnp.maximum, np.minimum: jnp.minimum, np.matmul: jnp.matmul,
+    np.equal: jnp.equal, np.not_equal: jnp.not_equal, np.less: jnp.less,
+    np.less_equal: jnp.less_equal, np.greater: jnp.greater,
+    np.greater_equal: jnp.greater_equal, np.reciprocal: jnp.reciprocal,
+}
+
+_FUNCTIONS = {
+    np.sum: jnp.sum, np.mean: jnp.mean, np.max: jnp.max, np.min: jnp.min,
+    np.amax: jnp.max, np.amin: jnp.min, np.prod: jnp.prod, np.var: jnp.var,
+    np.std: jnp.std, np.argmax: jnp.argmax, np.argmin: jnp.argmin,
+    np.dot: jnp.dot, np.outer: jnp.outer, np.einsum: jnp.einsum,
+    np.reshape: jnp.reshape, np.ravel: jnp.ravel, np.transpose: jnp.transpose,
+    np.expand_dims: jnp.expand_dims, np.squeeze: jnp.squeeze,
+    np.concatenate: jnp.concatenate, np.stack: jnp.stack, np.hstack: jnp.hstack,
+    np.vstack: jnp.vstack, np.broadcast_to: jnp.broadcast_to, np.where: jnp.where,
+    np.clip: jnp.clip, np.zeros_like: jnp.zeros_like, np.ones_like: jnp.ones_like,
+    np.full_like: jnp.full_like, np.shape: jnp.shape, np.ndim: jnp.ndim,
+    np.size: jnp.size, np.atleast_1d: jnp.atleast_1d,
+}

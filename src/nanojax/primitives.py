@@ -1,0 +1,790 @@
+"""Every primitive, each one block with all of its rules.
+
+A block gives a primitive its NumPy ``impl``, its ``abstract_eval`` (shapes
+and dtypes, with the error for bad shapes), its ``jvp`` and its ``vjp``. The
+family helpers ``unary``/``binary`` derive ``abstract_eval`` and ``jvp`` of
+an elementwise gate from its derivative rules: an elementwise Jacobian is
+diagonal, so "pull times local derivative" applied to a tangent is the JVP.
+
+Rules are written with the primitives themselves (``mul(g, y)``, never
+``g * y`` on raw NumPy), so a backward pass can be traced again: that is
+what makes ``grad(grad(f))`` and ``jit(grad(f))`` work. Summing a cotangent
+back to a broadcast input's shape happens once, in the tape interpreter.
+Batch rules (``vmap``) are added by ``nanojax.batching``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import operator
+from typing import Any, Callable
+
+import numpy as np
+
+from nanojax.core import Primitive, ShapedArray, Tracer
+
+_FLOAT_TYPES = {float, np.float64}
+ALL_PRIMITIVES: dict[str, Primitive] = {}
+
+
+def _register(prim: Primitive) -> Primitive:
+    ALL_PRIMITIVES[prim.name] = prim
+    return prim
+
+
+def shape_of(x: Any) -> tuple[int, ...]:
+    return getattr(x, "shape", ())
+
+
+_PY_DTYPES = {float: np.dtype(np.float64), int: np.dtype(np.int64),
+              bool: np.dtype(np.bool_), complex: np.dtype(np.complex128)}
+
+
+def dtype_of(x: Any) -> np.dtype:
+    dt = getattr(x, "dtype", None)
+    return _PY_DTYPES[type(x)] if dt is None else dt
+
+
+def is_float(x: Any) -> bool:
+    return type(x) in _FLOAT_TYPES or np.issubdtype(dtype_of(x), np.inexact)
+
+
+# ----- Shape and dtype inference for elementwise gates ----------------------
+
+def broadcast_shapes(name: str, *avals: ShapedArray) -> tuple[int, ...]:
+    shape = avals[0].shape
+    for a in avals[1:]:
+        if a.shape != shape:
+            try:
+                return np.broadcast_shapes(*(b.shape for b in avals))
+            except ValueError:
+                shapes = " and ".join(str(b.shape) for b in avals)
+                raise ValueError(f"{name}: shapes {shapes} do not broadcast together "
+                                 "(NumPy broadcasting: trailing dimensions must be "
+                                 "equal or 1)") from None
+    return shape
+
+
+def _proto(aval: ShapedArray) -> Any:
+    # A weak (Python-scalar) value takes the other operand's dtype, as in NumPy 2.
+    if aval.weak_type:
+        return {"f": 1.0, "i": 1, "c": 1j}.get(aval.dtype.kind, True)
+    return np.ones((), aval.dtype)
+
+
+@functools.lru_cache(maxsize=None)
+def _result_dtype(impl: Callable, keys: tuple, params: tuple) -> tuple[np.dtype, bool]:
+    with np.errstate(all="ignore"):
+        out = impl(*(_proto(ShapedArray((), d, w)) for d, w in keys), **dict(params))
+    return np.result_type(out), all(w for _, w in keys)
+
+
+def elementwise_aval(prim: Primitive, *avals: ShapedArray, **params: Any) -> ShapedArray:
+    shape = broadcast_shapes(prim.name, *avals)
+    keys = tuple((a.dtype, a.weak_type) for a in avals)
+    dtype, weak = _result_dtype(prim.impl, keys, tuple(sorted(params.items())))
+    return ShapedArray(shape, dtype, weak)
+
+
+def _sum_jvps(parts: list) -> Any:
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return None
+    out = parts[0]
+    for p in parts[1:]:
+        out = add(out, p)
+    return out
+
+
+def _fit_tangent(t: Any, ans: Any) -> Any:
+    # A tangent from a broadcast operand must take the output's full shape.
+    if t is not None and shape_of(t) != shape_of(ans):
+        return broadcast_to(t, shape_of(ans))
+    return t
+
+
+def unary(name: str, impl: Callable, deriv: Callable | None, *,
+          differentiable: bool = True) -> Primitive:
+    """An elementwise one-input gate; ``deriv(g, ans, x)`` is g times f'(x)."""
+    prim = Primitive(name, impl, None, differentiable=differentiable)
+    prim.abstract_eval = functools.partial(elementwise_aval, prim)
+    if deriv is not None:
+        prim.vjp = lambda g, ans, x, **p: (deriv(g, ans, x, **p),)
+        prim.jvp = lambda primals, tangents, ans, **p: (
+            None if tangents[0] is None else deriv(tangents[0], ans, *primals, **p))
+    return _register(prim)
+
+
+def binary(name: str, impl: Callable, dx: Callable | None, dy: Callable | None, *,
+           differentiable: bool = True) -> Primitive:
+    """An elementwise two-input gate with NumPy broadcasting.
+
+    ``dx(g, ans, x, y)`` and ``dy(g, ans, x, y)`` are the pulls on each input.
+    """
+    prim = Primitive(name, impl, None, differentiable=differentiable)
+    prim.abstract_eval = functools.partial(elementwise_aval, prim)
+    if differentiable:
+        prim.vjp = lambda g, ans, x, y: (dx(g, ans, x, y), dy(g, ans, x, y))
+
+        def jvp(primals, tangents, ans):
+            tx, ty = tangents
+            return _fit_tangent(_sum_jvps([
+                None if tx is None else dx(tx, ans, *primals),
+                None if ty is None else dy(ty, ans, *primals)]), ans)
+        prim.jvp = jvp
+    return _register(prim)
+
+
+# ----- Scalar fast paths -----------------------------------------------------
+# On Python floats, operators beat NumPy's ufunc machinery by 10x or more, and
+# the guide's scalar circuits are made of nothing else.
+
+def _div(x, y):
+    try:
+        return x / y
+    except ZeroDivisionError:         # Python floats; NumPy gives inf/nan
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.divide(np.float64(x), y)
+
+
+def _chooser(np_fn, pick_x):
+    def impl(x, y):
+        if type(x) in _FLOAT_TYPES and type(y) in _FLOAT_TYPES:
+            return x if (pick_x(x, y) or x != x) else y      # x != x: NaN wins
+        return np_fn(x, y)
+    return impl
+
+
+def _logistic(x):
+    if type(x) in _FLOAT_TYPES:
+        if x >= 0:
+            return 1.0 / (1.0 + math.exp(-x))
+        e = math.exp(x)
+        return e / (1.0 + e)
+    e = np.exp(-np.abs(x))            # stable for large |x| of either sign
+    return np.where(np.greater_equal(x, 0), 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _integer_pow(x, *, y):
+    if y == 2:
+        return x * x
+    try:
+        return x ** y
+    except (OverflowError, ZeroDivisionError):
+        with np.errstate(all="ignore"):
+            return np.power(np.float64(x), y)
+
+
+# ----- Elementwise arithmetic ------------------------------------------------
+
+add_p = binary("add", operator.add, lambda g, ans, x, y: g, lambda g, ans, x, y: g)
+sub_p = binary("sub", operator.sub, lambda g, ans, x, y: g,
+               lambda g, ans, x, y: neg(g))
+mul_p = binary("mul", operator.mul, lambda g, ans, x, y: mul(g, y),
+               lambda g, ans, x, y: mul(g, x))
+div_p = binary("div", _div, lambda g, ans, x, y: div(g, y),
+               lambda g, ans, x, y: neg(mul(g, div(ans, y))))
+neg_p = unary("neg", operator.neg, lambda g, ans, x: neg(g))
+# At a tie each side gets half of the pull, as in JAX (the guide's hand code
+# routes all of it to both).
+max_p = binary("max", _chooser(np.maximum, operator.gt),
+               lambda g, ans, x, y: mul(g, _tie_split(x, y)),
+               lambda g, ans, x, y: mul(g, _tie_split(y, x)))
+min_p = binary("min", _chooser(np.minimum, operator.lt),
+               lambda g, ans, x, y: mul(g, _tie_split(y, x)),
+               lambda g, ans, x, y: mul(g, _tie_split(x, y)))
+
+
+def _tie_split(x, y):
+    """1 where x > y, 1/2 where x == y, 0 where x < y."""
+    return select_n(gt(x, y), select_n(eq(x, y), 0.0, 0.5), 1.0)
+
+
+def _pow_dy(g, ans, x, y):
+    # d/dy x**y = log(x) x**y, taken as 0 at x == 0 (where x**y is 0 or 1).
+    x_is_zero = eq(x, 0.0)
+    safe_x = select_n(x_is_zero, x, 1.0)
+    return mul(g, select_n(x_is_zero, mul(log(safe_x), ans), 0.0))
+
+
+pow_p = binary("pow", np.power,
+               lambda g, ans, x, y: mul(g, mul(y, pow(x, sub(y, 1.0)))), _pow_dy)
+integer_pow_p = unary(
+    "integer_pow", _integer_pow,
+    lambda g, ans, x, *, y: (None if y == 0 else g if y == 1 else
+                             mul(g, mul(float(y), x if y == 2 else integer_pow(x, y - 1)))))
+
+# ----- Elementwise transcendental functions -----------------------------------
+
+exp_p = unary("exp", np.exp, lambda g, ans, x: mul(g, ans))
+log_p = unary("log", np.log, lambda g, ans, x: div(g, x))
+log1p_p = unary("log1p", np.log1p, lambda g, ans, x: div(g, add(x, 1.0)))
+tanh_p = unary("tanh", np.tanh, lambda g, ans, x: mul(g, sub(1.0, mul(ans, ans))))
+logistic_p = unary("logistic", _logistic,
+                   lambda g, ans, x: mul(g, mul(ans, sub(1.0, ans))))
+sin_p = unary("sin", np.sin, lambda g, ans, x: mul(g, cos(x)))
+cos_p = unary("cos", np.cos, lambda g, ans, x: neg(mul(g, sin(x))))
+sqrt_p = unary("sqrt", np.sqrt, lambda g, ans, x: div(g, mul(2.0, ans)))
+abs_p = unary("abs", np.abs, lambda g, ans, x: mul(g, sign(x)))
+# sign, like the comparisons, is flat wherever it has a derivative at all.
+sign_p = unary("sign", np.sign, None, differentiable=False)
+
+# ----- Comparisons: boolean outputs, no gradient -----------------------------
+
+eq_p = binary("eq", operator.eq, None, None, differentiable=False)
+ne_p = binary("ne", operator.ne, None, None, differentiable=False)
+lt_p = binary("lt", operator.lt, None, None, differentiable=False)
+le_p = binary("le", operator.le, None, None, differentiable=False)
+gt_p = binary("gt", operator.gt, None, None, differentiable=False)
+ge_p = binary("ge", operator.ge, None, None, differentiable=False)
+
+
+# ----- select_n: where() ------------------------------------------------------
+
+def _select_n_impl(which, *cases):
+    if len(cases) == 2:
+        if type(which) in (bool, np.bool_) and type(cases[0]) in _FLOAT_TYPES \
+                and type(cases[1]) in _FLOAT_TYPES:
+            return cases[1] if which else cases[0]
+        return np.where(which, cases[1], cases[0])
+    return np.choose(which, cases)
+
+
+def _select_n_aval(which, *cases):
+    if which.dtype != np.bool_ and which.dtype.kind not in "iu":
+        raise TypeError(f"select_n: the selector must be boolean or integer, got {which.dtype}")
+    if which.dtype == np.bool_ and len(cases) != 2:
+        raise TypeError(f"select_n: a boolean selector picks from 2 cases, got {len(cases)}")
+    shape = broadcast_shapes("select_n", which, *cases)
+    dtype = np.result_type(*(_proto(c) for c in cases))
+    return ShapedArray(shape, dtype, all(c.weak_type for c in cases))
+
+
+def _select_n_vjp(g, ans, which, *cases):
+    cts = []
+    for i in range(len(cases)):
+        picked = [0.0] * len(cases)
+        picked[i] = g
+        cts.append(select_n(which, *picked))
+    return (None, *cts)
+
+
+def _select_n_jvp(primals, tangents, ans):
+    which, ts = primals[0], tangents[1:]
+    if all(t is None for t in ts):
+        return None
+    return _fit_tangent(select_n(which, *(0.0 if t is None else t for t in ts)), ans)
+
+
+select_n_p = _register(Primitive("select_n", _select_n_impl, _select_n_aval,
+                                 vjp=_select_n_vjp, jvp=_select_n_jvp))
+
+
+# ----- Type conversion and stop_gradient --------------------------------------
+
+def _convert_impl(x, *, new_dtype):
+    return x.astype(new_dtype) if isinstance(x, np.ndarray) else new_dtype.type(x)
+
+
+def _convert_vjp(g, ans, x, *, new_dtype):
+    if not (is_float(x) and np.issubdtype(new_dtype, np.inexact)):
+        return (None,)
+    return (convert_element_type(g, dtype_of(x)),)
+
+
+def _convert_jvp(primals, tangents, ans, *, new_dtype):
+    if tangents[0] is None or not np.issubdtype(new_dtype, np.inexact):
+        return None
+    return convert_element_type(tangents[0], new_dtype)
+
+
+convert_element_type_p = _register(Primitive(
+    "convert_element_type", _convert_impl,
+    lambda x, *, new_dtype: ShapedArray(x.shape, new_dtype),
+    vjp=_convert_vjp, jvp=_convert_jvp))
+
+stop_gradient_p = _register(Primitive(
+    "stop_gradient", lambda x: x, lambda x: ShapedArray(x.shape, x.dtype, x.weak_type),
+    differentiable=False))
+
+
+# ----- Reductions -------------------------------------------------------------
+
+def _check_axes(name: str, aval: ShapedArray, axes: tuple) -> None:
+    for a in axes:
+        if not 0 <= a < aval.ndim:
+            raise ValueError(f"{name}: axis {a} is out of range for an array of "
+                             f"shape {aval.shape}")
+
+
+def _reduced_aval(name, dtype_fn=None):
+    def abstract_eval(x, *, axes, **_):
+        _check_axes(name, x, axes)
+        shape = tuple(d for i, d in enumerate(x.shape) if i not in axes)
+        return ShapedArray(shape, x.dtype if dtype_fn is None else dtype_fn(x))
+    return abstract_eval
+
+
+def _kept_dims(ndim: int, axes: tuple) -> tuple[int, ...]:
+    return tuple(i for i in range(ndim) if i not in axes)
+
+
+def _reduce_sum_impl(x, *, axes):
+    return np.sum(x, axis=axes) if axes else x
+
+
+reduce_sum_p = _register(Primitive(
+    "reduce_sum", _reduce_sum_impl,
+    _reduced_aval("reduce_sum", lambda x: np.sum(np.ones(1, x.dtype)).dtype),
+    vjp=lambda g, ans, x, *, axes: (
+        broadcast_in_dim(g, shape_of(x), _kept_dims(len(shape_of(x)), axes)),),
+    jvp=lambda primals, tangents, ans, *, axes: (
+        None if tangents[0] is None else reduce_sum(tangents[0], axes))))
+
+
+def _chooser_locations(x, ans, axes):
+    """Where x attains its reduced max/min, as a 0/1 mask, and the tie counts."""
+    kept = _kept_dims(len(shape_of(x)), axes)
+    hits = convert_element_type(eq(x, broadcast_in_dim(ans, shape_of(x), kept)), dtype_of(ans))
+    return hits, reduce_sum(hits, axes), kept
+
+
+def _reduce_chooser(name: str, np_fn: Callable) -> Primitive:
+    # Ties share the pull equally, as in JAX.
+    def vjp(g, ans, x, *, axes):
+        hits, counts, kept = _chooser_locations(x, ans, axes)
+        return (mul(hits, broadcast_in_dim(div(g, counts), shape_of(x), kept)),)
+
+    def jvp(primals, tangents, ans, *, axes):
+        if tangents[0] is None:
+            return None
+        hits, counts, _ = _chooser_locations(primals[0], ans, axes)
+        return div(reduce_sum(mul(tangents[0], hits), axes), counts)
+
+    def impl(x, *, axes):
+        if not axes:
+            return x
+        if np.size(x) == 0:
+            raise ValueError(f"{name}: cannot reduce an empty array (it has no identity)")
+        return np_fn(x, axis=axes)
+    return _register(Primitive(name, impl, _reduced_aval(name), vjp=vjp, jvp=jvp))
+
+
+reduce_max_p = _reduce_chooser("reduce_max", np.max)
+reduce_min_p = _reduce_chooser("reduce_min", np.min)
+
+
+def _others_product(x, axes):
+    """For each element, the product of the other elements along ``axes``.
+
+    Built from a (n, n) mask so that zeros in x are handled exactly; this costs
+    O(n^2) per reduced slice, which is fine for the sizes prod is used on.
+    """
+    shape = shape_of(x)
+    kept = _kept_dims(len(shape), axes)
+    perm = kept + tuple(axes)
+    n = int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    rest = tuple(shape[i] for i in kept)
+    flat = reshape(transpose(x, perm), rest + (n,))
+    tiled = broadcast_in_dim(flat, rest + (n, n), tuple(range(len(rest))) + (len(rest) + 1,))
+    diagonal = np.eye(n, dtype=bool)
+    others = reduce_prod(select_n(diagonal, tiled, 1.0), (len(rest) + 1,))
+    inverse = tuple(np.argsort(perm))
+    return transpose(reshape(others, rest + tuple(shape[a] for a in axes)), inverse)
+
+
+reduce_prod_p = _register(Primitive(
+    "reduce_prod", lambda x, *, axes: np.prod(x, axis=axes) if axes else x,
+    _reduced_aval("reduce_prod", lambda x: np.prod(np.ones(1, x.dtype)).dtype),
+    vjp=lambda g, ans, x, *, axes: (mul(
+        broadcast_in_dim(g, shape_of(x), _kept_dims(len(shape_of(x)), axes)),
+        _others_product(x, axes)),),
+    jvp=lambda primals, tangents, ans, *, axes: (
+        None if tangents[0] is None else
+        reduce_sum(mul(tangents[0], _others_product(primals[0], axes)), axes))))
+
+
+def _argchooser(name: str, np_fn: Callable) -> Primitive:
+    def impl(x, *, axes, index_dtype):
+        if np.size(x) == 0:
+            raise ValueError(f"{name}: cannot take the {name[3:]} of an empty array")
+        return np_fn(x, axis=axes[0]).astype(index_dtype)
+    return _register(Primitive(
+        name, impl, _reduced_aval(name, lambda x: np.dtype(np.int64)),
+        differentiable=False))
+
+
+argmax_p = _argchooser("argmax", np.argmax)
+argmin_p = _argchooser("argmin", np.argmin)
+
+
+# ----- Shape operations -------------------------------------------------------
+
+def _broadcast_in_dim_impl(x, *, shape, broadcast_dimensions):
+    x = np.asarray(x)
+    expanded = [1] * len(shape)
+    for src, dst in enumerate(broadcast_dimensions):
+        expanded[dst] = x.shape[src]
+    return np.broadcast_to(x.reshape(expanded), shape)
+
+
+def _broadcast_in_dim_aval(x, *, shape, broadcast_dimensions):
+    ok = len(broadcast_dimensions) == x.ndim and all(
+        0 <= d < len(shape) and x.shape[i] in (1, shape[d])
+        for i, d in enumerate(broadcast_dimensions))
+    if not ok or list(broadcast_dimensions) != sorted(set(broadcast_dimensions)):
+        raise ValueError(f"broadcast_in_dim: cannot broadcast an operand of shape "
+                         f"{x.shape} to {shape} along dimensions {broadcast_dimensions}")
+    return ShapedArray(shape, x.dtype, x.weak_type)
+
+
+def _broadcast_in_dim_vjp(g, ans, x, *, shape, broadcast_dimensions):
+    x_shape = shape_of(x)
+    summed = tuple(i for i in range(len(shape)) if i not in broadcast_dimensions) + tuple(
+        d for i, d in enumerate(broadcast_dimensions) if x_shape[i] == 1 and shape[d] != 1)
+    summed = tuple(sorted(summed))
+    return (reshape(reduce_sum(g, summed), x_shape) if summed else reshape(g, x_shape),)
+
+
+broadcast_in_dim_p = _register(Primitive(
+    "broadcast_in_dim", _broadcast_in_dim_impl, _broadcast_in_dim_aval,
+    vjp=_broadcast_in_dim_vjp,
+    jvp=lambda primals, tangents, ans, **p: (
+        None if tangents[0] is None else broadcast_in_dim(tangents[0], **p))))
+
+
+def _reshape_aval(x, *, new_sizes):
+    if int(np.prod(new_sizes, dtype=np.int64)) != x.size:
+        raise ValueError(f"reshape: cannot reshape an array of shape {x.shape} "
+                         f"({x.size} elements) into shape {new_sizes}")
+    return ShapedArray(new_sizes, x.dtype, x.weak_type)
+
+
+reshape_p = _register(Primitive(
+    "reshape", lambda x, *, new_sizes: np.reshape(x, new_sizes), _reshape_aval,
+    vjp=lambda g, ans, x, *, new_sizes: (reshape(g, shape_of(x)),),
+    jvp=lambda primals, tangents, ans, *, new_sizes: (
+        None if tangents[0] is None else reshape(tangents[0], new_sizes))))
+
+
+def _transpose_aval(x, *, permutation):
+    if sorted(permutation) != list(range(x.ndim)):
+        raise ValueError(f"transpose: {permutation} is not a permutation of the "
+                         f"axes of an array of shape {x.shape}")
+    return ShapedArray(tuple(x.shape[p] for p in permutation), x.dtype, x.weak_type)
+
+
+transpose_p = _register(Primitive(
+    "transpose", lambda x, *, permutation: np.transpose(x, permutation), _transpose_aval,
+    vjp=lambda g, ans, x, *, permutation: (
+        transpose(g, tuple(int(i) for i in np.argsort(permutation))),),
+    jvp=lambda primals, tangents, ans, *, permutation: (
+        None if tangents[0] is None else transpose(tangents[0], permutation))))
+
+
+def _squeeze_aval(x, *, dimensions):
+    for d in dimensions:
+        if not 0 <= d < x.ndim or x.shape[d] != 1:
+            raise ValueError(f"squeeze: cannot squeeze axis {d} of an array of shape "
+                             f"{x.shape}; only axes of size 1 can be squeezed")
+    return ShapedArray(tuple(s for i, s in enumerate(x.shape) if i not in dimensions),
+                       x.dtype, x.weak_type)
+
+
+squeeze_p = _register(Primitive(
+    "squeeze", lambda x, *, dimensions: np.squeeze(x, dimensions), _squeeze_aval,
+    vjp=lambda g, ans, x, *, dimensions: (reshape(g, shape_of(x)),),
+    jvp=lambda primals, tangents, ans, *, dimensions: (
+        None if tangents[0] is None else squeeze(tangents[0], dimensions))))
+
+
+def _concatenate_aval(*xs, dimension):
+    first = xs[0]
+    for x in xs:
+        same = x.ndim == first.ndim and all(
+            a == b for i, (a, b) in enumerate(zip(x.shape, first.shape)) if i != dimension)
+        if not same or not 0 <= dimension < x.ndim:
+            shapes = ", ".join(str(y.shape) for y in xs)
+            raise ValueError(f"concatenate: along axis {dimension}, arrays must "
+                             f"match in every other axis; got shapes {shapes}")
+    shape = list(first.shape)
+    shape[dimension] = sum(x.shape[dimension] for x in xs)
+    dtype = np.result_type(*(_proto(x) for x in xs))
+    return ShapedArray(shape, dtype)
+
+
+def _concatenate_vjp(g, ans, *xs, dimension):
+    cts, start = [], 0
+    for x in xs:
+        size = shape_of(x)[dimension]
+        index = (slice(None),) * dimension + (slice(start, start + size),)
+        cts.append(gather(g, indexer=Indexer.from_static(index)))
+        start += size
+    return tuple(cts)
+
+
+def _concatenate_jvp(primals, tangents, ans, *, dimension):
+    if all(t is None for t in tangents):
+        return None
+    return concatenate([np.zeros(shape_of(x), dtype_of(ans)) if t is None else t
+                        for x, t in zip(primals, tangents)], dimension)
+
+
+concatenate_p = _register(Primitive(
+    "concatenate", lambda *xs, dimension: np.concatenate(xs, axis=dimension),
+    _concatenate_aval, vjp=_concatenate_vjp, jvp=_concatenate_jvp))
+
+
+# ----- dot_general: every contraction of two arrays ---------------------------
+
+def _free_dims(ndim, contract, batch):
+    return tuple(i for i in range(ndim) if i not in contract and i not in batch)
+
+
+def _dot_general_impl(lhs, rhs, *, dimension_numbers):
+    (lc, rc), (lb, rb) = dimension_numbers
+    lhs, rhs = np.asarray(lhs), np.asarray(rhs)
+    if not lb and lc == (lhs.ndim - 1,) and rc == (max(rhs.ndim - 2, 0),) and rhs.ndim <= 2:
+        return np.matmul(lhs, rhs) if lhs.ndim >= 1 else np.dot(lhs, rhs)
+    lf, rf = _free_dims(lhs.ndim, lc, lb), _free_dims(rhs.ndim, rc, rb)
+    batch = tuple(lhs.shape[d] for d in lb)
+    l_free, r_free = tuple(lhs.shape[d] for d in lf), tuple(rhs.shape[d] for d in rf)
+    k = int(np.prod([lhs.shape[d] for d in lc], dtype=np.int64))
+    m = int(np.prod(l_free, dtype=np.int64))
+    n = int(np.prod(r_free, dtype=np.int64))
+    b = int(np.prod(batch, dtype=np.int64))
+    l3 = np.transpose(lhs, lb + lf + lc).reshape(b, m, k)
+    r3 = np.transpose(rhs, rb + rc + rf).reshape(b, k, n)
+    return np.matmul(l3, r3).reshape(batch + l_free + r_free)
+
+
+def _dot_general_aval(lhs, rhs, *, dimension_numbers):
+    (lc, rc), (lb, rb) = dimension_numbers
+    ok = (len(lc) == len(rc) and len(lb) == len(rb)
+          and all(0 <= d < lhs.ndim for d in lc + lb) and all(0 <= d < rhs.ndim for d in rc + rb)
+          and all(lhs.shape[a] == rhs.shape[b] for a, b in zip(lc + lb, rc + rb)))
+    if not ok:
+        raise ValueError(f"dot_general: shapes {lhs.shape} and {rhs.shape} do not "
+                         f"match for contracting dims {lc}/{rc} and batch dims {lb}/{rb}")
+    shape = (tuple(lhs.shape[d] for d in lb)
+             + tuple(lhs.shape[d] for d in _free_dims(lhs.ndim, lc, lb))
+             + tuple(rhs.shape[d] for d in _free_dims(rhs.ndim, rc, rb)))
+    return ShapedArray(shape, np.result_type(_proto(lhs), _proto(rhs)))
+
+
+def _dot_transpose(g, y, x_ndim, y_ndim, x_contract, y_contract, x_batch, y_batch, g_x_free,
+                   g_y_free):
+    """The cotangent of the x side of dot_general(x, y) (x may be lhs or rhs)."""
+    y_free = _free_dims(y_ndim, y_contract, y_batch)
+    nb = len(x_batch)
+    dims = ((g_y_free, y_free), (tuple(range(nb)), y_batch))
+    res = dot_general(g, y, dims)
+    # res axes: batch, x's free axes (in order), then y's contracting axes in
+    # increasing order, which pair with x's contracting axes.
+    x_free = _free_dims(x_ndim, x_contract, x_batch)
+    y_c_sorted = sorted(y_contract)
+    x_c_order = [x_contract[list(y_contract).index(c)] for c in y_c_sorted]
+    res_to_x = list(x_batch) + list(x_free) + x_c_order
+    perm = tuple(int(i) for i in np.argsort(res_to_x))
+    return transpose(res, perm) if perm != tuple(range(x_ndim)) else res
+
+
+def _dot_general_vjp(g, ans, lhs, rhs, *, dimension_numbers):
+    (lc, rc), (lb, rb) = dimension_numbers
+    ln, rn = len(shape_of(lhs)), len(shape_of(rhs))
+    nb = len(lb)
+    n_lfree = ln - len(lc) - nb
+    g_lfree = tuple(range(nb, nb + n_lfree))
+    g_rfree = tuple(range(nb + n_lfree, len(shape_of(ans))))
+    return (_dot_transpose(g, rhs, ln, rn, lc, rc, lb, rb, g_lfree, g_rfree),
+            _dot_transpose(g, lhs, rn, ln, rc, lc, rb, lb, g_rfree, g_lfree))
+
+
+def _dot_general_jvp(primals, tangents, ans, *, dimension_numbers):
+    (lhs, rhs), (tl, tr) = primals, tangents
+    return _sum_jvps([None if tl is None else dot_general(tl, rhs, dimension_numbers),
+                      None if tr is None else dot_general(lhs, tr, dimension_numbers)])
+
+
+dot_general_p = _register(Primitive(
+    "dot_general", _dot_general_impl, _dot_general_aval,
+    vjp=_dot_general_vjp, jvp=_dot_general_jvp))
+
+
+# ----- Indexing: gather, scatter-add, scatter ---------------------------------
+
+class Indexer:
+    """A NumPy index with its integer arrays taken out as operands.
+
+    ``items`` holds ints, slices (as tuples), ``None``, ``Ellipsis`` and
+    ``ARRAY`` placeholders; the i-th placeholder is filled by the i-th index
+    operand. Hashable, so it can be a primitive's parameter.
+    """
+
+    __slots__ = ("items",)
+    ARRAY = "#"
+
+    def __init__(self, items: tuple) -> None:
+        self.items = items
+
+    @classmethod
+    def from_static(cls, index: tuple) -> Indexer:
+        return cls(tuple((s.start, s.stop, s.step) if isinstance(s, slice) else s
+                         for s in index))
+
+    def build(self, arrays) -> tuple:
+        arrays = iter(arrays)
+        return tuple(next(arrays) if it == self.ARRAY else
+                     slice(*it) if isinstance(it, tuple) else it for it in self.items)
+
+    @property
+    def num_arrays(self) -> int:
+        return sum(1 for it in self.items if it == self.ARRAY)
+
+    def __eq__(self, other):
+        return isinstance(other, Indexer) and self.items == other.items
+
+    def __hash__(self):
+        return hash(self.items)
+
+    def __str__(self):
+        def fmt(it, counter=iter(range(1000))):
+            if it == self.ARRAY:
+                return f"#{next(counter)}"
+            if isinstance(it, tuple):
+                start, stop, step = ("" if v is None else v for v in it)
+                return f"{start}:{stop}" + (f":{step}" if step != "" else "")
+            return "..." if it is Ellipsis else str(it)
+        return "[" + ",".join(fmt(it) for it in self.items) + "]"
+
+    __repr__ = __str__
+
+
+def _dummy(aval: ShapedArray) -> np.ndarray:
+    # A zero-stride stand-in: indexing it costs no memory, only shape logic.
+    return np.broadcast_to(np.zeros((), aval.dtype), aval.shape)
+
+
+def _index_arrays_aval(name, idx):
+    for a in idx:
+        if a.dtype.kind not in "iu":
+            raise IndexError(f"{name}: index arrays must be integers, got {a.dtype} "
+                             "(boolean masks need concrete values: use jnp.where instead)")
+    return [np.zeros(a.shape, np.intp) for a in idx]
+
+
+def _gather_aval(x, *idx, indexer):
+    out = _dummy(x)[indexer.build(_index_arrays_aval("gather", idx))]
+    return ShapedArray(np.shape(out), x.dtype, x.weak_type)
+
+
+def _scatter_impl(add_into: bool):
+    def impl(x, updates, *idx, indexer):
+        out = np.array(x, copy=True)
+        index = indexer.build(idx)
+        if not add_into:
+            out[index] = updates
+        elif indexer.num_arrays:
+            np.add.at(out, index, updates)     # sums repeated indices, unlike +=
+        else:
+            out[index] += updates
+        return out
+    return impl
+
+
+def _scatter_aval(name):
+    def abstract_eval(x, updates, *idx, indexer):
+        target = np.shape(_dummy(x)[indexer.build(_index_arrays_aval(name, idx))])
+        try:
+            np.broadcast_shapes(updates.shape, target)
+            if np.broadcast_shapes(updates.shape, target) != target:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"{name}: updates of shape {updates.shape} do not fit the "
+                             f"indexed region of shape {target}") from None
+        return ShapedArray(x.shape, x.dtype, x.weak_type)
+    return abstract_eval
+
+
+gather_p = _register(Primitive(
+    "gather", lambda x, *idx, indexer: np.asarray(x)[indexer.build(idx)], _gather_aval,
+    vjp=lambda g, ans, x, *idx, indexer: (
+        scatter_add(np.zeros(shape_of(x), dtype_of(g)), g, *idx, indexer=indexer),
+        *([None] * len(idx))),
+    jvp=lambda primals, tangents, ans, *, indexer: (
+        None if tangents[0] is None else gather(tangents[0], *primals[1:], indexer=indexer))))
+
+
+def _scatter_jvp(prim):
+    def jvp(primals, tangents, ans, *, indexer):
+        (x, u), (tx, tu) = primals[:2], tangents[:2]
+        if tx is None and tu is None:
+            return None
+        tx = np.zeros(shape_of(x), dtype_of(ans)) if tx is None else tx
+        tu = np.zeros(shape_of(u), dtype_of(ans)) if tu is None else tu
+        return prim.bind(tx, tu, *primals[2:], indexer=indexer)
+    return jvp
+
+
+scatter_add_p = _register(Primitive(
+    "scatter-add", _scatter_impl(True), _scatter_aval("scatter-add"),
+    vjp=lambda g, ans, x, u, *idx, indexer: (
+        g, gather(g, *idx, indexer=indexer), *([None] * len(idx)))))
+scatter_add_p.jvp = _scatter_jvp(scatter_add_p)
+
+scatter_p = _register(Primitive(
+    "scatter", _scatter_impl(False), _scatter_aval("scatter"),
+    vjp=lambda g, ans, x, u, *idx, indexer: (
+        scatter_p.bind(g, 0.0, *idx, indexer=indexer), gather(g, *idx, indexer=indexer),
+        *([None] * len(idx)))))
+scatter_p.jvp = _scatter_jvp(scatter_p)
+
+
+# ----- Functions the rules are written with ------------------------------------
+# Thin binds, so that rules read like math and stay traceable.
+
+def add(x, y): return add_p.bind(x, y)
+def sub(x, y): return sub_p.bind(x, y)
+def mul(x, y): return mul_p.bind(x, y)
+def div(x, y): return div_p.bind(x, y)
+def neg(x): return neg_p.bind(x)
+def log(x): return log_p.bind(x)
+def sin(x): return sin_p.bind(x)
+def cos(x): return cos_p.bind(x)
+def sign(x): return sign_p.bind(x)
+def pow(x, y): return pow_p.bind(x, y)  # noqa: A001 - the primitive's name
+def integer_pow(x, y): return integer_pow_p.bind(x, y=y)
+def eq(x, y): return eq_p.bind(x, y)
+def gt(x, y): return gt_p.bind(x, y)
+def select_n(which, *cases): return select_n_p.bind(which, *cases)
+def reduce_sum(x, axes): return reduce_sum_p.bind(x, axes=tuple(axes))
+def reduce_prod(x, axes): return reduce_prod_p.bind(x, axes=tuple(axes))
+def reshape(x, shape): return reshape_p.bind(x, new_sizes=tuple(shape))
+def transpose(x, perm): return transpose_p.bind(x, permutation=tuple(perm))
+def squeeze(x, dims): return squeeze_p.bind(x, dimensions=tuple(dims))
+def concatenate(xs, dim): return concatenate_p.bind(*xs, dimension=dim)
+def gather(x, *idx, indexer): return gather_p.bind(x, *idx, indexer=indexer)
+def scatter_add(x, u, *idx, indexer): return scatter_add_p.bind(x, u, *idx, indexer=indexer)
+def dot_general(x, y, dims): return dot_general_p.bind(x, y, dimension_numbers=dims)
+
+
+def convert_element_type(x, dtype):
+    dtype = np.dtype(dtype)
+    if not isinstance(x, Tracer) and dtype_of(x) == dtype:
+        return x
+    return convert_element_type_p.bind(x, new_dtype=dtype)
+
+
+def broadcast_in_dim(x, shape, broadcast_dimensions):
+    return broadcast_in_dim_p.bind(x, shape=tuple(shape),
+                                   broadcast_dimensions=tuple(broadcast_dimensions))
+
+
+def broadcast_to(x, shape):
+    """NumPy-style broadcast (trailing axes aligned) as a broadcast_in_dim."""
+    x_shape = shape_of(x)
+    if x_shape == tuple(shape):
+        return x
+    lead = len(shape) - len(x_shape)
+    return broadcast_in_dim(x, shape, tuple(range(lead, len(shape))))

@@ -1,0 +1,126 @@
+"""Staging: recording a function into a jaxpr (``make_jaxpr``, and ``jit``).
+
+Under this interpreter values are abstract (shapes and dtypes only): each
+primitive's ``abstract_eval`` says what comes out and an equation is
+appended. Python numbers become inline literals; arrays and tracers of outer
+transformations become constants of the jaxpr.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from nanojax.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Primitive,
+                          ShapedArray, Trace, Tracer, Var, get_aval, pop_trace,
+                          push_trace)
+from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
+
+__all__ = ["make_jaxpr", "trace_to_jaxpr"]
+
+_SCALARS = (int, float, bool, complex, np.generic)
+
+
+class StagingTracer(Tracer):
+    __slots__ = ("var",)
+
+    def __init__(self, trace: StagingTrace, var: Var) -> None:
+        self._trace = trace
+        self.var = var
+
+    @property
+    def aval(self) -> ShapedArray:
+        return self.var.aval
+
+
+class StagingTrace(Trace):
+    """Appends one equation per primitive application."""
+
+    __slots__ = ("eqns", "constvars", "consts")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.eqns: list[JaxprEqn] = []
+        self.constvars: dict[int, Var] = {}
+        self.consts: list[Any] = []
+
+    def atom(self, x: Any) -> Var | Literal:
+        if isinstance(x, StagingTracer) and x._trace is self:
+            return x.var
+        if isinstance(x, _SCALARS) or (isinstance(x, np.ndarray) and x.ndim == 0
+                                       and not isinstance(x, Tracer)):
+            return Literal(x[()] if isinstance(x, np.ndarray) else x)
+        # An array, or a tracer of an outer transformation: a constant here.
+        var = self.constvars.get(id(x))
+        if var is None:
+            var = self.constvars[id(x)] = Var(get_aval(x))
+            self.consts.append(x)
+        return var
+
+    def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        invars = [self.atom(a) for a in args]
+        out_aval = prim.abstract_eval(*(v.aval for v in invars), **params)
+        if prim.multiple_results:
+            outvars = [Var(a) for a in out_aval]
+            self.eqns.append(JaxprEqn(prim, invars, outvars, params))
+            return [StagingTracer(self, v) for v in outvars]
+        outvar = Var(out_aval)
+        self.eqns.append(JaxprEqn(prim, invars, [outvar], params))
+        return StagingTracer(self, outvar)
+
+
+def trace_to_jaxpr(fun: Callable, in_avals: Sequence[ShapedArray], in_tree: PyTreeDef
+                   ) -> tuple[ClosedJaxpr, PyTreeDef]:
+    """Stage ``fun`` on abstract inputs; return its jaxpr and output structure."""
+    trace = push_trace(StagingTrace)
+    try:
+        invars = [Var(a) for a in in_avals]
+        args = tree_unflatten(in_tree, [StagingTracer(trace, v) for v in invars])
+        out_flat, out_tree = tree_flatten(fun(*args))
+        outvars = [trace.atom(o) for o in out_flat]
+    finally:
+        pop_trace(trace)
+    # Keep the constants' own objects alive with the jaxpr (ids were keys).
+    jaxpr = Jaxpr(list(trace.constvars.values()), invars, outvars, trace.eqns)
+    return ClosedJaxpr(jaxpr, trace.consts), out_tree
+
+
+def _normalize_static(static_argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
+    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    for i in nums:
+        if not -nargs <= i < nargs:
+            raise ValueError(f"static_argnums {i} is out of range for a call with "
+                             f"{nargs} positional arguments")
+    return tuple(sorted(i % nargs for i in nums))
+
+
+def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = ()) -> Callable[..., ClosedJaxpr]:
+    """Record ``fun`` as a jaxpr for arguments like the given ones.
+
+    Examples:
+        >>> import nanojax as nj
+        >>> print(nj.make_jaxpr(lambda x, y: x * y)(-2.0, 3.0))
+        { lambda ; a:f64[] b:f64[]. let c:f64[] = mul a b in (c,) }
+    """
+    def make(*args: Any, **kwargs: Any) -> ClosedJaxpr:
+        static = _normalize_static(static_argnums, len(args))
+        dynamic = tuple(a for i, a in enumerate(args) if i not in static)
+
+        def staged(*dyn):
+            it = iter(dyn)
+            full = [args[i] if i in static else next(it) for i in range(len(args))]
+            return fun(*full, **kwargs)
+
+        flat, in_tree = tree_flatten(dynamic)
+        avals = [_abstractify(x) for x in flat]
+        return trace_to_jaxpr(staged, avals, in_tree)[0]
+
+    make.__name__ = f"make_jaxpr({getattr(fun, '__name__', 'fun')})"
+    return make
+
+
+def _abstractify(x: Any) -> ShapedArray:
+    aval = get_aval(x)
+    # Inputs are variables, never weak: a Python float argument is an f64.
+    return ShapedArray(aval.shape, aval.dtype) if aval.weak_type else aval
