@@ -153,6 +153,32 @@ def _match_input(ct: Any, x: Any) -> Any:
     return ct
 
 
+def _record(fun: Callable, flat: list, in_tree: Any, has_aux: bool) -> tuple:
+    """Run ``fun`` on tape tracers standing for ``flat``; return what pulling needs."""
+    trace = push_trace(TapeTrace)
+    try:
+        tracers = [trace.new_input(x) for x in flat]
+        out = fun(*tree_unflatten(in_tree, tracers))
+        aux = None
+        if has_aux:
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise TypeError("with has_aux=True, the function must return a pair "
+                                f"(output, aux); it returned {type(out).__name__}")
+            out, aux = out
+        out_flat, out_tree = tree_flatten(out)
+    finally:
+        pop_trace(trace)
+    out_nodes = [o.node if type(o) is TapeTracer and o._trace is trace else -1
+                 for o in out_flat]
+    out_primals = [o.primal if n >= 0 else o for o, n in zip(out_flat, out_nodes)]
+    return trace, out_primals, out_tree, out_nodes, aux
+
+
+def _pull(trace: TapeTrace, flat: list, seeds: dict[int, Any]) -> list:
+    cts = backward_pass(trace.tape, trace.num_nodes, seeds)
+    return [_match_input(cts[i], x) for i, x in enumerate(flat)]
+
+
 def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
     """Run ``fun`` forward and return ``(out, vjp_fn)`` (and ``aux``).
 
@@ -167,22 +193,7 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
     """
     flat, in_tree = tree_flatten(primals)
     flat = check_inputs(flat, "vjp")
-    trace = push_trace(TapeTrace)
-    try:
-        tracers = [trace.new_input(x) for x in flat]
-        out = fun(*tree_unflatten(in_tree, tracers))
-        if has_aux:
-            if not (isinstance(out, tuple) and len(out) == 2):
-                raise TypeError("with has_aux=True, the function must return a pair "
-                                f"(output, aux); it returned {type(out).__name__}")
-            out, aux = out
-        out_flat, out_tree = tree_flatten(out)
-    finally:
-        pop_trace(trace)
-    out_nodes = [o.node if type(o) is TapeTracer and o._trace is trace else -1
-                 for o in out_flat]
-    out_primals = [o.primal if n >= 0 else o for o, n in zip(out_flat, out_nodes)]
-    tape, num_nodes = trace.tape, trace.num_nodes
+    trace, out_primals, out_tree, out_nodes, aux = _record(fun, flat, in_tree, has_aux)
 
     def vjp_fn(ct: Any) -> tuple:
         ct_flat, ct_tree = tree_flatten(ct)
@@ -196,9 +207,7 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
                                  f"for an output of shape {P.shape_of(o)}")
             if n >= 0:
                 seeds[n] = c if n not in seeds else P.add_p.bind(seeds[n], c)
-        cts = backward_pass(tape, num_nodes, seeds)
-        in_cts = [_match_input(cts[i], x) for i, x in enumerate(flat)]
-        return tuple(tree_unflatten(in_tree, in_cts))
+        return tuple(tree_unflatten(in_tree, _pull(trace, flat, seeds)))
 
     out = tree_unflatten(out_tree, out_primals)
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
@@ -217,20 +226,24 @@ def _check_argnums(argnums: int | Sequence[int], nargs: int, fn_name: str) -> tu
     return tuple(i % nargs for i in nums)
 
 
+def _check_float_leaves(leaves: Sequence[Any], fn_name: str) -> None:
+    for leaf in leaves:
+        kind = type(leaf)
+        if kind is float or kind is np.float64:
+            continue
+        dtype = P.dtype_of(leaf) if kind in P._PY_DTYPES or hasattr(leaf, "dtype") else None
+        if dtype is None or not np.issubdtype(dtype, np.inexact):
+            got = dtype if dtype is not None else kind.__name__
+            raise TypeError(
+                f"{fn_name} requires real-valued float inputs, but got a value of type "
+                f"{got}. Pass floats (3.0, not 3; np.asarray(x, dtype=float) for "
+                "arrays), or leave the argument out of argnums if it is not "
+                "differentiated.")
+
+
 def _check_float_inputs(args: Sequence[Any], nums: tuple, fn_name: str) -> None:
     for i in nums:
-        for leaf in tree_flatten(args[i])[0]:
-            kind = type(leaf)
-            if kind is float or kind is np.float64:
-                continue
-            dtype = P.dtype_of(leaf) if kind in P._PY_DTYPES or hasattr(leaf, "dtype") else None
-            if dtype is None or not np.issubdtype(dtype, np.inexact):
-                got = dtype if dtype is not None else kind.__name__
-                raise TypeError(
-                    f"{fn_name} requires real-valued float inputs, but argument {i} "
-                    f"contains a value of type {got}. Pass floats (3.0, not 3; "
-                    "np.asarray(x, dtype=float) for arrays), or leave the argument "
-                    "out of argnums if it is not differentiated.")
+        _check_float_leaves(tree_flatten(args[i])[0], f"{fn_name} (argument {i})")
 
 
 def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0,
@@ -243,9 +256,15 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0,
         >>> print(value, g)
         -6.0 3.0
     """
+    checked_nums: dict[int, tuple] = {}      # argnums resolved per argument count
+
     def value_and_grad_fun(*args: Any, **kwargs: Any):
-        nums = _check_argnums(argnums, len(args), "grad")
-        _check_float_inputs(args, nums, "grad")
+        nums = checked_nums.get(len(args))
+        if nums is None:
+            nums = checked_nums[len(args)] = _check_argnums(argnums, len(args), "grad")
+        flat, in_tree = tree_flatten(tuple(args[i] for i in nums))
+        _check_float_leaves(flat, "grad")
+        flat = check_inputs(flat, "grad")
 
         def restricted(*diff_args):
             full = list(args)
@@ -253,21 +272,22 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0,
                 full[i] = a
             return fun(*full, **kwargs)
 
-        result = vjp(restricted, *(args[i] for i in nums), has_aux=has_aux)
-        value, pull = result[0], result[1]
-        shape = P.shape_of(value)
-        if shape != () or isinstance(value, (tuple, list, dict)):
+        trace, outs, out_tree, nodes, aux = _record(restricted, flat, in_tree, has_aux)
+        if out_tree.node_type is not None or P.shape_of(outs[0]) != ():
+            what = (f"shape {P.shape_of(outs[0])}" if out_tree.node_type is None
+                    else f"the structure {out_tree}")
             raise TypeError(
-                "grad requires a function with a scalar output, but the output "
-                f"had shape {shape if shape else type(value).__name__}. Use "
-                "nj.jacrev or nj.vjp for non-scalar outputs, or reduce the output "
-                "(e.g. jnp.sum) first.")
-        if not np.issubdtype(P.dtype_of(value), np.inexact):
-            raise TypeError(f"grad requires a real-valued float output, got {P.dtype_of(value)}")
-        seed = P.dtype_of(value).type(1.0)
-        grads = pull(seed)
+                f"grad requires a function with a scalar output, but the output had "
+                f"{what}. Use nj.jacrev or nj.vjp for non-scalar outputs, or reduce "
+                "the output (e.g. jnp.sum) first.")
+        value, node = outs[0], nodes[0]
+        dtype = P.dtype_of(value)
+        if not np.issubdtype(dtype, np.inexact):
+            raise TypeError(f"grad requires a real-valued float output, got {dtype}")
+        grads = tree_unflatten(in_tree, _pull(trace, flat, {node: dtype.type(1.0)}
+                                              if node >= 0 else {}))
         g = grads[0] if isinstance(argnums, int) else grads
-        return ((value, result[2]) if has_aux else value), g
+        return ((value, aux) if has_aux else value), g
 
     value_and_grad_fun.__name__ = f"value_and_grad({getattr(fun, '__name__', 'fun')})"
     value_and_grad_fun.__doc__ = fun.__doc__

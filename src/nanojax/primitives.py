@@ -198,6 +198,8 @@ min_p = binary("min", _chooser(np.minimum, operator.lt),
 
 def _tie_split(x, y):
     """1 where x > y, 1/2 where x == y, 0 where x < y."""
+    if type(x) in _FLOAT_TYPES and type(y) in _FLOAT_TYPES:    # concrete scalars
+        return 1.0 if x > y else 0.5 if x == y else 0.0
     return select_n(gt(x, y), select_n(eq(x, y), 0.0, 0.5), 1.0)
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Hashable, Iterable, NamedTuple
 
+import numpy as np
+
 __all__ = ["PyTreeDef", "tree_flatten", "tree_unflatten", "tree_leaves",
            "tree_structure", "tree_map", "register_pytree_node",
            "treedef_is_leaf", "all_leaves"]
@@ -121,9 +123,23 @@ def _flatten(x: Any, leaves: list, is_leaf: Callable[[Any], bool] | None) -> PyT
     return PyTreeDef(type(x), aux, tuple(_flatten(c, leaves, is_leaf) for c in children))
 
 
+# Types that are always leaves, for the common flat-tuple-of-arrays fast path.
+_PLAIN_LEAVES = {float, int, bool, complex, np.float64, np.float32, np.int64, np.ndarray}
+_FLAT_TUPLES: dict[int, PyTreeDef] = {}
+
+
 def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None
                  ) -> tuple[list[Any], PyTreeDef]:
     """Return ``(leaves, treedef)``: the leaves left to right and the structure."""
+    if type(tree) is tuple and is_leaf is None:
+        for x in tree:
+            if type(x) not in _PLAIN_LEAVES:
+                break
+        else:
+            treedef = _FLAT_TUPLES.get(len(tree))
+            if treedef is None:
+                treedef = _FLAT_TUPLES[len(tree)] = PyTreeDef(tuple, None, (_LEAF,) * len(tree))
+            return list(tree), treedef
     leaves: list[Any] = []
     treedef = _flatten(tree, leaves, is_leaf)
     return leaves, treedef
@@ -142,6 +158,8 @@ def _unflatten(treedef: PyTreeDef, it: Any) -> Any:
 def tree_unflatten(treedef: PyTreeDef, leaves: Iterable[Any]) -> Any:
     """Rebuild a pytree of structure ``treedef`` from ``leaves``."""
     leaves = list(leaves)
+    if _FLAT_TUPLES.get(len(leaves)) is treedef:
+        return tuple(leaves)
     if len(leaves) != treedef.num_leaves:
         raise ValueError(f"tree_unflatten: {treedef} expects {treedef.num_leaves} "
                          f"leaves, got {len(leaves)}")

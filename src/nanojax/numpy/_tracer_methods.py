@@ -12,11 +12,25 @@ from __future__ import annotations
 import numpy as np
 
 import nanojax.numpy as jnp
+from nanojax import primitives as P
 from nanojax.core import Tracer
 
 
 def _swap(fn):
     return lambda self, other: fn(other, self)
+
+
+# Operands that need no checking or conversion: the hot path of scalar circuits.
+_READY = {float, int, bool, np.float64, np.float32, np.ndarray}
+
+
+def _binop(prim, name: str, swapped: bool = False):
+    def method(self, other):
+        if type(other) not in _READY and not isinstance(other, Tracer):
+            other = jnp._operand(other, name)
+        return prim.bind(other, self) if swapped else prim.bind(self, other)
+    method.__name__ = name
+    return method
 
 
 def _reshape_method(self, *shape, order="C"):
@@ -28,15 +42,16 @@ def _transpose_method(self, *axes):
 
 
 _METHODS = {
-    "__add__": jnp.add, "__radd__": _swap(jnp.add),
-    "__sub__": jnp.subtract, "__rsub__": _swap(jnp.subtract),
-    "__mul__": jnp.multiply, "__rmul__": _swap(jnp.multiply),
-    "__truediv__": jnp.divide, "__rtruediv__": _swap(jnp.divide),
+    "__add__": _binop(P.add_p, "add"), "__radd__": _binop(P.add_p, "add", True),
+    "__sub__": _binop(P.sub_p, "subtract"), "__rsub__": _binop(P.sub_p, "subtract", True),
+    "__mul__": _binop(P.mul_p, "multiply"), "__rmul__": _binop(P.mul_p, "multiply", True),
+    "__truediv__": _binop(P.div_p, "divide"),
+    "__rtruediv__": _binop(P.div_p, "divide", True),
     "__pow__": jnp.power, "__rpow__": _swap(jnp.power),
     "__matmul__": jnp.matmul, "__rmatmul__": _swap(jnp.matmul),
-    "__lt__": jnp.less, "__le__": jnp.less_equal,
-    "__gt__": jnp.greater, "__ge__": jnp.greater_equal,
-    "__eq__": jnp.equal, "__ne__": jnp.not_equal,
+    "__lt__": _binop(P.lt_p, "less"), "__le__": _binop(P.le_p, "less_equal"),
+    "__gt__": _binop(P.gt_p, "greater"), "__ge__": _binop(P.ge_p, "greater_equal"),
+    "__eq__": _binop(P.eq_p, "equal"), "__ne__": _binop(P.ne_p, "not_equal"),
     "__neg__": jnp.negative, "__pos__": lambda self: self, "__abs__": jnp.abs,
     "__getitem__": jnp.getitem,
     "sum": jnp.sum, "mean": jnp.mean, "max": jnp.max, "min": jnp.min,
