@@ -15,8 +15,13 @@ from nanojax.autodiff import grad as grad
 from nanojax.autodiff import jvp as jvp
 from nanojax.autodiff import value_and_grad as value_and_grad
 from nanojax.autodiff import vjp as vjp
+from nanojax.batching import vmap as vmap
 from nanojax.core import ClosedJaxpr as ClosedJaxpr
 from nanojax.core import eval_jaxpr as eval_jaxpr
+from nanojax.jacobians import hessian as hessian
+from nanojax.jacobians import jacfwd as jacfwd
+from nanojax.jacobians import jacrev as jacrev
+from nanojax.jit import jit as jit
 from nanojax.numerical import check_grads as check_grads
 from nanojax.numerical import numerical_grad as numerical_grad
 from nanojax.numpy import stop_gradient as stop_gradient

@@ -101,7 +101,8 @@ def unbroadcast(ct: Any, shape: tuple[int, ...]) -> Any:
     lead = len(ct_shape) - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, d in enumerate(shape) if d == 1 and ct_shape[lead + i] != 1)
-    if lead < 0 or any(ct_shape[lead + i] not in (1, d) for i, d in enumerate(shape)):
+    if lead < 0 or any(d != 1 and ct_shape[lead + i] not in (1, d)
+                       for i, d in enumerate(shape)):
         return P.broadcast_to(ct, shape)
     if axes:
         ct = P.reduce_sum(ct, axes)
@@ -171,6 +172,10 @@ def _record(fun: Callable, flat: list, in_tree: Any, has_aux: bool) -> tuple:
     out_nodes = [o.node if type(o) is TapeTracer and o._trace is trace else -1
                  for o in out_flat]
     out_primals = [o.primal if n >= 0 else o for o, n in zip(out_flat, out_nodes)]
+    if has_aux:    # aux leaves its values, not this (now dead) trace's tracers
+        aux_flat, aux_tree = tree_flatten(aux)
+        aux = tree_unflatten(aux_tree, [a.primal if type(a) is TapeTracer and a._trace is trace
+                                        else a for a in aux_flat])
     return trace, out_primals, out_tree, out_nodes, aux
 
 

@@ -99,7 +99,9 @@ class Primitive:
     output tangent (``None`` tangents are zeros). ``vjp(g, ans, *args,
     **params)``: one cotangent per argument, ``None`` meaning zero; written
     with nanojax operations so the backward pass can itself be traced.
-    ``batch(args, dims, **params)``: ``(out, out_dim)`` for ``vmap``. A
+    ``batch(axis_size, args, dims, **params)``: ``(out, out_dim)`` for
+    ``vmap``, where ``dims[i]`` is the batch axis of ``args[i]`` (None if it
+    is not batched). A
     primitive that is not ``differentiable`` (comparisons, argmax) has zero
     derivative everywhere, so autodiff passes its output through as a constant.
     """

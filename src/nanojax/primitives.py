@@ -10,7 +10,8 @@ Rules are written with the primitives themselves (``mul(g, y)``, never
 ``g * y`` on raw NumPy), so a backward pass can be traced again: that is
 what makes ``grad(grad(f))`` and ``jit(grad(f))`` work. Summing a cotangent
 back to a broadcast input's shape happens once, in the tape interpreter.
-Batch rules (``vmap``) are added by ``nanojax.batching``.
+Batch rules (``vmap``) move batch axes with the helpers just below the
+family helpers, so no rule loops over examples in Python.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import functools
 import math
 import operator
+from builtins import max as builtins_max
 from typing import Any, Callable
 
 import numpy as np
@@ -87,6 +89,48 @@ def elementwise_aval(prim: Primitive, *avals: ShapedArray, **params: Any) -> Sha
     return ShapedArray(shape, dtype, weak)
 
 
+# ----- Batching helpers (vmap) -------------------------------------------------
+# A batch rule is ``batch(axis_size, vals, dims, **params) -> (out, out_dim)``,
+# where ``dims[i]`` is the batch axis of ``vals[i]`` or None if it is unbatched.
+
+def move_to_front(x: Any, bdim: int | None, size: int) -> Any:
+    """``x`` with its batch axis first; an unbatched ``x`` gets one by broadcasting."""
+    if bdim is None:
+        shape = shape_of(x)
+        return broadcast_in_dim(x, (size,) + shape, tuple(range(1, len(shape) + 1)))
+    if bdim == 0:
+        return x
+    ndim = len(shape_of(x))
+    return transpose(x, (bdim,) + tuple(i for i in range(ndim) if i != bdim))
+
+
+def _front_with_rank(x: Any, bdim: int, rank: int) -> Any:
+    """Batch axis first, then size-1 axes so that x has ``rank`` example axes."""
+    x = move_to_front(x, bdim, 0)
+    shape = shape_of(x)
+    missing = rank - (len(shape) - 1)
+    return reshape(x, (shape[0],) + (1,) * missing + shape[1:]) if missing > 0 else x
+
+
+def batch_elementwise(prim: Primitive) -> Callable:
+    """The batch rule of any elementwise primitive: align batch axes in front."""
+    def rule(size, vals, dims, **params):
+        rank = builtins_max(len(shape_of(v)) - (d is not None) for v, d in zip(vals, dims))
+        moved = [v if d is None else _front_with_rank(v, d, rank) for v, d in zip(vals, dims)]
+        return prim.bind(*moved, **params), 0
+    return rule
+
+
+def _batch_unary(make_params: Callable) -> Callable:
+    """Rule for a one-operand primitive: batch axis to front, shift axis params."""
+    def rule_for(prim: Primitive) -> Callable:
+        def rule(size, vals, dims, **params):
+            x = move_to_front(vals[0], dims[0], size)
+            return prim.bind(x, **make_params(size, **params)), 0
+        return rule
+    return rule_for
+
+
 def _sum_jvps(parts: list) -> Any:
     parts = [p for p in parts if p is not None]
     if not parts:
@@ -109,6 +153,7 @@ def unary(name: str, impl: Callable, deriv: Callable | None, *,
     """An elementwise one-input gate; ``deriv(g, ans, x)`` is g times f'(x)."""
     prim = Primitive(name, impl, None, differentiable=differentiable)
     prim.abstract_eval = functools.partial(elementwise_aval, prim)
+    prim.batch = batch_elementwise(prim)
     if deriv is not None:
         prim.vjp = lambda g, ans, x, **p: (deriv(g, ans, x, **p),)
         prim.jvp = lambda primals, tangents, ans, **p: (
@@ -124,6 +169,7 @@ def binary(name: str, impl: Callable, dx: Callable | None, dy: Callable | None, 
     """
     prim = Primitive(name, impl, None, differentiable=differentiable)
     prim.abstract_eval = functools.partial(elementwise_aval, prim)
+    prim.batch = batch_elementwise(prim)
     if differentiable:
         prim.vjp = lambda g, ans, x, y: (dx(g, ans, x, y), dy(g, ans, x, y))
 
@@ -281,6 +327,7 @@ def _select_n_jvp(primals, tangents, ans):
 
 select_n_p = _register(Primitive("select_n", _select_n_impl, _select_n_aval,
                                  vjp=_select_n_vjp, jvp=_select_n_jvp))
+select_n_p.batch = batch_elementwise(select_n_p)
 
 
 # ----- Type conversion and stop_gradient --------------------------------------
@@ -305,10 +352,12 @@ convert_element_type_p = _register(Primitive(
     "convert_element_type", _convert_impl,
     lambda x, *, new_dtype: ShapedArray(x.shape, new_dtype),
     vjp=_convert_vjp, jvp=_convert_jvp))
+convert_element_type_p.batch = batch_elementwise(convert_element_type_p)
 
 stop_gradient_p = _register(Primitive(
     "stop_gradient", lambda x: x, lambda x: ShapedArray(x.shape, x.dtype, x.weak_type),
     differentiable=False))
+stop_gradient_p.batch = batch_elementwise(stop_gradient_p)
 
 
 # ----- Reductions -------------------------------------------------------------
@@ -328,6 +377,9 @@ def _reduced_aval(name, dtype_fn=None):
     return abstract_eval
 
 
+_batch_reduce = _batch_unary(lambda size, *, axes, **p: dict(p, axes=tuple(a + 1 for a in axes)))
+
+
 def _kept_dims(ndim: int, axes: tuple) -> tuple[int, ...]:
     return tuple(i for i in range(ndim) if i not in axes)
 
@@ -343,6 +395,7 @@ reduce_sum_p = _register(Primitive(
         broadcast_in_dim(g, shape_of(x), _kept_dims(len(shape_of(x)), axes)),),
     jvp=lambda primals, tangents, ans, *, axes: (
         None if tangents[0] is None else reduce_sum(tangents[0], axes))))
+reduce_sum_p.batch = _batch_reduce(reduce_sum_p)
 
 
 def _chooser_locations(x, ans, axes):
@@ -370,7 +423,9 @@ def _reduce_chooser(name: str, np_fn: Callable) -> Primitive:
         if np.size(x) == 0:
             raise ValueError(f"{name}: cannot reduce an empty array (it has no identity)")
         return np_fn(x, axis=axes)
-    return _register(Primitive(name, impl, _reduced_aval(name), vjp=vjp, jvp=jvp))
+    prim = Primitive(name, impl, _reduced_aval(name), vjp=vjp, jvp=jvp)
+    prim.batch = _batch_reduce(prim)
+    return _register(prim)
 
 
 reduce_max_p = _reduce_chooser("reduce_max", np.max)
@@ -405,6 +460,7 @@ reduce_prod_p = _register(Primitive(
     jvp=lambda primals, tangents, ans, *, axes: (
         None if tangents[0] is None else
         reduce_sum(mul(tangents[0], _others_product(primals[0], axes)), axes))))
+reduce_prod_p.batch = _batch_reduce(reduce_prod_p)
 
 
 def _argchooser(name: str, np_fn: Callable) -> Primitive:
@@ -412,9 +468,10 @@ def _argchooser(name: str, np_fn: Callable) -> Primitive:
         if np.size(x) == 0:
             raise ValueError(f"{name}: cannot take the {name[3:]} of an empty array")
         return np_fn(x, axis=axes[0]).astype(index_dtype)
-    return _register(Primitive(
-        name, impl, _reduced_aval(name, lambda x: np.dtype(np.int64)),
-        differentiable=False))
+    prim = Primitive(name, impl, _reduced_aval(name, lambda x: np.dtype(np.int64)),
+                     differentiable=False)
+    prim.batch = _batch_reduce(prim)
+    return _register(prim)
 
 
 argmax_p = _argchooser("argmax", np.argmax)
@@ -454,6 +511,9 @@ broadcast_in_dim_p = _register(Primitive(
     vjp=_broadcast_in_dim_vjp,
     jvp=lambda primals, tangents, ans, **p: (
         None if tangents[0] is None else broadcast_in_dim(tangents[0], **p))))
+broadcast_in_dim_p.batch = _batch_unary(lambda size, *, shape, broadcast_dimensions: dict(
+    shape=(size,) + shape,
+    broadcast_dimensions=(0,) + tuple(d + 1 for d in broadcast_dimensions)))(broadcast_in_dim_p)
 
 
 def _reshape_aval(x, *, new_sizes):
@@ -468,6 +528,8 @@ reshape_p = _register(Primitive(
     vjp=lambda g, ans, x, *, new_sizes: (reshape(g, shape_of(x)),),
     jvp=lambda primals, tangents, ans, *, new_sizes: (
         None if tangents[0] is None else reshape(tangents[0], new_sizes))))
+reshape_p.batch = _batch_unary(lambda size, *, new_sizes: dict(
+    new_sizes=(size,) + new_sizes))(reshape_p)
 
 
 def _transpose_aval(x, *, permutation):
@@ -483,6 +545,8 @@ transpose_p = _register(Primitive(
         transpose(g, tuple(int(i) for i in np.argsort(permutation))),),
     jvp=lambda primals, tangents, ans, *, permutation: (
         None if tangents[0] is None else transpose(tangents[0], permutation))))
+transpose_p.batch = _batch_unary(lambda size, *, permutation: dict(
+    permutation=(0,) + tuple(p + 1 for p in permutation)))(transpose_p)
 
 
 def _squeeze_aval(x, *, dimensions):
@@ -499,6 +563,8 @@ squeeze_p = _register(Primitive(
     vjp=lambda g, ans, x, *, dimensions: (reshape(g, shape_of(x)),),
     jvp=lambda primals, tangents, ans, *, dimensions: (
         None if tangents[0] is None else squeeze(tangents[0], dimensions))))
+squeeze_p.batch = _batch_unary(lambda size, *, dimensions: dict(
+    dimensions=tuple(d + 1 for d in dimensions)))(squeeze_p)
 
 
 def _concatenate_aval(*xs, dimension):
@@ -535,7 +601,9 @@ def _concatenate_jvp(primals, tangents, ans, *, dimension):
 
 concatenate_p = _register(Primitive(
     "concatenate", lambda *xs, dimension: np.concatenate(xs, axis=dimension),
-    _concatenate_aval, vjp=_concatenate_vjp, jvp=_concatenate_jvp))
+    _concatenate_aval, vjp=_concatenate_vjp, jvp=_concatenate_jvp,
+    batch=lambda size, vals, dims, *, dimension: (concatenate(
+        [move_to_front(v, d, size) for v, d in zip(vals, dims)], dimension + 1), 0)))
 
 
 # ----- dot_general: every contraction of two arrays ---------------------------
@@ -609,9 +677,29 @@ def _dot_general_jvp(primals, tangents, ans, *, dimension_numbers):
                       None if tr is None else dot_general(lhs, tr, dimension_numbers)])
 
 
+def _dot_general_batch(size, vals, dims, *, dimension_numbers):
+    # Both batched: the batch axis becomes one more batch dimension. One side
+    # batched: it is a free dimension of that side, and lands where those do.
+    (lhs, rhs), (ld, rd) = vals, dims
+    (lc, rc), (lb, rb) = dimension_numbers
+
+    def shift(ds):
+        return tuple(d + 1 for d in ds)
+    if ld is not None and rd is not None:
+        lhs, rhs = move_to_front(lhs, ld, size), move_to_front(rhs, rd, size)
+        return dot_general(lhs, rhs, ((shift(lc), shift(rc)),
+                                      ((0,) + shift(lb), (0,) + shift(rb)))), 0
+    if ld is not None:
+        lhs = move_to_front(lhs, ld, size)
+        return dot_general(lhs, rhs, ((shift(lc), rc), (shift(lb), rb))), len(lb)
+    rhs = move_to_front(rhs, rd, size)
+    n_lhs_free = len(shape_of(lhs)) - len(lc) - len(lb)
+    return dot_general(lhs, rhs, ((lc, shift(rc)), (lb, shift(rb)))), len(lb) + n_lhs_free
+
+
 dot_general_p = _register(Primitive(
     "dot_general", _dot_general_impl, _dot_general_aval,
-    vjp=_dot_general_vjp, jvp=_dot_general_jvp))
+    vjp=_dot_general_vjp, jvp=_dot_general_jvp, batch=_dot_general_batch))
 
 
 # ----- Indexing: gather, scatter-add, scatter ---------------------------------
@@ -741,6 +829,45 @@ scatter_p = _register(Primitive(
         scatter_p.bind(g, 0.0, *idx, indexer=indexer), gather(g, *idx, indexer=indexer),
         *([None] * len(idx)))))
 scatter_p.jvp = _scatter_jvp(scatter_p)
+
+
+def _batched_index(size, idx, idx_dims, indexer):
+    """A batched index: an arange over the batch axis leads the index arrays.
+
+    NumPy puts the dimensions of advanced (array) indices first when they are
+    not adjacent, and at the first one's place when they are; either way, an
+    arange in front puts the batch axis first. Without index arrays a leading
+    full slice does the same.
+    """
+    if not idx:
+        return Indexer(((None, None, None),) + indexer.items), []
+    rank = builtins_max(len(shape_of(i)) - (d is not None) for i, d in zip(idx, idx_dims))
+    moved = [i if d is None else _front_with_rank(i, d, rank) for i, d in zip(idx, idx_dims)]
+    batch_positions = np.arange(size).reshape((size,) + (1,) * rank)
+    return Indexer((Indexer.ARRAY,) + indexer.items), [batch_positions] + moved
+
+
+def _gather_batch(size, vals, dims, *, indexer):
+    new_indexer, idx = _batched_index(size, vals[1:], dims[1:], indexer)
+    return gather(move_to_front(vals[0], dims[0], size), *idx, indexer=new_indexer), 0
+
+
+def _scatter_batch(prim):
+    def rule(size, vals, dims, *, indexer):
+        x = move_to_front(vals[0], dims[0], size)
+        idx_avals = [ShapedArray(shape_of(i)[1:] if d is not None else shape_of(i), np.intp)
+                     for i, d in zip(vals[2:], dims[2:])]
+        region = _gather_aval(ShapedArray(shape_of(x)[1:], dtype_of(x)), *idx_avals,
+                              indexer=indexer).shape
+        u = vals[1] if dims[1] is None else _front_with_rank(vals[1], dims[1], len(region))
+        new_indexer, idx = _batched_index(size, vals[2:], dims[2:], indexer)
+        return prim.bind(x, u, *idx, indexer=new_indexer), 0
+    return rule
+
+
+gather_p.batch = _gather_batch
+scatter_add_p.batch = _scatter_batch(scatter_add_p)
+scatter_p.batch = _scatter_batch(scatter_p)
 
 
 # ----- Functions the rules are written with ------------------------------------

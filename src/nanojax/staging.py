@@ -60,6 +60,8 @@ class StagingTrace(Trace):
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         invars = [self.atom(a) for a in args]
+        if len(invars) > 1:
+            invars = _typed_literals(invars)
         out_aval = prim.abstract_eval(*(v.aval for v in invars), **params)
         if prim.multiple_results:
             outvars = [Var(a) for a in out_aval]
@@ -68,6 +70,36 @@ class StagingTrace(Trace):
         outvar = Var(out_aval)
         self.eqns.append(JaxprEqn(prim, invars, [outvar], params))
         return StagingTracer(self, outvar)
+
+
+_KIND_RANK = {"i": 1, "u": 1, "f": 2, "c": 3}
+
+
+def _typed_literals(invars: list) -> list:
+    """Type Python-number literals by the arrays they meet, as JAX does.
+
+    ``1 / x`` on an f64 ``x`` records ``div 1.0:f64[] a``, not ``1:i64[]``.
+    The value stays a Python number, so evaluating the jaxpr computes exactly
+    what the traced code did; a literal of a higher kind (``2.5`` against an
+    int array) or out of the array dtype's range keeps its own type.
+    """
+    strong = [v.aval.dtype for v in invars
+              if not v.aval.weak_type and v.aval.dtype.kind in _KIND_RANK]
+    if not strong:
+        return invars
+    target = np.result_type(*strong)
+    out = []
+    for v in invars:
+        if (isinstance(v, Literal) and v.aval.weak_type and v.aval.dtype != target
+                and _KIND_RANK[v.aval.dtype.kind] <= _KIND_RANK[target.kind]):
+            if target.kind == "f":
+                v = Literal(float(v.val), ShapedArray((), target))
+            elif target.kind == "c":
+                v = Literal(complex(v.val), ShapedArray((), target))
+            elif np.iinfo(target).min <= v.val <= np.iinfo(target).max:
+                v = Literal(v.val, ShapedArray((), target))
+        out.append(v)
+    return out
 
 
 def trace_to_jaxpr(fun: Callable, in_avals: Sequence[ShapedArray], in_tree: PyTreeDef

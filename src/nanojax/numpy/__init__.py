@@ -44,9 +44,9 @@ def _has_tracer(x: Any) -> bool:
 def _operand(x: Any, name: str) -> Any:
     """A valid array operand for a traced call: tracer, array or number."""
     if isinstance(x, (Tracer, np.ndarray, np.generic, *_NUMBER_TYPES)):
-        if isinstance(x, np.ndarray) and x.dtype == object:
-            raise TypeError(f"nanojax.numpy.{name}: arrays of Python objects are not "
-                            "supported; use numeric arrays")
+        if isinstance(x, np.ndarray) and x.dtype.kind in "OSUV":
+            raise TypeError(f"nanojax.numpy.{name}: arrays of {x.dtype} (Python objects "
+                            "or strings) are not supported; use numeric arrays")
         return x
     if isinstance(x, (list, tuple)):
         return asarray(x)
@@ -62,6 +62,13 @@ def _eager_error(name: str, args: Sequence[Any], err: Exception) -> Exception:
             return TypeError(f"nanojax.numpy.{name}: expected an array or a number, got "
                              f"{type(a).__name__} ({a!r:.50})")
     return err
+
+
+def _reject_non_array(name: str, a: Any) -> None:
+    """Raise for None, strings and objects, which NumPy quietly wraps in an array."""
+    err = _eager_error(name, (a,), None)
+    if err is not None:
+        raise err
 
 
 def _elementwise(name: str, np_fn: Callable, prim: Any) -> Callable:
@@ -125,7 +132,12 @@ def power(x: Any, y: Any, /) -> Any:
 
 def square(x: Any, /) -> Any:
     """``x * x``, as ``integer_pow`` with exponent 2."""
-    return P.integer_pow_p.bind(x, y=2) if isinstance(x, Tracer) else np.square(x)
+    if isinstance(x, Tracer):
+        return P.integer_pow_p.bind(x, y=2)
+    try:
+        return np.square(x)
+    except TypeError as err:
+        raise _eager_error("square", (x,), err) from None
 
 
 def reciprocal(x: Any, /) -> Any:
@@ -135,7 +147,11 @@ def reciprocal(x: Any, /) -> Any:
 def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
     """Limit ``x`` to ``[a_min, a_max]`` (either bound may be None)."""
     if not _has_tracer((x, a_min, a_max)):
-        return np.clip(x, a_min, a_max)
+        try:
+            return np.clip(x, a_min, a_max)
+        except (TypeError, ValueError) as err:
+            raise _eager_error("clip", (x, *(v for v in (a_min, a_max) if v is not None)),
+                               err) from None
     if a_min is not None:
         x = maximum(x, a_min)
     if a_max is not None:
@@ -148,9 +164,15 @@ def where(condition: Any, x: Any = None, y: Any = None, /) -> Any:
     if x is None or y is None:
         if x is None and y is None and not isinstance(condition, Tracer):
             return np.where(condition)
+        if (x is None) != (y is None):
+            raise TypeError("nanojax.numpy.where: pass both x and y, or neither; got "
+                            f"{'x' if x is None else 'y'}=None")
         raise TypeError("jnp.where needs both x and y under a transformation (the "
                         "one-argument form has a data-dependent shape)")
     if not _has_tracer((condition, x, y)):
+        for v in (condition, x, y):
+            if type(v) is not np.ndarray:
+                _reject_non_array("where", v)
         return np.where(condition, x, y)
     condition = _operand(condition, "where")
     if P.dtype_of(condition) != np.bool_:
@@ -178,8 +200,9 @@ def asarray(a: Any, dtype: Any = None) -> Any:
     except (TypeError, ValueError) as err:
         raise TypeError(f"nanojax.numpy.asarray: cannot make an array from {a!r:.60} "
                         f"({err})") from None
-    if out.dtype == object:
-        raise TypeError(f"nanojax.numpy.asarray: {a!r:.60} is not numeric data")
+    if out.dtype.kind in "OSUV":
+        raise TypeError(f"nanojax.numpy.asarray: {a!r:.60} of type {type(a).__name__} is "
+                        "not numeric data; pass arrays, numbers or lists of numbers")
     return out
 
 
@@ -249,6 +272,8 @@ def _keep(out: Any, x: Any, axes: tuple, keepdims: bool) -> Any:
 def _reduction(name: str, np_fn: Callable, prim: Any) -> Callable:
     def fn(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
         if not isinstance(a, Tracer):
+            if type(a) is not np.ndarray:
+                _reject_non_array(name, a)
             return np_fn(a, axis=axis, keepdims=keepdims)
         axes = _axes(a, axis, name)
         return _keep(prim.bind(a, axes=axes), a, axes, keepdims)
@@ -266,6 +291,8 @@ prod = _reduction("prod", np.prod, P.reduce_prod_p)
 def mean(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The average over ``axis``."""
     if not isinstance(a, Tracer):
+        if type(a) is not np.ndarray:
+            _reject_non_array("mean", a)
         return np.mean(a, axis=axis, keepdims=keepdims)
     axes = _axes(a, axis, "mean")
     count = int(np.prod([P.shape_of(a)[i] for i in axes], dtype=np.int64))
@@ -277,6 +304,8 @@ def mean(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def var(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     """The variance over ``axis``, with ``ddof`` degrees of freedom removed."""
     if not isinstance(a, Tracer):
+        if type(a) is not np.ndarray:
+            _reject_non_array("var", a)
         return np.var(a, axis=axis, ddof=ddof, keepdims=keepdims)
     axes = _axes(a, axis, "var")
     count = int(np.prod([P.shape_of(a)[i] for i in axes], dtype=np.int64))
@@ -287,6 +316,8 @@ def var(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
 def std(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     """The standard deviation over ``axis``."""
     if not isinstance(a, Tracer):
+        if type(a) is not np.ndarray:
+            _reject_non_array("std", a)
         return np.std(a, axis=axis, ddof=ddof, keepdims=keepdims)
     return sqrt(var(a, axis=axis, ddof=ddof, keepdims=keepdims))
 
@@ -294,6 +325,8 @@ def std(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
 def _argreduction(name: str, np_fn: Callable, prim: Any) -> Callable:
     def fn(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
         if not isinstance(a, Tracer):
+            if type(a) is not np.ndarray:
+                _reject_non_array(name, a)
             return np_fn(a, axis=axis, keepdims=keepdims)
         if axis is None:
             flat = ravel(a)
@@ -316,6 +349,8 @@ argmin = _argreduction("argmin", np.argmin, P.argmin_p)
 def reshape(a: Any, shape: Any, order: str = "C") -> Any:
     """``numpy.reshape`` (one dimension may be -1)."""
     if not isinstance(a, Tracer):
+        if type(a) is not np.ndarray:
+            _reject_non_array("reshape", a)
         return np.reshape(a, shape, order=order)
     if order != "C":
         raise NotImplementedError("nanojax.numpy.reshape: only order='C' is supported")
@@ -338,6 +373,8 @@ def ravel(a: Any) -> Any:
 def transpose(a: Any, axes: Any = None) -> Any:
     """``numpy.transpose``: reverse the axes, or permute them by ``axes``."""
     if not isinstance(a, Tracer):
+        if type(a) is not np.ndarray:
+            _reject_non_array("transpose", a)
         return np.transpose(a, axes)
     perm = tuple(reversed(range(a.ndim))) if axes is None else tuple(
         int(i) % a.ndim for i in axes)
@@ -347,6 +384,8 @@ def transpose(a: Any, axes: Any = None) -> Any:
 def expand_dims(a: Any, axis: Any) -> Any:
     """Insert axes of size 1 at the positions ``axis`` (int or tuple)."""
     if not isinstance(a, Tracer):
+        if type(a) is not np.ndarray:
+            _reject_non_array("expand_dims", a)
         return np.expand_dims(a, axis)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     ndim = a.ndim + len(axes)
@@ -361,6 +400,8 @@ def expand_dims(a: Any, axis: Any) -> Any:
 def squeeze(a: Any, axis: Any = None) -> Any:
     """Remove axes of size 1 (all of them, or those in ``axis``)."""
     if not isinstance(a, Tracer):
+        if type(a) is not np.ndarray:
+            _reject_non_array("squeeze", a)
         return np.squeeze(a, axis)
     if axis is None:
         dims = tuple(i for i, d in enumerate(a.shape) if d == 1)
@@ -372,6 +413,8 @@ def squeeze(a: Any, axis: Any = None) -> Any:
 def broadcast_to(a: Any, shape: Any) -> Any:
     """``numpy.broadcast_to``."""
     if not isinstance(a, Tracer):
+        if type(a) is not np.ndarray:
+            _reject_non_array("broadcast_to", a)
         return np.broadcast_to(a, shape)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     target = P.broadcast_shapes("broadcast_to", a.aval, P.ShapedArray(shape, a.dtype))
@@ -384,7 +427,10 @@ def broadcast_to(a: Any, shape: Any) -> Any:
 def concatenate(arrays: Sequence[Any], axis: int = 0) -> Any:
     """Join arrays along an existing axis."""
     if not _has_tracer(tuple(arrays)):
-        return np.concatenate(arrays, axis=axis)
+        try:
+            return np.concatenate(arrays, axis=axis)
+        except (TypeError, ValueError) as err:
+            raise _eager_error("concatenate", tuple(arrays), err) from None
     arrays = [_operand(a, "concatenate") for a in arrays]
     arrays = [np.asarray(a) if isinstance(a, _NUMBER_TYPES) else a for a in arrays]
     ndim = len(P.shape_of(arrays[0]))
@@ -397,7 +443,10 @@ def concatenate(arrays: Sequence[Any], axis: int = 0) -> Any:
 def stack(arrays: Sequence[Any], axis: int = 0) -> Any:
     """Join arrays along a new axis."""
     if not _has_tracer(tuple(arrays)):
-        return np.stack(arrays, axis=axis)
+        try:
+            return np.stack(arrays, axis=axis)
+        except (TypeError, ValueError) as err:
+            raise _eager_error("stack", tuple(arrays), err) from None
     arrays = [_operand(a, "stack") for a in arrays]
     shapes = {P.shape_of(a) for a in arrays}
     if len(shapes) != 1:
@@ -438,7 +487,10 @@ def size(a: Any) -> int:
 def dot(a: Any, b: Any) -> Any:
     """``numpy.dot``: a scalar product, matrix product or tensor contraction."""
     if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
-        return np.dot(a, b)
+        try:
+            return np.dot(a, b)
+        except (TypeError, ValueError) as err:
+            raise _eager_error("dot", (a, b), err) from None
     a, b = _operand(a, "dot"), _operand(b, "dot")
     na, nb = len(P.shape_of(a)), len(P.shape_of(b))
     if na == 0 or nb == 0:
@@ -458,7 +510,10 @@ def _check_contract(name: str, a: Any, b: Any, ia: int, ib: int) -> None:
 def matmul(a: Any, b: Any, /) -> Any:
     """``a @ b`` with NumPy's rules for 1-D operands and stacks of matrices."""
     if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
-        return np.matmul(a, b)
+        try:
+            return np.matmul(a, b)
+        except (TypeError, ValueError) as err:
+            raise _eager_error("matmul", (a, b), err) from None
     a, b = _operand(a, "matmul"), _operand(b, "matmul")
     na, nb = len(P.shape_of(a)), len(P.shape_of(b))
     if na == 0 or nb == 0:
@@ -479,7 +534,10 @@ def matmul(a: Any, b: Any, /) -> Any:
 def outer(a: Any, b: Any) -> Any:
     """The outer product of two vectors (inputs are flattened)."""
     if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
-        return np.outer(a, b)
+        try:
+            return np.outer(a, b)
+        except (TypeError, ValueError) as err:
+            raise _eager_error("outer", (a, b), err) from None
     return multiply(reshape(ravel(asarray(a)), (-1, 1)), reshape(ravel(asarray(b)), (1, -1)))
 
 
@@ -491,7 +549,10 @@ def einsum(subscripts: str, *operands: Any) -> Any:
     summed over.
     """
     if not _has_tracer(operands):
-        return np.einsum(subscripts, *operands)
+        try:
+            return np.einsum(subscripts, *operands)
+        except (TypeError, ValueError) as err:
+            raise _eager_error("einsum", operands, err) from None
     if len(operands) not in (1, 2):
         raise NotImplementedError("nanojax.numpy.einsum supports one or two operands "
                                   f"under a transformation, got {len(operands)}")

@@ -1,0 +1,193 @@
+"""``vmap``: run a function written for one example on a whole batch.
+
+A batched value is an array with one extra axis, the batch axis, at a
+position its tracer remembers (``bdim``). Each primitive's ``batch`` rule
+says how to apply the primitive to batched operands with NumPy directly, so
+``vmap`` costs one NumPy call per gate, never a Python loop over examples.
+Rules normally move the batch axis to the front first (the helpers for
+that live beside the rules, in ``primitives``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from nanojax import primitives as P
+from nanojax.core import Primitive, ShapedArray, Trace, Tracer, pop_trace, push_trace
+from nanojax.tree_util import tree_flatten, tree_unflatten
+
+__all__ = ["vmap"]
+
+
+class BatchTracer(Tracer):
+    __slots__ = ("val", "bdim")
+
+    def __init__(self, trace: BatchTrace, val: Any, bdim: int) -> None:
+        self._trace = trace
+        self.val = val
+        self.bdim = bdim
+
+    @property
+    def aval(self) -> ShapedArray:
+        shape = list(P.shape_of(self.val))
+        del shape[self.bdim]
+        return ShapedArray(tuple(shape), P.dtype_of(self.val))
+
+
+class BatchTrace(Trace):
+    __slots__ = ("axis_size",)
+
+    def __init__(self, axis_size: int) -> None:
+        super().__init__()
+        self.axis_size = axis_size
+
+    def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        vals, dims = [], []
+        for a in args:
+            if type(a) is BatchTracer and a._trace is self:
+                vals.append(a.val)
+                dims.append(a.bdim)
+            else:
+                vals.append(a)
+                dims.append(None)
+        if prim.batch is None:
+            raise NotImplementedError(f"vmap: primitive {prim.name} has no batch rule")
+        out, out_dim = prim.batch(self.axis_size, vals, dims, **params)
+        return out if out_dim is None else BatchTracer(self, out, out_dim)
+
+
+def move_axis(x: Any, src: int, dst: int) -> Any:
+    ndim = len(P.shape_of(x))
+    if src == dst:
+        return x
+    order = [i for i in range(ndim) if i != src]
+    order.insert(dst, src)
+    return P.transpose(x, tuple(order))
+
+
+# ----- vmap ----------------------------------------------------------------------
+
+def _broadcast_prefix(prefix: Any, tree: Any, what: str) -> list:
+    """One axis spec per leaf of ``tree``, from a pytree prefix of it."""
+    if prefix is None or isinstance(prefix, int):
+        return [prefix] * len(tree_flatten(tree)[0])
+    if isinstance(prefix, (tuple, list, dict)) and type(prefix) is type(tree) or (
+            isinstance(prefix, tuple) and isinstance(tree, tuple)):
+        if isinstance(prefix, dict):
+            if set(prefix) != set(tree):
+                raise ValueError(f"vmap: {what} has keys {sorted(prefix)} but the argument "
+                                 f"has keys {sorted(tree)}")
+            keys = sorted(tree)
+            return [a for k in keys for a in _broadcast_prefix(prefix[k], tree[k], what)]
+        if len(prefix) != len(tree):
+            raise ValueError(f"vmap: {what} {prefix!r} has {len(prefix)} entries but the "
+                             f"arguments have {len(tree)}")
+        return [a for p, t in zip(prefix, tree) for a in _broadcast_prefix(p, t, what)]
+    raise ValueError(f"vmap: {what} {prefix!r} does not match the structure of the "
+                     f"arguments ({type(tree).__name__}); use an int, None, or a tuple/"
+                     "list/dict prefix of the arguments' structure")
+
+
+def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0,
+         axis_size: int | None = None) -> Callable:
+    """Vectorize ``fun`` over an axis of its inputs.
+
+    ``in_axes`` says, per argument (an int, None for "not batched", or a
+    pytree prefix of the arguments), which axis is the batch axis;
+    ``out_axes`` says where the batch axis goes in the outputs.
+
+    Examples:
+        >>> import numpy as np
+        >>> import nanojax as nj
+        >>> nj.vmap(lambda w, x: w * x, in_axes=(None, 0))(2.0, np.arange(3.0))
+        array([0., 2., 4.])
+    """
+    def batched(*args: Any) -> Any:
+        if isinstance(in_axes, list):
+            axes_spec: Any = tuple(in_axes)
+        else:
+            axes_spec = in_axes
+        if isinstance(axes_spec, tuple) and len(axes_spec) != len(args):
+            raise ValueError(f"vmap: in_axes has {len(axes_spec)} entries but the function "
+                             f"was called with {len(args)} positional arguments")
+        flat, in_tree = tree_flatten(args)
+        axes = _broadcast_prefix(axes_spec, args, "in_axes")
+        size = _axis_size(flat, axes, axis_size)
+        trace = push_trace(BatchTrace, size)
+        try:
+            tracers = [x if ax is None else BatchTracer(trace, x, ax)
+                       for x, ax in zip(flat, _normalize_axes(flat, axes))]
+            out = fun(*tree_unflatten(in_tree, tracers))
+            out_flat, out_tree = tree_flatten(out)
+        finally:
+            pop_trace(trace)
+        outs_axes = _broadcast_prefix(out_axes, out, "out_axes")
+        return tree_unflatten(out_tree, [_place_output(o, ax, trace, size)
+                                         for o, ax in zip(out_flat, outs_axes)])
+
+    batched.__name__ = f"vmap({getattr(fun, '__name__', 'fun')})"
+    batched.__doc__ = fun.__doc__
+    return batched
+
+
+def _normalize_axes(flat: list, axes: list) -> list:
+    out = []
+    for x, ax in zip(flat, axes):
+        if ax is None:
+            out.append(None)
+            continue
+        ndim = len(P.shape_of(x))
+        if not -ndim <= ax < ndim:
+            raise ValueError(f"vmap: in_axes {ax} is out of range for an argument of "
+                             f"shape {P.shape_of(x)}")
+        out.append(ax % ndim)
+    return out
+
+
+def _axis_size(flat: list, axes: list, axis_size: int | None) -> int:
+    sizes = []
+    for i, (x, ax) in enumerate(zip(flat, axes)):
+        if ax is None:
+            continue
+        if not isinstance(x, (np.ndarray, np.generic, Tracer, float, int, bool)):
+            raise TypeError(f"vmap: argument leaf {i} of type {type(x).__name__} is not "
+                            "an array")
+        shape = P.shape_of(x)
+        if not -len(shape) <= ax < len(shape) or not shape:
+            raise ValueError(f"vmap: in_axes {ax} is out of range for argument leaf {i} "
+                             f"of shape {shape}")
+        sizes.append((i, shape[ax]))
+    if not sizes:
+        if axis_size is None:
+            raise ValueError("vmap: no argument is batched (all in_axes are None); pass "
+                             "axis_size to say how many times to run the function")
+        return axis_size
+    distinct = {s for _, s in sizes}
+    if len(distinct) > 1 or (axis_size is not None and distinct != {axis_size}):
+        detail = ", ".join(f"leaf {i}: {s}" for i, s in sizes)
+        raise ValueError(f"vmap got inconsistent sizes for the batched axes: {detail}"
+                         + (f" (axis_size={axis_size})" if axis_size is not None else "")
+                         + ". Every batched argument must have the same size along its "
+                         "in_axes.")
+    return sizes[0][1]
+
+
+def _place_output(o: Any, ax: int | None, trace: BatchTrace, size: int) -> Any:
+    batched = type(o) is BatchTracer and o._trace is trace
+    if ax is None:
+        if batched:
+            raise ValueError("vmap: out_axes is None for an output that depends on the "
+                             "batched inputs; give it an axis")
+        return o
+    val = o.val if batched else P.move_to_front(o, None, size)
+    src = o.bdim if batched else 0
+    ndim = len(P.shape_of(val))
+    if not -ndim <= ax < ndim:
+        raise ValueError(f"vmap: out_axes {ax} is out of range for an output with "
+                         f"{ndim - 1} dimensions")
+    out = move_axis(val, src, ax % ndim)
+    if isinstance(out, np.ndarray) and not out.flags.writeable:
+        out = out.copy()
+    return out

@@ -1,0 +1,141 @@
+"""Whole Jacobians: ``jacrev``, ``jacfwd`` and ``hessian``.
+
+A Jacobian is many derivatives at once. Reverse mode pulls every row of the
+identity (one per output number) back through one recorded ``vjp``; forward
+mode pushes every column (one per input number) through ``jvp``. Both batch
+the identity with ``vmap``, so each gate runs once on the whole basis rather
+than once per row in a Python loop.
+
+The result has the shape ``out.shape + in.shape`` per (output leaf, input
+leaf) pair: a pytree of outputs whose leaves are pytrees of inputs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from nanojax import primitives as P
+from nanojax.autodiff import _check_argnums, check_inputs, jvp, vjp
+from nanojax.batching import vmap
+from nanojax.tree_util import tree_flatten, tree_unflatten
+
+__all__ = ["jacrev", "jacfwd", "hessian"]
+
+
+def _basis(leaves: list, dtype: Any) -> tuple[int, list]:
+    """Rows of the identity, split into pytree-shaped pieces: (n, [n x leaf shape])."""
+    sizes = [int(np.prod(P.shape_of(x), dtype=np.int64)) for x in leaves]
+    n = sum(sizes)
+    eye = np.eye(n, dtype=dtype)
+    pieces, start = [], 0
+    for x, k in zip(leaves, sizes):
+        pieces.append(eye[:, start:start + k].reshape((n,) + P.shape_of(x)))
+        start += k
+    return n, pieces
+
+
+def _float_dtype(leaves: list) -> np.dtype:
+    dtypes = [P.dtype_of(x) for x in leaves if np.issubdtype(P.dtype_of(x), np.inexact)]
+    return np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
+
+
+def _split_args(fun: Callable, args: tuple, argnums: Any, name: str):
+    nums = _check_argnums(argnums, len(args), name)
+
+    def restricted(*diff):
+        full = list(args)
+        for i, a in zip(nums, diff):
+            full[i] = a
+        return fun(*full)
+    return nums, restricted, tuple(args[i] for i in nums)
+
+
+def _assemble(out_leaves: list, out_tree: Any, in_leaves: list, in_tree: Any,
+              block: Callable[[int, int], Any], argnums: Any) -> Any:
+    """out_tree of in_tree of blocks, with the argnums tuple unwrapped for an int."""
+    rows = []
+    for j in range(len(out_leaves)):
+        per_input = tree_unflatten(in_tree, [block(j, i) for i in range(len(in_leaves))])
+        rows.append(per_input[0] if isinstance(argnums, int) else per_input)
+    return tree_unflatten(out_tree, rows)
+
+
+def jacrev(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """The Jacobian by reverse mode: one ``vjp`` per output number, batched.
+
+    Examples:
+        >>> import numpy as np
+        >>> import nanojax as nj
+        >>> nj.jacrev(lambda x: x * x)(np.array([1.0, 2.0]))
+        array([[2., 0.],
+               [0., 4.]])
+    """
+    def jac(*args: Any) -> Any:
+        nums, restricted, diff = _split_args(fun, args, argnums, "jacrev")
+        in_leaves, in_tree = tree_flatten(diff)
+        check_inputs(in_leaves, "jacrev")
+        out, pull = vjp(restricted, *diff)
+        out_leaves, out_tree = tree_flatten(out)
+        n, pieces = _basis(out_leaves, _float_dtype(out_leaves))
+        rows = vmap(lambda *ct: tree_flatten(pull(tree_unflatten(out_tree, ct)))[0])(*pieces)
+        starts = np.cumsum([0] + [int(np.prod(P.shape_of(o), dtype=np.int64))
+                                  for o in out_leaves])
+
+        def block(j: int, i: int) -> Any:
+            part = rows[i][starts[j]:starts[j + 1]]
+            return P.reshape(part, P.shape_of(out_leaves[j]) + P.shape_of(in_leaves[i]))
+        return _assemble(out_leaves, out_tree, in_leaves, in_tree, block, argnums)
+
+    jac.__name__ = f"jacrev({getattr(fun, '__name__', 'fun')})"
+    return jac
+
+
+def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """The Jacobian by forward mode: one ``jvp`` per input number, batched.
+
+    Examples:
+        >>> import numpy as np
+        >>> import nanojax as nj
+        >>> nj.jacfwd(lambda x: x * x)(np.array([1.0, 2.0]))
+        array([[2., 0.],
+               [0., 4.]])
+    """
+    def jac(*args: Any) -> Any:
+        nums, restricted, diff = _split_args(fun, args, argnums, "jacfwd")
+        in_leaves, in_tree = tree_flatten(diff)
+        check_inputs(in_leaves, "jacfwd")
+        n, pieces = _basis(in_leaves, _float_dtype(in_leaves))
+
+        def push(*tangent_leaves):
+            tangents = tree_unflatten(in_tree, tangent_leaves)
+            return tree_flatten(jvp(restricted, diff, tangents)[1])[0]
+        cols = vmap(push)(*pieces)          # per output leaf: (n, *out_shape)
+        out_leaves, out_tree = tree_flatten(restricted(*diff))
+        starts = np.cumsum([0] + [int(np.prod(P.shape_of(x), dtype=np.int64))
+                                  for x in in_leaves])
+
+        def block(j: int, i: int) -> Any:
+            part = cols[j][starts[i]:starts[i + 1]]          # (in_size, *out_shape)
+            out_shape, in_shape = P.shape_of(out_leaves[j]), P.shape_of(in_leaves[i])
+            k = len(out_shape)
+            moved = P.transpose(part, tuple(range(1, k + 1)) + (0,)) if k else part
+            return P.reshape(moved, out_shape + in_shape)
+        return _assemble(out_leaves, out_tree, in_leaves, in_tree, block, argnums)
+
+    jac.__name__ = f"jacfwd({getattr(fun, '__name__', 'fun')})"
+    return jac
+
+
+def hessian(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """Second derivatives, ``jacfwd(jacrev(fun))``: shape in.shape + in.shape.
+
+    Examples:
+        >>> import numpy as np
+        >>> import nanojax as nj
+        >>> nj.hessian(lambda x: (x ** 3).sum())(np.array([1.0, 2.0]))
+        array([[ 6.,  0.],
+               [ 0., 12.]])
+    """
+    return jacfwd(jacrev(fun, argnums), argnums)
