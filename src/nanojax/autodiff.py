@@ -121,11 +121,19 @@ def backward_pass(tape: list, num_nodes: int, seeds: dict[int, Any]) -> list:
         g = cts[node]
         if g is None:
             continue
-        in_cts = prim.vjp(g, ans, *primals, **params)
-        for in_node, x, ct in zip(nodes, primals, in_cts):
-            if in_node < 0 or ct is None:
+        parts = prim.vjp_args
+        in_cts = prim.vjp(g, ans, *primals, **params) if parts is None else parts
+        for k, in_node in enumerate(nodes):
+            if in_node < 0:
                 continue
-            shape = getattr(x, "shape", ())
+            ct = in_cts[k]
+            if ct is None:
+                continue
+            if parts is not None:     # a per-argument rule: only needed pulls are computed
+                ct = ct(g, ans, *primals, **params)
+                if ct is None:
+                    continue
+            shape = getattr(primals[k], "shape", ())
             if getattr(ct, "shape", ()) != shape:
                 ct = unbroadcast(ct, shape)
             prev = cts[in_node]
@@ -224,10 +232,10 @@ def _check_argnums(argnums: int | Sequence[int], nargs: int, fn_name: str) -> tu
         raise TypeError(f"{fn_name}: argnums must be an int or a non-empty tuple of "
                         f"ints, got {argnums!r}")
     for i in nums:
-        if not -nargs <= i < nargs:
-            raise ValueError(f"{fn_name}: argnums {argnums!r} refers to argument {i}, "
-                             f"but the function was called with {nargs} positional "
-                             "arguments")
+        if not -nargs <= i < nargs:     # a TypeError, as in JAX
+            raise TypeError(f"{fn_name}: argnums {argnums!r} refers to argument {i}, "
+                            f"but the function was called with {nargs} positional "
+                            "arguments")
     return tuple(i % nargs for i in nums)
 
 

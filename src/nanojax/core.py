@@ -99,14 +99,17 @@ class Primitive:
     output tangent (``None`` tangents are zeros). ``vjp(g, ans, *args,
     **params)``: one cotangent per argument, ``None`` meaning zero; written
     with nanojax operations so the backward pass can itself be traced.
-    ``batch(axis_size, args, dims, **params)``: ``(out, out_dim)`` for
+    ``vjp_args``, when given, holds that rule split per argument
+    (``rule(g, ans, *args, **params)`` for argument i, or None for "no
+    gradient"), so the backward pass computes only the cotangents it needs
+    (not the one of a constant input, say). ``batch(axis_size, args, dims, **params)``: ``(out, out_dim)`` for
     ``vmap``, where ``dims[i]`` is the batch axis of ``args[i]`` (None if it
     is not batched). A
     primitive that is not ``differentiable`` (comparisons, argmax) has zero
     derivative everywhere, so autodiff passes its output through as a constant.
     """
 
-    __slots__ = ("name", "impl", "abstract_eval", "jvp", "vjp", "batch",
+    __slots__ = ("name", "impl", "abstract_eval", "jvp", "vjp", "vjp_args", "batch",
                  "differentiable", "multiple_results")
 
     def __init__(self, name: str, impl: Callable, abstract_eval: Callable, *,
@@ -118,6 +121,7 @@ class Primitive:
         self.abstract_eval = abstract_eval
         self.jvp = jvp
         self.vjp = vjp
+        self.vjp_args: tuple | None = None
         self.batch = batch
         self.differentiable = differentiable
         self.multiple_results = multiple_results

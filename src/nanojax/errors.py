@@ -43,7 +43,7 @@ class TracerArrayConversionError(TypeError):
             "functions nanojax supports, on traced values instead.")
 
 
-class UnexpectedTracerError(Exception):
+class UnexpectedTracerError(TypeError):
     """A tracer was used after the transformation that made it had ended.
 
     This usually means a traced value was stored in a global, a closure or an

@@ -156,6 +156,7 @@ def unary(name: str, impl: Callable, deriv: Callable | None, *,
     prim.batch = batch_elementwise(prim)
     if deriv is not None:
         prim.vjp = lambda g, ans, x, **p: (deriv(g, ans, x, **p),)
+        prim.vjp_args = (deriv,)
         prim.jvp = lambda primals, tangents, ans, **p: (
             None if tangents[0] is None else deriv(tangents[0], ans, *primals, **p))
     return _register(prim)
@@ -172,6 +173,7 @@ def binary(name: str, impl: Callable, dx: Callable | None, dy: Callable | None, 
     prim.batch = batch_elementwise(prim)
     if differentiable:
         prim.vjp = lambda g, ans, x, y: (dx(g, ans, x, y), dy(g, ans, x, y))
+        prim.vjp_args = (dx, dy)
 
         def jvp(primals, tangents, ans):
             tx, ty = tangents
@@ -246,7 +248,8 @@ def _tie_split(x, y):
     """1 where x > y, 1/2 where x == y, 0 where x < y."""
     if type(x) in _FLOAT_TYPES and type(y) in _FLOAT_TYPES:    # concrete scalars
         return 1.0 if x > y else 0.5 if x == y else 0.0
-    return select_n(gt(x, y), select_n(eq(x, y), 0.0, 0.5), 1.0)
+    # (sign(x - y) + 1) / 2: plain arithmetic, cheaper than two selects on arrays.
+    return mul(add(sign(sub(x, y)), 1.0), 0.5)
 
 
 def _pow_dy(g, ans, x, y):
@@ -615,8 +618,11 @@ def _free_dims(ndim, contract, batch):
 def _dot_general_impl(lhs, rhs, *, dimension_numbers):
     (lc, rc), (lb, rb) = dimension_numbers
     lhs, rhs = np.asarray(lhs), np.asarray(rhs)
-    if not lb and lc == (lhs.ndim - 1,) and rc == (max(rhs.ndim - 2, 0),) and rhs.ndim <= 2:
-        return np.matmul(lhs, rhs) if lhs.ndim >= 1 else np.dot(lhs, rhs)
+    if not lb and len(lc) == 1 and 0 < lhs.ndim <= 2 and 0 < rhs.ndim <= 2:
+        # Matrix/vector products: transposed views go to BLAS as they are.
+        a = lhs.T if lhs.ndim == 2 and lc[0] == 0 else lhs
+        b = rhs.T if rhs.ndim == 2 and rc[0] == 1 else rhs
+        return np.matmul(a, b)
     lf, rf = _free_dims(lhs.ndim, lc, lb), _free_dims(rhs.ndim, rc, rb)
     batch = tuple(lhs.shape[d] for d in lb)
     l_free, r_free = tuple(lhs.shape[d] for d in lf), tuple(rhs.shape[d] for d in rf)
@@ -660,15 +666,16 @@ def _dot_transpose(g, y, x_ndim, y_ndim, x_contract, y_contract, x_batch, y_batc
     return transpose(res, perm) if perm != tuple(range(x_ndim)) else res
 
 
-def _dot_general_vjp(g, ans, lhs, rhs, *, dimension_numbers):
+def _dot_general_vjp(g, ans, lhs, rhs, *, dimension_numbers, only=None):
     (lc, rc), (lb, rb) = dimension_numbers
     ln, rn = len(shape_of(lhs)), len(shape_of(rhs))
     nb = len(lb)
     n_lfree = ln - len(lc) - nb
     g_lfree = tuple(range(nb, nb + n_lfree))
     g_rfree = tuple(range(nb + n_lfree, len(shape_of(ans))))
-    return (_dot_transpose(g, rhs, ln, rn, lc, rc, lb, rb, g_lfree, g_rfree),
-            _dot_transpose(g, lhs, rn, ln, rc, lc, rb, lb, g_rfree, g_lfree))
+    d_lhs = None if only == 1 else _dot_transpose(g, rhs, ln, rn, lc, rc, lb, rb, g_lfree, g_rfree)
+    d_rhs = None if only == 0 else _dot_transpose(g, lhs, rn, ln, rc, lc, rb, lb, g_rfree, g_lfree)
+    return d_lhs if only == 0 else d_rhs if only == 1 else (d_lhs, d_rhs)
 
 
 def _dot_general_jvp(primals, tangents, ans, *, dimension_numbers):
@@ -700,6 +707,8 @@ def _dot_general_batch(size, vals, dims, *, dimension_numbers):
 dot_general_p = _register(Primitive(
     "dot_general", _dot_general_impl, _dot_general_aval,
     vjp=_dot_general_vjp, jvp=_dot_general_jvp, batch=_dot_general_batch))
+dot_general_p.vjp_args = (lambda *a, **p: _dot_general_vjp(*a, **p, only=0),
+                          lambda *a, **p: _dot_general_vjp(*a, **p, only=1))
 
 
 # ----- Indexing: gather, scatter-add, scatter ---------------------------------

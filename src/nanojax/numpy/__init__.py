@@ -523,7 +523,11 @@ def matmul(a: Any, b: Any, /) -> Any:
         rc = 0 if nb == 1 else nb - 2
         _check_contract("matmul", a, b, na - 1, rc)
         return P.dot_general(a, b, (((na - 1,), (rc,)), ((), ())))
-    batch = np.broadcast_shapes(P.shape_of(a)[:-2], P.shape_of(b)[:-2])
+    try:
+        batch = np.broadcast_shapes(P.shape_of(a)[:-2], P.shape_of(b)[:-2])
+    except ValueError:
+        raise ValueError(f"nanojax.numpy.matmul: the batch dimensions of shapes "
+                         f"{P.shape_of(a)} and {P.shape_of(b)} do not broadcast") from None
     a = broadcast_to(a, batch + P.shape_of(a)[-2:])
     b = broadcast_to(b, batch + P.shape_of(b)[-2:])
     n = len(batch)

@@ -83,7 +83,8 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
 def _array_function(self, func, types, args, kwargs):
     fn = _FUNCTIONS.get(func)
     if fn is None:
-        raise TypeError(f"numpy.{func.__name__} is not supported on traced values by "
+        where = getattr(func, "__module__", None) or "numpy"    # numpy.fft, numpy.linalg
+        raise TypeError(f"{where}.{func.__name__} is not supported on traced values by "
                         "nanojax; see nanojax.numpy for the functions that are")
     return fn(*args, **kwargs)
 
