@@ -53,7 +53,7 @@ def _vec(values: Sequence[float], fmt: str = "7.4f") -> str:
     return "[" + ", ".join(f"{float(v):{fmt}}" for v in values) + "]"
 
 
-def _short(values: Sequence[float]) -> str:
+def _compact(values: Sequence[float]) -> str:
     return "[" + ", ".join(f"{float(v):.4g}" for v in values) + "]"
 
 
@@ -90,7 +90,7 @@ def _gate() -> None:
     for _ in range(100):
         x_try = x + tweak * (rng.random() * 2 - 1)
         y_try = y + tweak * (rng.random() * 2 - 1)
-        best = max(best, (multiply_gate(x_try, y_try), x_try, y_try))
+        best = max(best, (multiply_gate(x_try, y_try), x_try, y_try))   # by output
     out, bx, by = best
     _row("#1 random search, 100 tries", f"x = {bx:.4f}, y = {by:.4f}, f = {out:.4f}")
 
@@ -149,7 +149,7 @@ def _neuron() -> None:
 def _ninja() -> None:
     a, b, c, d = 3.0, -2.0, 1.0, 2.0
     print(f"  at a={a:g}, b={b:g}, c={c:g}, d={d:g}; nj.grad against central differences")
-    _row("circuit", "gradient (nj.grad)                   max |diff|")
+    _row("circuit", f"{'gradient (nj.grad)':<37}max |diff|")
     circuits = [
         ("a * a", lambda a: a * a, (a,)),
         ("a*a + b*b + c*c", lambda a, b, c: a * a + b * b + c * c, (a, b, c)),
@@ -162,9 +162,9 @@ def _ninja() -> None:
     ]
     for label, fun, args in circuits:
         grads, diff = _checked(fun, args)
-        _row(label, f"{_short(grads):<37}{diff:.1e}")
+        _row(label, f"{_compact(grads):<37}{diff:.1e}")
     tie = nj.grad(jnp.maximum, argnums=(0, 1))(a, a)
-    _row("max(a, a), a tie", f"{_short(tie)}  split in half, as in JAX")
+    _row("max(a, a), a tie", f"{_compact(tie)}  split in half, as in JAX")
     _row("relu at exactly 0", f"{nj.grad(nj.nn.relu)(0.0):g}  (numerical: "
          f"{nj.numerical_grad(nj.nn.relu)(0.0):g}, it straddles the kink)")
     dx, dy = nj.grad(multiply_gate, argnums=(0, 1))(a, a)
@@ -190,7 +190,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the tour (or the sections named with ``--section``); return 0."""
+    """Run the tour, or the sections named with ``--section``; return the exit code.
+
+    An unknown section name exits with status 2 and the list of valid names.
+    """
     parser = _parser()
     opts = parser.parse_args(argv)
     if opts.list:
