@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from nanojax import primitives as P
-from nanojax.core import (Primitive, ShapedArray, Trace, Tracer, get_aval,
+from nanojax.core import (Primitive, ShapedArray, Trace, Tracer, check_callable, get_aval,
                           pop_trace, push_trace)
 from nanojax.tree_util import tree_flatten, tree_unflatten
 
@@ -172,7 +172,7 @@ def _record(fun: Callable, flat: list, in_tree: Any, has_aux: bool) -> tuple:
         if has_aux:
             if not (isinstance(out, tuple) and len(out) == 2):
                 raise TypeError("with has_aux=True, the function must return a pair "
-                                f"(output, aux); it returned {type(out).__name__}")
+                                f"(output, aux); it returned {_describe(out)}")
             out, aux = out
         out_flat, out_tree = tree_flatten(out)
     finally:
@@ -192,6 +192,12 @@ def _pull(trace: TapeTrace, flat: list, seeds: dict[int, Any]) -> list:
     return [_match_input(cts[i], x) for i, x in enumerate(flat)]
 
 
+def _describe(x: Any) -> str:
+    if isinstance(x, Tracer):
+        return f"an array of shape {x.shape}"
+    return f"a {type(x).__name__}" + (f" of length {len(x)}" if isinstance(x, (tuple, list)) else "")
+
+
 def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
     """Run ``fun`` forward and return ``(out, vjp_fn)`` (and ``aux``).
 
@@ -204,6 +210,7 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
         >>> print(out, pull(1.0))
         -6.0 (np.float64(3.0), np.float64(-2.0))
     """
+    check_callable(fun, "vjp")
     flat, in_tree = tree_flatten(primals)
     flat = check_inputs(flat, "vjp")
     trace, out_primals, out_tree, out_nodes, aux = _record(fun, flat, in_tree, has_aux)
@@ -227,7 +234,8 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
 
 
 def _check_argnums(argnums: int | Sequence[int], nargs: int, fn_name: str) -> tuple:
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    nums = (argnums,) if isinstance(argnums, (int, str)) else (
+        tuple(argnums) if isinstance(argnums, (tuple, list)) else ())
     if not nums or any(not isinstance(i, int) for i in nums):
         raise TypeError(f"{fn_name}: argnums must be an int or a non-empty tuple of "
                         f"ints, got {argnums!r}")
@@ -269,6 +277,7 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0,
         >>> print(value, g)
         -6.0 3.0
     """
+    check_callable(fun, "grad")
     checked_nums: dict[int, tuple] = {}      # argnums resolved per argument count
 
     def value_and_grad_fun(*args: Any, **kwargs: Any):
@@ -388,6 +397,7 @@ def jvp(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple
         >>> print(out, t)
         -6.0 3.0
     """
+    check_callable(fun, "jvp")
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp: primals and tangents must be tuples or lists of arguments, "
                         f"got {type(primals).__name__} and {type(tangents).__name__}")

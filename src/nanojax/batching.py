@@ -15,7 +15,8 @@ from typing import Any, Callable
 import numpy as np
 
 from nanojax import primitives as P
-from nanojax.core import Primitive, ShapedArray, Trace, Tracer, pop_trace, push_trace
+from nanojax.core import (Primitive, ShapedArray, Trace, Tracer, check_callable, pop_trace,
+                          push_trace)
 from nanojax.tree_util import tree_flatten, tree_unflatten
 
 __all__ = ["vmap"]
@@ -104,6 +105,7 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0,
         >>> nj.vmap(lambda w, x: w * x, in_axes=(None, 0))(2.0, np.arange(3.0))
         array([0., 2., 4.])
     """
+    check_callable(fun, "vmap")
     def batched(*args: Any) -> Any:
         if isinstance(in_axes, list):
             axes_spec: Any = tuple(in_axes)
@@ -114,7 +116,7 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0,
                              f"was called with {len(args)} positional arguments")
         flat, in_tree = tree_flatten(args)
         axes = _broadcast_prefix(axes_spec, args, "in_axes")
-        size = _axis_size(flat, axes, axis_size)
+        size = _axis_size(flat, axes, axis_size, args)
         trace = push_trace(BatchTrace, size)
         try:
             tracers = [x if ax is None else BatchTracer(trace, x, ax)
@@ -146,27 +148,45 @@ def _normalize_axes(flat: list, axes: list) -> list:
     return out
 
 
-def _axis_size(flat: list, axes: list, axis_size: int | None) -> int:
+def _leaf_names(args: tuple) -> list[str]:
+    """A readable name per flat leaf, for errors: ``argument 1['w']``, ``argument 0[2]``."""
+    def paths(x: Any, prefix: str) -> list[str]:
+        if isinstance(x, dict):
+            return [p for k in sorted(x) for p in paths(x[k], f"{prefix}[{k!r}]")]
+        if isinstance(x, (tuple, list)):
+            return [p for i, e in enumerate(x) for p in paths(e, f"{prefix}[{i}]")]
+        return [] if x is None else [prefix]
+    names = []
+    for k, a in enumerate(args):
+        n, found = len(tree_flatten(a)[0]), paths(a, "")
+        names += [f"argument {k}{p}" for p in (
+            found if len(found) == n else [f" leaf {j}" for j in range(n)])]
+    return names
+
+
+def _axis_size(flat: list, axes: list, axis_size: int | None, args: tuple) -> int:
     sizes = []
     for i, (x, ax) in enumerate(zip(flat, axes)):
         if ax is None:
             continue
         if not isinstance(x, (np.ndarray, np.generic, Tracer, float, int, bool)):
-            raise TypeError(f"vmap: argument leaf {i} of type {type(x).__name__} is not "
+            raise TypeError(f"vmap: {_leaf_names(args)[i]} of type {type(x).__name__} is not "
                             "an array")
         shape = P.shape_of(x)
         if not -len(shape) <= ax < len(shape) or not shape:
-            raise ValueError(f"vmap: in_axes {ax} is out of range for argument leaf {i} "
+            raise ValueError(f"vmap: in_axes {ax} is out of range for {_leaf_names(args)[i]} "
                              f"of shape {shape}")
-        sizes.append((i, shape[ax]))
+        sizes.append((i, shape[ax], ax, shape))
     if not sizes:
         if axis_size is None:
             raise ValueError("vmap: no argument is batched (all in_axes are None); pass "
                              "axis_size to say how many times to run the function")
         return axis_size
-    distinct = {s for _, s in sizes}
+    distinct = {s for _, s, _, _ in sizes}
     if len(distinct) > 1 or (axis_size is not None and distinct != {axis_size}):
-        detail = ", ".join(f"leaf {i}: {s}" for i, s in sizes)
+        names = _leaf_names(args)
+        detail = "; ".join(f"{names[i]} has size {s} (axis {ax} of shape {shape})"
+                           for i, s, ax, shape in sizes)
         raise ValueError(f"vmap got inconsistent sizes for the batched axes: {detail}"
                          + (f" (axis_size={axis_size})" if axis_size is not None else "")
                          + ". Every batched argument must have the same size along its "

@@ -276,6 +276,13 @@ class Tracer:
                         "Use x.at[idx].set(v), which returns a new array.")
 
 
+def check_callable(fun: Any, transform: str) -> None:
+    if not callable(fun):
+        raise TypeError(f"{transform} expects a function to transform, got "
+                        f"{type(fun).__name__} ({fun!r:.50}); pass the function itself, "
+                        f"e.g. {transform}(f)(x), not {transform}(f(x))")
+
+
 def is_tracer(x: Any) -> bool:
     return isinstance(x, Tracer)
 

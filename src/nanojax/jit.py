@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from nanojax.autodiff import check_inputs
-from nanojax.core import ClosedJaxpr, Literal, Tracer, Var, eval_jaxpr
+from nanojax.core import ClosedJaxpr, Literal, Tracer, Var, check_callable, eval_jaxpr
 from nanojax.simplify import simplify
 from nanojax.staging import _abstractify, trace_to_jaxpr
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
@@ -233,6 +233,7 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
                 return _numpy_semantics(v0, v1)
         <BLANKLINE>
     """
+    check_callable(fun, "jit")
     static_nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     static_names = ((static_argnames,) if isinstance(static_argnames, str)
                     else tuple(static_argnames))

@@ -254,6 +254,9 @@ def _tie_split(x, y):
 
 def _pow_dy(g, ans, x, y):
     # d/dy x**y = log(x) x**y, taken as 0 at x == 0 (where x**y is 0 or 1).
+    if type(x) is float:      # a Python base: keep log(x) a Python float, so f32 stays f32
+        with np.errstate(invalid="ignore"):
+            return None if x == 0.0 else mul(g, mul(float(np.log(x)), ans))
     x_is_zero = eq(x, 0.0)
     safe_x = select_n(x_is_zero, x, 1.0)
     return mul(g, select_n(x_is_zero, mul(log(safe_x), ans), 0.0))
@@ -309,7 +312,11 @@ def _select_n_aval(which, *cases):
         raise TypeError(f"select_n: a boolean selector picks from 2 cases, got {len(cases)}")
     shape = broadcast_shapes("select_n", which, *cases)
     dtype = np.result_type(*(_proto(c) for c in cases))
-    return ShapedArray(shape, dtype, all(c.weak_type for c in cases))
+    # The impl returns a (strong) NumPy array unless a scalar selector picks
+    # between two Python floats, so only then is the result weak.
+    weak = not shape and len(cases) == 2 and all(
+        c.weak_type and c.dtype.kind == "f" for c in cases)
+    return ShapedArray(shape, dtype, weak)
 
 
 def _select_n_vjp(g, ans, which, *cases):
@@ -840,25 +847,53 @@ scatter_p = _register(Primitive(
 scatter_p.jvp = _scatter_jvp(scatter_p)
 
 
-def _batched_index(size, idx, idx_dims, indexer):
+def _batched_index(size, idx, idx_dims, indexer, x_ndim):
     """A batched index: an arange over the batch axis leads the index arrays.
 
     NumPy puts the dimensions of advanced (array) indices first when they are
     not adjacent, and at the first one's place when they are; either way, an
     arange in front puts the batch axis first. Without index arrays a leading
-    full slice does the same.
+    full slice does the same. The third result is the permutation that takes
+    the batched result to (batch, one example's layout), or None if it is that
+    already (see ``_example_layout``).
     """
     if not idx:
-        return Indexer(((None, None, None),) + indexer.items), []
+        return Indexer(((None, None, None),) + indexer.items), [], None
     rank = builtins_max(len(shape_of(i)) - (d is not None) for i, d in zip(idx, idx_dims))
     moved = [i if d is None else _front_with_rank(i, d, rank) for i, d in zip(idx, idx_dims)]
     batch_positions = np.arange(size).reshape((size,) + (1,) * rank)
-    return Indexer((Indexer.ARRAY,) + indexer.items), [batch_positions] + moved
+    return (Indexer((Indexer.ARRAY,) + indexer.items), [batch_positions] + moved,
+            _example_layout(indexer, x_ndim, rank))
+
+
+def _example_layout(indexer, x_ndim, n_adv):
+    """Undo what the leading arange does to an adjacent block of advanced indices.
+
+    In one example, ``x[:, i]`` keeps i's dimensions where i stands. With the
+    arange in front the block is no longer adjacent to it, so NumPy moves
+    those dimensions to the front, right after the batch axis; this
+    permutation moves them back behind the dimensions that came before them.
+    (Ints count as advanced indices when arrays are present; None and ``...``
+    split a block, even when ``...`` stands for no axes.)
+    """
+    items = indexer.items
+    adv = [k for k, it in enumerate(items) if it == Indexer.ARRAY or type(it) is int]
+    if adv[0] == 0 or adv[-1] - adv[0] + 1 != len(adv):
+        return None
+    consumed = sum(1 for it in items if it is not None and it is not Ellipsis)
+    widths = [x_ndim - consumed if it is Ellipsis else 0 if k in adv else 1
+              for k, it in enumerate(items)]
+    before, out_ndim = sum(widths[:adv[0]]), n_adv + sum(widths)
+    return ((0,) + tuple(range(1 + n_adv, 1 + n_adv + before)) + tuple(range(1, 1 + n_adv))
+            + tuple(range(1 + n_adv + before, 1 + out_ndim)))
 
 
 def _gather_batch(size, vals, dims, *, indexer):
-    new_indexer, idx = _batched_index(size, vals[1:], dims[1:], indexer)
-    return gather(move_to_front(vals[0], dims[0], size), *idx, indexer=new_indexer), 0
+    x = move_to_front(vals[0], dims[0], size)
+    new_indexer, idx, perm = _batched_index(size, vals[1:], dims[1:], indexer,
+                                            len(shape_of(x)) - 1)
+    out = gather(x, *idx, indexer=new_indexer)
+    return (out if perm is None else transpose(out, perm)), 0
 
 
 def _scatter_batch(prim):
@@ -868,8 +903,14 @@ def _scatter_batch(prim):
                      for i, d in zip(vals[2:], dims[2:])]
         region = _gather_aval(ShapedArray(shape_of(x)[1:], dtype_of(x)), *idx_avals,
                               indexer=indexer).shape
-        u = vals[1] if dims[1] is None else _front_with_rank(vals[1], dims[1], len(region))
-        new_indexer, idx = _batched_index(size, vals[2:], dims[2:], indexer)
+        new_indexer, idx, perm = _batched_index(size, vals[2:], dims[2:], indexer,
+                                                len(shape_of(x)) - 1)
+        if perm is None:
+            u = vals[1] if dims[1] is None else _front_with_rank(vals[1], dims[1], len(region))
+        else:       # updates in one example's layout, permuted to the batched one
+            u = move_to_front(vals[1], dims[1], size)
+            u = transpose(_front_with_rank(u, 0, len(region)),
+                          tuple(int(i) for i in np.argsort(perm)))
         return prim.bind(x, u, *idx, indexer=new_indexer), 0
     return rule
 

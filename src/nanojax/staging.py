@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from nanojax.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Primitive,
+from nanojax.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Primitive, check_callable,
                           ShapedArray, Trace, Tracer, Var, get_aval, pop_trace,
                           push_trace)
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
@@ -135,6 +135,7 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = ()) -> Calla
         >>> print(nj.make_jaxpr(lambda x, y: x * y)(-2.0, 3.0))
         { lambda ; a:f64[] b:f64[]. let c:f64[] = mul a b in (c,) }
     """
+    check_callable(fun, "make_jaxpr")
     def make(*args: Any, **kwargs: Any) -> ClosedJaxpr:
         static = _normalize_static(static_argnums, len(args))
         dynamic = tuple(a for i, a in enumerate(args) if i not in static)

@@ -1,0 +1,659 @@
+"""Every primitive's rules, checked from tables.
+
+``GRAD_RULES`` has one row per differentiable primitive (often several, one
+per representative case): the primitive's name, a function that applies it,
+its number of array operands, an input domain that keeps away from poles and
+kinks, and a tolerance where float64 central differences need one.
+Elementwise rows are crossed with the shape groups (every pair of them that
+broadcasts, for binary gates); structural rows name their operand shapes.
+Each case runs ``check_grads(order=2, modes=("fwd", "rev"))``.
+
+``FLAT_RULES`` has the primitives with no derivative (comparisons, sign,
+argmax/argmin, stop_gradient): their values are checked against NumPy and
+their gradient contribution against zero.
+
+Both tables (and a few dtype rows) also feed the ``abstract_eval`` check:
+the staged jaxpr has the eager result's shape and dtype and evaluates to the
+eager value. Kink conventions and shape errors are pinned at the end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+import nanojax as nj
+import nanojax.numpy as jnp
+from nanojax.core import Literal
+from nanojax.primitives import ALL_PRIMITIVES
+
+SHAPE_GROUPS = [(), (3,), (3, 1), (1, 4), (3, 4)]
+
+
+def _broadcasts(a: tuple, b: tuple) -> bool:
+    try:
+        np.broadcast_shapes(a, b)
+    except ValueError:
+        return False
+    return True
+
+
+BROADCAST_PAIRS = [(a, b) for a, b in itertools.product(SHAPE_GROUPS, repeat=2)
+                   if _broadcasts(a, b)]
+
+
+# ----- Input domains: (rng, operand shapes) -> operands -------------------------
+
+def _leaf(a: np.ndarray) -> Any:
+    # A 0-d draw becomes a NumPy scalar, the type a user's scalar arrives as.
+    return a[()] if a.ndim == 0 else a
+
+
+def normal(rng, shape):
+    return rng.standard_normal(shape)
+
+
+def positive(rng, shape):
+    """Away from 0 and below: for log, sqrt, a pow base, a negative power."""
+    return rng.uniform(0.5, 2.0, shape)
+
+
+def above_minus_one(rng, shape):
+    return rng.uniform(-0.5, 2.0, shape)
+
+
+def nonzero(rng, shape):
+    """Either sign, at least 0.3 from the kink (abs) or pole (a divisor) at 0."""
+    return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.3, 2.0, shape)
+
+
+def small_integers(rng, shape):
+    """Integer-valued floats, so comparisons meet ties and sign meets zero."""
+    return rng.integers(-2, 3, shape).astype(np.float64)
+
+
+def each(*samplers: Callable) -> Callable:
+    """A domain drawing the i-th operand from the i-th sampler."""
+    def draw(rng, shapes):
+        assert len(samplers) == len(shapes)
+        return [_leaf(np.asarray(s(rng, shape))) for s, shape in zip(samplers, shapes)]
+    return draw
+
+
+def all_normal(rng, shapes):
+    return [_leaf(np.asarray(normal(rng, s))) for s in shapes]
+
+
+def apart(rng, shapes, gap: float = 0.1):
+    """Normal operands whose broadcast values differ by ``gap`` everywhere: no ties."""
+    while True:
+        args = all_normal(rng, shapes)
+        if np.min(np.abs(np.subtract(*args))) > gap:
+            return args
+
+
+def distinct(rng, shapes):
+    """One operand whose entries are at least 0.2 apart: no ties in max/min."""
+    (shape,) = shapes
+    n = int(np.prod(shape))
+    spaced = (rng.permutation(n) - n / 2) * 0.3 + rng.uniform(0.0, 0.1, n)
+    return [_leaf(spaced.reshape(shape))]
+
+
+def draw_args(domain: Callable, shapes: tuple) -> list:
+    return domain(np.random.default_rng(0), shapes)
+
+
+# ----- The table of differentiable rules -----------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """One row: how to apply ``prim`` and where its derivative is smooth.
+
+    ``in_shapes`` None means elementwise: crossed with ``SHAPE_GROUPS``.
+    """
+
+    prim: str
+    fn: Callable
+    arity: int
+    domain: Callable = all_normal
+    in_shapes: tuple | None = None
+    label: str = ""
+    tol: float | None = None
+    eps: float | None = None
+
+
+def bind(name: str, **params: Any) -> Callable:
+    """Apply primitive ``name`` with ``params`` directly, as a rule sees it."""
+    prim = ALL_PRIMITIVES[name]
+    return lambda *xs: prim.bind(*xs, **params)
+
+
+def unary(prim, fn, domain=normal, **kw):
+    return Rule(prim, fn, 1, each(domain), **kw)
+
+
+def binary(prim, fn, domain=all_normal, **kw):
+    return Rule(prim, fn, 2, domain, **kw)
+
+
+def case(prim, label, fn, *in_shapes, domain=all_normal, **kw):
+    return Rule(prim, fn, len(in_shapes), domain, tuple(in_shapes), label, **kw)
+
+
+ELEMENTWISE_RULES = [
+    binary("add", jnp.add),
+    binary("sub", jnp.subtract),
+    binary("mul", jnp.multiply),
+    binary("div", jnp.divide, each(normal, nonzero)),
+    binary("max", jnp.maximum, apart),
+    binary("min", jnp.minimum, apart),
+    binary("pow", jnp.power, each(positive, normal)),
+    unary("neg", jnp.negative),
+    unary("exp", jnp.exp),
+    unary("log", jnp.log, positive),
+    unary("log1p", jnp.log1p, above_minus_one),
+    unary("tanh", jnp.tanh),
+    unary("logistic", nj.nn.sigmoid),
+    unary("sin", jnp.sin),
+    unary("cos", jnp.cos),
+    unary("sqrt", jnp.sqrt, positive),
+    unary("abs", jnp.abs, nonzero),
+    unary("integer_pow", lambda x: jnp.power(x, 3), label="y=3"),
+    # One operand a Python scalar: a weak-typed literal in the circuit.
+    unary("add", lambda x: x + 1.5, label="python-scalar"),
+    unary("sub", lambda x: 1.5 - x, label="python-scalar"),
+    unary("mul", lambda x: 2.5 * x, label="python-scalar"),
+    unary("div", lambda x: 1.0 / x, nonzero, label="python-scalar"),
+    unary("max", lambda x: jnp.maximum(x, 0.0), nonzero, label="python-scalar"),
+    unary("min", lambda x: jnp.minimum(0.0, x), nonzero, label="python-scalar"),
+    unary("pow", lambda x: x ** 0.5, positive, label="python-exponent"),
+    unary("pow", lambda x: 2.0 ** x, label="python-base"),
+]
+
+_PRED = np.array([[True, False, True, True], [False, False, True, False],
+                  [True, True, False, False]])
+_WHICH = np.array([[0, 1, 2, 1], [2, 2, 0, 1], [1, 0, 0, 2]])
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_REPEATED = np.array([0, 2, 0])
+
+
+def _getitem(idx):
+    return lambda x: x[idx]
+
+
+def _at_add(idx):
+    return lambda x, u: jnp.at(x)[idx].add(u)
+
+
+def _at_set(idx):
+    return lambda x, u: jnp.at(x)[idx].set(u)
+
+
+def _select_by(which):
+    return lambda *cases: ALL_PRIMITIVES["select_n"].bind(which, *cases)
+
+
+def _dot(lc, rc, lb=(), rb=()):
+    return bind("dot_general", dimension_numbers=((lc, rc), (lb, rb)))
+
+
+STRUCTURAL_RULES = [
+    *(case("integer_pow", f"y={y}", bind("integer_pow", y=y), (3, 4), domain=each(positive))
+      for y in (0, 1, 2, 3, -1)),
+    *(case(name, f"axes={axes}", bind(name, axes=axes), shape, domain=distinct)
+      for name in ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod")
+      for shape, axes in [((3, 4), (0,)), ((3, 4), (1,)), ((3, 4), (0, 1)),
+                          ((2, 3, 4), (0, 2)), ((3, 4), ())]),
+    *(case(name, "empty", bind(name, axes=(0,)), (0, 3)) for name in ("reduce_sum", "reduce_prod")),
+    case("reduce_prod", "one-zero", lambda x: jnp.prod(x * np.array([True, False, True]), axis=1),
+         (2, 3)),
+    case("reduce_prod", "two-zeros", lambda x: jnp.prod(x * np.array([False, True, False]), axis=1),
+         (2, 3)),
+    case("broadcast_in_dim", "vector-to-rows",
+         bind("broadcast_in_dim", shape=(2, 3), broadcast_dimensions=(1,)), (3,)),
+    case("broadcast_in_dim", "vector-to-columns",
+         bind("broadcast_in_dim", shape=(4, 2), broadcast_dimensions=(0,)), (4,)),
+    case("broadcast_in_dim", "size-1-axis",
+         bind("broadcast_in_dim", shape=(3, 4), broadcast_dimensions=(0, 1)), (3, 1)),
+    case("broadcast_in_dim", "into-the-middle",
+         bind("broadcast_in_dim", shape=(2, 3, 4), broadcast_dimensions=(1,)), (3,)),
+    case("broadcast_in_dim", "scalar",
+         bind("broadcast_in_dim", shape=(2, 3), broadcast_dimensions=()), ()),
+    case("reshape", "flatten", bind("reshape", new_sizes=(12,)), (3, 4)),
+    case("reshape", "regroup", bind("reshape", new_sizes=(4, 6)), (2, 3, 4)),
+    case("reshape", "scalar-to-1x1", bind("reshape", new_sizes=(1, 1)), ()),
+    case("transpose", "scalar", bind("transpose", permutation=()), ()),
+    case("transpose", "matrix", bind("transpose", permutation=(1, 0)), (3, 4)),
+    case("transpose", "cycle", bind("transpose", permutation=(2, 0, 1)), (2, 3, 4)),
+    case("transpose", "inverse-cycle", bind("transpose", permutation=(1, 2, 0)), (2, 3, 4)),
+    case("squeeze", "last", bind("squeeze", dimensions=(1,)), (3, 1)),
+    case("squeeze", "first-and-last", bind("squeeze", dimensions=(0, 2)), (1, 3, 1)),
+    case("squeeze", "to-scalar", bind("squeeze", dimensions=(0,)), (1,)),
+    case("concatenate", "rows", lambda a, b: jnp.concatenate([a, b], axis=0), (2, 3), (4, 3)),
+    case("concatenate", "columns", lambda a, b: jnp.concatenate([a, b], axis=1), (3, 1), (3, 4)),
+    case("concatenate", "with-empty", lambda a, b: jnp.concatenate([a, b]), (0,), (2,)),
+    case("concatenate", "three", lambda a, b, c: jnp.concatenate([a, b, c]), (2,), (3,), (1,)),
+    case("dot_general", "matmul", _dot((1,), (0,)), (3, 4), (4, 2)),
+    case("dot_general", "matvec", _dot((1,), (0,)), (3, 4), (4,)),
+    case("dot_general", "inner", _dot((0,), (0,)), (4,), (4,)),
+    case("dot_general", "outer", _dot((), ()), (3,), (4,)),
+    case("dot_general", "scalar-times-vector", _dot((), ()), (), (3,)),
+    case("dot_general", "contract-leading", _dot((0,), (0,)), (4, 3), (4, 2)),
+    case("dot_general", "two-contractions", _dot((1, 2), (0, 1)), (2, 3, 4), (3, 4, 5)),
+    case("dot_general", "crossed-contractions", _dot((2, 1), (0, 1)), (2, 3, 4), (4, 3, 5)),
+    case("dot_general", "batch", _dot((2,), (1,), (0,), (0,)), (2, 3, 4), (2, 4, 5)),
+    case("dot_general", "batch-not-leading", _dot((2,), (0,), (1,), (2,)), (3, 2, 4), (4, 5, 2)),
+    case("gather", "int", _getitem(1), (3, 4)),
+    case("gather", "negative-int", _getitem((-1, 2)), (3, 4)),
+    case("gather", "slices", _getitem((slice(0, 2), slice(None, None, -2))), (3, 4)),
+    case("gather", "none-ellipsis", _getitem((None, Ellipsis, 1)), (2, 3, 4)),
+    case("gather", "int-array", _getitem(np.array([2, 0])), (3, 4)),
+    case("gather", "repeated-indices", _getitem(_REPEATED), (3, 4)),
+    case("gather", "paired-arrays", _getitem((np.array([0, 2, 2]), np.array([1, 3, 1]))), (3, 4)),
+    case("gather", "negative-int-array", _getitem(np.array([-1, 0])), (3, 4)),
+    case("gather", "bool-mask", _getitem(np.array([True, False, True])), (3, 4)),
+    case("gather", "bool-mask-2d", _getitem(_PRED), (3, 4)),
+    case("gather", "slice-and-2d-array", _getitem((slice(None), np.array([[0, 1], [3, 3]]))),
+         (3, 4)),
+    case("scatter-add", "int", _at_add(1), (3, 4), (4,)),
+    case("scatter-add", "slice-broadcast-update", _at_add(slice(0, 2)), (3, 4), (4,)),
+    case("scatter-add", "repeated-indices", _at_add(_REPEATED), (3, 4), (3, 4)),
+    case("scatter-add", "paired-arrays", _at_add((np.array([0, 1, 0]), np.array([2, 2, 2]))),
+         (3, 4), ()),
+    case("scatter-add", "ellipsis", _at_add((Ellipsis, 1)), (3, 4), (3,)),
+    case("scatter-add", "none", _at_add((None, 1)), (3, 4), (1, 4)),
+    case("scatter", "int", _at_set(1), (3, 4), (4,)),
+    case("scatter", "negative-step", _at_set(slice(None, None, -2)), (3, 4), (2, 4)),
+    case("scatter", "slices", _at_set((slice(None), slice(1, 3))), (3, 4), (3, 2)),
+    case("scatter", "int-array", _at_set(np.array([2, 0])), (3, 4), (2, 4)),
+    case("scatter", "scalar-update", _at_set((0, np.array([1, 3]))), (3, 4), ()),
+    case("select_n", "bool", lambda x, y: jnp.where(_PRED, x, y), (3, 4), (3, 4)),
+    case("select_n", "bool-broadcast", lambda x, y: jnp.where(_PRED, x, y), (3, 1), ()),
+    case("select_n", "int", _select_by(_WHICH), (3, 4), (3, 4), (3, 4)),
+    case("select_n", "int-broadcast", _select_by(_WHICH), (3, 1), (), (1, 4)),
+    # float32 rounding (~6e-8) over a step of 1e-3 leaves ~1e-4 of noise.
+    case("convert_element_type", "f64-f32-f64",
+         lambda x: jnp.astype(jnp.sin(jnp.astype(x, _F32)), _F64), (3, 4), tol=1e-3, eps=1e-3),
+    case("convert_element_type", "f64-to-f64", bind("convert_element_type", new_dtype=_F64),
+         (3,)),
+]
+
+GRAD_RULES = ELEMENTWISE_RULES + STRUCTURAL_RULES
+
+
+def _shape_id(shape: tuple) -> str:
+    return "x".join(map(str, shape)) or "scalar"
+
+
+# Broadcasting pairs on which a binary gate also runs with one operand held
+# constant (a tangent or cotangent of None on that side).
+CONSTANT_OPERAND_PAIRS = [((3, 1), (1, 4)), ((), (3, 4))]
+
+
+def _rule_cases(rules: list[Rule]) -> list:
+    cases = []
+    for rule in rules:
+        if rule.in_shapes is not None:
+            shape_sets = [rule.in_shapes]
+        elif rule.arity == 1:
+            shape_sets = [(s,) for s in SHAPE_GROUPS]
+        else:
+            shape_sets = BROADCAST_PAIRS
+        for shapes in shape_sets:
+            name = "-".join(filter(None, [rule.prim, rule.label, "&".join(map(_shape_id, shapes))]))
+            cases.append(pytest.param(rule, shapes, None, id=name))
+            if rule.arity > 1 and (rule.in_shapes is not None or shapes in CONSTANT_OPERAND_PAIRS):
+                cases += [pytest.param(rule, shapes, i, id=f"{name}-const{i}")
+                          for i in range(rule.arity)]
+    return cases
+
+
+GRAD_CASES = _rule_cases(GRAD_RULES)
+
+
+def applied(rule: Rule, shapes: tuple, const: int | None) -> tuple[Callable, list]:
+    """The rule's function and operands, with operand ``const`` closed over if given."""
+    args = draw_args(rule.domain, shapes)
+    if const is None:
+        return rule.fn, args
+    held = args.pop(const)
+    return (lambda *xs: rule.fn(*xs[:const], held, *xs[const:])), args
+
+
+def check_rule(fn: Callable, args: list, tol: float | None = None,
+               eps: float | None = None) -> None:
+    """The one finite-difference referee: both modes, derivatives of derivatives too."""
+    nj.check_grads(fn, tuple(args), order=2, modes=("fwd", "rev"), atol=tol, rtol=tol, eps=eps)
+
+
+@pytest.mark.parametrize("rule, shapes, const", GRAD_CASES)
+def test_rule_matches_finite_differences(rule: Rule, shapes: tuple, const: int | None) -> None:
+    assert len(shapes) == rule.arity
+    check_rule(*applied(rule, shapes, const), rule.tol, rule.eps)
+
+
+# ----- The table of primitives with no derivative --------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class FlatRule:
+    """A primitive whose output carries no gradient, with its NumPy reference."""
+
+    prim: str
+    fn: Callable
+    reference: Callable
+    in_shapes: tuple
+    domain: Callable = all_normal
+    label: str = ""
+
+
+_COMPARISONS = [("eq", jnp.equal, np.equal), ("ne", jnp.not_equal, np.not_equal),
+                ("lt", jnp.less, np.less), ("le", jnp.less_equal, np.less_equal),
+                ("gt", jnp.greater, np.greater), ("ge", jnp.greater_equal, np.greater_equal)]
+
+FLAT_RULES = [
+    *(FlatRule(name, fn, ref, shapes, each(small_integers, small_integers),
+               "&".join(map(_shape_id, shapes)))
+      for name, fn, ref in _COMPARISONS
+      for shapes in [((3, 4), (3, 4)), ((3, 4), (4,)), ((), (3, 4))]),
+    FlatRule("sign", jnp.sign, np.sign, ((3, 4),), each(small_integers)),
+    FlatRule("argmax", lambda x: jnp.argmax(x, axis=0), lambda x: np.argmax(x, axis=0),
+             ((3, 4),), label="axis=0"),
+    FlatRule("argmax", jnp.argmax, np.argmax, ((3, 4),), label="all"),
+    FlatRule("argmin", lambda x: jnp.argmin(x, axis=1, keepdims=True),
+             lambda x: np.argmin(x, axis=1, keepdims=True), ((3, 4),), label="keepdims"),
+    FlatRule("argmin", lambda x: jnp.argmin(x, axis=0), lambda x: np.argmin(x, axis=0),
+             ((3, 4),), each(small_integers), label="ties"),
+    FlatRule("stop_gradient", nj.stop_gradient, lambda x: x, ((3, 4),)),
+]
+
+FLAT_CASES = [pytest.param(r, id="-".join(filter(None, [r.prim, r.label]))) for r in FLAT_RULES]
+
+
+def _sum_to_shape(a: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum a broadcast array back down to ``shape`` (NumPy, for expected values)."""
+    lead = a.ndim - len(shape)
+    a = a.sum(axis=tuple(range(lead)))
+    return a.sum(axis=tuple(i for i, d in enumerate(shape) if d == 1), keepdims=True) \
+        .reshape(shape)
+
+
+def forward_mode_grad(f: Callable, args: list) -> tuple:
+    """The gradient of scalar ``f`` by ``jvp``, one basis tangent per input entry."""
+    grads = []
+    for i, x in enumerate(args):
+        g = np.zeros(np.shape(x))
+        for pos in np.ndindex(g.shape):
+            tangents = [np.zeros_like(a) for a in map(np.asarray, args)]
+            tangents[i][pos] = 1.0
+            g[pos] = nj.jvp(f, tuple(args), tuple(_leaf(t) for t in tangents))[1]
+        grads.append(g)
+    return tuple(grads)
+
+
+def gradients_both_modes(f: Callable, args: list) -> dict[str, tuple]:
+    return {"rev": nj.grad(f, argnums=tuple(range(len(args))))(*args),
+            "fwd": forward_mode_grad(f, args)}
+
+
+@pytest.mark.parametrize("rule", FLAT_CASES)
+def test_flat_primitive_values_match_numpy(rule: FlatRule) -> None:
+    args = draw_args(rule.domain, rule.in_shapes)
+    expected = np.asarray(rule.reference(*args))
+    under_jvp = nj.jvp(rule.fn, tuple(args), tuple(np.zeros_like(a) for a in args))[0]
+    under_vjp = nj.vjp(rule.fn, *args)[0]
+    for got in (rule.fn(*args), under_jvp, under_vjp):
+        got = np.asarray(got)
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("rule", FLAT_CASES)
+def test_flat_primitive_output_is_a_constant_for_gradients(rule: FlatRule) -> None:
+    # sum(x * c(x)) differentiates to c when c is a constant: no pull through c.
+    args = draw_args(rule.domain, rule.in_shapes)
+    c = np.asarray(rule.reference(*args), dtype=np.float64)
+    x_shape = np.shape(args[0])
+    full = np.broadcast_to(c, np.broadcast_shapes(x_shape, c.shape))
+    expected = [_sum_to_shape(full, x_shape)] + [np.zeros(np.shape(a)) for a in args[1:]]
+
+    def f(*xs):
+        return jnp.sum(xs[0] * jnp.astype(rule.fn(*xs), np.float64))
+
+    for mode, grads in gradients_both_modes(f, args).items():
+        for got, want in zip(grads, expected):
+            np.testing.assert_allclose(got, want, err_msg=f"{rule.prim} ({mode} mode)")
+
+
+def test_where_treats_its_comparison_as_a_constant() -> None:
+    x = np.array([-1.5, -0.5, 0.5, 2.0])
+    f = lambda x: jnp.sum(jnp.where(x > 0, x * x, -x))  # noqa: E731
+    for grads in gradients_both_modes(f, [x]).values():
+        np.testing.assert_allclose(grads[0], np.where(x > 0, 2 * x, -1.0))
+
+
+def test_every_primitive_has_a_row() -> None:
+    rows = {r.prim for r in GRAD_RULES} | {r.prim for r in FLAT_RULES}
+    missing = sorted(set(ALL_PRIMITIVES) - rows)
+    assert not missing, f"primitives with no rule-test row: {missing}"
+    assert not rows - set(ALL_PRIMITIVES), "rows name primitives that do not exist"
+
+
+def test_each_row_sits_in_the_table_matching_its_differentiability() -> None:
+    in_grad = sorted(r.prim for r in GRAD_RULES if not ALL_PRIMITIVES[r.prim].differentiable)
+    in_flat = sorted(r.prim for r in FLAT_RULES if ALL_PRIMITIVES[r.prim].differentiable)
+    assert not in_grad, f"non-differentiable primitives in GRAD_RULES: {in_grad}"
+    assert not in_flat, f"differentiable primitives in FLAT_RULES: {in_flat}"
+
+
+# ----- abstract_eval: staged shapes and dtypes match the eager result -------------
+
+_I32 = np.dtype(np.int32)
+
+
+def _typed(*arrays_and_dtypes) -> list:
+    rng = np.random.default_rng(1)
+    return [_leaf((rng.standard_normal(shape) * 3).astype(dt))
+            for shape, dt in arrays_and_dtypes]
+
+
+DTYPE_CASES = [
+    ("add", lambda x: x + 1.0, _typed(((3,), _F32)), "f32-plus-python-float"),
+    ("add", lambda x: x + 1, _typed(((3,), _I32)), "i32-plus-python-int"),
+    ("add", lambda x: x + 1.5, _typed(((3,), _I32)), "i32-plus-python-float"),
+    ("add", jnp.add, _typed(((3,), _F32), ((3,), _F64)), "f32-plus-f64"),
+    ("mul", jnp.multiply, _typed(((3,), _I32), ((), _F32)), "i32-times-f32"),
+    ("div", jnp.divide, [np.array([1, 2, 3]), np.array([2, 2, 2])], "int-over-int"),
+    ("max", lambda x: jnp.maximum(x, 0), _typed(((3,), _F32)), "f32-and-python-int"),
+    ("exp", jnp.exp, [np.array([0, 1, 2])], "int"),
+    ("sqrt", jnp.sqrt, [np.array([1.0, 4.0], _F32)], "f32"),
+    ("logistic", nj.nn.sigmoid, _typed(((3,), _F32)), "f32"),
+    ("abs", jnp.abs, _typed(((3,), _I32)), "i32"),
+    ("neg", jnp.negative, _typed(((3,), _I32)), "i32"),
+    ("sign", jnp.sign, _typed(((3,), _F32)), "f32"),
+    ("integer_pow", lambda x: x ** 2, [np.array([1, 2, 3])], "int"),
+    ("integer_pow", lambda x: x ** 3, _typed(((3,), _F32)), "f32"),
+    ("pow", lambda x, y: x ** y, [np.array([1.0, 2.0], _F32), np.array([0.5, 2.0], _F32)], "f32"),
+    ("lt", jnp.less, _typed(((3,), _I32), ((3,), _F64)), "i32-vs-f64"),
+    ("reduce_sum", jnp.sum, _typed(((3, 4), _I32)), "i32"),
+    ("reduce_sum", jnp.sum, [np.array([True, False, True])], "bool"),
+    ("reduce_sum", lambda x: jnp.sum(x, axis=0), _typed(((3, 4), _F32)), "f32"),
+    ("reduce_prod", jnp.prod, _typed(((3,), _I32)), "i32"),
+    ("reduce_max", lambda x: jnp.max(x, axis=1), _typed(((3, 4), _I32)), "i32"),
+    ("argmax", jnp.argmax, _typed(((3, 4), _F32)), "f32"),
+    ("convert_element_type", lambda x: jnp.astype(x, _F32), _typed(((3,), _F64)), "to-f32"),
+    ("convert_element_type", lambda x: jnp.astype(x, _F64), _typed(((3,), _F32)), "to-f64"),
+    ("convert_element_type", lambda x: jnp.astype(x, _I32), _typed(((3,), _F64)), "to-i32"),
+    ("select_n", lambda x: jnp.where(x > 0, x, 0.0), _typed(((3,), _F32)), "f32-and-python-float"),
+    ("select_n", lambda x: jnp.where(x > 0, 1.0, 0.0) * x, _typed(((3,), _F32)),
+     "python-floats-selected-by-an-array"),
+    ("select_n", lambda x, y: jnp.where(x > y, x, y), _typed(((3,), _F32), ((3,), _F64)),
+     "f32-and-f64"),
+    ("dot_general", jnp.dot, _typed(((3, 4), _F32), ((4,), _F32)), "f32"),
+    ("dot_general", jnp.dot, _typed(((3, 4), _I32), ((4,), _I32)), "i32"),
+    ("dot_general", jnp.matmul, _typed(((2, 3), _F32), ((3, 2), _F64)), "f32-and-f64"),
+    ("concatenate", lambda a, b: jnp.concatenate([a, b]), _typed(((2,), _F32), ((3,), _F64)),
+     "f32-and-f64"),
+    ("gather", lambda x: x[np.array([0, 0])], _typed(((3,), _I32)), "i32"),
+    ("scatter-add", lambda x, u: jnp.at(x)[1].add(u), _typed(((3,), _F32), ((), _F64)),
+     "f32-target-f64-update"),
+    ("reshape", lambda x: jnp.reshape(x, (4, 3)), _typed(((3, 4), _I32)), "i32"),
+    ("transpose", jnp.transpose, _typed(((3, 4), _I32)), "i32"),
+    ("broadcast_in_dim", lambda x: jnp.broadcast_to(x, (2, 3)), _typed(((3,), _I32)), "i32"),
+    ("squeeze", jnp.squeeze, _typed(((3, 1), _I32)), "i32"),
+    ("stop_gradient", nj.stop_gradient, _typed(((3,), _I32)), "i32"),
+]
+
+ABSTRACT_EVAL_CASES = (
+    [pytest.param(p.values[0].prim, *applied(*p.values), id=p.id) for p in GRAD_CASES]
+    + [pytest.param(r.prim, r.fn, draw_args(r.domain, r.in_shapes), id=p.id)
+       for r, p in zip(FLAT_RULES, FLAT_CASES)]
+    + [pytest.param(name, fn, args, id=f"{name}-{label}") for name, fn, args, label in DTYPE_CASES]
+)
+
+
+@pytest.mark.parametrize("prim, fn, args", ABSTRACT_EVAL_CASES)
+def test_staged_avals_and_values_match_eager(prim: str, fn: Callable, args: list) -> None:
+    eager = np.asarray(fn(*args))
+    closed = nj.make_jaxpr(fn)(*args)
+    assert prim in {e.primitive.name for e in closed.eqns}, f"the row does not apply {prim}"
+    (aval,) = closed.out_avals
+    assert (aval.shape, aval.dtype) == (eager.shape, eager.dtype)
+    (staged,) = nj.eval_jaxpr(closed.jaxpr, closed.consts, *args)
+    staged = np.asarray(staged)
+    assert (staged.shape, staged.dtype) == (eager.shape, eager.dtype)
+    np.testing.assert_allclose(staged, eager, rtol=1e-6 if eager.dtype == _F32 else 1e-13)
+
+
+def equations_evaluated(closed: nj.ClosedJaxpr, args: list):
+    """Run a jaxpr eagerly, yielding each equation with its input and output values."""
+    env = dict(zip(closed.jaxpr.constvars, closed.consts))
+    env.update(zip(closed.jaxpr.invars, args))
+
+    def read(v):
+        return v.val if isinstance(v, Literal) else env[v]
+
+    for eqn in closed.eqns:
+        ins = [read(v) for v in eqn.invars]
+        (outvar,) = eqn.outvars
+        env[outvar] = eqn.primitive.bind(*ins, **eqn.params)
+        yield eqn, ins, env[outvar]
+
+
+def _float32_case(rule: Rule, shapes: tuple) -> tuple[Callable, list]:
+    fn, args = applied(rule, shapes, None)
+    return fn, [_leaf(np.asarray(a, np.float32)) for a in args]
+
+
+FLOAT32_CASES = [p for p in GRAD_CASES if p.values[2] is None]
+
+
+@pytest.mark.parametrize("rule, shapes, const", FLOAT32_CASES)
+def test_float32_derivative_circuits_compute_what_they_stage(rule: Rule, shapes: tuple,
+                                                             const: None) -> None:
+    # Every equation of the staged jvp and vjp, run on float32 values, has the
+    # shape and dtype its abstract_eval promised.
+    fn, args = _float32_case(rule, shapes)
+    out = np.asarray(fn(*args))
+    ct = _leaf(np.ones(out.shape, out.dtype))
+    for derivative in (lambda *xs: nj.jvp(fn, xs, xs)[1], lambda *xs: nj.vjp(fn, *xs)[1](ct)):
+        for eqn, ins, value in equations_evaluated(nj.make_jaxpr(derivative)(*args), args):
+            aval = eqn.outvars[0].aval
+            assert (np.shape(value), np.result_type(value)) == (aval.shape, aval.dtype), (
+                f"{eqn.primitive.name} on {[str(getattr(v, 'aval', v)) for v in eqn.invars]} "
+                f"staged as {aval.str_short()}, computed {np.result_type(value)}"
+                f"{list(np.shape(value))}")
+
+
+def _is_array(x: Any) -> bool:
+    return isinstance(x, (np.ndarray, np.generic))
+
+
+@pytest.mark.parametrize("rule, shapes, const", FLOAT32_CASES)
+def test_float32_rules_give_tangents_and_cotangents_their_primals_dtype(
+        rule: Rule, shapes: tuple, const: None) -> None:
+    fn, args = _float32_case(rule, shapes)
+    for eqn, ins, ans in equations_evaluated(nj.make_jaxpr(fn)(*args), args):
+        prim = eqn.primitive
+        if not prim.differentiable:
+            continue
+        floats = [_is_array(x) and np.result_type(x).kind == "f" for x in ins]
+        tangents = [np.ones_like(x) if f else None for x, f in zip(ins, floats)]
+        tangent = prim.jvp(ins, tangents, ans, **eqn.params)
+        if tangent is not None:
+            assert np.result_type(tangent) == np.result_type(ans), f"{prim.name} jvp"
+        g = np.ones_like(ans)
+        cts = prim.vjp(g, ans, *ins, **eqn.params)
+        # The tape may use the per-argument split of the rule instead: check it too.
+        split = [None if r is None else r(g, ans, *ins, **eqn.params)
+                 for r in getattr(prim, "vjp_args", None) or ()]
+        for rule_cts in (cts, split):
+            for i, (x, ct) in enumerate(zip(ins, rule_cts)):
+                if floats[i] and ct is not None:
+                    assert np.result_type(ct) == np.result_type(x), \
+                        f"{prim.name} vjp, operand {i}"
+
+
+# ----- Conventions at kinks, as in JAX ---------------------------------------------
+
+KINK_CASES = [
+    pytest.param(nj.nn.relu, [0.0], [0.0], id="relu-at-zero-is-zero"),
+    pytest.param(lambda x: jnp.sum(nj.nn.relu(x)), [np.array([-1.0, 0.0, 2.0])],
+                 [np.array([0.0, 0.0, 1.0])], id="relu-array"),
+    pytest.param(jnp.abs, [0.0], [0.0], id="abs-at-zero-is-zero"),
+    pytest.param(jnp.maximum, [1.5, 1.5], [0.5, 0.5], id="maximum-tie-splits-in-half"),
+    pytest.param(jnp.minimum, [1.5, 1.5], [0.5, 0.5], id="minimum-tie-splits-in-half"),
+    pytest.param(lambda x: jnp.maximum(x, x), [1.5], [1.0], id="maximum-of-x-with-itself"),
+    pytest.param(lambda x, y: jnp.sum(jnp.maximum(x, y)),
+                 [np.array([1.0, 2.0, 3.0]), np.array([1.0, 3.0, 2.0])],
+                 [np.array([0.5, 0.0, 1.0]), np.array([0.5, 1.0, 0.0])], id="maximum-array"),
+    pytest.param(jnp.max, [np.array([3.0, 1.0, 3.0, 3.0])],
+                 [np.array([1.0, 0.0, 1.0, 1.0]) / 3], id="reduce_max-ties-share"),
+    pytest.param(lambda x: jnp.sum(jnp.max(x, axis=1)),
+                 [np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]])],
+                 [np.array([[0.0, 0.5, 0.5], [0.5, 0.5, 0.0]])], id="reduce_max-ties-per-row"),
+    pytest.param(jnp.min, [np.array([0.0, -1.0, -1.0])],
+                 [np.array([0.0, 0.5, 0.5])], id="reduce_min-ties-share"),
+]
+
+
+@pytest.mark.parametrize("f, args, expected", KINK_CASES)
+def test_gradient_at_a_kink_follows_jax(f: Callable, args: list, expected: list) -> None:
+    for mode, grads in gradients_both_modes(f, args).items():
+        for got, want in zip(grads, expected):
+            np.testing.assert_array_equal(got, want, err_msg=f"{mode} mode")
+
+
+# ----- Shape errors name the primitive and both shapes -------------------------------
+
+SHAPE_ERROR_CASES = [
+    pytest.param(jnp.add, [(3,), (4,)], ["add", "(3,)", "(4,)"], id="add"),
+    pytest.param(jnp.multiply, [(3, 4), (4, 3)], ["mul", "(3, 4)", "(4, 3)"], id="mul"),
+    pytest.param(jnp.maximum, [(2,), (3,)], ["max", "(2,)", "(3,)"], id="max"),
+    pytest.param(_dot((1,), (0,)), [(3, 4), (5, 2)], ["dot_general", "(3, 4)", "(5, 2)"],
+                 id="dot_general"),
+    pytest.param(_dot((2,), (1,), (0,), (0,)), [(2, 3, 4), (3, 4, 5)],
+                 ["dot_general", "(2, 3, 4)", "(3, 4, 5)"], id="dot_general-batch"),
+    pytest.param(bind("reshape", new_sizes=(5,)), [(3, 4)], ["reshape", "(3, 4)", "(5,)"],
+                 id="reshape"),
+    pytest.param(lambda a, b: jnp.concatenate([a, b]), [(2, 3), (2, 4)],
+                 ["concatenate", "(2, 3)", "(2, 4)"], id="concatenate"),
+    pytest.param(bind("broadcast_in_dim", shape=(4,), broadcast_dimensions=(0,)), [(3,)],
+                 ["broadcast_in_dim", "(3,)", "(4,)"], id="broadcast_in_dim"),
+    pytest.param(lambda x, u: jnp.at(x)[1].add(u), [(3, 4), (5,)],
+                 ["scatter-add", "(5,)", "(4,)"], id="scatter-add"),
+]
+
+
+@pytest.mark.parametrize("fn, shapes, fragments", SHAPE_ERROR_CASES)
+def test_shape_error_names_the_primitive_and_shapes(fn: Callable, shapes: list,
+                                                    fragments: list) -> None:
+    args = [np.zeros(s) for s in shapes]
+    with pytest.raises(ValueError) as info:
+        nj.make_jaxpr(fn)(*args)
+    for fragment in fragments:
+        assert fragment in str(info.value)
