@@ -21,17 +21,15 @@ from nanojax.tree_util import tree_flatten, tree_unflatten
 
 __all__ = ["vjp", "grad", "value_and_grad", "jvp", "check_inputs"]
 
-_LEAF_TYPES = {float: np.float64, int: np.int64, bool: np.bool_}
+# Python numbers stay Python numbers: scalar circuits run fastest on them.
+_PY_NUMBERS = {float, int, bool}
 
 
 def check_inputs(leaves: Sequence[Any], fn_name: str) -> list:
-    """Turn Python numbers into NumPy scalars; reject what is not an array."""
+    """Reject leaves that are not arrays, NumPy scalars or Python numbers."""
     out = []
     for x in leaves:
-        convert = _LEAF_TYPES.get(type(x))
-        if convert is not None:
-            x = convert(x)
-        elif not isinstance(x, (np.ndarray, np.generic, Tracer)):
+        if type(x) not in _PY_NUMBERS and not isinstance(x, (np.ndarray, np.generic, Tracer)):
             raise TypeError(
                 f"{fn_name}: an argument of type {type(x).__name__} ({x!r:.60}) is not "
                 "a valid input; pass NumPy arrays, Python numbers, or tuples, lists "
@@ -56,6 +54,15 @@ class TapeTracer(Tracer):
     def aval(self) -> ShapedArray:
         return get_aval(self.primal)
 
+    # Read straight off the value: these are asked for on every gate.
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return getattr(self.primal, "shape", ())
+
+    @property
+    def dtype(self) -> np.dtype:
+        return P.dtype_of(self.primal)
+
     def to_concrete_value(self, what: str) -> Any:
         p = self.primal
         return p.to_concrete_value(what) if isinstance(p, Tracer) else p
@@ -76,6 +83,7 @@ class TapeTrace(Trace):
         return TapeTracer(self, primal, self.num_nodes - 1)
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        # Unwrap this trace's tracers to (value, wire); others are constants (-1).
         primals, nodes = [], []
         for a in args:
             if type(a) is TapeTracer and a._trace is self:
@@ -121,8 +129,13 @@ def backward_pass(tape: list, num_nodes: int, seeds: dict[int, Any]) -> list:
         g = cts[node]
         if g is None:
             continue
+        cts[node] = None              # used once: let its memory go
         parts = prim.vjp_args
-        in_cts = prim.vjp(g, ans, *primals, **params) if parts is None else parts
+        if parts is None or len(parts) != len(nodes):       # e.g. a 3-case select_n
+            parts = None
+            in_cts = prim.vjp(g, ans, *primals, **params)
+        else:
+            in_cts = parts
         for k, in_node in enumerate(nodes):
             if in_node < 0:
                 continue

@@ -15,6 +15,7 @@ and constants are bound as values in its namespace, never written as text.
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from typing import Any, Callable, Sequence
 
@@ -145,13 +146,20 @@ def _generate(closed: ClosedJaxpr, out_tree: PyTreeDef) -> tuple[str, Callable]:
                                   else prim.impl)
             expr = f"{fn_name}({', '.join(ins)})"
         body.append(f"{', '.join(outs)}{',' if len(outs) > 1 else ''} = {expr}")
-    results = []
+    results, constvars, returned = [], set(jaxpr.constvars), set()
     for v in jaxpr.outvars:
         text = atom(v)
         short = v.aval.str_short().split("[")[0]
         if v.aval.shape == () and short in _OUT_WRAP:
             text = f"{_OUT_WRAP[short]}({text})"     # NumPy scalars, as eager returns
+        elif v.aval.shape != () and isinstance(v, Var) and v not in jaxpr.invars:
+            # The caller owns its arrays: never a constant that the next call
+            # returns again, the same array twice, or a read-only broadcast view.
+            text = f"_copy({text})" if v in constvars or v in returned else f"_own({text})"
+            returned.add(v)
         results.append(text)
+    namespace["_copy"] = np.array
+    namespace["_own"] = _own
     ret = _return_expr(results, out_tree)
     namespace["_unflatten"] = functools.partial(tree_unflatten, out_tree)
     lines = [f"def jitted({', '.join(args)}):"]
@@ -182,9 +190,14 @@ def _interpreted(closed: ClosedJaxpr, out_tree: PyTreeDef) -> Callable:
     def run(*args: Any) -> Any:
         with np.errstate(all="ignore"):
             outs = eval_jaxpr(closed.jaxpr, closed.consts, *args)
-        outs = [_PY_TO_NUMPY[type(o)](o) if type(o) in _PY_TO_NUMPY else o for o in outs]
+        outs = [_PY_TO_NUMPY[type(o)](o) if type(o) in _PY_TO_NUMPY else
+                np.array(o) if isinstance(o, np.ndarray) else o for o in outs]
         return tree_unflatten(out_tree, outs)
     return run
+
+
+def _own(x: np.ndarray) -> np.ndarray:
+    return x if x.flags.writeable else x.copy()
 
 
 # ----- The cache and the call path -----------------------------------------------
@@ -207,6 +220,27 @@ def _check_static(value: Any, where: str) -> Any:
                         f"the cache key), but got an unhashable {type(value).__name__}. "
                         "Pass it as a tuple, or make it a regular (traced) argument.") from None
     return value
+
+
+def _static_by_name(fun: Callable, nums: tuple, names: tuple) -> tuple[tuple, tuple, dict]:
+    """As in JAX, a static argument may be passed by position or by name.
+
+    When only one of static_argnums/static_argnames is given, the other is
+    inferred from ``fun``'s signature. Also returns {position: name} of the
+    positional parameters.
+    """
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):          # no introspectable signature
+        return nums, names, {}
+    positional = {i: p.name for i, p in enumerate(params)
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    by_name = {p.name: i for i, p in enumerate(params) if p.kind is p.POSITIONAL_OR_KEYWORD}
+    if not names:
+        names = tuple(positional[i] for i in nums if positional.get(i) in by_name)
+    if not nums:
+        nums = tuple(by_name[n] for n in names if n in by_name)
+    return nums, names, positional
 
 
 def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
@@ -237,6 +271,7 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
     static_nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     static_names = ((static_argnames,) if isinstance(static_argnames, str)
                     else tuple(static_argnames))
+    static_nums, static_names, positional = _static_by_name(fun, static_nums, static_names)
     cache: dict[Any, _Compiled] = {}
     fast: dict[tuple, Callable] = {}     # all-scalar positional calls: types -> code
     fun_name = getattr(fun, "__name__", "fun")
@@ -246,6 +281,8 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
         statics = []
         for i in static_nums:
             if not -nargs <= i < nargs:
+                if i in positional:         # passed by name, or left at its default
+                    continue
                 raise ValueError(f"jit({fun_name}): static_argnums {i} is out of range for "
                                  f"a call with {nargs} positional arguments")
             statics.append((i % nargs, _check_static(args[i], f"{i}")))

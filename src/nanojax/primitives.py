@@ -319,13 +319,16 @@ def _select_n_aval(which, *cases):
     return ShapedArray(shape, dtype, weak)
 
 
-def _select_n_vjp(g, ans, which, *cases):
-    cts = []
-    for i in range(len(cases)):
+def _select_n_case_vjp(i):
+    def rule(g, ans, which, *cases):
         picked = [0.0] * len(cases)
         picked[i] = g
-        cts.append(select_n(which, *picked))
-    return (None, *cts)
+        return select_n(which, *picked)
+    return rule
+
+
+def _select_n_vjp(g, ans, which, *cases):
+    return (None, *(_select_n_case_vjp(i)(g, ans, which, *cases) for i in range(len(cases))))
 
 
 def _select_n_jvp(primals, tangents, ans):
@@ -338,6 +341,8 @@ def _select_n_jvp(primals, tangents, ans):
 select_n_p = _register(Primitive("select_n", _select_n_impl, _select_n_aval,
                                  vjp=_select_n_vjp, jvp=_select_n_jvp))
 select_n_p.batch = batch_elementwise(select_n_p)
+# Per-case rules for the common two-case select, so a constant case costs nothing.
+select_n_p.vjp_args = (None, _select_n_case_vjp(0), _select_n_case_vjp(1))
 
 
 # ----- Type conversion and stop_gradient --------------------------------------
@@ -395,7 +400,7 @@ def _kept_dims(ndim: int, axes: tuple) -> tuple[int, ...]:
 
 
 def _reduce_sum_impl(x, *, axes):
-    return np.sum(x, axis=axes) if axes else x
+    return np.add.reduce(x, axis=axes) if axes else x
 
 
 reduce_sum_p = _register(Primitive(
@@ -661,15 +666,18 @@ def _dot_transpose(g, y, x_ndim, y_ndim, x_contract, y_contract, x_batch, y_batc
     """The cotangent of the x side of dot_general(x, y) (x may be lhs or rhs)."""
     y_free = _free_dims(y_ndim, y_contract, y_batch)
     nb = len(x_batch)
-    dims = ((g_y_free, y_free), (tuple(range(nb)), y_batch))
-    res = dot_general(g, y, dims)
-    # res axes: batch, x's free axes (in order), then y's contracting axes in
-    # increasing order, which pair with x's contracting axes.
+    # dot_general(g, y) has axes: batch, x's free axes (in order), then y's
+    # contracting axes in increasing order, which pair with x's contracting
+    # axes; dot_general(y, g) has the last two groups swapped. Take the order
+    # that needs no transpose when there is one (A.T @ g, not (g.T @ A).T).
     x_free = _free_dims(x_ndim, x_contract, x_batch)
-    y_c_sorted = sorted(y_contract)
-    x_c_order = [x_contract[list(y_contract).index(c)] for c in y_c_sorted]
-    res_to_x = list(x_batch) + list(x_free) + x_c_order
-    perm = tuple(int(i) for i in np.argsort(res_to_x))
+    x_c_order = [x_contract[list(y_contract).index(c)] for c in sorted(y_contract)]
+    g_first = list(x_batch) + list(x_free) + x_c_order
+    y_first = list(x_batch) + x_c_order + list(x_free)
+    if y_first == sorted(y_first) and g_first != sorted(g_first):
+        return dot_general(y, g, ((y_free, g_y_free), (y_batch, tuple(range(nb)))))
+    res = dot_general(g, y, ((g_y_free, y_free), (tuple(range(nb)), y_batch)))
+    perm = tuple(sorted(range(x_ndim), key=g_first.__getitem__))
     return transpose(res, perm) if perm != tuple(range(x_ndim)) else res
 
 
@@ -923,11 +931,21 @@ scatter_p.batch = _scatter_batch(scatter_p)
 # ----- Functions the rules are written with ------------------------------------
 # Thin binds, so that rules read like math and stay traceable.
 
-def add(x, y): return add_p.bind(x, y)
-def sub(x, y): return sub_p.bind(x, y)
-def mul(x, y): return mul_p.bind(x, y)
+# On two Python/NumPy floats nothing can be traced: compute directly.
+def add(x, y):
+    return x + y if type(x) in _FLOAT_TYPES and type(y) in _FLOAT_TYPES else add_p.bind(x, y)
+
+
+def sub(x, y):
+    return x - y if type(x) in _FLOAT_TYPES and type(y) in _FLOAT_TYPES else sub_p.bind(x, y)
+
+
+def mul(x, y):
+    return x * y if type(x) in _FLOAT_TYPES and type(y) in _FLOAT_TYPES else mul_p.bind(x, y)
+
+
 def div(x, y): return div_p.bind(x, y)
-def neg(x): return neg_p.bind(x)
+def neg(x): return -x if type(x) in _FLOAT_TYPES else neg_p.bind(x)
 def log(x): return log_p.bind(x)
 def sin(x): return sin_p.bind(x)
 def cos(x): return cos_p.bind(x)
