@@ -122,3 +122,31 @@ def test_optional_rows_with_stand_ins(monkeypatch, capsys):
         assert re.search(RATIO + r"\s+<= 100x", _row(out, "svm_step", impl))
     checks = [l for l in out.splitlines() if l.startswith("check:")]
     assert len(checks) == 3 + 2 + 3 + 1 + 2 and all(l.endswith(": ok") for l in checks)
+
+
+TRANSFORMS_SCRIPT = ROOT / "benchmarks" / "bench_transforms.py"
+
+
+@pytest.fixture(scope="module")
+def transforms_run():
+    return subprocess.run([sys.executable, str(TRANSFORMS_SCRIPT), "--quick", "--no-others"],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+
+
+def test_transforms_benchmark_checks_pass_and_exits_zero(transforms_run):
+    assert transforms_run.returncode == 0, transforms_run.stdout + transforms_run.stderr
+    assert "FAILED" not in transforms_run.stdout
+    assert transforms_run.stdout.count(": ok") >= 3
+
+
+@pytest.mark.parametrize("case, impl", [
+    ("mlp_step", "nanojax eager"), ("mlp_step", "nanojax jit"),
+    ("per_example", "nanojax vmap(grad)"), ("per_example", "nanojax jit(vmap(grad))"),
+    ("svm_step", "nanojax jit(grad)")])
+def test_transforms_benchmark_prints_each_ratio(transforms_run, case, impl):
+    assert re.search(RATIO, _row(transforms_run.stdout, case, impl))
+
+
+def test_transforms_benchmark_reports_first_call_latency(transforms_run):
+    assert re.search(r"\d+(\.\d+)? (ms|us|s)\b", _row(transforms_run.stdout, "first_call",
+                                                      "trace+compile"))

@@ -43,14 +43,18 @@ def _scalar_logistic(x):
 
 
 def _scalar_sign(x):
-    return (x > 0) - (x < 0) if x == x else x
+    if x != x:                                   # NaN
+        return x
+    if isinstance(x, float):                     # Python and NumPy floats
+        return 1.0 if x > 0 else -1.0 if x < 0 else x
+    return int(x > 0) - int(x < 0)
 
 
 _NAMESPACE = {"_exp": math.exp, "_log": math.log, "_log1p": math.log1p,
               "_tanh": math.tanh, "_sin": math.sin, "_cos": math.cos,
               "_sqrt": math.sqrt, "_logistic": _scalar_logistic,
               "_sign": _scalar_sign, "_f64": np.float64, "_i64": np.int64,
-              "_bool": np.bool_, "_f32": np.float32}
+              "_bool": np.bool_, "_f32": np.float32, "_np": np}
 
 # Python expressions for equations whose operands are all scalars.
 _SCALAR_EXPR = {
@@ -64,9 +68,38 @@ _SCALAR_EXPR = {
     "eq": "{0} == {1}", "ne": "{0} != {1}", "lt": "{0} < {1}", "le": "{0} <= {1}",
     "gt": "{0} > {1}", "ge": "{0} >= {1}",
 }
-# Operators that NumPy arrays implement as the very same ufuncs.
+# Operators that NumPy arrays implement as the very same ufuncs, and NumPy
+# calls that are exactly what a primitive's impl does on arrays.
 _ARRAY_EXPR = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}",
-               "div": "{0} / {1}", "neg": "-{0}"}
+               "div": "{0} / {1}", "neg": "-{0}", "eq": "{0} == {1}", "ne": "{0} != {1}",
+               "lt": "{0} < {1}", "le": "{0} <= {1}", "gt": "{0} > {1}", "ge": "{0} >= {1}",
+               "exp": "_np.exp({0})", "log": "_np.log({0})", "tanh": "_np.tanh({0})",
+               "log1p": "_np.log1p({0})", "sin": "_np.sin({0})", "cos": "_np.cos({0})",
+               "sqrt": "_np.sqrt({0})", "abs": "_np.abs({0})", "sign": "_np.sign({0})",
+               "max": "_np.maximum({0}, {1})", "min": "_np.minimum({0}, {1})"}
+
+
+def _array_call(name: str, ins: list[str], params: dict, in_avals: list) -> str | None:
+    """A NumPy expression for a structural gate on arrays, where one is exact."""
+    if name == "dot_general":
+        (lc, rc), (lb, rb) = params["dimension_numbers"]
+        ln, rn = (a.ndim for a in in_avals)
+        if not lb and len(lc) == 1 and 1 <= ln <= 2 and 1 <= rn <= 2:
+            lhs = f"{ins[0]}.T" if ln == 2 and lc[0] == 0 else ins[0]
+            rhs = f"{ins[1]}.T" if rn == 2 and rc[0] == 1 else ins[1]
+            return f"{lhs} @ {rhs}"
+    elif name in ("reduce_sum", "reduce_max", "reduce_min") and params["axes"]:
+        ufunc = {"reduce_sum": "add", "reduce_max": "maximum", "reduce_min": "minimum"}[name]
+        return f"_np.{ufunc}.reduce({ins[0]}, axis={tuple(params['axes'])!r})"
+    elif name == "select_n" and len(ins) == 3 and in_avals[0].dtype == np.bool_:
+        return f"_np.where({ins[0]}, {ins[2]}, {ins[1]})"
+    elif name == "integer_pow" and params["y"] == 2:
+        return f"{ins[0]} * {ins[0]}"
+    elif name == "transpose":
+        return f"_np.transpose({ins[0]}, {tuple(params['permutation'])!r})"
+    elif name == "reshape":
+        return f"_np.reshape({ins[0]}, {tuple(params['new_sizes'])!r})"
+    return None
 _OUT_WRAP = {"f64": "_f64", "i64": "_i64", "bool": "_bool"}
 
 
@@ -140,6 +173,9 @@ def _generate(closed: ClosedJaxpr, out_tree: PyTreeDef) -> tuple[str, Callable]:
             expr = f"{ins[2]} if {ins[0]} else {ins[1]}"
         elif prim.name in _ARRAY_EXPR and not scalar:
             expr = _ARRAY_EXPR[prim.name].format(*ins)
+        elif not scalar and (call := _array_call(prim.name, ins, params,
+                                                 [a.aval for a in eqn.invars])) is not None:
+            expr = call
         else:
             fn_name = f"_p{len(namespace)}"
             namespace[fn_name] = (functools.partial(prim.impl, **params) if params
@@ -212,6 +248,44 @@ def _leaf_signature(x: Any) -> Any:
     return (x.shape, x.dtype.str)
 
 
+def _plain_signature(tree: Any, leaves: list) -> Any:
+    """The cache key of plain tuples/lists/dicts of arrays and numbers, or None.
+
+    It collects the leaves in ``tree_flatten``'s order as it goes, so a call
+    with the usual arguments (a dict of parameters, a batch) skips building a
+    PyTreeDef; anything else (tracers, registered nodes) returns None and
+    takes the general path.
+    """
+    kind = type(tree)
+    if kind is np.ndarray:
+        leaves.append(tree)
+        return (tree.shape, tree.dtype)
+    if kind in _SCALAR_TYPES:
+        leaves.append(tree)
+        return kind
+    if kind is tuple or kind is list:
+        parts = []
+        for child in tree:
+            sig = _plain_signature(child, leaves)
+            if sig is None:
+                return None
+            parts.append(sig)
+        return (kind, tuple(parts))
+    if kind is dict:
+        try:
+            keys = sorted(tree)
+        except TypeError:
+            return None
+        parts = []
+        for k in keys:
+            sig = _plain_signature(tree[k], leaves)
+            if sig is None:
+                return None
+            parts.append(sig)
+        return (dict, tuple(keys), tuple(parts))
+    return None
+
+
 def _check_static(value: Any, where: str) -> Any:
     try:
         hash(value)
@@ -274,6 +348,7 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
     static_nums, static_names, positional = _static_by_name(fun, static_nums, static_names)
     cache: dict[Any, _Compiled] = {}
     fast: dict[tuple, Callable] = {}     # all-scalar positional calls: types -> code
+    by_signature: dict[Any, _Compiled] = {}    # plain containers of arrays: see below
     fun_name = getattr(fun, "__name__", "fun")
 
     def split(args: tuple, kwargs: dict) -> tuple:
@@ -318,16 +393,24 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
         return entry, flat
 
     def jitted(*args: Any, **kwargs: Any) -> Any:
-        if not kwargs:
+        sig = None
+        if not kwargs and not static_nums:
             run = fast.get(tuple(map(type, args)))
             if run is not None:
                 return run(*args)
+            leaves: list = []
+            sig = _plain_signature(args, leaves)
+            entry = by_signature.get(sig) if sig is not None else None
+            if entry is not None:
+                return entry.fn(*leaves)
         entry, flat = lookup(args, kwargs)
         if any(isinstance(x, Tracer) for x in flat):
             outs = eval_jaxpr(entry.jaxpr.jaxpr, entry.jaxpr.consts, *flat)
             return tree_unflatten(entry.out_tree, outs)
-        if not kwargs and not static_nums and all(type(a) in _SCALAR_TYPES for a in args):
-            fast[tuple(map(type, args))] = entry.fn
+        if sig is not None:
+            by_signature[sig] = entry
+            if all(type(a) in _SCALAR_TYPES for a in args):
+                fast[tuple(map(type, args))] = entry.fn
         return entry.fn(*flat)
 
     def lower(*args: Any, **kwargs: Any) -> Lowered:
