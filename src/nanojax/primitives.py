@@ -296,8 +296,31 @@ ge_p = binary("ge", operator.ge, None, None, differentiable=False)
 
 # ----- select_n: where() ------------------------------------------------------
 
+def _masked(mask, values, zero_where):
+    """``where(mask, values, 0)`` (or ``where(mask, 0, values)``) for float arrays.
+
+    NumPy's ``where`` costs several times a multiply on this kind of data, and
+    "keep or zero" is the select that relu and its pull make on every call.
+    Multiplying by the mask is exact except that 0 * inf is NaN and 0 * -x is
+    -0.0: adding 0.0 turns -0.0 into 0.0, and any NaN sends the call back to
+    ``where`` (the result is then exactly ``where``'s either way).
+    """
+    keep = ~mask if zero_where else mask
+    with np.errstate(invalid="ignore"):          # 0 * inf: handled just below
+        out = values * keep
+    out += 0.0
+    if np.isnan(out).any():
+        return np.where(keep, values, 0.0)
+    return out
+
+
 def _select_n_impl(which, *cases):
     if len(cases) == 2:
+        if isinstance(which, np.ndarray) and which.dtype == np.bool_:
+            for k, (zero, values) in enumerate((cases, cases[::-1])):
+                if type(zero) in _FLOAT_TYPES and zero == 0.0 and isinstance(
+                        values, np.ndarray) and values.dtype.kind == "f":
+                    return _masked(which, values, zero_where=bool(k))
         if type(which) in (bool, np.bool_) and type(cases[0]) in _FLOAT_TYPES \
                 and type(cases[1]) in _FLOAT_TYPES:
             return cases[1] if which else cases[0]
