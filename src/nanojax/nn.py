@@ -27,10 +27,12 @@ def relu(x: Any) -> Any:
 
     Written as a select rather than ``maximum(x, 0)``: ``maximum`` splits the
     pull in half at a tie, and relu'(0) = 0 is the convention everyone uses.
+    The test is ``x <= 0`` so that NaN (for which every comparison is false)
+    passes through as NaN, as it does in ``maximum``.
     """
     if not isinstance(x, Tracer):
         return np.maximum(x, 0)
-    return jnp.where(jnp.greater(x, 0), x, 0.0)
+    return jnp.where(jnp.less_equal(x, 0), 0.0, x)
 
 
 def sigmoid(x: Any) -> Any:
