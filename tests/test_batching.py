@@ -60,6 +60,11 @@ def distinct(hi, n):
     return lambda rng: rng.permutation(hi)[:n]
 
 
+def key():
+    """A PRNG key: two uint32 words."""
+    return lambda rng: rng.integers(0, 2 ** 32, size=2, dtype=np.uint32)
+
+
 class Row(NamedTuple):
     id: str
     prim: str             # the primitive the function must record
@@ -209,7 +214,21 @@ def _indexing_rows() -> list[Row]:
     return rows
 
 
-ROWS = _elementwise_rows() + _structural_rows() + _indexing_rows()
+def _random_rows() -> list[Row]:
+    # Each key is its own stream: a batch of keys gives what a loop over them gives.
+    f64, i64 = np.dtype(np.float64), np.dtype(np.int64)
+    samples = [("normal", (2, 3), f64, None, None), ("uniform", (), f64, None, None),
+               ("randint", (4,), i64, -3, 3), ("permutation", (5,), i64, 5, None)]
+    rows = [Row(f"random_sample-{dist}", "random_sample",
+                bind("random_sample", dist=dist, shape=shape, dtype=dt, low=lo, high=hi),
+                (key(),)) for dist, shape, dt, lo, hi in samples]
+    rows.append(Row("random_split-num=3", "random_split", bind("random_split", num=3), (key(),)))
+    rows.append(Row("random_fold_in", "random_fold_in", bind("random_fold_in"),
+                    (key(), ints(100))))
+    return rows
+
+
+ROWS = _elementwise_rows() + _structural_rows() + _indexing_rows() + _random_rows()
 
 
 def draw(kinds: tuple, rng: np.random.Generator) -> list[tuple]:

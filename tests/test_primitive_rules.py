@@ -10,9 +10,10 @@ Each case runs ``check_grads(order=2, modes=("fwd", "rev"))``.
 
 ``FLAT_RULES`` has the primitives with no derivative (comparisons, sign,
 argmax/argmin, stop_gradient): their values are checked against NumPy and
-their gradient contribution against zero.
+their gradient contribution against zero. ``RANDOM_RULES`` has the random
+primitives, whose operand is a key: the eager call is their reference.
 
-Both tables (and a few dtype rows) also feed the ``abstract_eval`` check:
+All three tables (and a few dtype rows) also feed the ``abstract_eval`` check:
 the staged jaxpr has the eager result's shape and dtype and evaluates to the
 eager value. Kink conventions and shape errors are pinned at the end.
 """
@@ -436,8 +437,57 @@ def test_where_treats_its_comparison_as_a_constant() -> None:
         np.testing.assert_allclose(grads[0], np.where(x > 0, 2 * x, -1.0))
 
 
+# ----- Random primitives: a key in, numbers out, no derivative ---------------------
+
+RANDOM_KEY = np.array([7, 42], dtype=np.uint32)
+
+
+@dataclasses.dataclass(frozen=True)
+class RandomRule:
+    """A random primitive applied to a key (uint32[2]); its eager value is the reference."""
+
+    prim: str
+    fn: Callable
+    label: str
+
+
+RANDOM_RULES = [
+    RandomRule("random_sample", lambda k: nj.random.normal(k, (3, 4)), "normal"),
+    RandomRule("random_sample", lambda k: nj.random.uniform(k, (3,), np.float32), "uniform-f32"),
+    RandomRule("random_sample", lambda k: nj.random.randint(k, (5,), -3, 3), "randint"),
+    RandomRule("random_sample", lambda k: nj.random.permutation(k, 6), "permutation"),
+    RandomRule("random_split", lambda k: nj.random.split(k, 3), "num=3"),
+    RandomRule("random_fold_in", lambda k: nj.random.fold_in(k, 7), "data=7"),
+]
+
+RANDOM_CASES = [pytest.param(r, id=f"{r.prim}-{r.label}") for r in RANDOM_RULES]
+
+
+@pytest.mark.parametrize("rule", RANDOM_CASES)
+def test_random_primitive_values_are_unchanged_under_jvp_and_vjp(rule: RandomRule) -> None:
+    eager = np.asarray(rule.fn(RANDOM_KEY))
+    under_jvp = nj.jvp(rule.fn, (RANDOM_KEY,), (np.zeros_like(RANDOM_KEY),))[0]
+    under_vjp = nj.vjp(rule.fn, RANDOM_KEY)[0]
+    for got in (under_jvp, under_vjp):
+        assert np.asarray(got).dtype == eager.dtype
+        np.testing.assert_array_equal(got, eager)
+
+
+@pytest.mark.parametrize("rule", RANDOM_CASES)
+def test_random_primitive_output_is_a_constant_for_gradients(rule: RandomRule) -> None:
+    c = np.asarray(rule.fn(RANDOM_KEY), dtype=np.float64)
+
+    def f(x, k):
+        return jnp.sum(x * jnp.astype(rule.fn(k), np.float64))
+
+    x = np.ones(c.shape)
+    np.testing.assert_array_equal(nj.grad(f)(x, RANDOM_KEY), c)
+    np.testing.assert_array_equal(forward_mode_grad(lambda x: f(x, RANDOM_KEY), [x])[0], c)
+
+
 def test_every_primitive_has_a_row() -> None:
-    rows = {r.prim for r in GRAD_RULES} | {r.prim for r in FLAT_RULES}
+    rows = ({r.prim for r in GRAD_RULES} | {r.prim for r in FLAT_RULES}
+            | {r.prim for r in RANDOM_RULES})
     missing = sorted(set(ALL_PRIMITIVES) - rows)
     assert not missing, f"primitives with no rule-test row: {missing}"
     assert not rows - set(ALL_PRIMITIVES), "rows name primitives that do not exist"
@@ -445,7 +495,8 @@ def test_every_primitive_has_a_row() -> None:
 
 def test_each_row_sits_in_the_table_matching_its_differentiability() -> None:
     in_grad = sorted(r.prim for r in GRAD_RULES if not ALL_PRIMITIVES[r.prim].differentiable)
-    in_flat = sorted(r.prim for r in FLAT_RULES if ALL_PRIMITIVES[r.prim].differentiable)
+    in_flat = sorted(r.prim for r in FLAT_RULES + RANDOM_RULES
+                     if ALL_PRIMITIVES[r.prim].differentiable)
     assert not in_grad, f"non-differentiable primitives in GRAD_RULES: {in_grad}"
     assert not in_flat, f"differentiable primitives in FLAT_RULES: {in_flat}"
 
@@ -513,6 +564,8 @@ ABSTRACT_EVAL_CASES = (
     + [pytest.param(r.prim, r.fn, draw_args(r.domain, r.in_shapes), id=p.id)
        for r, p in zip(FLAT_RULES, FLAT_CASES)]
     + [pytest.param(name, fn, args, id=f"{name}-{label}") for name, fn, args, label in DTYPE_CASES]
+    + [pytest.param(r.prim, r.fn, [RANDOM_KEY], id=p.id)
+       for r, p in zip(RANDOM_RULES, RANDOM_CASES)]
 )
 
 
