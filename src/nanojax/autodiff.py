@@ -120,8 +120,12 @@ def unbroadcast(ct: Any, shape: tuple[int, ...]) -> Any:
     return ct
 
 
-def backward_pass(tape: list, num_nodes: int, seeds: dict[int, Any]) -> list:
-    """Walk the tape in reverse; return the cotangent of every wire (None = 0)."""
+def backward_pass(tape: list, num_nodes: int, seeds: dict[int, Any], keep: bool = False) -> list:
+    """Walk the tape in reverse; return the cotangent of every wire (None = 0).
+
+    Each gate's pull is freed once passed on, unless ``keep``: then every
+    wire keeps its pull (``nj.circuit`` shows them all).
+    """
     cts: list[Any] = [None] * num_nodes
     for node, g in seeds.items():
         cts[node] = g
@@ -129,7 +133,8 @@ def backward_pass(tape: list, num_nodes: int, seeds: dict[int, Any]) -> list:
         g = cts[node]
         if g is None:
             continue
-        cts[node] = None              # used once: let its memory go
+        if not keep:
+            cts[node] = None          # used once: let its memory go
         parts = prim.vjp_args
         if parts is None or len(parts) != len(nodes):       # e.g. a 3-case select_n
             parts = None
