@@ -7,15 +7,22 @@ Pure functions, composable transformations (``grad``, ``vjp``, ``jvp``,
 ``make_jaxpr``) and a printable jaxpr; arrays are plain NumPy arrays.
 """
 
+from nanojax import datasets as datasets
 from nanojax import errors as errors
+from nanojax import losses as losses
+from nanojax import models as models
 from nanojax import nn as nn
 from nanojax import numpy as numpy
+from nanojax import optim as optim
+from nanojax import random as random
+from nanojax import train as train
 from nanojax import tree_util as tree_util
 from nanojax.autodiff import grad as grad
 from nanojax.autodiff import jvp as jvp
 from nanojax.autodiff import value_and_grad as value_and_grad
 from nanojax.autodiff import vjp as vjp
 from nanojax.batching import vmap as vmap
+from nanojax.circuit import circuit as circuit
 from nanojax.core import ClosedJaxpr as ClosedJaxpr
 from nanojax.core import eval_jaxpr as eval_jaxpr
 from nanojax.jacobians import hessian as hessian

@@ -1,0 +1,417 @@
+"""Optimizers in optax's shape: pairs of pure functions that compose.
+
+An optimizer is a ``GradientTransformation(init, update)``::
+
+    state = opt.init(params)                              # once
+    updates, state = opt.update(grads, state, params)     # every step
+    params = apply_updates(params, updates)               # params + updates
+
+All state lives in NamedTuples the caller holds (they print, and they are
+pytrees, so a whole training step can be ``jit``-ted); nothing is mutated
+and nothing is global. Optimizers are ``chain``-s of small transforms, each
+doing one thing to the gradients: ``sgd`` is ``trace`` (momentum) then
+``scale_by_learning_rate``; ``adam`` is ``scale_by_adam`` then
+``scale_by_learning_rate``. The minus sign of gradient *descent* lives in
+``scale_by_learning_rate`` and nowhere else.
+
+A learning rate is a positive number or a schedule: a function of the step
+count (0 for the first update) returning the rate for that step.
+
+Examples:
+    >>> import nanojax as nj
+    >>> loss = lambda w: (w - 3.0) ** 2
+    >>> opt = nj.optim.sgd(learning_rate=0.1)
+    >>> w = 0.0
+    >>> state = opt.init(w)
+    >>> for _ in range(3):
+    ...     updates, state = opt.update(nj.grad(loss)(w), state)
+    ...     w = nj.optim.apply_updates(w, updates)
+    >>> print(round(float(w), 3))    # 0.6, then 1.08, then 1.464
+    1.464
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Callable, NamedTuple, Union
+
+import numpy as np
+
+import nanojax.numpy as jnp
+from nanojax.tree_util import tree_leaves, tree_map, tree_structure
+
+__all__ = ["GradientTransformation", "EmptyState", "ScaleByScheduleState", "TraceState",
+           "ScaleByAdamState", "scale", "scale_by_schedule", "scale_by_learning_rate", "trace",
+           "scale_by_adam", "clip_by_global_norm", "add_decayed_weights", "chain", "sgd",
+           "adam", "apply_updates", "global_norm", "constant_schedule", "exponential_decay",
+           "piecewise_constant_schedule", "cosine_decay_schedule"]
+
+Params = Any         # a pytree of arrays (or Python floats)
+Updates = Any        # a pytree with the params' structure
+OptState = Any       # a pytree of NamedTuples
+Schedule = Callable[[Any], Any]
+ScalarOrSchedule = Union[float, Schedule]
+
+
+class GradientTransformation(NamedTuple):
+    """``init(params) -> state`` and ``update(grads, state, params=None) -> (updates, state)``.
+
+    Both are pure: the state goes in and a new state comes out, so the same
+    optimizer object can drive any number of independent runs.
+    """
+
+    init: Callable[[Params], OptState]
+    update: Callable[..., tuple[Updates, OptState]]
+
+
+class EmptyState(NamedTuple):
+    """The state of a transform that keeps none."""
+
+
+class ScaleByScheduleState(NamedTuple):
+    count: Any           # int32: how many updates so far
+
+
+class TraceState(NamedTuple):
+    trace: Updates       # the running (momentum) sum of gradients
+
+
+class ScaleByAdamState(NamedTuple):
+    count: Any           # int32: how many updates so far
+    mu: Updates          # running mean of gradients (first moment)
+    nu: Updates          # running mean of squared gradients (second moment)
+
+
+def _zero_count() -> np.ndarray:
+    return np.zeros((), np.int32)
+
+
+def _check_same_structure(grads: Any, params: Any, what: str = "grads") -> None:
+    g, p = tree_structure(grads), tree_structure(params)
+    if g != p:
+        raise ValueError(f"optim: {what} and params must have the same pytree structure, "
+                         f"got {what} {g} and params {p}")
+
+
+def _stateless(update_leaf: Callable[[Any], Any]) -> GradientTransformation:
+    return GradientTransformation(
+        lambda params: EmptyState(),
+        lambda updates, state, params=None: (tree_map(update_leaf, updates), state))
+
+
+# ----- Small transforms ---------------------------------------------------------------
+
+def scale(step_size: float) -> GradientTransformation:
+    """Multiply every update by ``step_size``.
+
+    Examples:
+        >>> updates, _ = scale(0.5).update({"w": 4.0}, EmptyState())
+        >>> updates
+        {'w': 2.0}
+    """
+    return _stateless(lambda g: step_size * g)
+
+
+def scale_by_schedule(step_size_fn: Schedule) -> GradientTransformation:
+    """Multiply every update by ``step_size_fn(count)``, counting updates from 0.
+
+    Examples:
+        >>> t = scale_by_schedule(lambda count: 1.0 / (count + 1))
+        >>> state = t.init(0.0)
+        >>> for _ in range(3):
+        ...     u, state = t.update(6.0, state)
+        ...     print(float(u))
+        6.0
+        3.0
+        2.0
+    """
+    def update_fn(updates, state, params=None):
+        step = step_size_fn(state.count)
+        return tree_map(lambda g: step * g, updates), ScaleByScheduleState(state.count + 1)
+    return GradientTransformation(lambda params: ScaleByScheduleState(_zero_count()), update_fn)
+
+
+def scale_by_learning_rate(learning_rate: ScalarOrSchedule, *,
+                           flip_sign: bool = True) -> GradientTransformation:
+    """Scale by ``-learning_rate``: the one place where descent's minus sign lives.
+
+    Raises:
+        ValueError: if a numeric ``learning_rate`` is not positive.
+
+    Examples:
+        >>> updates, _ = scale_by_learning_rate(0.1).update(2.0, EmptyState())
+        >>> print(round(updates, 6))
+        -0.2
+    """
+    sign = -1.0 if flip_sign else 1.0
+    if callable(learning_rate):
+        return scale_by_schedule(lambda count: sign * learning_rate(count))
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
+        raise TypeError("optim: learning_rate must be a number or a schedule (a function "
+                        f"of the step count), got {type(learning_rate).__name__}")
+    if not learning_rate > 0:
+        raise ValueError(f"optim: learning_rate must be positive, got {learning_rate}")
+    return scale(sign * float(learning_rate))
+
+
+def trace(decay: float, nesterov: bool = False) -> GradientTransformation:
+    """Momentum: keep ``t = g + decay * t`` and pass ``t`` on.
+
+    With ``nesterov=True`` the update looks one step ahead: ``g + decay * t``
+    with the new ``t``.
+
+    Examples:
+        >>> import numpy as np
+        >>> t = trace(0.9)
+        >>> state = t.init(np.zeros(2))
+        >>> u, state = t.update(np.ones(2), state)
+        >>> u, state = t.update(np.ones(2), state)     # 1 + 0.9 * 1
+        >>> state
+        TraceState(trace=array([1.9, 1.9]))
+    """
+    if not 0.0 <= decay <= 1.0:
+        raise ValueError(f"optim.trace: decay (momentum) must be in [0, 1], got {decay}")
+
+    def update_fn(updates, state, params=None):
+        new_trace = tree_map(lambda g, t: g + decay * t, updates, state.trace)
+        if nesterov:
+            updates = tree_map(lambda g, t: g + decay * t, updates, new_trace)
+        else:
+            updates = new_trace
+        return updates, TraceState(new_trace)
+    return GradientTransformation(lambda params: TraceState(tree_map(jnp.zeros_like, params)),
+                                  update_fn)
+
+
+def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> GradientTransformation:
+    """Adam's direction: bias-corrected ``mu / (sqrt(nu) + eps)``.
+
+    ``mu`` and ``nu`` are running means of the gradient and its square; the
+    corrections ``1 - b**count`` undo their pull toward the zeros they start at.
+
+    Examples:
+        >>> t = scale_by_adam()
+        >>> u, state = t.update(-4.0, t.init(0.0))
+        >>> print(round(float(u), 6), int(state.count))    # first step: sign(g)
+        -1.0 1
+    """
+    for name, b in (("b1", b1), ("b2", b2)):
+        if not 0.0 <= b < 1.0:
+            raise ValueError(f"optim.scale_by_adam: {name} must be in [0, 1), got {b}")
+
+    def init_fn(params):
+        zeros = tree_map(jnp.zeros_like, params)
+        return ScaleByAdamState(_zero_count(), zeros, zeros)
+
+    def update_fn(updates, state, params=None):
+        mu = tree_map(lambda g, m: b1 * m + (1 - b1) * g, updates, state.mu)
+        nu = tree_map(lambda g, v: b2 * v + (1 - b2) * (g * g), updates, state.nu)
+        count = state.count + 1
+        c1, c2 = 1 - b1 ** count, 1 - b2 ** count
+        updates = tree_map(lambda m, v: (m / c1) / (jnp.sqrt(v / c2) + eps), mu, nu)
+        return updates, ScaleByAdamState(count, mu, nu)
+    return GradientTransformation(init_fn, update_fn)
+
+
+def global_norm(tree: Any) -> Any:
+    """The L2 norm of all the leaves of ``tree`` taken together.
+
+    Examples:
+        >>> print(global_norm({"a": [3.0], "b": 4.0}))
+        5.0
+    """
+    return jnp.sqrt(sum(jnp.sum(jnp.square(x)) for x in tree_leaves(tree)))
+
+
+def clip_by_global_norm(max_norm: float) -> GradientTransformation:
+    """Shrink the updates, all by one factor, so their global norm is at most ``max_norm``.
+
+    Examples:
+        >>> clipped, _ = clip_by_global_norm(1.0).update([3.0, 4.0], EmptyState())
+        >>> [round(float(x), 3) for x in clipped]
+        [0.6, 0.8]
+    """
+    if not max_norm > 0:
+        raise ValueError(f"optim.clip_by_global_norm: max_norm must be positive, got {max_norm}")
+
+    def update_fn(updates, state, params=None):
+        # max_norm / max(norm, max_norm) is 1 below the limit and never divides by 0.
+        factor = max_norm / jnp.maximum(global_norm(updates), max_norm)
+        return tree_map(lambda g: g * factor, updates), state
+    return GradientTransformation(lambda params: EmptyState(), update_fn)
+
+
+def add_decayed_weights(weight_decay: float) -> GradientTransformation:
+    """Add ``weight_decay * params`` to the updates (decoupled weight decay, every leaf).
+
+    Examples:
+        >>> u, _ = add_decayed_weights(0.1).update(1.0, EmptyState(), params=2.0)
+        >>> print(round(u, 6))
+        1.2
+    """
+    def update_fn(updates, state, params=None):
+        if params is None:
+            raise ValueError("optim.add_decayed_weights needs params: call "
+                             "update(grads, state, params)")
+        _check_same_structure(updates, params, "updates")
+        return tree_map(lambda g, p: g + weight_decay * p, updates, params), state
+    return GradientTransformation(lambda params: EmptyState(), update_fn)
+
+
+def chain(*transforms: GradientTransformation) -> GradientTransformation:
+    """Apply ``transforms`` in order; the state is the tuple of their states.
+
+    Examples:
+        >>> opt = chain(clip_by_global_norm(1.0), scale_by_learning_rate(0.5))
+        >>> u, state = opt.update([3.0, 4.0], opt.init([0.0, 0.0]))
+        >>> [round(float(x), 3) for x in u], state
+        ([-0.3, -0.4], (EmptyState(), EmptyState()))
+    """
+    def init_fn(params):
+        return tuple(t.init(params) for t in transforms)
+
+    def update_fn(updates, state, params=None):
+        if params is not None:
+            _check_same_structure(updates, params)
+        if not isinstance(state, tuple) or len(state) != len(transforms):
+            raise ValueError(f"optim.chain: expected the state from this optimizer's init "
+                             f"(a tuple of {len(transforms)} states), got {state!r}")
+        new_state = []
+        for t, s in zip(transforms, state):
+            updates, s = t.update(updates, s, params)
+            new_state.append(s)
+        return updates, tuple(new_state)
+    return GradientTransformation(init_fn, update_fn)
+
+
+# ----- The optimizers -------------------------------------------------------------------
+
+def sgd(learning_rate: ScalarOrSchedule, momentum: float | None = None,
+        nesterov: bool = False) -> GradientTransformation:
+    """Stochastic gradient descent, with optional (Nesterov) momentum.
+
+    Plain: ``p -= lr * g``. With momentum ``m``: ``t = g + m * t`` then
+    ``p -= lr * t`` (Nesterov: ``p -= lr * (g + m * t)``).
+
+    Examples:
+        >>> opt = sgd(0.1, momentum=0.9)
+        >>> u, state = opt.update({"w": 1.0}, opt.init({"w": 0.0}))
+        >>> u, state = opt.update({"w": 1.0}, state)
+        >>> print(round(float(u["w"]), 6))    # -0.1 * (1 + 0.9)
+        -0.19
+    """
+    if nesterov and momentum is None:
+        raise ValueError("optim.sgd: nesterov=True needs a momentum")
+    momentum_part = () if momentum is None else (trace(momentum, nesterov),)
+    return chain(*momentum_part, scale_by_learning_rate(learning_rate))
+
+
+def adam(learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.999,
+         eps: float = 1e-8) -> GradientTransformation:
+    """Adam (Kingma & Ba, 2015): ``p -= lr * mu_hat / (sqrt(nu_hat) + eps)``.
+
+    Examples:
+        >>> import nanojax as nj
+        >>> loss = lambda p: (p["x"] - 1.0) ** 2 + (p["y"] + 2.0) ** 2
+        >>> opt = adam(0.1)
+        >>> params = {"x": 0.0, "y": 0.0}
+        >>> state = opt.init(params)
+        >>> for _ in range(200):
+        ...     updates, state = opt.update(nj.grad(loss)(params), state, params)
+        ...     params = apply_updates(params, updates)
+        >>> print(round(float(params["x"]), 2), round(float(params["y"]), 2))
+        1.0 -2.0
+    """
+    return chain(scale_by_adam(b1, b2, eps), scale_by_learning_rate(learning_rate))
+
+
+def apply_updates(params: Params, updates: Updates) -> Params:
+    """``params + updates``, leaf by leaf, keeping each array leaf's dtype.
+
+    Examples:
+        >>> apply_updates({"w": 1.0, "b": 0.5}, {"w": -0.25, "b": 0.25})
+        {'b': 0.75, 'w': 0.75}
+    """
+    _check_same_structure(updates, params, "updates")
+
+    def add(p, u):
+        out = p + u
+        dtype = getattr(p, "dtype", None)
+        return out if dtype is None or out.dtype == dtype else jnp.astype(out, dtype)
+    return tree_map(add, params, updates)
+
+
+# ----- Schedules: functions of the step count ---------------------------------------------
+
+def _check_positive_steps(name: str, steps: int) -> None:
+    if not steps > 0:
+        raise ValueError(f"optim.{name}: the number of steps must be positive, got {steps}")
+
+
+def constant_schedule(value: float) -> Schedule:
+    """The same ``value`` at every step.
+
+    Examples:
+        >>> constant_schedule(0.1)(1000)
+        0.1
+    """
+    return lambda count: value
+
+
+def exponential_decay(init_value: float, transition_steps: int, decay_rate: float,
+                      staircase: bool = False) -> Schedule:
+    """``init_value * decay_rate ** (count / transition_steps)``.
+
+    With ``staircase=True`` the exponent is rounded down: the rate is
+    multiplied by ``decay_rate`` once every ``transition_steps`` steps (step decay).
+
+    Examples:
+        >>> halve_every_100 = exponential_decay(0.1, 100, 0.5, staircase=True)
+        >>> [round(float(halve_every_100(c)), 4) for c in (0, 99, 100, 250)]
+        [0.1, 0.1, 0.05, 0.025]
+        >>> print(round(float(exponential_decay(0.1, 100, 0.5)(50)), 4))
+        0.0707
+    """
+    _check_positive_steps("exponential_decay", transition_steps)
+
+    def schedule(count):
+        p = count / transition_steps
+        if staircase:        # counts are >= 0, so truncating to an int is floor
+            p = jnp.astype(p, np.int64)
+        return init_value * decay_rate ** p
+    return schedule
+
+
+def piecewise_constant_schedule(init_value: float,
+                                boundaries_and_scales: dict[int, float]) -> Schedule:
+    """``init_value`` times every ``scale`` whose ``boundary`` the count has reached.
+
+    Examples:
+        >>> s = piecewise_constant_schedule(1.0, {100: 0.1, 200: 0.5})
+        >>> [round(float(s(c)), 4) for c in (0, 100, 199, 200)]
+        [1.0, 0.1, 0.1, 0.05]
+    """
+    steps = sorted(boundaries_and_scales.items())
+
+    def schedule(count):
+        value = init_value
+        for boundary, factor in steps:
+            value = value * jnp.where(count >= boundary, factor, 1.0)
+        return value
+    return schedule
+
+
+def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.0) -> Schedule:
+    """Half a cosine from ``init_value`` down to ``alpha * init_value`` over ``decay_steps``.
+
+    Examples:
+        >>> s = cosine_decay_schedule(1.0, 100, alpha=0.1)
+        >>> [round(float(s(c)), 4) for c in (0, 50, 100, 500)]
+        [1.0, 0.55, 0.1, 0.1]
+    """
+    _check_positive_steps("cosine_decay_schedule", decay_steps)
+
+    def schedule(count):
+        cosine = 0.5 * (1 + jnp.cos(np.pi * jnp.minimum(count, decay_steps) / decay_steps))
+        return init_value * ((1 - alpha) * cosine + alpha)
+    return schedule
