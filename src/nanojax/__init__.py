@@ -25,6 +25,7 @@ from nanojax.batching import vmap as vmap
 from nanojax.circuit import circuit as circuit
 from nanojax.core import ClosedJaxpr as ClosedJaxpr
 from nanojax.core import eval_jaxpr as eval_jaxpr
+from nanojax.custom import custom_vjp as custom_vjp
 from nanojax.jacobians import hessian as hessian
 from nanojax.jacobians import jacfwd as jacfwd
 from nanojax.jacobians import jacrev as jacrev

@@ -97,6 +97,12 @@ class TapeTrace(Trace):
                else prim.bind(*primals, **params))
         if not prim.differentiable:
             return ans
+        if prim.multiple_results:           # one wire per output; the entry holds them all
+            first = self.num_nodes
+            self.num_nodes = first + len(ans)
+            out_nodes = tuple(range(first, first + len(ans)))
+            self.tape.append((prim, params, nodes, primals, ans, out_nodes))
+            return [TapeTracer(self, a, n) for a, n in zip(ans, out_nodes)]
         node = self.num_nodes
         self.num_nodes = node + 1
         self.tape.append((prim, params, nodes, primals, ans, node))
@@ -130,11 +136,19 @@ def backward_pass(tape: list, num_nodes: int, seeds: dict[int, Any], keep: bool 
     for node, g in seeds.items():
         cts[node] = g
     for prim, params, nodes, primals, ans, node in reversed(tape):
-        g = cts[node]
-        if g is None:
-            continue
-        if not keep:
-            cts[node] = None          # used once: let its memory go
+        if type(node) is tuple:       # several outputs: their pulls go in as a list
+            if all(cts[n] is None for n in node):
+                continue
+            g = [_zeros_like(a) if cts[n] is None else cts[n] for n, a in zip(node, ans)]
+            if not keep:
+                for n in node:
+                    cts[n] = None
+        else:
+            g = cts[node]
+            if g is None:
+                continue
+            if not keep:
+                cts[node] = None          # used once: let its memory go
         parts = prim.vjp_args
         if parts is None or len(parts) != len(nodes):       # e.g. a 3-case select_n
             parts = None

@@ -181,7 +181,8 @@ def _generate(closed: ClosedJaxpr, out_tree: PyTreeDef) -> tuple[str, Callable]:
             namespace[fn_name] = (functools.partial(prim.impl, **params) if params
                                   else prim.impl)
             expr = f"{fn_name}({', '.join(ins)})"
-        body.append(f"{', '.join(outs)}{',' if len(outs) > 1 else ''} = {expr}")
+        comma = "," if prim.multiple_results else ""     # unpack a list of results
+        body.append(f"{', '.join(outs)}{comma} = {expr}")
     results, constvars, returned = [], set(jaxpr.constvars), set()
     for v in jaxpr.outvars:
         text = atom(v)
