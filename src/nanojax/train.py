@@ -62,6 +62,8 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, Iterable, Iterator
 
+import numpy as np
+
 import nanojax.numpy as jnp
 from nanojax import optim
 from nanojax.autodiff import value_and_grad
@@ -102,8 +104,8 @@ def _check_arguments(optimizer: Any, num_steps: int | None, log_every: int,
         raise TypeError("fit: optimizer must be an optim.GradientTransformation, such as "
                         f"nj.optim.sgd(0.1), got {type(optimizer).__name__}")
     for name, value in (("num_steps", num_steps), ("log_every", log_every)):
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                                  or value < 1):
+        if value is not None and (not isinstance(value, (int, np.integer))
+                                  or isinstance(value, bool) or value < 1):
             raise ValueError(f"fit: {name} must be a positive integer, got {value!r}")
     if accuracy_fn is None and (train_data is not None or val_data is not None):
         raise ValueError("fit: train_data and val_data are only used to measure accuracy: "
