@@ -33,7 +33,7 @@ import subprocess
 import sys
 import timeit
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -196,7 +196,7 @@ def svm_picks(steps: int = SVM_STEPS, seed: int = 0) -> list[int]:
     return [rng.randrange(len(SVM_DATA)) for _ in range(steps)]
 
 
-def svm_hand(picks: list[int]) -> tuple[float, float, float]:
+def svm_hand(picks: Iterable[int]) -> tuple[float, float, float]:
     """The guide's hand-derived update: pull +1/-1 when the margin is violated."""
     a, b, c = SVM_START
     data, labels = SVM_DATA, SVM_LABELS
@@ -229,7 +229,7 @@ def svm_loss_if(a, b, c, x, y, label):
     return hinge + 0.5 * (a * a + b * b)
 
 
-def svm_with_grad(grad_fn: Callable, picks: list[int]) -> tuple:
+def svm_with_grad(grad_fn: Callable, picks: Iterable[int]) -> tuple:
     """SGD with ``grad_fn(a, b, c, x, y, label) -> (da, db, dc)``."""
     a, b, c = SVM_START
     data, labels = SVM_DATA, SVM_LABELS
@@ -242,40 +242,10 @@ def svm_with_grad(grad_fn: Callable, picks: list[int]) -> tuple:
     return a, b, c
 
 
-def svm_hand_picking(seed: int = 0) -> tuple[float, float, float]:
-    """The guide's loop as written: each step picks its point, then updates."""
+def picking(seed: int = 0) -> Iterator[int]:
+    """The guide's loop picks its point at every step: the picks as a generator."""
     rng = random.Random(seed)
-    a, b, c = SVM_START
-    data, labels = SVM_DATA, SVM_LABELS
-    for _ in range(SVM_STEPS):
-        i = rng.randrange(len(data))
-        x, y = data[i]
-        label = labels[i]
-        score = a * x + b * y + c
-        pull = 0.0
-        if label == 1 and score < 1:
-            pull = 1.0
-        if label == -1 and score > -1:
-            pull = -1.0
-        a += SVM_STEP_SIZE * (x * pull - a)
-        b += SVM_STEP_SIZE * (y * pull - b)
-        c += SVM_STEP_SIZE * pull
-    return a, b, c
-
-
-def svm_with_grad_picking(grad_fn: Callable, seed: int = 0) -> tuple:
-    """The same loop with ``grad_fn`` for the update."""
-    rng = random.Random(seed)
-    a, b, c = SVM_START
-    data, labels = SVM_DATA, SVM_LABELS
-    for _ in range(SVM_STEPS):
-        i = rng.randrange(len(data))
-        x, y = data[i]
-        da, db, dc = grad_fn(a, b, c, x, y, labels[i])
-        a = a - SVM_STEP_SIZE * da
-        b = b - SVM_STEP_SIZE * db
-        c = c - SVM_STEP_SIZE * dc
-    return a, b, c
+    return (rng.randrange(len(SVM_DATA)) for _ in range(SVM_STEPS))
 
 
 def check_svm(name: str, got: tuple, expected: tuple) -> None:
@@ -418,11 +388,12 @@ def bench_svm(rep: Report, repeat: int, target: float, number: int | None) -> fl
     # The guide's loop picks a point at every step; with the pick inside the
     # loop on both sides, the ratio is the one a reader of the guide sees.
     check_svm("nanojax grad, picking in the loop",
-              svm_with_grad_picking(grads[0][1]), svm_hand_picking())
-    hand_loop = best_time(svm_hand_picking, repeat, target, per=steps, number=number)
+              svm_with_grad(grads[0][1], picking()), svm_hand(picking()))
+    hand_loop = best_time(lambda: svm_hand(picking()), repeat, target, per=steps,
+                          number=number)
     rep.timing("svm_loop", "hand update, picking each step", hand_loop, hand_loop)
-    t = best_time(lambda: svm_with_grad_picking(grads[0][1]), repeat, target, per=steps,
-                  number=number)
+    t = best_time(lambda: svm_with_grad(grads[0][1], picking()), repeat, target,
+                  per=steps, number=number)
     rep.timing("svm_loop", "nanojax grad, jnp.maximum", t, hand_loop, SVM_GOAL)
     return hand
 

@@ -230,6 +230,23 @@ def _describe(x: Any) -> str:
     return f"a {type(x).__name__}" + (f" of length {len(x)}" if isinstance(x, (tuple, list)) else "")
 
 
+def seed_outputs(ct: Any, out_tree: Any, out_nodes: list[int], out_primals: list,
+                 who: str, what: str) -> dict[int, Any]:
+    """The pull on each output wire, checked against the output's structure and shapes."""
+    ct_flat, ct_tree = tree_flatten(ct)
+    if ct_tree != out_tree:
+        raise ValueError(f"{who}: the {what} has structure {ct_tree} but the "
+                         f"function's output has structure {out_tree}")
+    seeds: dict[int, Any] = {}
+    for n, c, o in zip(out_nodes, ct_flat, out_primals):
+        if P.shape_of(c) != P.shape_of(o):
+            raise ValueError(f"{who}: a {what} of shape {P.shape_of(c)} was given "
+                             f"for an output of shape {P.shape_of(o)}")
+        if n >= 0:   # a wire that is an output twice gets both pulls
+            seeds[n] = c if n not in seeds else P.add_p.bind(seeds[n], c)
+    return seeds
+
+
 def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
     """Run ``fun`` forward and return ``(out, vjp_fn)`` (and ``aux``).
 
@@ -248,17 +265,7 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
     trace, out_primals, out_tree, out_nodes, aux = _record(fun, flat, in_tree, has_aux)
 
     def vjp_fn(ct: Any) -> tuple:
-        ct_flat, ct_tree = tree_flatten(ct)
-        if ct_tree != out_tree:
-            raise ValueError(f"vjp_fn: the cotangent has structure {ct_tree} but the "
-                             f"function's output has structure {out_tree}")
-        seeds: dict[int, Any] = {}
-        for n, c, o in zip(out_nodes, ct_flat, out_primals):
-            if P.shape_of(c) != P.shape_of(o):
-                raise ValueError(f"vjp_fn: a cotangent of shape {P.shape_of(c)} was given "
-                                 f"for an output of shape {P.shape_of(o)}")
-            if n >= 0:
-                seeds[n] = c if n not in seeds else P.add_p.bind(seeds[n], c)
+        seeds = seed_outputs(ct, out_tree, out_nodes, out_primals, "vjp_fn", "cotangent")
         return tuple(tree_unflatten(in_tree, _pull(trace, flat, seeds)))
 
     out = tree_unflatten(out_tree, out_primals)

@@ -36,7 +36,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from nanojax import primitives as P
-from nanojax.autodiff import TapeTrace, TapeTracer, _match_input, backward_pass
+from nanojax.autodiff import TapeTrace, TapeTracer, _match_input, backward_pass, seed_outputs
 from nanojax.core import (Primitive, Tracer, _pp_param, _var_name, check_callable, get_aval,
                           pop_trace, push_trace)
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
@@ -360,18 +360,7 @@ def _seeds(pull: Any, outs: list, out_tree: PyTreeDef, out_nodes: list[int]
            ) -> tuple[dict[int, Any], Any, list[str]]:
     """What to pull the output with: (seeds by wire, the pull, notes)."""
     if pull is not None:
-        flat, tree = tree_flatten(pull)
-        if tree != out_tree:
-            raise ValueError(f"circuit: the pull has structure {tree} but the function's "
-                             f"output has structure {out_tree}")
-        seeds: dict[int, Any] = {}
-        for n, p, o in zip(out_nodes, flat, outs):
-            if P.shape_of(p) != P.shape_of(o):
-                raise ValueError(f"circuit: a pull of shape {P.shape_of(p)} was given for "
-                                 f"an output of shape {P.shape_of(o)}")
-            if n >= 0:
-                seeds[n] = p if n not in seeds else P.add_p.bind(seeds[n], p)
-        return seeds, pull, []
+        return seed_outputs(pull, out_tree, out_nodes, outs, "circuit", "pull"), pull, []
     if len(outs) != 1:
         return {}, None, [f"the function has {len(outs)} outputs: values only "
                           "(pass pull=..., one per output, to see pulls)"]
