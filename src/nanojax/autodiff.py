@@ -173,7 +173,12 @@ def backward_pass(tape: list, num_nodes: int, seeds: dict[int, Any], keep: bool 
     return cts
 
 
+_FLOAT_ZERO = np.float64(0.0)      # NumPy scalars are immutable: one can be shared
+
+
 def _zeros_like(x: Any) -> Any:
+    if type(x) is float or type(x) is np.float64:
+        return _FLOAT_ZERO
     return np.zeros(P.shape_of(x), P.dtype_of(x))[()] if not P.shape_of(x) \
         else np.zeros(P.shape_of(x), P.dtype_of(x))
 
@@ -182,6 +187,8 @@ def _match_input(ct: Any, x: Any) -> Any:
     """Give a cotangent its input's dtype and a writeable, own-memory array."""
     if ct is None:
         return _zeros_like(x)
+    if type(ct) is np.float64 and (type(x) is float or type(x) is np.float64):
+        return ct                                   # the scalar circuits' common case
     dtype = P.dtype_of(x)
     if not isinstance(ct, Tracer):
         if isinstance(ct, np.ndarray):
@@ -292,7 +299,7 @@ def _check_float_leaves(leaves: Sequence[Any], fn_name: str) -> None:
         if kind is float or kind is np.float64:
             continue
         dtype = P.dtype_of(leaf) if kind in P._PY_DTYPES or hasattr(leaf, "dtype") else None
-        if dtype is None or not np.issubdtype(dtype, np.inexact):
+        if dtype is None or dtype.kind not in "fc":
             got = dtype if dtype is not None else kind.__name__
             raise TypeError(
                 f"{fn_name} requires real-valued float inputs, but got a value of type "
@@ -343,7 +350,7 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0,
                 "the output (e.g. jnp.sum) first.")
         value, node = outs[0], nodes[0]
         dtype = P.dtype_of(value)
-        if not np.issubdtype(dtype, np.inexact):
+        if dtype.kind not in "fc":
             raise TypeError(f"grad requires a real-valued float output, got {dtype}")
         grads = tree_unflatten(in_tree, _pull(trace, flat, {node: dtype.type(1.0)}
                                               if node >= 0 else {}))
