@@ -1,0 +1,139 @@
+"""Every script in examples/ runs, and the claims the examples make hold.
+
+Each example is a script with ``main(argv)``, ``--steps`` and ``--out``. The
+smoke test finds them with a glob (a new example is picked up without being
+listed here) and runs each as a script with few steps; the other tests run
+them in-process, with fixed keys and, where the claim needs it, their default
+step counts, and check the numbers they print.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+SKIPPED_PICTURE = "matplotlib not installed: skipping the picture"
+
+# A line (or part of one) each example must print even with few steps.
+KEY_LINES = {
+    "svm_force_vs_hinge": "max |force - nj.grad| over",
+    "two_layer_net": "max |guide's pull + nj.grad|",
+    "spiral_multiclass": "softmax         MLP 2-100-3",
+    "regression_l2": "lowest validation error at alpha",
+    "momentum_vs_sgd": "spiral net, step 0.1    Nesterov 0.9",
+    "per_example_grads": "max |vmap - loop|",
+    "numerical_vs_analytic_cost": "numerical (ms)",
+}
+PICTURES = {"spiral_multiclass": "spiral_decision_boundary.png",
+            "regression_l2": "regression_l2.png",
+            "momentum_vs_sgd": "momentum_vs_sgd.png",
+            "numerical_vs_analytic_cost": "numerical_vs_analytic_cost.png"}
+
+
+def run(name: str, capsys, *args: str) -> str:
+    """Run ``examples/<name>.py``'s ``main(args)`` in this process; return its stdout."""
+    path = ROOT / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"example_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(list(args)) == 0
+    return capsys.readouterr().out
+
+
+def number_after(text: str, label: str) -> float:
+    match = re.search(re.escape(label) + r"\s*(-?[\d.]+(?:e[-+]?\d+)?)", text)
+    assert match, f"no number after {label!r} in:\n{text}"
+    return float(match.group(1))
+
+
+def test_there_are_examples():
+    assert {p.stem for p in EXAMPLES} >= set(KEY_LINES)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_runs_as_a_script(path, tmp_path):
+    steps = "100" if path.stem == "numerical_vs_analytic_cost" else "20"   # there: the largest n
+    result = subprocess.run([sys.executable, str(path), "--steps", steps, "--out", str(tmp_path)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert KEY_LINES.get(path.stem, "") in result.stdout and result.stdout.strip()
+    if path.stem in PICTURES:
+        saved = (tmp_path / PICTURES[path.stem]).exists()
+        assert saved or SKIPPED_PICTURE in result.stdout
+
+
+def test_svm_force_specification_is_the_gradient_of_the_hinge_loss(capsys):
+    out = run("svm_force_vs_hinge", capsys)                 # the guide's 400 steps
+    assert number_after(out, "max |force - nj.grad| over 400 steps:") == 0.0
+    assert len(re.findall(r"training accuracy at iteration \d+:", out)) == 16
+    # With the guide's springs the cost's minimum misclassifies one point; say so.
+    assert "training accuracy 0.8333" in out and "misclassified: [1.2 0.7]" in out
+    out = run("svm_force_vs_hinge", capsys, "--spring", "0.1")
+    assert "training accuracy 1.0000" in out.splitlines()[-1]
+
+
+def test_two_layer_net_matches_the_guides_backprop_and_separates_the_points(capsys):
+    out = run("two_layer_net", capsys)
+    assert number_after(out, "max |guide's pull + nj.grad| over the six examples:") < 1e-12
+    assert "after 400 steps: training accuracy 1.0000" in out
+
+
+def test_spiral_needs_a_net_and_softmax_mlp_reaches_97_percent(capsys, tmp_path):
+    out = run("spiral_multiclass", capsys, "--out", str(tmp_path))   # default 1000 steps
+    acc = {(line[:16].strip(), line[16:30].strip()): float(line.split()[-1])
+           for line in out.splitlines() if line.startswith(("multiclass SVM", "softmax"))}
+    assert len(acc) == 4
+    assert acc["softmax", "MLP 2-100-3"] >= 0.97
+    assert acc["multiclass SVM", "MLP 2-100-3"] >= 0.97
+    assert acc["softmax", "linear"] < 0.6 and acc["multiclass SVM", "linear"] < 0.6
+
+
+def test_l2_penalty_shrinks_the_weights_and_validation_chooses_alpha(capsys, tmp_path):
+    # Half the default 2000 steps: every alpha > 0 has converged by then.
+    out = run("regression_l2", capsys, "--steps", "1000", "--out", str(tmp_path))
+    rows = [line.split() for line in out.splitlines() if re.match(r"\s{10}\s*[\d.e-]+\s+\d", line)]
+    alphas, norms, train, val = ([float(r[i]) for r in rows] for i in range(4))
+    assert alphas == [0.0, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
+    assert norms == sorted(norms, reverse=True) and norms[0] > 20 * norms[-1]
+    assert train == sorted(train)                   # the springs cost fit on the train set
+    best = val.index(min(val))
+    assert 0 < best < len(val) - 1                  # too little and too much both hurt
+    assert f"lowest validation error at alpha = {alphas[best]:g}" in out
+
+
+def test_momentum_beats_plain_sgd_on_both_problems(capsys, tmp_path):
+    out = run("momentum_vs_sgd", capsys, "--out", str(tmp_path))    # default 500 steps
+    final = {(line[:24].strip(), line[24:39].strip()): float(line.split()[-1])
+             for line in out.splitlines() if line.startswith(("Rosenbrock", "spiral net"))}
+    assert len(final) == 6
+    for problem in ("Rosenbrock, step 0.001", "spiral net, step 0.1"):
+        for name in ("momentum 0.9", "Nesterov 0.9"):
+            assert final[problem, name] < 0.7 * final[problem, "SGD"]
+    assert final["Rosenbrock, step 0.001", "Nesterov 0.9"] < 0.01
+
+
+def test_per_example_gradients_match_a_loop_and_find_the_hard_examples(capsys):
+    out = run("per_example_grads", capsys)
+    assert number_after(out, "max |vmap - loop| + |jit - loop| =") < 1e-10
+    assert number_after(out, "their mean vs nj.grad of the mean loss:") < 1e-12
+    assert number_after(out, "nj.vmap(nj.grad)") < number_after(out, "python loop of nj.grad")
+    assert "the five hardest pullers" in out
+
+
+def test_numerical_gradient_cost_grows_with_n_analytic_does_not(capsys, tmp_path):
+    out = run("numerical_vs_analytic_cost", capsys, "--steps", "1000", "--out", str(tmp_path))
+    rows = {int(r[0]): [float(v) for v in r[1:]] for r in
+            (line.split() for line in out.splitlines()) if r and r[0].isdigit()}
+    assert sorted(rows) == [1, 10, 100, 1000]
+    assert all(diff < 1e-6 for *_, diff in rows.values())
+    numerical, analytic = rows[1000][0], rows[1000][1]
+    assert numerical > 20 * analytic                     # 2000 forward passes against ~2
+    assert rows[1000][0] > 20 * rows[1][0]               # numerical grows with n ...
+    assert rows[1000][1] < 20 * rows[1][1]               # ... analytic barely
