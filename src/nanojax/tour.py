@@ -1,15 +1,18 @@
-"""The tour that ``python -m nanojax`` runs: the guide's Chapter 1, live.
+"""The tour that ``python -m nanojax`` runs: the guide's Chapters 1 and 2, live.
 
 Each section is a small function registered with ``@section(name, title)``
-in ``SECTIONS``, an ordered dict; ``--section NAME`` runs one of them, and
-later chapters (the SVM, the 2-layer net, loss functions) join by adding
-theirs. Every number printed is computed on the spot, and deterministically:
-the only randomness is a seeded NumPy generator.
+in ``SECTIONS``, an ordered dict; ``--section NAME`` runs one of them.
+Chapter 1 has the gate, the circuit, the neuron and the backprop ninja;
+Chapter 2 the SVM, the 2-layer net and loss functions. Every number printed
+is computed on the spot, and deterministically: the only randomness is a
+seeded NumPy generator and ``nj.random`` keys with fixed seeds.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
@@ -172,6 +175,153 @@ def _ninja() -> None:
          "  (the two pulls add)")
 
 
+# ----- Chapter 2: machine learning ----------------------------------------------
+
+def svm_pull(score, label):
+    """The SVM's force specification: pull a score toward its label's side of the margin."""
+    if label == 1 and score < 1:
+        return 1.0
+    if label == -1 and score > -1:
+        return -1.0
+    return 0.0
+
+
+def svm_loss(params, x, label):
+    """The loss whose negative gradient is the SVM's pull plus the springs on a and b."""
+    a, b, c = params
+    return nj.losses.hinge(a * x[0] + b * x[1] + c, label) + 0.5 * (a * a + b * b)
+
+
+def svm_cost(params, X, labels, alpha=0.5):
+    """All of ``X`` at once: the summed hinge loss plus ``alpha * (a**2 + b**2)``."""
+    w, c = params[:2], params[2]
+    return jnp.sum(nj.losses.hinge(X @ w + c, labels)) + alpha * jnp.sum(w ** 2)
+
+
+def _accuracy(scores, labels) -> float:
+    return float(np.mean(np.where(np.asarray(scores) > 0, 1, -1) == labels))
+
+
+def _svm_by_hand(picks, X, labels):
+    """The guide's "simpler code": one point per step, its pull, the springs."""
+    a, b, c = 1.0, -2.0, -1.0
+    for i in picks:
+        (x, y), label = X[i], labels[i]
+        pull = svm_pull(a * x + b * y + c, label)
+        a, b, c = a + 0.01 * (x * pull - a), b + 0.01 * (y * pull - b), c + 0.01 * pull
+    return a, b, c
+
+
+@section("svm", "a support vector machine, f = a*x + b*y + c, trained by SGD")
+def _svm() -> None:
+    X, labels = nj.datasets.hackers_guide()
+    a, b, c = 1.0, -2.0, -1.0
+    _row("data", f"{len(X)} points, labels {', '.join(f'{v:+d}' for v in labels)}")
+    for point, label in (((1.2, 0.7), 1), ((-0.3, 0.5), -1)):
+        score = a * point[0] + b * point[1] + c
+        _row(f"score of [{point[0]:g}, {point[1]:g}]",
+             f"{score:.1f} at a, b, c = 1, -2, -1; label {label:+d}  ->  pull "
+             f"{svm_pull(score, label):g}")
+        pulls = [0.0 - g for g in nj.grad(svm_loss)((a, b, c), np.array(point), label)]
+        _row("", f"pulls on a, b, c {_compact(pulls)}  (-nj.grad of hinge + springs)")
+
+    picks = nj.random.randint(nj.random.key(0), (400,), 0, len(X))
+    one, many = (a, b, c), np.array([a, b, c])
+    downhill = nj.jit(nj.grad(svm_cost))
+    print("  training accuracy, step size 0.01:")
+    print(f"    {'step':>4}   one random point per step   all six points per step")
+    for step, i in enumerate(picks):
+        grads = nj.grad(svm_loss)(one, X[i], labels[i])
+        one = tuple(p - 0.01 * g for p, g in zip(one, grads))
+        many = many - 0.01 * downhill(many, X, labels)
+        if step % 25 == 0:
+            print(f"    {step:4d}   {_accuracy(X @ one[:2] + one[2], labels):<28.3f}"
+                  f"{_accuracy(X @ many[:2] + many[2], labels):.3f}")
+    same = np.allclose(one, _svm_by_hand(picks, X, labels), rtol=0, atol=1e-12)
+    _row("same as the guide's own loop", f"{same}  (a, b, c = {_compact(one)})")
+    finals = [round(_accuracy(X @ p[:2] + p[2], labels), 3) for p in (
+        _svm_by_hand(nj.random.randint(nj.random.key(s), (400,), 0, len(X)), X, labels)
+        for s in range(50))]
+    counts = ", ".join(f"{finals.count(acc)} at {acc:.3f}" for acc in sorted(set(finals)))
+    _row("one point per step, 50 keys", f"final accuracy: {counts}")
+
+    def mean_cost(params):                     # what one random point's step descends, on average
+        w, bias = params[:2], params[2]
+        return jnp.mean(nj.losses.hinge(X @ w + bias, labels)) + 0.5 * jnp.sum(w ** 2)
+
+    average = nj.jit(nj.grad(mean_cost))
+    bottom = np.array([a, b, c])
+    for step_size in (0.1, 0.01, 0.001):       # down to the bottom of what SGD averages
+        for _ in range(300):
+            bottom = bottom - step_size * average(bottom)
+    _row("lowest mean hinge + springs", f"a, b, c = {_compact(np.round(bottom, 3))}: "
+         f"accuracy {_accuracy(X @ bottom[:2] + bottom[2], labels):.3f},")
+    _row("", f"[1.2, 0.7] scores {1.2 * bottom[0] + 0.7 * bottom[1] + bottom[2]:.3f}: "
+         "the springs outweigh it")
+
+
+@section("net", "a 2-layer neural network, 3 ReLU neurons, trained the same way")
+def _net() -> None:
+    X, labels = nj.datasets.hackers_guide()
+    init, net = nj.models.mlp([2, 3, 1], W_init=nj.models.uniform(0.5),
+                              b_init=nj.models.uniform(0.5))
+    _, params = init(nj.random.key(0))
+
+    def point_loss(params, x, label):
+        return nj.losses.hinge(net(params, x)[0], label) + 0.5 * nj.losses.l2_penalty(params)
+
+    def cost(params):
+        scores = net(params, X)[:, 0]
+        return jnp.sum(nj.losses.hinge(scores, labels)) + 0.5 * nj.losses.l2_penalty(params)
+
+    (W1, b1), _, (W2, b2) = params
+    x, label = X[0], labels[0]
+    n = np.maximum(0, x @ W1 + b1)                     # the guide's backward pass, by hand
+    pull = svm_pull(n @ W2[:, 0] + b2[0], label)
+    dn = W2[:, 0] * pull * (n > 0)
+    by_hand = [np.outer(x, dn) - W1, dn, n * pull - W2[:, 0], pull]
+    (gW1, gb1), _, (gW2, gb2) = nj.grad(point_loss)(params, x, label)
+    diff = max(float(np.max(np.abs(h + g))) for h, g in
+               zip(by_hand, [gW1, gb1, gW2[:, 0], gb2]))
+    _row("model", "nj.models.mlp([2, 3, 1]), params uniform in [-0.5, 0.5]")
+    _row("hand backprop of one point", f"max |diff| to -nj.grad {diff:.1e}")
+
+    downhill = nj.jit(nj.grad(cost))
+    history = []
+    for step in range(400):
+        params = nj.tree_util.tree_map(lambda p, g: p - 0.01 * g, params, downhill(params))
+        if step % 25 == 0:
+            history.append(_accuracy(net(params, X)[:, 0], labels))
+    print("  training accuracy every 25 steps, all six points per step:")
+    for start in range(0, len(history), 4):
+        print("    " + "  ".join(f"{25 * (start + k):3d}: {acc:.3f}"
+                                  for k, acc in enumerate(history[start:start + 4])))
+
+
+@section("loss", "loss functions: the guide's 2-D SVM cost, and minimizing it")
+def _loss() -> None:
+    X, labels = nj.datasets.hackers_guide_cost()
+    w, alpha = np.array([0.1, 0.2, 0.3]), 0.1
+
+    def cost(w):
+        return jnp.sum(nj.losses.hinge(X @ w[:2] + w[2], labels)) + alpha * (w[0] ** 2 + w[1] ** 2)
+
+    scores = X @ w[:2] + w[2]
+    print("  w = [0.1, 0.2, 0.3], alpha = 0.1, on X = [[1.2, 0.7], [-0.3, 0.5], [3, 2.5]]")
+    for i, (score, c) in enumerate(zip(scores, nj.losses.hinge(scores, labels))):
+        _row(f"cost for example {i} is {c:.3f}", f"score {score:.3f}, label {labels[i]:+d}")
+    reg = alpha * nj.losses.l2_penalty({"W": w[:2, None], "b": w[2:]})
+    print(f"  regularization cost for current model is {reg:.3f}")
+    print(f"  total cost is {cost(w):.3f}")
+    downhill = nj.jit(nj.grad(cost))
+    _row("gradient of the cost", f"{_compact(downhill(w))}  (nj.grad)")
+    for _ in range(100):
+        w = w - 0.05 * downhill(w)
+    costs = nj.losses.hinge(X @ w[:2] + w[2], labels)
+    _row("after 100 steps of 0.05", f"total cost {cost(w):.3f}, per example "
+         f"{_compact(np.round(costs, 3) + 0.0)}: only the regularization is left")
+
+
 # ----- Command line ----------------------------------------------------------
 
 def _parser() -> argparse.ArgumentParser:
@@ -204,9 +354,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [n for n in names if n not in SECTIONS]
     if unknown:
         parser.error(f"unknown section {unknown[0]!r}; choose from: {', '.join(SECTIONS)}")
-    if opts.section is None:
-        print("nanojax tour: Chapter 1 of Karpathy's Hacker's guide to Neural Networks")
-    for name in names:
-        _header(SECTIONS[name])
-        SECTIONS[name].run()
+    try:
+        if opts.section is None:
+            print("nanojax tour: Chapters 1 and 2 of Karpathy's Hacker's guide to Neural Networks")
+        for name in names:
+            _header(SECTIONS[name])
+            SECTIONS[name].run()
+        sys.stdout.flush()
+    except BrokenPipeError:             # the reader left early (python -m nanojax | head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
