@@ -28,6 +28,8 @@ import nanojax as nj
 import nanojax.numpy as jnp
 from nanojax import losses, models, optim
 
+import _plotting  # the examples' shared picture helper (this folder)
+
 
 def rosenbrock(p):
     x, y = p[0], p[1]
@@ -67,12 +69,8 @@ def losses_along_the_way(loss, params, opt, steps):
 
 
 def plot(curves, path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib not installed: skipping the picture")
+    plt = _plotting.pyplot()
+    if plt is None:
         return
     fig, axes = plt.subplots(1, len(curves), figsize=(8, 3.5))
     for ax, (problem, by_opt) in zip(axes, curves.items()):
@@ -82,11 +80,7 @@ def plot(curves, path):
         ax.set_xlabel("step")
     axes[0].set_ylabel("loss")
     axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"saved {path}")
+    _plotting.save(fig, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

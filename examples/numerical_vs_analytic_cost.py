@@ -25,6 +25,8 @@ import numpy as np
 import nanojax as nj
 import nanojax.numpy as jnp
 
+import _plotting  # the examples' shared picture helper (this folder)
+
 
 def seconds(fn, budget=0.05):
     """Best time of a few calls (one call if it is already slow)."""
@@ -38,12 +40,8 @@ def seconds(fn, budget=0.05):
 
 
 def plot(ns, numerical, analytic, path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib not installed: skipping the picture")
+    plt = _plotting.pyplot()
+    if plt is None:
         return
     fig, ax = plt.subplots(figsize=(5, 3.8))
     ax.loglog(ns, numerical, "o-", label="nj.numerical_grad (2n forward passes)")
@@ -52,11 +50,7 @@ def plot(ns, numerical, analytic, path):
     ax.set_xlabel("number of inputs n")
     ax.set_ylabel("seconds per gradient")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"saved {path}")
+    _plotting.save(fig, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

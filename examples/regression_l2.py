@@ -24,6 +24,8 @@ import nanojax as nj
 import nanojax.numpy as jnp
 from nanojax import losses, models
 
+import _plotting  # the examples' shared picture helper (this folder)
+
 DEGREE = 9
 STRENGTHS = [0.0, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
 
@@ -60,12 +62,8 @@ def fit(x, t, degree, alpha, steps):
 
 
 def plot(fits, x_tr, t_tr, x_val, t_val, path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib not installed: skipping the picture")
+    plt = _plotting.pyplot()
+    if plt is None:
         return
     xs = np.linspace(-1, 1, 200)
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -77,11 +75,7 @@ def plot(fits, x_tr, t_tr, x_val, t_val, path):
     ax.set_ylim(-2, 2)
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title(f"degree-{DEGREE} polynomial, mse + alpha * L2", fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"saved {path}")
+    _plotting.save(fig, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,6 +25,8 @@ import nanojax as nj
 import nanojax.numpy as jnp
 from nanojax import losses, models
 
+import _plotting  # the examples' shared picture helper (this folder)
+
 LOSSES = {"multiclass SVM": losses.multiclass_hinge, "softmax": losses.softmax_cross_entropy}
 MODELS = {"linear": [2, 3], "MLP 2-100-3": [2, 100, 3]}
 REG = 1e-3          # L2 strength: a gentle spring on every weight
@@ -50,12 +52,8 @@ def train(sizes, loss_per_example, X, y, steps, seed=1):
 
 
 def plot(results, X, y, path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib not installed: skipping the picture")
+    plt = _plotting.pyplot()
+    if plt is None:
         return
     xx, yy = np.meshgrid(np.linspace(-1.1, 1.1, 200), np.linspace(-1.1, 1.1, 200))
     grid = np.c_[xx.ravel(), yy.ravel()]
@@ -68,11 +66,7 @@ def plot(results, X, y, path):
         ax.set_title(f"{loss_name}, {model_name}: {acc:.2f}", fontsize=9)
         ax.set_xticks([]), ax.set_yticks([])
     fig.suptitle("Spiral decision boundaries (train accuracy)", fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"saved {path}")
+    _plotting.save(fig, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

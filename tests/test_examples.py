@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))
 SKIPPED_PICTURE = "matplotlib not installed: skipping the picture"
 
 # A line (or part of one) each example must print even with few steps.
@@ -40,6 +40,8 @@ PICTURES = {"spiral_multiclass": "spiral_decision_boundary.png",
 def run(name: str, capsys, *args: str) -> str:
     """Run ``examples/<name>.py``'s ``main(args)`` in this process; return its stdout."""
     path = ROOT / "examples" / f"{name}.py"
+    if str(path.parent) not in sys.path:     # as when run as a script: its folder first
+        sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location(f"example_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
