@@ -494,8 +494,9 @@ def bench_others(rep: Report, mlp_hand: float, svm_hand_s: float, repeat: int,
 
 # ----- main -------------------------------------------------------------------------
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv: list[str] | None, description: str = __doc__) -> argparse.Namespace:
+    """The flags both benchmark scripts take."""
+    p = argparse.ArgumentParser(description=description.splitlines()[0])
     p.add_argument("--quick", action="store_true",
                    help="one run of each case: a smoke test, not a measurement")
     p.add_argument("--repeat", type=int, default=5, help="best of this many runs (default 5)")

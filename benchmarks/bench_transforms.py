@@ -23,7 +23,6 @@ Cases, each checked for the same numbers before it is timed:
 
 from __future__ import annotations
 
-import argparse
 import platform
 import sys
 import time
@@ -205,19 +204,8 @@ def bench_others(rep: common.Report, step_hand: float, svm_hand: float, repeat: 
         rep.notes.append("autograd is not installed: its rows are skipped (pip install autograd)")
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true",
-                   help="one run of each case: a smoke test, not a measurement")
-    p.add_argument("--repeat", type=int, default=5, help="best of this many runs (default 5)")
-    p.add_argument("--no-others", action="store_true", help="skip jax and autograd")
-    p.add_argument("--default-malloc", action="store_true",
-                   help="leave glibc's malloc thresholds alone (noisier array timings)")
-    return p.parse_args(argv)
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    args = common.parse_args(argv, __doc__)
     common._ensure_nanojax_importable()
     repeat, target, number = (1, 0.0, 1) if args.quick else (args.repeat, 0.2, None)
     rep = common.Report()
