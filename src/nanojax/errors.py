@@ -12,17 +12,19 @@ class ConcretizationTypeError(TypeError):
     """A concrete Python value was needed from a value that is abstract here.
 
     Under ``jit`` and ``make_jaxpr`` the arguments are shapes and dtypes
-    only, so ``float(x)``, ``int(x)`` or an ``if`` on ``x`` cannot be decided.
+    only, and under ``vmap`` a value stands for a whole batch of values, so
+    ``float(x)``, ``int(x)`` or an ``if`` on ``x`` cannot be decided.
     """
 
     def __init__(self, what: str, aval: object) -> None:
         super().__init__(
-            f"{what} needs a concrete value, but got an abstract tracer with "
-            f"shape/dtype {aval}. Under jit and make_jaxpr the function's "
-            "arguments are only shapes and dtypes while it is traced. Use "
-            "jnp.where(cond, a, b) to choose between values, or mark the "
-            "argument static (jit(f, static_argnums=...)) if it is a setting "
-            "rather than data.")
+            f"{what} needs a concrete value, but got a traced value with "
+            f"shape/dtype {aval}. Under jit and make_jaxpr a function's "
+            "arguments are only shapes and dtypes while it is traced, and under "
+            "vmap each value stands for a whole batch. Use jnp.where(cond, a, b) "
+            "to choose between values elementwise; under jit, mark the argument "
+            "static (jit(f, static_argnums=...)) if it is a setting rather than "
+            "data.")
 
 
 class TracerBoolConversionError(ConcretizationTypeError):

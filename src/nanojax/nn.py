@@ -37,8 +37,12 @@ def relu(x: Any) -> Any:
 
 def sigmoid(x: Any) -> Any:
     """The logistic function 1 / (1 + exp(-x)), one gate (``logistic``)."""
-    return P.logistic_p.bind(x) if isinstance(x, Tracer) else P.logistic_p.impl(
-        x if isinstance(x, (float, np.generic, np.ndarray)) else np.asarray(x, float))
+    if isinstance(x, Tracer):
+        return P.logistic_p.bind(x)
+    if type(x) in (float, int, bool):
+        return np.float64(P.logistic_p.impl(float(x)))      # a NumPy scalar, as jnp.tanh
+    return P.logistic_p.impl(x if isinstance(x, (np.generic, np.ndarray))
+                             else np.asarray(x, float))
 
 
 def softplus(x: Any) -> Any:
@@ -52,7 +56,9 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     shift = jnp.where(jnp.less(jnp.abs(shift), np.inf), shift, 0.0)
     total = jnp.sum(jnp.exp(jnp.subtract(x, shift)), axis=axis, keepdims=True)
     out = jnp.add(jnp.log(total), shift)
-    return out if keepdims else jnp.squeeze(out, axis)
+    out = out if keepdims else jnp.squeeze(out, axis)
+    # Outside a transformation a full reduction gives a NumPy scalar, as np.sum does.
+    return out[()] if isinstance(out, np.ndarray) and out.ndim == 0 else out
 
 
 def log_softmax(x: Any, axis: int = -1) -> Any:

@@ -229,6 +229,7 @@ def ones_like(a: Any, dtype: Any = None) -> np.ndarray:
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None) -> Any:
+    shape = _concrete_arg(shape, "full")
     if isinstance(fill_value, Tracer):
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
         value = fill_value if dtype is None else astype(fill_value, dtype)
@@ -240,8 +241,28 @@ def full_like(a: Any, fill_value: Any, dtype: Any = None) -> Any:
     return full(P.shape_of(a), fill_value, dtype or P.dtype_of(a))
 
 
+def _concrete_arg(value: Any, name: str) -> Any:
+    if isinstance(value, Tracer):
+        return value.to_concrete_value(f"nanojax.numpy.{name}'s size argument")
+    if isinstance(value, (tuple, list)):
+        return type(value)(_concrete_arg(v, name) for v in value)
+    return value
+
+
+def _creation(np_fn: Callable, name: str) -> Callable:
+    """A NumPy array constructor whose sizes must be concrete, even under jit."""
+    def fn(*args: Any, **kwargs: Any) -> np.ndarray:
+        args = tuple(_concrete_arg(a, name) for a in args)
+        return np_fn(*args, **{k: _concrete_arg(v, name) for k, v in kwargs.items()})
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``numpy.{np_fn.__name__}``; its sizes must be concrete (static under jit)."
+    return fn
+
+
 zeros, ones, empty, arange, linspace, eye, identity = (
-    np.zeros, np.ones, np.zeros, np.arange, np.linspace, np.eye, np.identity)
+    _creation(np.zeros, "zeros"), _creation(np.ones, "ones"), _creation(np.zeros, "empty"),
+    _creation(np.arange, "arange"), _creation(np.linspace, "linspace"),
+    _creation(np.eye, "eye"), _creation(np.identity, "identity"))
 
 
 # ----- Reductions ---------------------------------------------------------------
