@@ -125,17 +125,15 @@ def test_per_example_gradients_match_a_loop_and_find_the_hard_examples(capsys):
     out = run("per_example_grads", capsys)
     assert number_after(out, "max |vmap - loop| + |jit - loop| =") < 1e-10
     assert number_after(out, "their mean vs nj.grad of the mean loss:") < 1e-12
-    assert number_after(out, "nj.vmap(nj.grad)") < number_after(out, "python loop of nj.grad")
+    assert "nj.vmap(nj.grad)" in out and "python loop of nj.grad" in out   # timed, not asserted
     assert "the five hardest pullers" in out
 
 
-def test_numerical_gradient_cost_grows_with_n_analytic_does_not(capsys, tmp_path):
+def test_numerical_and_analytic_gradients_agree_at_every_size(capsys, tmp_path):
+    # The script's point is the timing, which is printed and never asserted
+    # here: a test must not depend on how busy the machine is.
     out = run("numerical_vs_analytic_cost", capsys, "--steps", "1000", "--out", str(tmp_path))
     rows = {int(r[0]): [float(v) for v in r[1:]] for r in
             (line.split() for line in out.splitlines()) if r and r[0].isdigit()}
     assert sorted(rows) == [1, 10, 100, 1000]
     assert all(diff < 1e-6 for *_, diff in rows.values())
-    numerical, analytic = rows[1000][0], rows[1000][1]
-    assert numerical > 20 * analytic                     # 2000 forward passes against ~2
-    assert rows[1000][0] > 20 * rows[1][0]               # numerical grows with n ...
-    assert rows[1000][1] < 20 * rows[1][1]               # ... analytic barely
