@@ -21,6 +21,8 @@ from nanojax.tree_util import tree_flatten, tree_unflatten
 
 __all__ = ["vjp", "grad", "value_and_grad", "jvp", "check_inputs"]
 
+# Scalars whose shape is () without asking: the backward pass skips its check.
+_SCALAR_FLOATS = {float, np.float64}
 # Python numbers stay Python numbers: scalar circuits run fastest on them.
 _PY_NUMBERS = {float, int, bool}
 
@@ -84,14 +86,26 @@ class TapeTrace(Trace):
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         # Unwrap this trace's tracers to (value, wire); others are constants (-1).
-        primals, nodes = [], []
-        for a in args:
-            if type(a) is TapeTracer and a._trace is self:
-                primals.append(a.primal)
-                nodes.append(a.node)
+        if len(args) == 2:             # most gates: spelled out, no lists
+            x, y = args
+            if type(x) is TapeTracer and x._trace is self:
+                nx, x = x.node, x.primal
             else:
-                primals.append(a)
-                nodes.append(-1)
+                nx = -1
+            if type(y) is TapeTracer and y._trace is self:
+                ny, y = y.node, y.primal
+            else:
+                ny = -1
+            primals, nodes = (x, y), (nx, ny)
+        else:
+            primals, nodes = [], []
+            for a in args:
+                if type(a) is TapeTracer and a._trace is self:
+                    primals.append(a.primal)
+                    nodes.append(a.node)
+                else:
+                    primals.append(a)
+                    nodes.append(-1)
         # At level 0 nothing below can be traced: skip bind's tracer scan.
         ans = (prim.impl(*primals, **params) if self.level == 0
                else prim.bind(*primals, **params))
@@ -165,9 +179,11 @@ def backward_pass(tape: list, num_nodes: int, seeds: dict[int, Any], keep: bool 
                 ct = ct(g, ans, *primals, **params)
                 if ct is None:
                     continue
-            shape = getattr(primals[k], "shape", ())
-            if getattr(ct, "shape", ()) != shape:
-                ct = unbroadcast(ct, shape)
+            x = primals[k]
+            if not (type(ct) in _SCALAR_FLOATS and type(x) in _SCALAR_FLOATS):
+                shape = getattr(x, "shape", ())
+                if getattr(ct, "shape", ()) != shape:
+                    ct = unbroadcast(ct, shape)
             prev = cts[in_node]
             cts[in_node] = ct if prev is None else P.add_p.bind(prev, ct)
     return cts
@@ -330,7 +346,7 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0,
         nums = checked_nums.get(len(args))
         if nums is None:
             nums = checked_nums[len(args)] = _check_argnums(argnums, len(args), "grad")
-        flat, in_tree = tree_flatten(tuple(args[i] for i in nums))
+        flat, in_tree = tree_flatten(tuple([args[i] for i in nums]))
         _check_float_leaves(flat, "grad")
         flat = check_inputs(flat, "grad")
 

@@ -131,6 +131,8 @@ _FLAT_TUPLES: dict[int, PyTreeDef] = {}
 def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None
                  ) -> tuple[list[Any], PyTreeDef]:
     """Return ``(leaves, treedef)``: the leaves left to right and the structure."""
+    if is_leaf is None and type(tree) not in _registry and not isinstance(tree, tuple):
+        return [tree], _LEAF           # a lone leaf (a function's single output, say)
     if type(tree) is tuple and is_leaf is None:
         for x in tree:
             if type(x) not in _PLAIN_LEAVES:
