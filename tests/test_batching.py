@@ -79,7 +79,7 @@ def bind(prim: str, **params) -> Callable:
 def _elementwise_rows() -> list[Row]:
     rows = []
     unary = [("neg", f), ("exp", f), ("log", pos), ("log1p", pos), ("tanh", f),
-             ("logistic", f), ("sin", f), ("cos", f), ("sqrt", pos), ("abs", f),
+             ("logistic", f), ("relu", f), ("sin", f), ("cos", f), ("sqrt", pos), ("abs", f),
              ("sign", small), ("stop_gradient", f)]
     for name, kind in unary:
         for shape in [(), (2, 3)]:

@@ -160,6 +160,7 @@ ELEMENTWISE_RULES = [
     unary("log1p", jnp.log1p, above_minus_one),
     unary("tanh", jnp.tanh),
     unary("logistic", nj.nn.sigmoid),
+    unary("relu", nj.nn.relu, nonzero),
     unary("sin", jnp.sin),
     unary("cos", jnp.cos),
     unary("sqrt", jnp.sqrt, positive),

@@ -65,6 +65,7 @@ _SCALAR_EXPR = {
     "exp": "_exp({0})", "log": "_log({0})", "log1p": "_log1p({0})", "tanh": "_tanh({0})",
     "sin": "_sin({0})", "cos": "_cos({0})", "sqrt": "_sqrt({0})",
     "logistic": "_logistic({0})", "sign": "_sign({0})",
+    "relu": "{0} if {0} > 0 or {0} != {0} else 0.0",
     "eq": "{0} == {1}", "ne": "{0} != {1}", "lt": "{0} < {1}", "le": "{0} <= {1}",
     "gt": "{0} > {1}", "ge": "{0} >= {1}",
 }
@@ -76,7 +77,8 @@ _ARRAY_EXPR = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}",
                "exp": "_np.exp({0})", "log": "_np.log({0})", "tanh": "_np.tanh({0})",
                "log1p": "_np.log1p({0})", "sin": "_np.sin({0})", "cos": "_np.cos({0})",
                "sqrt": "_np.sqrt({0})", "abs": "_np.abs({0})", "sign": "_np.sign({0})",
-               "max": "_np.maximum({0}, {1})", "min": "_np.minimum({0}, {1})"}
+               "max": "_np.maximum({0}, {1})", "min": "_np.minimum({0}, {1})",
+               "relu": "_np.maximum({0}, 0)"}
 
 
 def _array_call(name: str, ins: list[str], params: dict, in_avals: list) -> str | None:

@@ -23,16 +23,14 @@ tanh = jnp.tanh
 
 
 def relu(x: Any) -> Any:
-    """``max(x, 0)``; its gradient at exactly 0 is 0, as in JAX.
+    """``max(x, 0)``; its gradient at exactly 0 is 0, as in JAX; NaN passes through.
 
-    Written as a select rather than ``maximum(x, 0)``: ``maximum`` splits the
+    One gate (``relu``) rather than ``maximum(x, 0)``: ``maximum`` splits the
     pull in half at a tie, and relu'(0) = 0 is the convention everyone uses.
-    The test is ``x <= 0`` so that NaN (for which every comparison is false)
-    passes through as NaN, as it does in ``maximum``.
     """
     if not isinstance(x, Tracer):
         return np.maximum(x, 0)
-    return jnp.where(jnp.less_equal(x, 0), 0.0, x)
+    return P.relu_p.bind(x)
 
 
 def sigmoid(x: Any) -> Any:

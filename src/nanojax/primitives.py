@@ -279,6 +279,16 @@ logistic_p = unary("logistic", _logistic,
                    lambda g, ans, x: mul(g, mul(ans, sub(1.0, ans))))
 sin_p = unary("sin", np.sin, lambda g, ans, x: mul(g, cos(x)))
 cos_p = unary("cos", np.cos, lambda g, ans, x: neg(mul(g, sin(x))))
+def _relu(x):
+    if type(x) in _FLOAT_TYPES:
+        return x if x > 0 or x != x else 0.0        # NaN passes through, as in maximum
+    return np.maximum(x, 0)
+
+
+# relu is a primitive, not where(x <= 0, 0, x), for speed: the forward pass is
+# one maximum (several times cheaper than a select on arrays), and its pull
+# masks at x > 0, so relu'(0) = 0 where maximum would split a tie in half.
+relu_p = unary("relu", _relu, lambda g, ans, x: select_n(gt(x, 0.0), 0.0, g))
 sqrt_p = unary("sqrt", np.sqrt, lambda g, ans, x: div(g, mul(2.0, ans)))
 abs_p = unary("abs", np.abs, lambda g, ans, x: mul(g, sign(x)))
 # sign, like the comparisons, is flat wherever it has a derivative at all.
