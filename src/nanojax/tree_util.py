@@ -71,7 +71,7 @@ def _node_type(x: Any) -> _NodeType | None:
 class PyTreeDef:
     """The shape of a pytree without its leaves; hashable, comparable."""
 
-    __slots__ = ("node_type", "aux", "children", "num_leaves", "_key")
+    __slots__ = ("node_type", "aux", "children", "num_leaves", "_key", "_hash")
 
     def __init__(self, node_type: type | None, aux: Hashable,
                  children: tuple[PyTreeDef, ...]) -> None:
@@ -80,12 +80,14 @@ class PyTreeDef:
         self.children = children
         self.num_leaves = 1 if node_type is None else sum(c.num_leaves for c in children)
         self._key = (node_type, aux, children)
+        self._hash = hash(self._key)    # children's hashes are cached too: no deep walk
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, PyTreeDef) and self._key == other._key
+        return self is other or (isinstance(other, PyTreeDef) and self._hash == other._hash
+                                 and self._key == other._key)
 
     def __hash__(self) -> int:
-        return hash(self._key)
+        return self._hash
 
     def _repr(self) -> str:
         if self.node_type is None:
@@ -120,7 +122,25 @@ def _flatten(x: Any, leaves: list, is_leaf: Callable[[Any], bool] | None) -> PyT
         leaves.append(x)
         return _LEAF
     children, aux = node.to_iterable(x)
-    return PyTreeDef(type(x), aux, tuple(_flatten(c, leaves, is_leaf) for c in children))
+    return _treedef(type(x), aux, tuple([_flatten(c, leaves, is_leaf) for c in children]))
+
+
+# One PyTreeDef per structure: every call with the same structure (the same
+# dict of parameters, say) reuses it instead of building and hashing anew.
+_INTERNED: dict[tuple, PyTreeDef] = {}
+
+
+def _treedef(node_type: type, aux: Hashable, children: tuple) -> PyTreeDef:
+    key = (node_type, aux, children)
+    try:
+        treedef = _INTERNED.get(key)
+    except TypeError:                   # unhashable aux from a registered node
+        return PyTreeDef(node_type, aux, children)
+    if treedef is None:
+        if len(_INTERNED) > 10_000:     # a program that keeps inventing structures
+            _INTERNED.clear()
+        treedef = _INTERNED[key] = PyTreeDef(node_type, aux, children)
+    return treedef
 
 
 # Types that are always leaves, for the common flat-tuple-of-arrays fast path.
