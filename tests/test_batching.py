@@ -634,3 +634,11 @@ def test_python_if_on_a_batched_value_raises_tracer_bool_conversion_error():
         return x if x > 0 else 0.0 * x
     with pytest.raises(nj.errors.TracerBoolConversionError, match="jnp.where"):
         nj.vmap(relu_with_if)(np.array([-1.0, 2.0]))
+
+
+def test_keyword_arguments_are_batched_along_axis_zero_as_in_jax():
+    f = nj.vmap(lambda x, y=0.0, scale=1.0: (x + y) * scale, in_axes=(0,))
+    got = f(np.arange(3.0), y=np.full(3, 10.0), scale=np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(got, [10.0, 22.0, 36.0])
+    with pytest.raises(ValueError, match="inconsistent sizes"):
+        f(np.arange(3.0), y=np.ones(4))

@@ -97,9 +97,10 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0,
          axis_size: int | None = None) -> Callable:
     """Vectorize ``fun`` over an axis of its inputs.
 
-    ``in_axes`` says, per argument (an int, None for "not batched", or a
-    pytree prefix of the arguments), which axis is the batch axis;
-    ``out_axes`` says where the batch axis goes in the outputs.
+    ``in_axes`` says, per positional argument (an int, None for "not
+    batched", or a pytree prefix of the arguments), which axis is the batch
+    axis; keyword arguments are batched along axis 0, as in JAX. ``out_axes``
+    says where the batch axis goes in the outputs.
 
     Examples:
         >>> import numpy as np
@@ -108,7 +109,7 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0,
         array([0., 2., 4.])
     """
     check_callable(fun, "vmap")
-    def batched(*args: Any) -> Any:
+    def batched(*args: Any, **kwargs: Any) -> Any:
         if isinstance(in_axes, list):
             axes_spec: Any = tuple(in_axes)
         else:
@@ -116,14 +117,16 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0,
         if isinstance(axes_spec, tuple) and len(axes_spec) != len(args):
             raise ValueError(f"vmap: in_axes has {len(axes_spec)} entries but the function "
                              f"was called with {len(args)} positional arguments")
-        flat, in_tree = tree_flatten(args)
+        flat, in_tree = tree_flatten((args, kwargs))
         axes = _broadcast_prefix(axes_spec, args, "in_axes")
-        size = _axis_size(flat, axes, axis_size, args)
+        axes += [0] * (len(flat) - len(axes))           # keyword arguments: axis 0
+        size = _axis_size(flat, axes, axis_size, args, kwargs)
         trace = push_trace(BatchTrace, size)
         try:
             tracers = [x if ax is None else BatchTracer(trace, x, ax)
                        for x, ax in zip(flat, _normalize_axes(flat, axes))]
-            out = fun(*tree_unflatten(in_tree, tracers))
+            call_args, call_kwargs = tree_unflatten(in_tree, tracers)
+            out = fun(*call_args, **call_kwargs)
             out_flat, out_tree = tree_flatten(out)
         finally:
             pop_trace(trace)
@@ -150,8 +153,8 @@ def _normalize_axes(flat: list, axes: list) -> list:
     return out
 
 
-def _leaf_names(args: tuple) -> list[str]:
-    """A readable name per flat leaf, for errors: ``argument 1['w']``, ``argument 0[2]``."""
+def _leaf_names(args: tuple, kwargs: dict) -> list[str]:
+    """A readable name per flat leaf, for errors: ``argument 1['w']``, ``keyword y``."""
     def paths(x: Any, prefix: str) -> list[str]:
         if isinstance(x, dict):
             return [p for k in sorted(x) for p in paths(x[k], f"{prefix}[{k!r}]")]
@@ -163,21 +166,24 @@ def _leaf_names(args: tuple) -> list[str]:
         n, found = len(tree_flatten(a)[0]), paths(a, "")
         names += [f"argument {k}{p}" for p in (
             found if len(found) == n else [f" leaf {j}" for j in range(n)])]
+    for key in sorted(kwargs):
+        names += [f"keyword {key}{p}" for p in paths(kwargs[key], "")] or [f"keyword {key}"]
     return names
 
 
-def _axis_size(flat: list, axes: list, axis_size: int | None, args: tuple) -> int:
+def _axis_size(flat: list, axes: list, axis_size: int | None, args: tuple,
+               kwargs: dict) -> int:
     sizes = []
     for i, (x, ax) in enumerate(zip(flat, axes)):
         if ax is None:
             continue
         if not isinstance(x, (np.ndarray, np.generic, Tracer, float, int, bool)):
-            raise TypeError(f"vmap: {_leaf_names(args)[i]} of type {type(x).__name__} is not "
-                            "an array")
+            name = _leaf_names(args, kwargs)[i]
+            raise TypeError(f"vmap: {name} of type {type(x).__name__} is not an array")
         shape = P.shape_of(x)
         if not -len(shape) <= ax < len(shape) or not shape:
-            raise ValueError(f"vmap: in_axes {ax} is out of range for {_leaf_names(args)[i]} "
-                             f"of shape {shape}")
+            name = _leaf_names(args, kwargs)[i]
+            raise ValueError(f"vmap: in_axes {ax} is out of range for {name} of shape {shape}")
         sizes.append((i, shape[ax], ax, shape))
     if not sizes:
         if axis_size is None:
@@ -186,7 +192,7 @@ def _axis_size(flat: list, axes: list, axis_size: int | None, args: tuple) -> in
         return axis_size
     distinct = {s for _, s, _, _ in sizes}
     if len(distinct) > 1 or (axis_size is not None and distinct != {axis_size}):
-        names = _leaf_names(args)
+        names = _leaf_names(args, kwargs)
         detail = "; ".join(f"{names[i]} has size {s} (axis {ax} of shape {shape})"
                            for i, s, ax, shape in sizes)
         raise ValueError(f"vmap got inconsistent sizes for the batched axes: {detail}"
