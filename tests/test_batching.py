@@ -80,7 +80,7 @@ def _elementwise_rows() -> list[Row]:
     rows = []
     unary = [("neg", f), ("exp", f), ("log", pos), ("log1p", pos), ("tanh", f),
              ("logistic", f), ("relu", f), ("sin", f), ("cos", f), ("sqrt", pos), ("abs", f),
-             ("sign", small), ("stop_gradient", f)]
+             ("sign", small), ("floor", f), ("stop_gradient", f)]
     for name, kind in unary:
         for shape in [(), (2, 3)]:
             rows.append(Row(f"{name}{shape}", name, bind(name), (kind(*shape),)))

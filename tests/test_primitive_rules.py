@@ -363,6 +363,7 @@ FLAT_RULES = [
       for name, fn, ref in _COMPARISONS
       for shapes in [((3, 4), (3, 4)), ((3, 4), (4,)), ((), (3, 4))]),
     FlatRule("sign", jnp.sign, np.sign, ((3, 4),), each(small_integers)),
+    FlatRule("floor", jnp.floor, np.floor, ((3, 4),)),
     FlatRule("argmax", lambda x: jnp.argmax(x, axis=0), lambda x: np.argmax(x, axis=0),
              ((3, 4),), label="axis=0"),
     FlatRule("argmax", jnp.argmax, np.argmax, ((3, 4),), label="all"),

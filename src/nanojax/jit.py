@@ -53,6 +53,7 @@ def _scalar_sign(x):
 _NAMESPACE = {"_exp": math.exp, "_log": math.log, "_log1p": math.log1p,
               "_tanh": math.tanh, "_sin": math.sin, "_cos": math.cos,
               "_sqrt": math.sqrt, "_logistic": _scalar_logistic,
+              "_floor": lambda x: float(math.floor(x)) if x == x and abs(x) != math.inf else x,
               "_sign": _scalar_sign, "_f64": np.float64, "_i64": np.int64,
               "_bool": np.bool_, "_f32": np.float32, "_np": np}
 
@@ -64,7 +65,7 @@ _SCALAR_EXPR = {
     "min": "{0} if {0} < {1} or {0} != {0} else {1}",
     "exp": "_exp({0})", "log": "_log({0})", "log1p": "_log1p({0})", "tanh": "_tanh({0})",
     "sin": "_sin({0})", "cos": "_cos({0})", "sqrt": "_sqrt({0})",
-    "logistic": "_logistic({0})", "sign": "_sign({0})",
+    "logistic": "_logistic({0})", "sign": "_sign({0})", "floor": "_floor({0})",
     "relu": "{0} if {0} > 0 or {0} != {0} else 0.0",
     "eq": "{0} == {1}", "ne": "{0} != {1}", "lt": "{0} < {1}", "le": "{0} <= {1}",
     "gt": "{0} > {1}", "ge": "{0} >= {1}",
@@ -77,6 +78,7 @@ _ARRAY_EXPR = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}",
                "exp": "_np.exp({0})", "log": "_np.log({0})", "tanh": "_np.tanh({0})",
                "log1p": "_np.log1p({0})", "sin": "_np.sin({0})", "cos": "_np.cos({0})",
                "sqrt": "_np.sqrt({0})", "abs": "_np.abs({0})", "sign": "_np.sign({0})",
+               "floor": "_np.floor({0})",
                "max": "_np.maximum({0}, {1})", "min": "_np.minimum({0}, {1})",
                "relu": "_np.maximum({0}, 0)"}
 

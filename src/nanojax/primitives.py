@@ -291,8 +291,10 @@ def _relu(x):
 relu_p = unary("relu", _relu, lambda g, ans, x: select_n(gt(x, 0.0), 0.0, g))
 sqrt_p = unary("sqrt", np.sqrt, lambda g, ans, x: div(g, mul(2.0, ans)))
 abs_p = unary("abs", np.abs, lambda g, ans, x: mul(g, sign(x)))
-# sign, like the comparisons, is flat wherever it has a derivative at all.
+# sign and floor, like the comparisons, are flat wherever they have a derivative.
 sign_p = unary("sign", np.sign, None, differentiable=False)
+floor_p = unary("floor", lambda x: math.floor(x) * 1.0 if type(x) is float else np.floor(x),
+                None, differentiable=False)
 
 # ----- Comparisons: boolean outputs, no gradient -----------------------------
 

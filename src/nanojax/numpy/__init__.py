@@ -115,6 +115,36 @@ cos = _elementwise("cos", np.cos, P.cos_p)
 sqrt = _elementwise("sqrt", np.sqrt, P.sqrt_p)
 abs = absolute = _elementwise("abs", np.abs, P.abs_p)  # noqa: A001
 sign = _elementwise("sign", np.sign, P.sign_p)
+floor = _elementwise("floor", np.floor, P.floor_p)
+
+
+def floor_divide(x: Any, y: Any, /) -> Any:
+    """``x // y``: ``floor(x / y)``, integers when both inputs are (no gradient)."""
+    if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
+        try:
+            return np.floor_divide(x, y)
+        except TypeError as err:
+            raise _eager_error("floor_divide", (x, y), err) from None
+    x, y = _operand(x, "floor_divide"), _operand(y, "floor_divide")
+    out = floor(divide(x, y))
+    both_int = all(P.dtype_of(v).kind in "iu" or type(v) is int for v in (x, y))
+    return astype(out, np.result_type(P.dtype_of(x), P.dtype_of(y))) if both_int else out
+
+
+def remainder(x: Any, y: Any, /) -> Any:
+    """``x % y`` with the sign of ``y``, as NumPy: ``x - floor(x / y) * y``.
+
+    Its pull is 1 on ``x`` and ``-floor(x / y)`` on ``y``, as in JAX.
+    """
+    if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
+        try:
+            return np.remainder(x, y)
+        except TypeError as err:
+            raise _eager_error("remainder", (x, y), err) from None
+    return subtract(x, multiply(floor_divide(x, y), y))
+
+
+mod = remainder
 
 
 def power(x: Any, y: Any, /) -> Any:

@@ -48,6 +48,8 @@ _METHODS = {
     "__truediv__": _binop(P.div_p, "divide"),
     "__rtruediv__": _binop(P.div_p, "divide", True),
     "__pow__": jnp.power, "__rpow__": _swap(jnp.power),
+    "__floordiv__": jnp.floor_divide, "__rfloordiv__": _swap(jnp.floor_divide),
+    "__mod__": jnp.remainder, "__rmod__": _swap(jnp.remainder),
     "__matmul__": jnp.matmul, "__rmatmul__": _swap(jnp.matmul),
     "__lt__": _binop(P.lt_p, "less"), "__le__": _binop(P.le_p, "less_equal"),
     "__gt__": _binop(P.gt_p, "greater"), "__ge__": _binop(P.ge_p, "greater_equal"),
@@ -102,6 +104,7 @@ _UFUNCS = {
     np.equal: jnp.equal, np.not_equal: jnp.not_equal, np.less: jnp.less,
     np.less_equal: jnp.less_equal, np.greater: jnp.greater,
     np.greater_equal: jnp.greater_equal, np.reciprocal: jnp.reciprocal,
+    np.floor: jnp.floor, np.floor_divide: jnp.floor_divide, np.remainder: jnp.remainder,
 }
 
 _FUNCTIONS = {
