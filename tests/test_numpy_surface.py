@@ -662,3 +662,50 @@ def test_python_list_input_eagerly_returns_numpy(name):
 
 def test_indexing_with_python_list_under_grad():
     np.testing.assert_array_equal(nj.grad(lambda t: jnp.sum(t[[0, 2, 2]]))(V3), [1.0, 0.0, 2.0])
+
+
+# ----- tests of values, logic and norms (composites of comparisons and selects) ------
+
+_SPECIAL = np.array([1.5, np.nan, np.inf, -np.inf, -2.0, 0.0])
+
+
+@pytest.mark.parametrize("name", ["isnan", "isinf", "isfinite", "logical_not"])
+def test_value_tests_match_numpy_eagerly_and_under_jit_and_vmap(name):
+    fn, ref = getattr(jnp, name), getattr(np, name)
+    expected = ref(_SPECIAL)
+    np.testing.assert_array_equal(fn(_SPECIAL), expected)
+    np.testing.assert_array_equal(nj.jit(fn)(_SPECIAL), expected)
+    np.testing.assert_array_equal(nj.vmap(fn)(_SPECIAL), expected)
+
+
+@pytest.mark.parametrize("name", ["logical_and", "logical_or"])
+def test_logical_pairs_match_numpy_under_jit(name):
+    a, b = _SPECIAL > 0, np.isfinite(_SPECIAL)
+    np.testing.assert_array_equal(nj.jit(getattr(jnp, name))(a, b), getattr(np, name)(a, b))
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_any_and_all_match_numpy_under_jit(axis):
+    x = np.array([[True, False, True], [True, True, True]])
+    for name in ("any", "all"):
+        got = nj.jit(lambda v: getattr(jnp, name)(v, axis=axis))(x)
+        np.testing.assert_array_equal(got, getattr(np, name)(x, axis=axis))
+
+
+def test_plain_numpy_any_and_isnan_work_on_traced_values():
+    rows = np.array([[1.0, np.nan], [1.0, 2.0]])
+    np.testing.assert_array_equal(nj.vmap(lambda v: np.any(np.isnan(v)))(rows), [True, False])
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_norm_and_its_gradient_match_finite_differences(axis):
+    W = np.array([[3.0, -4.0, 1.0], [0.5, 2.0, -1.0]])
+    np.testing.assert_allclose(nj.jit(lambda v: jnp.linalg.norm(v, axis=axis))(W),
+                               np.linalg.norm(W, axis=axis))
+    loss = lambda v: jnp.sum(jnp.linalg.norm(v, axis=axis))  # noqa: E731
+    np.testing.assert_allclose(nj.grad(loss)(W), nj.numerical_grad(loss)(W), rtol=1e-6)
+
+
+def test_norm_rejects_an_unsupported_order_on_traced_values():
+    with pytest.raises(NotImplementedError, match="ord"):
+        nj.grad(lambda v: jnp.linalg.norm(v, ord=1))(np.ones(3))

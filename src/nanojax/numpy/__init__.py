@@ -395,6 +395,58 @@ argmax = _argreduction("argmax", np.argmax, P.argmax_p)
 argmin = _argreduction("argmin", np.argmin, P.argmin_p)
 
 
+# ----- Tests of values and logic: comparisons and selects, no gradient -----------------
+
+def _bool_operand(x: Any, name: str) -> Any:
+    x = _operand(x, name)
+    return x if P.dtype_of(x) == np.bool_ else not_equal(x, 0)
+
+
+def isnan(x: Any, /) -> Any:
+    """True where ``x`` is NaN (the one value not equal to itself)."""
+    return not_equal(x, x) if isinstance(x, Tracer) else np.isnan(x)
+
+
+def isinf(x: Any, /) -> Any:
+    return equal(abs(x), np.inf) if isinstance(x, Tracer) else np.isinf(x)
+
+
+def isfinite(x: Any, /) -> Any:
+    """True where ``x`` is neither infinite nor NaN (NaN fails every ``<``)."""
+    return less(abs(x), np.inf) if isinstance(x, Tracer) else np.isfinite(x)
+
+
+def logical_not(x: Any, /) -> Any:
+    return equal(_bool_operand(x, "logical_not"), False) if isinstance(x, Tracer) \
+        else np.logical_not(x)
+
+
+def logical_and(x: Any, y: Any, /) -> Any:
+    if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
+        return np.logical_and(x, y)
+    return where(_bool_operand(x, "logical_and"), _bool_operand(y, "logical_and"), False)
+
+
+def logical_or(x: Any, y: Any, /) -> Any:
+    if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
+        return np.logical_or(x, y)
+    return where(_bool_operand(x, "logical_or"), True, _bool_operand(y, "logical_or"))
+
+
+def any(a: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+    """Whether any element along ``axis`` is true (a max over booleans)."""
+    if not isinstance(a, Tracer):
+        return np.any(a, axis=axis, keepdims=keepdims)
+    return max(_bool_operand(a, "any"), axis=axis, keepdims=keepdims)
+
+
+def all(a: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+    """Whether every element along ``axis`` is true (a min over booleans)."""
+    if not isinstance(a, Tracer):
+        return np.all(a, axis=axis, keepdims=keepdims)
+    return min(_bool_operand(a, "all"), axis=axis, keepdims=keepdims)
+
+
 # ----- Shapes -------------------------------------------------------------------
 
 def reshape(a: Any, shape: Any, order: str = "C") -> Any:
@@ -756,4 +808,5 @@ def at(x: Any) -> _IndexUpdateHelper:
     return _IndexUpdateHelper(x)
 
 
+from nanojax.numpy import linalg  # noqa: E402,F401
 from nanojax.numpy import _tracer_methods  # noqa: E402,F401  (installs operators)

@@ -62,6 +62,7 @@ _METHODS = {
     "reshape": _reshape_method, "transpose": _transpose_method,
     "squeeze": jnp.squeeze, "ravel": jnp.ravel, "flatten": jnp.ravel,
     "astype": jnp.astype, "dot": jnp.dot, "clip": jnp.clip,
+    "any": jnp.any, "all": jnp.all,
 }
 for _name, _fn in _METHODS.items():
     setattr(Tracer, _name, _fn)
@@ -105,6 +106,9 @@ _UFUNCS = {
     np.less_equal: jnp.less_equal, np.greater: jnp.greater,
     np.greater_equal: jnp.greater_equal, np.reciprocal: jnp.reciprocal,
     np.floor: jnp.floor, np.floor_divide: jnp.floor_divide, np.remainder: jnp.remainder,
+    np.isnan: jnp.isnan, np.isinf: jnp.isinf, np.isfinite: jnp.isfinite,
+    np.logical_not: jnp.logical_not, np.logical_and: jnp.logical_and,
+    np.logical_or: jnp.logical_or,
 }
 
 _FUNCTIONS = {
@@ -119,4 +123,5 @@ _FUNCTIONS = {
     np.clip: jnp.clip, np.zeros_like: jnp.zeros_like, np.ones_like: jnp.ones_like,
     np.full_like: jnp.full_like, np.shape: jnp.shape, np.ndim: jnp.ndim,
     np.size: jnp.size, np.atleast_1d: jnp.atleast_1d,
+    np.any: jnp.any, np.all: jnp.all, np.linalg.norm: jnp.linalg.norm,
 }
