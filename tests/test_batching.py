@@ -113,6 +113,10 @@ def _structural_rows() -> list[Row]:
     for name in ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod"):
         for axes in [(0,), (1,), (0, 1), ()]:
             rows.append(Row(f"{name}-axes={axes}", name, bind(name, axes=axes), (small(2, 3),)))
+    for axis in (0, 1):
+        for rev in (False, True):
+            rows.append(Row(f"cumsum-axis={axis}-reverse={rev}", "cumsum",
+                            bind("cumsum", axis=axis, reverse=rev), (small(2, 3),)))
     for name in ("argmax", "argmin"):
         for axes in [(0,), (1,)]:
             rows.append(Row(f"{name}-axes={axes}", name,

@@ -218,7 +218,7 @@ def test_shape_mismatch_under_grad_is_the_same_clear_error():
 
 UNSUPPORTED = [
     ("fft", lambda x: np.fft.fft(x)),
-    ("cumsum", lambda x: np.cumsum(x)),
+    ("diff", lambda x: np.diff(x)),
     ("ceil", lambda x: np.ceil(x)),
     ("sort", lambda x: np.sort(x)),
     ("det", lambda x: np.linalg.det(np.outer(x, x))),
@@ -246,7 +246,7 @@ def test_unsupported_numpy_function_message_gives_its_module():
 
 
 def test_unsupported_numpy_function_eagerly_is_just_numpy():
-    np.testing.assert_array_equal(np.cumsum(X), [0.5, -0.5, 1.5])
+    np.testing.assert_array_equal(np.diff(X), [-1.5, 3.0])
 
 
 # ----- tracers that escaped their transformation -------------------------------------------
@@ -422,7 +422,7 @@ def test_jvp_primals_must_be_a_tuple():
 @pytest.mark.parametrize("bad", [
     lambda: nj.make_jaxpr(branchy)(1.0),
     lambda: nj.grad(lambda x: x * np.ones(2))(1.0),
-    lambda: nj.grad(lambda x: jnp.sum(np.cumsum(x)))(X),
+    lambda: nj.grad(lambda x: jnp.sum(np.diff(x)))(X),
     lambda: nj.grad(lambda x: nj.grad(lambda y: y * "a")(x))(1.0),
 ], ids=["concretization", "nonscalar", "unsupported", "nested"])
 def test_after_an_error_transformations_still_work(bad):

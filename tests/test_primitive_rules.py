@@ -212,6 +212,8 @@ STRUCTURAL_RULES = [
       for shape, axes in [((3, 4), (0,)), ((3, 4), (1,)), ((3, 4), (0, 1)),
                           ((2, 3, 4), (0, 2)), ((3, 4), ())]),
     *(case(name, "empty", bind(name, axes=(0,)), (0, 3)) for name in ("reduce_sum", "reduce_prod")),
+    *(case("cumsum", f"axis={axis},reverse={rev}", bind("cumsum", axis=axis, reverse=rev), shape)
+      for shape, axis in [((5,), 0), ((3, 4), 0), ((3, 4), 1)] for rev in (False, True)),
     case("reduce_prod", "one-zero", lambda x: jnp.prod(x * np.array([True, False, True]), axis=1),
          (2, 3)),
     case("reduce_prod", "two-zeros", lambda x: jnp.prod(x * np.array([False, True, False]), axis=1),

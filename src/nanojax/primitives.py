@@ -528,6 +528,28 @@ argmax_p = _argchooser("argmax", np.argmax)
 argmin_p = _argchooser("argmin", np.argmin)
 
 
+def _cumsum_impl(x, *, axis, reverse):
+    if not reverse:
+        return np.cumsum(x, axis=axis)
+    return np.flip(np.cumsum(np.flip(x, axis), axis=axis), axis)
+
+
+def _cumsum_aval(x, *, axis, reverse):
+    _check_axes("cumsum", x, (axis,))
+    return ShapedArray(x.shape, np.cumsum(np.ones(1, x.dtype)).dtype)
+
+
+# Each input adds into every later output, so its pull is the sum of the
+# later pulls: a cumulative sum run the other way.
+cumsum_p = _register(Primitive(
+    "cumsum", _cumsum_impl, _cumsum_aval,
+    vjp=lambda g, ans, x, *, axis, reverse: (cumsum_p.bind(g, axis=axis, reverse=not reverse),),
+    jvp=lambda primals, tangents, ans, **p: (
+        None if tangents[0] is None else cumsum_p.bind(tangents[0], **p))))
+cumsum_p.batch = _batch_unary(lambda size, *, axis, reverse: dict(
+    axis=axis + 1, reverse=reverse))(cumsum_p)
+
+
 # ----- Shape operations -------------------------------------------------------
 
 def _broadcast_in_dim_impl(x, *, shape, broadcast_dimensions):

@@ -391,6 +391,16 @@ def _argreduction(name: str, np_fn: Callable, prim: Any) -> Callable:
     return fn
 
 
+def cumsum(a: Any, axis: int | None = None) -> Any:
+    """Running sums along ``axis`` (of the flattened array when None)."""
+    if not isinstance(a, Tracer):
+        return np.cumsum(a, axis=axis)
+    if axis is None:
+        a, axis = ravel(a), 0
+    (ax,) = _axes(a, axis, "cumsum")
+    return P.cumsum_p.bind(a, axis=ax, reverse=False)
+
+
 argmax = _argreduction("argmax", np.argmax, P.argmax_p)
 argmin = _argreduction("argmin", np.argmin, P.argmin_p)
 

@@ -62,7 +62,7 @@ _METHODS = {
     "reshape": _reshape_method, "transpose": _transpose_method,
     "squeeze": jnp.squeeze, "ravel": jnp.ravel, "flatten": jnp.ravel,
     "astype": jnp.astype, "dot": jnp.dot, "clip": jnp.clip,
-    "any": jnp.any, "all": jnp.all,
+    "any": jnp.any, "all": jnp.all, "cumsum": jnp.cumsum,
 }
 for _name, _fn in _METHODS.items():
     setattr(Tracer, _name, _fn)
@@ -124,4 +124,5 @@ _FUNCTIONS = {
     np.full_like: jnp.full_like, np.shape: jnp.shape, np.ndim: jnp.ndim,
     np.size: jnp.size, np.atleast_1d: jnp.atleast_1d,
     np.any: jnp.any, np.all: jnp.all, np.linalg.norm: jnp.linalg.norm,
+    np.cumsum: jnp.cumsum,
 }
