@@ -98,14 +98,7 @@ class TapeTrace(Trace):
                 ny = -1
             primals, nodes = (x, y), (nx, ny)
         else:
-            primals, nodes = [], []
-            for a in args:
-                if type(a) is TapeTracer and a._trace is self:
-                    primals.append(a.primal)
-                    nodes.append(a.node)
-                else:
-                    primals.append(a)
-                    nodes.append(-1)
+            primals, nodes = self.unwrap(args, TapeTracer, "primal", "node", -1)
         # At level 0 nothing below can be traced: skip bind's tracer scan.
         ans = (prim.impl(*primals, **params) if self.level == 0
                else prim.bind(*primals, **params))
@@ -430,14 +423,7 @@ class JVPTrace(Trace):
     __slots__ = ()
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        primals, tangents = [], []
-        for a in args:
-            if type(a) is JVPTracer and a._trace is self:
-                primals.append(a.primal)
-                tangents.append(a.tangent)
-            else:
-                primals.append(a)
-                tangents.append(None)
+        primals, tangents = self.unwrap(args, JVPTracer, "primal", "tangent", None)
         ans = prim.bind(*primals, **params)
         if not prim.differentiable:
             return ans

@@ -45,14 +45,7 @@ class BatchTrace(Trace):
         self.axis_size = axis_size
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        vals, dims = [], []
-        for a in args:
-            if type(a) is BatchTracer and a._trace is self:
-                vals.append(a.val)
-                dims.append(a.bdim)
-            else:
-                vals.append(a)
-                dims.append(None)
+        vals, dims = self.unwrap(args, BatchTracer, "val", "bdim", None)
         if prim.batch is None:
             raise NotImplementedError(f"vmap: primitive {prim.name} has no batch rule")
         out, out_dim = prim.batch(self.axis_size, vals, dims, **params)

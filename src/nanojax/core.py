@@ -166,6 +166,23 @@ class Trace:
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         raise NotImplementedError
 
+    def unwrap(self, args: tuple, tracer_type: type, value: str, extra: str,
+               default: Any) -> tuple[list, list]:
+        """Split ``args`` into their values and this trace's data on each.
+
+        A tracer of this trace gives ``(tracer.<value>, tracer.<extra>)``;
+        anything else is a constant here and gives ``(arg, default)``.
+        """
+        values, extras = [], []
+        for a in args:
+            if type(a) is tracer_type and a._trace is self:
+                values.append(getattr(a, value))
+                extras.append(getattr(a, extra))
+            else:
+                values.append(a)
+                extras.append(default)
+        return values, extras
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(level={self.level})"
 
