@@ -878,40 +878,6 @@ def _scatter_aval(name):
     return abstract_eval
 
 
-gather_p = _register(Primitive(
-    "gather", lambda x, *idx, indexer: np.asarray(x)[indexer.build(idx)], _gather_aval,
-    vjp=lambda g, ans, x, *idx, indexer: (
-        scatter_add(np.zeros(shape_of(x), dtype_of(g)), g, *idx, indexer=indexer),
-        *([None] * len(idx))),
-    jvp=lambda primals, tangents, ans, *, indexer: (
-        None if tangents[0] is None else gather(tangents[0], *primals[1:], indexer=indexer))))
-
-
-def _scatter_jvp(prim):
-    def jvp(primals, tangents, ans, *, indexer):
-        (x, u), (tx, tu) = primals[:2], tangents[:2]
-        if tx is None and tu is None:
-            return None
-        tx = np.zeros(shape_of(x), dtype_of(ans)) if tx is None else tx
-        tu = np.zeros(shape_of(u), dtype_of(ans)) if tu is None else tu
-        return prim.bind(tx, tu, *primals[2:], indexer=indexer)
-    return jvp
-
-
-scatter_add_p = _register(Primitive(
-    "scatter-add", _scatter_impl(True), _scatter_aval("scatter-add"),
-    vjp=lambda g, ans, x, u, *idx, indexer: (
-        g, gather(g, *idx, indexer=indexer), *([None] * len(idx)))))
-scatter_add_p.jvp = _scatter_jvp(scatter_add_p)
-
-scatter_p = _register(Primitive(
-    "scatter", _scatter_impl(False), _scatter_aval("scatter"),
-    vjp=lambda g, ans, x, u, *idx, indexer: (
-        scatter_p.bind(g, 0.0, *idx, indexer=indexer), gather(g, *idx, indexer=indexer),
-        *([None] * len(idx)))))
-scatter_p.jvp = _scatter_jvp(scatter_p)
-
-
 def _batched_index(size, idx, idx_dims, indexer, x_ndim):
     """A batched index: an arange over the batch axis leads the index arrays.
 
@@ -980,9 +946,43 @@ def _scatter_batch(prim):
     return rule
 
 
-gather_p.batch = _gather_batch
+gather_p = _register(Primitive(
+    "gather", lambda x, *idx, indexer: np.asarray(x)[indexer.build(idx)], _gather_aval,
+    vjp=lambda g, ans, x, *idx, indexer: (
+        scatter_add(np.zeros(shape_of(x), dtype_of(g)), g, *idx, indexer=indexer),
+        *([None] * len(idx))),
+    jvp=lambda primals, tangents, ans, *, indexer: (
+        None if tangents[0] is None else gather(tangents[0], *primals[1:], indexer=indexer)),
+    batch=_gather_batch))
+
+
+def _scatter_jvp(prim):
+    def jvp(primals, tangents, ans, *, indexer):
+        (x, u), (tx, tu) = primals[:2], tangents[:2]
+        if tx is None and tu is None:
+            return None
+        tx = np.zeros(shape_of(x), dtype_of(ans)) if tx is None else tx
+        tu = np.zeros(shape_of(u), dtype_of(ans)) if tu is None else tu
+        return prim.bind(tx, tu, *primals[2:], indexer=indexer)
+    return jvp
+
+
+scatter_add_p = _register(Primitive(
+    "scatter-add", _scatter_impl(True), _scatter_aval("scatter-add"),
+    vjp=lambda g, ans, x, u, *idx, indexer: (
+        g, gather(g, *idx, indexer=indexer), *([None] * len(idx)))))
+scatter_add_p.jvp = _scatter_jvp(scatter_add_p)
 scatter_add_p.batch = _scatter_batch(scatter_add_p)
+
+scatter_p = _register(Primitive(
+    "scatter", _scatter_impl(False), _scatter_aval("scatter"),
+    vjp=lambda g, ans, x, u, *idx, indexer: (
+        scatter_p.bind(g, 0.0, *idx, indexer=indexer), gather(g, *idx, indexer=indexer),
+        *([None] * len(idx)))))
+scatter_p.jvp = _scatter_jvp(scatter_p)
 scatter_p.batch = _scatter_batch(scatter_p)
+
+
 
 
 # ----- Functions the rules are written with ------------------------------------
