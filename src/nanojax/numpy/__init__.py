@@ -259,7 +259,8 @@ def ones_like(a: Any, dtype: Any = None) -> np.ndarray:
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None) -> Any:
-    shape = _concrete_arg(shape, "full")
+    if _has_tracer((shape,)):
+        shape = _concrete_arg(shape, "full")
     if isinstance(fill_value, Tracer):
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
         value = fill_value if dtype is None else astype(fill_value, dtype)
@@ -280,8 +281,18 @@ def _concrete_arg(value: Any, name: str) -> Any:
 
 
 def _creation(np_fn: Callable, name: str) -> Callable:
-    """A NumPy array constructor whose sizes must be concrete, even under jit."""
+    """A NumPy array constructor whose sizes must be concrete, even under jit.
+
+    NumPy goes first, so the eager call costs nothing extra; only when it
+    rejects a traced size are the sizes made concrete (or a
+    ConcretizationTypeError says why they can't be).
+    """
     def fn(*args: Any, **kwargs: Any) -> np.ndarray:
+        try:
+            return np_fn(*args, **kwargs)
+        except TypeError:
+            if not _has_tracer((*args, *kwargs.values())):
+                raise
         args = tuple(_concrete_arg(a, name) for a in args)
         return np_fn(*args, **{k: _concrete_arg(v, name) for k, v in kwargs.items()})
     fn.__name__ = fn.__qualname__ = name
