@@ -434,3 +434,16 @@ def test_after_an_error_transformations_still_work(bad):
     assert nj.grad(lambda x: x * x)(3.0) == 6.0
     assert str(nj.make_jaxpr(lambda x: -x)(1.0)) == \
         "{ lambda ; a:f64[]. let b:f64[] = neg a in (b,) }"
+
+
+@pytest.mark.parametrize("name, call", [
+    ("isnan", lambda: jnp.isnan("a")),
+    ("logical_and", lambda: jnp.logical_and(None, True)),
+    ("any", lambda: jnp.any("abc")),
+    ("cumsum", lambda: jnp.cumsum(None)),
+    ("linalg.norm", lambda: jnp.linalg.norm("ab")),
+])
+def test_value_tests_and_cumsum_refuse_non_arrays_eagerly(name, call):
+    # NumPy would answer some of these quietly (any("abc") is True).
+    with pytest.raises(TypeError, match=f"nanojax.numpy.{name}: expected an array"):
+        call()

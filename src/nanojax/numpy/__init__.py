@@ -71,6 +71,14 @@ def _reject_non_array(name: str, a: Any) -> None:
         raise err
 
 
+def _numpy(name: str, np_fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """The eager call: NumPy itself, after refusing what it would quietly accept."""
+    for a in args:
+        if type(a) is not np.ndarray:
+            _reject_non_array(name, a)
+    return np_fn(*args, **kwargs)
+
+
 def _elementwise(name: str, np_fn: Callable, prim: Any) -> Callable:
     if np_fn.nin == 2:
         def fn(x, y, /):
@@ -405,7 +413,7 @@ def _argreduction(name: str, np_fn: Callable, prim: Any) -> Callable:
 def cumsum(a: Any, axis: int | None = None) -> Any:
     """Running sums along ``axis`` (of the flattened array when None)."""
     if not isinstance(a, Tracer):
-        return np.cumsum(a, axis=axis)
+        return _numpy("cumsum", np.cumsum, a, axis=axis)
     if axis is None:
         a, axis = ravel(a), 0
     (ax,) = _axes(a, axis, "cumsum")
@@ -425,46 +433,46 @@ def _bool_operand(x: Any, name: str) -> Any:
 
 def isnan(x: Any, /) -> Any:
     """True where ``x`` is NaN (the one value not equal to itself)."""
-    return not_equal(x, x) if isinstance(x, Tracer) else np.isnan(x)
+    return not_equal(x, x) if isinstance(x, Tracer) else _numpy("isnan", np.isnan, x)
 
 
 def isinf(x: Any, /) -> Any:
-    return equal(abs(x), np.inf) if isinstance(x, Tracer) else np.isinf(x)
+    return equal(abs(x), np.inf) if isinstance(x, Tracer) else _numpy("isinf", np.isinf, x)
 
 
 def isfinite(x: Any, /) -> Any:
     """True where ``x`` is neither infinite nor NaN (NaN fails every ``<``)."""
-    return less(abs(x), np.inf) if isinstance(x, Tracer) else np.isfinite(x)
+    return less(abs(x), np.inf) if isinstance(x, Tracer) else _numpy("isfinite", np.isfinite, x)
 
 
 def logical_not(x: Any, /) -> Any:
     return equal(_bool_operand(x, "logical_not"), False) if isinstance(x, Tracer) \
-        else np.logical_not(x)
+        else _numpy("logical_not", np.logical_not, x)
 
 
 def logical_and(x: Any, y: Any, /) -> Any:
     if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
-        return np.logical_and(x, y)
+        return _numpy("logical_and", np.logical_and, x, y)
     return where(_bool_operand(x, "logical_and"), _bool_operand(y, "logical_and"), False)
 
 
 def logical_or(x: Any, y: Any, /) -> Any:
     if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
-        return np.logical_or(x, y)
+        return _numpy("logical_or", np.logical_or, x, y)
     return where(_bool_operand(x, "logical_or"), True, _bool_operand(y, "logical_or"))
 
 
 def any(a: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
     """Whether any element along ``axis`` is true (a max over booleans)."""
     if not isinstance(a, Tracer):
-        return np.any(a, axis=axis, keepdims=keepdims)
+        return _numpy("any", np.any, a, axis=axis, keepdims=keepdims)
     return max(_bool_operand(a, "any"), axis=axis, keepdims=keepdims)
 
 
 def all(a: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
     """Whether every element along ``axis`` is true (a min over booleans)."""
     if not isinstance(a, Tracer):
-        return np.all(a, axis=axis, keepdims=keepdims)
+        return _numpy("all", np.all, a, axis=axis, keepdims=keepdims)
     return min(_bool_operand(a, "all"), axis=axis, keepdims=keepdims)
 
 

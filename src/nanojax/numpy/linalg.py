@@ -28,7 +28,8 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     Like JAX's, its gradient at exactly zero is NaN (the 2-norm has a kink there).
     """
     if not isinstance(x, Tracer):
-        return np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
+        return jnp._numpy("linalg.norm", np.linalg.norm, x, ord=ord, axis=axis,
+                          keepdims=keepdims)
     ndim = len(jnp.shape(x))
     axes = tuple(range(ndim)) if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)
     vector_2 = ord in (None, 2) and len(axes) == 1
