@@ -248,6 +248,22 @@ def picking(seed: int = 0) -> Iterator[int]:
     return (rng.randrange(len(SVM_DATA)) for _ in range(SVM_STEPS))
 
 
+def time_svm(rep: Report, case: str, name: str, grad_fn: Callable,
+             picks: Callable[[], Iterable[int]], hand: float, repeat: int, target: float,
+             number: int | None, goal: float | None = SVM_GOAL, report: bool = True) -> None:
+    """Check that SGD with ``grad_fn`` ends where the hand update does; time a step.
+
+    A failed check always raises; ``report=False`` leaves out its "ok" line
+    (for a second timing of a gradient already checked).
+    """
+    check_svm(name, svm_with_grad(grad_fn, picks()), svm_hand(picks()))
+    if report:
+        rep.check(f"SVM: {name} ends at the hand update's (a, b, c) to 1e-9")
+    t = best_time(lambda: svm_with_grad(grad_fn, picks()), repeat, target, per=SVM_STEPS,
+                  number=number)
+    rep.timing(case, name, t, hand, goal)
+
+
 def check_svm(name: str, got: tuple, expected: tuple) -> None:
     diff = max(abs(float(g) - e) for g, e in zip(got, expected))
     if not diff <= 1e-9:
@@ -367,34 +383,20 @@ def bench_svm(rep: Report, repeat: int, target: float, number: int | None) -> fl
     import nanojax.numpy as jnp
 
     picks = svm_picks()
-    expected = svm_hand(picks)
-    variants = [("nanojax grad, jnp.maximum", make_svm_loss_max(jnp.maximum)),
-                ("nanojax grad, Python if", svm_loss_if)]
-    grads = []
-    for name, loss in variants:
-        g = nj.grad(loss, argnums=(0, 1, 2))
-        check_svm(name, svm_with_grad(g, picks), expected)
-        rep.check(f"SVM: {name} ends at the hand update's (a, b, c) to 1e-9")
-        grads.append((name, g))
-
-    steps = len(picks)
-    hand = best_time(lambda: svm_hand(picks), repeat, target, per=steps, number=number)
+    hand = best_time(lambda: svm_hand(picks), repeat, target, per=SVM_STEPS, number=number)
     rep.timing("svm_step", "hand update (the guide)", hand, hand)
-    for name, g in grads:
-        t = best_time(lambda: svm_with_grad(g, picks), repeat, target, per=steps,
-                      number=number)
-        rep.timing("svm_step", name, t, hand, SVM_GOAL)
+    g_max = nj.grad(make_svm_loss_max(jnp.maximum), argnums=(0, 1, 2))
+    for name, g in (("nanojax grad, jnp.maximum", g_max),
+                    ("nanojax grad, Python if", nj.grad(svm_loss_if, argnums=(0, 1, 2)))):
+        time_svm(rep, "svm_step", name, g, lambda: picks, hand, repeat, target, number)
 
     # The guide's loop picks a point at every step; with the pick inside the
     # loop on both sides, the ratio is the one a reader of the guide sees.
-    check_svm("nanojax grad, picking in the loop",
-              svm_with_grad(grads[0][1], picking()), svm_hand(picking()))
-    hand_loop = best_time(lambda: svm_hand(picking()), repeat, target, per=steps,
+    hand_loop = best_time(lambda: svm_hand(picking()), repeat, target, per=SVM_STEPS,
                           number=number)
     rep.timing("svm_loop", "hand update, picking each step", hand_loop, hand_loop)
-    t = best_time(lambda: svm_with_grad(grads[0][1], picking()), repeat, target,
-                  per=steps, number=number)
-    rep.timing("svm_loop", "nanojax grad, jnp.maximum", t, hand_loop, SVM_GOAL)
+    time_svm(rep, "svm_loop", "nanojax grad, jnp.maximum", g_max, picking, hand_loop,
+             repeat, target, number, report=False)
     return hand
 
 
@@ -436,16 +438,11 @@ def bench_jax(rep: Report, mlp_hand: float, svm_hand_s: float, repeat: int, targ
         rep.timing("mlp_grad", name, t, mlp_hand, MLP_GOAL)
 
     picks = svm_picks()
-    expected_svm = svm_hand(picks)
     svm_max = make_svm_loss_max(jjnp.maximum)
     for name, g in (("jax jit(grad), jnp.maximum", jax.jit(jax.grad(svm_max, (0, 1, 2)))),
                     ("jax grad (eager), jnp.maximum", jax.grad(svm_max, (0, 1, 2))),
                     ("jax grad (eager), Python if", jax.grad(svm_loss_if, (0, 1, 2)))):
-        check_svm(name, svm_with_grad(g, picks), expected_svm)
-        rep.check(f"SVM: {name} ends at the hand update's (a, b, c) to 1e-9")
-        t = best_time(lambda: svm_with_grad(g, picks), repeat, target, per=len(picks),
-                      number=number)
-        rep.timing("svm_step", name, t, svm_hand_s, SVM_GOAL)
+        time_svm(rep, "svm_step", name, g, lambda: picks, svm_hand_s, repeat, target, number)
 
 
 def bench_autograd(rep: Report, mlp_hand: float, svm_hand_s: float, repeat: int,
@@ -465,15 +462,10 @@ def bench_autograd(rep: Report, mlp_hand: float, svm_hand_s: float, repeat: int,
     rep.timing("mlp_grad", "autograd grad", t, mlp_hand, MLP_GOAL)
 
     picks = svm_picks()
-    expected_svm = svm_hand(picks)
     for name, loss in (("autograd grad, np.maximum", make_svm_loss_max(anp.maximum)),
                        ("autograd grad, Python if", svm_loss_if)):
-        gs = autograd.grad(loss, (0, 1, 2))
-        check_svm(name, svm_with_grad(gs, picks), expected_svm)
-        rep.check(f"SVM: {name} ends at the hand update's (a, b, c) to 1e-9")
-        t = best_time(lambda: svm_with_grad(gs, picks), repeat, target, per=len(picks),
-                      number=number)
-        rep.timing("svm_step", name, t, svm_hand_s, SVM_GOAL)
+        time_svm(rep, "svm_step", name, autograd.grad(loss, (0, 1, 2)), lambda: picks,
+                 svm_hand_s, repeat, target, number)
 
 
 def bench_others(rep: Report, mlp_hand: float, svm_hand_s: float, repeat: int,

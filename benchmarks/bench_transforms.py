@@ -151,17 +151,12 @@ def bench_svm_jit(rep: common.Report, repeat: int, target: float,
     import nanojax.numpy as jnp
 
     picks = common.svm_picks()
-    expected = common.svm_hand(picks)
-    grad_fn = nj.jit(nj.grad(common.make_svm_loss_max(jnp.maximum), argnums=(0, 1, 2)))
-    common.check_svm("nanojax jit(grad)", common.svm_with_grad(grad_fn, picks), expected)
-    rep.check("SVM: nanojax jit(grad) ends at the hand update's (a, b, c) to 1e-9")
-    steps = len(picks)
-    hand = common.best_time(lambda: common.svm_hand(picks), repeat, target, per=steps,
-                            number=number)
+    hand = common.best_time(lambda: common.svm_hand(picks), repeat, target,
+                            per=common.SVM_STEPS, number=number)
     rep.timing("svm_step", "hand update (the guide)", hand, hand)
-    t = common.best_time(lambda: common.svm_with_grad(grad_fn, picks), repeat, target,
-                         per=steps, number=number)
-    rep.timing("svm_step", "nanojax jit(grad)", t, hand, SVM_JIT_GOAL)
+    grad_fn = nj.jit(nj.grad(common.make_svm_loss_max(jnp.maximum), argnums=(0, 1, 2)))
+    common.time_svm(rep, "svm_step", "nanojax jit(grad)", grad_fn, lambda: picks, hand,
+                    repeat, target, number, SVM_JIT_GOAL)
     return hand
 
 
@@ -182,9 +177,8 @@ def bench_others(rep: common.Report, step_hand: float, svm_hand: float, repeat: 
             number=number), step_hand)
         picks = common.svm_picks()
         svm_grad = jax.jit(jax.grad(common.make_svm_loss_max(jjnp.maximum), argnums=(0, 1, 2)))
-        rep.timing("svm_step", "jax jit(grad)", common.best_time(
-            lambda: common.svm_with_grad(svm_grad, picks), repeat, target,
-            per=len(picks), number=number), svm_hand)
+        common.time_svm(rep, "svm_step", "jax jit(grad)", svm_grad, lambda: picks, svm_hand,
+                        repeat, target, number, goal=None)
     else:
         rep.notes.append("jax is not installed: its rows are skipped (pip install jax)")
     if common._available("autograd"):
