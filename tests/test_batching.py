@@ -80,7 +80,7 @@ def _elementwise_rows() -> list[Row]:
     rows = []
     unary = [("neg", f), ("exp", f), ("log", pos), ("log1p", pos), ("tanh", f),
              ("logistic", f), ("relu", f), ("sin", f), ("cos", f), ("sqrt", pos), ("abs", f),
-             ("sign", small), ("floor", f), ("stop_gradient", f)]
+             ("sign", small), ("floor", f), ("ceil", f), ("round", f), ("stop_gradient", f)]
     for name, kind in unary:
         for shape in [(), (2, 3)]:
             rows.append(Row(f"{name}{shape}", name, bind(name), (kind(*shape),)))
@@ -93,9 +93,16 @@ def _elementwise_rows() -> list[Row]:
     binary = [("add", f), ("sub", f), ("mul", f), ("div", pos), ("max", small),
               ("min", small), ("pow", pos), ("eq", small), ("ne", small), ("lt", small),
               ("le", small), ("gt", small), ("ge", small)]
+    binary += [("floor_divide", pos), ("remainder", pos)]
     for name, kind in binary:
         for xs, ys in [((), (3,)), ((3, 1), (1, 4))]:
             rows.append(Row(f"{name}{xs}x{ys}", name, bind(name), (kind(*xs), kind(*ys))))
+    for name in ("and", "or", "xor", "shift_left", "shift_right_arithmetic"):
+        for xs, ys in [((), (3,)), ((3, 1), (1, 4))]:
+            rows.append(Row(f"{name}{xs}x{ys}", name, bind(name), (ints(4, *xs), ints(4, *ys))))
+    rows.append(Row("and-bool", "and", bind("and"), (boolean(3,), boolean(3,))))
+    rows.append(Row("not-bool", "not", bind("not"), (boolean(2, 3),)))
+    rows.append(Row("not-int", "not", bind("not"), (ints(9, 2, 3),)))
     # Broadcasting groups where the example ranks differ, so batch axes must be
     # aligned past the missing leading dimensions.
     for xs, ys in [((), ()), ((2, 3), (3,)), ((2, 1, 3), (4, 1)), ((3,), (2, 1, 3))]:

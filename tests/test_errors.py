@@ -182,15 +182,15 @@ SHAPE_ERRORS = [
     ("concatenate", lambda a, b: jnp.concatenate([a, b]), (2, 3), (2, 4)),
     ("stack", lambda a, b: jnp.stack([a, b]), (3,), (2,)),
     ("select_n", lambda a, b: jnp.where(a > 0, a, b), (3,), (2,)),
-    ("dot_general", lambda a, b: jnp.einsum("ij,jk->ik", a, b), (2, 3), (4, 2)),
-    ("scatter", lambda a, b: a.at[0].set(b), (2,), (3,)),     # row 0 of a (2, 2) below
+    ("einsum", lambda a, b: jnp.einsum("ij,jk->ik", a, b), (2, 3), (4, 2)),
+    ("at", lambda a, b: a.at[0].set(b), (2,), (3,)),     # row 0 of a (2, 2) below
 ]
 
 
 @pytest.mark.parametrize("prim,f,sa,sb", SHAPE_ERRORS,
                          ids=[f"{s[0]}-{s[2]}-{s[3]}" for s in SHAPE_ERRORS])
 def test_shape_mismatch_under_make_jaxpr_names_the_operation_and_both_shapes(prim, f, sa, sb):
-    a = np.ones((2,) + sa) if prim == "scatter" else np.ones(sa)
+    a = np.ones((2,) + sa) if prim == "at" else np.ones(sa)
     with pytest.raises(ValueError) as info:
         nj.make_jaxpr(f)(a, np.ones(sb))
     msg = str(info.value)
@@ -219,7 +219,7 @@ def test_shape_mismatch_under_grad_is_the_same_clear_error():
 UNSUPPORTED = [
     ("fft", lambda x: np.fft.fft(x)),
     ("diff", lambda x: np.diff(x)),
-    ("ceil", lambda x: np.ceil(x)),
+    ("arcsinh", lambda x: np.arcsinh(x)),
     ("sort", lambda x: np.sort(x)),
     ("det", lambda x: np.linalg.det(np.outer(x, x))),
     ("reduce", lambda x: np.add.reduce(x)),

@@ -16,7 +16,7 @@ import numpy as np
 
 from nanojax import primitives as P
 from nanojax.core import (Primitive, ShapedArray, Trace, Tracer, check_callable, get_aval,
-                          pop_trace, push_trace)
+                          own_memory, pop_trace, push_trace)
 from nanojax.tree_util import tree_flatten, tree_unflatten
 
 __all__ = ["vjp", "grad", "value_and_grad", "jvp", "check_inputs"]
@@ -27,17 +27,53 @@ _SCALAR_FLOATS = {float, np.float64}
 _PY_NUMBERS = {float, int, bool}
 
 
+_NUMERIC_KINDS = frozenset("biufc")
+_PLAIN_OUTPUTS = frozenset({float, int, bool, complex, np.float64})
+
+
 def check_inputs(leaves: Sequence[Any], fn_name: str) -> list:
-    """Reject leaves that are not arrays, NumPy scalars or Python numbers."""
+    """The leaves as valid array inputs, or a TypeError naming ``fn_name``.
+
+    Arrays, NumPy scalars, Python numbers and tracers pass. An ndarray
+    subclass becomes a plain ndarray, as JAX does: ``np.matrix`` would turn
+    ``*`` into a matrix product. A masked array is refused: dropping its
+    mask would silently change the answer.
+    """
     out = []
     for x in leaves:
-        if type(x) not in _PY_NUMBERS and not isinstance(x, (np.ndarray, np.generic, Tracer)):
-            raise TypeError(
-                f"{fn_name}: an argument of type {type(x).__name__} ({x!r:.60}) is not "
-                "a valid input; pass NumPy arrays, Python numbers, or tuples, lists "
-                "and dicts of them (mark other arguments static, or close over them)")
+        kind = type(x)
+        if kind is float or kind is np.float64:      # the scalar circuits' hot path
+            out.append(x)
+            continue
+        if kind is not np.ndarray and kind not in _PY_NUMBERS and kind is not complex:
+            if isinstance(x, np.ma.MaskedArray):
+                raise TypeError(f"{fn_name}: masked arrays are not supported (the mask "
+                                "would be ignored); pass x.filled(value) or a plain array")
+            if isinstance(x, np.ndarray):
+                x = np.asarray(x)
+            elif not isinstance(x, (np.generic, Tracer)):
+                raise TypeError(
+                    f"{fn_name}: an argument of type {kind.__name__} ({x!r:.60}) is not "
+                    "a valid input; pass NumPy arrays, Python numbers, or tuples, lists "
+                    "and dicts of them (mark other arguments static, or close over them)")
+        dtype = getattr(x, "dtype", None)          # Python numbers have none
+        if dtype is not None and dtype.kind not in _NUMERIC_KINDS:
+            raise TypeError(f"{fn_name}: an argument of dtype {dtype} is not numeric; "
+                            "pass arrays of numbers")
         out.append(x)
     return out
+
+
+def check_outputs(leaves: Sequence[Any], fn_name: str) -> None:
+    """Refuse outputs that are not arrays or numbers (a str, None, an object)."""
+    for x in leaves:
+        kind = type(x)
+        if kind in _PLAIN_OUTPUTS or isinstance(x, Tracer):
+            continue
+        if not isinstance(x, (np.ndarray, np.generic)) or x.dtype.kind not in _NUMERIC_KINDS:
+            raise TypeError(f"{fn_name}: the function returned {_describe(x)} ({x!r:.40}), "
+                            "which is not an array; return arrays or numbers (or "
+                            "pytrees of them)")
 
 
 # ----- Reverse mode: the tape ------------------------------------------------
@@ -70,15 +106,27 @@ class TapeTracer(Tracer):
         return p.to_concrete_value(what) if isinstance(p, Tracer) else p
 
 
+def _refuse_complex(ans: Any, prim: Primitive, who: str) -> None:
+    dtype = getattr(ans, "dtype", None)
+    if dtype is not None and dtype.kind == "c" or type(ans) is complex:
+        raise TypeError(f"{who}: {prim.name} produced a complex value, and nanojax does "
+                        "not differentiate complex numbers yet; keep the differentiated "
+                        "computation real (carry real and imaginary parts as two arrays)")
+
+
 class TapeTrace(Trace):
-    """Computes each gate and records it: (primitive, params, wires, values, output)."""
+    """Computes each gate and records it: (primitive, params, wires, values, output).
 
-    __slots__ = ("tape", "num_nodes")
+    ``who`` is the public name of the transformation, for error messages.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("tape", "num_nodes", "who")
+
+    def __init__(self, who: str = "nanojax.vjp") -> None:
         super().__init__()
         self.tape: list[tuple] = []
         self.num_nodes = 0
+        self.who = who
 
     def new_input(self, primal: Any) -> TapeTracer:
         self.num_nodes += 1
@@ -104,6 +152,9 @@ class TapeTrace(Trace):
                else prim.bind(*primals, **params))
         if not prim.differentiable:
             return ans
+        if type(ans) not in _SCALAR_FLOATS:            # floats: the hot path
+            for a in (ans if prim.multiple_results else (ans,)):
+                _refuse_complex(a, prim, self.who)
         if prim.multiple_results:           # one wire per output; the entry holds them all
             first = self.num_nodes
             self.num_nodes = first + len(ans)
@@ -159,6 +210,11 @@ def backward_pass(tape: list, num_nodes: int, seeds: dict[int, Any], keep: bool 
         parts = prim.vjp_args
         if parts is None or len(parts) != len(nodes):       # e.g. a 3-case select_n
             parts = None
+            if prim.vjp is None:
+                raise NotImplementedError(
+                    f"reverse-mode differentiation (grad, vjp, jacrev) of the primitive "
+                    f"{prim.name} is not implemented; use forward mode (jvp, jacfwd) or "
+                    "wrap the computation in nj.custom_vjp with a backward rule")
             in_cts = prim.vjp(g, ans, *primals, **params)
         else:
             in_cts = parts
@@ -210,9 +266,10 @@ def _match_input(ct: Any, x: Any) -> Any:
     return ct
 
 
-def _record(fun: Callable, flat: list, in_tree: Any, has_aux: bool) -> tuple:
+def _record(fun: Callable, flat: list, in_tree: Any, has_aux: bool,
+            who: str = "nanojax.vjp") -> tuple:
     """Run ``fun`` on tape tracers standing for ``flat``; return what pulling needs."""
-    trace = push_trace(TapeTrace)
+    trace = push_trace(TapeTrace, who)
     try:
         tracers = [trace.new_input(x) for x in flat]
         out = fun(*tree_unflatten(in_tree, tracers))
@@ -225,6 +282,10 @@ def _record(fun: Callable, flat: list, in_tree: Any, has_aux: bool) -> tuple:
         out_flat, out_tree = tree_flatten(out)
     finally:
         pop_trace(trace)
+    check_outputs(out_flat, who)
+    for o in out_flat:
+        if not isinstance(o, Tracer):
+            _refuse_complex(o, _OUTPUT, who)
     out_nodes = [o.node if type(o) is TapeTracer and o._trace is trace else -1
                  for o in out_flat]
     out_primals = [o.primal if n >= 0 else o for o, n in zip(out_flat, out_nodes)]
@@ -235,9 +296,18 @@ def _record(fun: Callable, flat: list, in_tree: Any, has_aux: bool) -> tuple:
     return trace, out_primals, out_tree, out_nodes, aux
 
 
-def _pull(trace: TapeTrace, flat: list, seeds: dict[int, Any]) -> list:
+class _Output:                      # stands in for a primitive in output errors
+    name = "the function"
+
+
+_OUTPUT = _Output()
+
+
+def _pull(trace: TapeTrace, flat: list, seeds: dict[int, Any], extra_inputs: Sequence = ()
+          ) -> list:
     cts = backward_pass(trace.tape, trace.num_nodes, seeds)
-    return [_match_input(cts[i], x) for i, x in enumerate(flat)]
+    return own_memory([_match_input(cts[i], x) for i, x in enumerate(flat)],
+                      (*flat, *extra_inputs))
 
 
 def _describe(x: Any) -> str:
@@ -250,6 +320,7 @@ def seed_outputs(ct: Any, out_tree: Any, out_nodes: list[int], out_primals: list
                  who: str, what: str) -> dict[int, Any]:
     """The pull on each output wire, checked against the output's structure and shapes."""
     ct_flat, ct_tree = tree_flatten(ct)
+    ct_flat = check_inputs(ct_flat, who)
     if ct_tree != out_tree:
         raise ValueError(f"{who}: the {what} has structure {ct_tree} but the "
                          f"function's output has structure {out_tree}")
@@ -275,14 +346,23 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
         >>> print(out, pull(1.0))
         -6.0 (np.float64(3.0), np.float64(-2.0))
     """
-    check_callable(fun, "vjp")
-    flat, in_tree = tree_flatten(primals)
-    flat = check_inputs(flat, "vjp")
-    trace, out_primals, out_tree, out_nodes, aux = _record(fun, flat, in_tree, has_aux)
+    check_callable(fun, "nanojax.vjp")
+    return vjp_of(fun, primals, has_aux, "nanojax.vjp")
+
+
+def vjp_of(fun: Callable, primals: Sequence[Any], has_aux: bool, who: str):
+    """``vjp``, with ``who`` (``nanojax.jacrev``, say) naming the caller in errors."""
+    flat, in_tree = tree_flatten(tuple(primals))
+    flat = check_inputs(flat, who)
+    _check_float_leaves(flat, who)
+    trace, out_primals, out_tree, out_nodes, aux = _record(fun, flat, in_tree, has_aux, who)
+    out_primals = own_memory(out_primals, flat)
 
     def vjp_fn(ct: Any) -> tuple:
-        seeds = seed_outputs(ct, out_tree, out_nodes, out_primals, "vjp_fn", "cotangent")
-        return tuple(tree_unflatten(in_tree, _pull(trace, flat, seeds)))
+        seeds = seed_outputs(ct, out_tree, out_nodes, out_primals, f"{who}'s vjp_fn",
+                             "cotangent")
+        return tuple(tree_unflatten(in_tree, _pull(trace, flat, seeds,
+                                                   tree_flatten(ct)[0])))
 
     out = tree_unflatten(out_tree, out_primals)
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
@@ -291,7 +371,8 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
 def _check_argnums(argnums: int | Sequence[int], nargs: int, fn_name: str) -> tuple:
     nums = (argnums,) if isinstance(argnums, (int, str)) else (
         tuple(argnums) if isinstance(argnums, (tuple, list)) else ())
-    if not nums or any(not isinstance(i, int) for i in nums):
+    if not nums or any(not isinstance(i, (int, np.integer)) or isinstance(i, bool)
+                       for i in nums):
         raise TypeError(f"{fn_name}: argnums must be an int or a non-empty tuple of "
                         f"ints, got {argnums!r}")
     for i in nums:
@@ -299,7 +380,11 @@ def _check_argnums(argnums: int | Sequence[int], nargs: int, fn_name: str) -> tu
             raise TypeError(f"{fn_name}: argnums {argnums!r} refers to argument {i}, "
                             f"but the function was called with {nargs} positional "
                             "arguments")
-    return tuple(i % nargs for i in nums)
+    resolved = tuple(int(i) % nargs for i in nums)
+    if len(set(resolved)) != len(resolved):
+        raise ValueError(f"{fn_name}: argnums {argnums!r} names an argument more than "
+                         "once; list each argument to differentiate once")
+    return resolved
 
 
 def _check_float_leaves(leaves: Sequence[Any], fn_name: str) -> None:
@@ -308,7 +393,12 @@ def _check_float_leaves(leaves: Sequence[Any], fn_name: str) -> None:
         if kind is float or kind is np.float64:
             continue
         dtype = P.dtype_of(leaf) if kind in P._PY_DTYPES or hasattr(leaf, "dtype") else None
-        if dtype is None or dtype.kind not in "fc":
+        if dtype is not None and dtype.kind == "c":
+            raise TypeError(
+                f"{fn_name}: complex inputs are not supported yet (got {dtype}); nanojax "
+                "differentiates real functions of real floats only, so pass the real and "
+                "imaginary parts as two float arrays")
+        if dtype is None or dtype.kind != "f":
             got = dtype if dtype is not None else kind.__name__
             raise TypeError(
                 f"{fn_name} requires real-valued float inputs, but got a value of type "
@@ -332,16 +422,17 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0,
         >>> print(value, g)
         -6.0 3.0
     """
-    check_callable(fun, "grad")
+    check_callable(fun, "nanojax.grad")
     checked_nums: dict[int, tuple] = {}      # argnums resolved per argument count
 
     def value_and_grad_fun(*args: Any, **kwargs: Any):
         nums = checked_nums.get(len(args))
         if nums is None:
-            nums = checked_nums[len(args)] = _check_argnums(argnums, len(args), "grad")
+            nums = checked_nums[len(args)] = _check_argnums(argnums, len(args),
+                                                            "nanojax.grad")
         flat, in_tree = tree_flatten(tuple([args[i] for i in nums]))
-        _check_float_leaves(flat, "grad")
-        flat = check_inputs(flat, "grad")
+        flat = check_inputs(flat, "nanojax.grad")
+        _check_float_leaves(flat, "nanojax.grad")
 
         def restricted(*diff_args):
             full = list(args)
@@ -349,20 +440,24 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0,
                 full[i] = a
             return fun(*full, **kwargs)
 
-        trace, outs, out_tree, nodes, aux = _record(restricted, flat, in_tree, has_aux)
+        trace, outs, out_tree, nodes, aux = _record(restricted, flat, in_tree, has_aux,
+                                                    "nanojax.grad")
         if out_tree.node_type is not None or P.shape_of(outs[0]) != ():
             what = (f"shape {P.shape_of(outs[0])}" if out_tree.node_type is None
                     else f"the structure {out_tree}")
             raise TypeError(
-                f"grad requires a function with a scalar output, but the output had "
-                f"{what}. Use nj.jacrev or nj.vjp for non-scalar outputs, or reduce "
+                f"nanojax.grad requires a function with a scalar output, but the output "
+                f"had {what}. Use nj.jacrev or nj.vjp for non-scalar outputs, or reduce "
                 "the output (e.g. jnp.sum) first.")
         value, node = outs[0], nodes[0]
         dtype = P.dtype_of(value)
-        if dtype.kind not in "fc":
-            raise TypeError(f"grad requires a real-valued float output, got {dtype}")
+        if dtype.kind != "f":
+            raise TypeError(f"nanojax.grad requires a real-valued float output, got {dtype}; "
+                            "return a float (jnp.astype(out, float) for an int or bool)")
         grads = tree_unflatten(in_tree, _pull(trace, flat, {node: dtype.type(1.0)}
                                               if node >= 0 else {}))
+        if type(value) is np.ndarray:       # f(x) = x on a 0-d array, say
+            value = own_memory([value], flat)[0]
         g = grads[0] if isinstance(argnums, int) else grads
         return ((value, aux) if has_aux else value), g
 
@@ -420,16 +515,23 @@ class JVPTracer(Tracer):
 
 
 class JVPTrace(Trace):
-    __slots__ = ()
+    __slots__ = ("who",)
+
+    def __init__(self, who: str = "nanojax.jvp") -> None:
+        super().__init__()
+        self.who = who
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         primals, tangents = self.unwrap(args, JVPTracer, "primal", "tangent", None)
         ans = prim.bind(*primals, **params)
         if not prim.differentiable:
             return ans
+        for a in (ans if prim.multiple_results else (ans,)):
+            _refuse_complex(a, prim, self.who)
         if prim.jvp is None:
-            raise NotImplementedError(f"forward-mode differentiation of {prim.name} "
-                                      "is not implemented")
+            raise NotImplementedError(f"forward-mode differentiation (jvp, jacfwd) of the "
+                                      f"primitive {prim.name} is not implemented; use "
+                                      "reverse mode (grad, vjp, jacrev)")
         t = prim.jvp(primals, tangents, ans, **params)
         return ans if t is None else JVPTracer(self, ans, t)
 
@@ -445,36 +547,50 @@ def jvp(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple
         >>> print(out, t)
         -6.0 3.0
     """
-    check_callable(fun, "jvp")
+    check_callable(fun, "nanojax.jvp")
+    return jvp_of(fun, primals, tangents, "nanojax.jvp")
+
+
+def jvp_of(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any], who: str
+           ) -> tuple[Any, Any]:
+    """``jvp``, with ``who`` (``nanojax.jacfwd``, say) naming the caller in errors."""
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError("jvp: primals and tangents must be tuples or lists of arguments, "
-                        f"got {type(primals).__name__} and {type(tangents).__name__}")
+        raise TypeError(f"{who}: primals and tangents must be tuples or lists of "
+                        f"arguments, got {type(primals).__name__} and "
+                        f"{type(tangents).__name__}")
     p_flat, p_tree = tree_flatten(tuple(primals))
     t_flat, t_tree = tree_flatten(tuple(tangents))
     if p_tree != t_tree:
-        raise ValueError(f"jvp: primals have structure {p_tree} but tangents have {t_tree}")
-    p_flat = check_inputs(p_flat, "jvp")
-    t_flat = check_inputs(t_flat, "jvp")
+        raise ValueError(f"{who}: primals have structure {p_tree} but tangents have "
+                         f"{t_tree}")
+    p_flat = check_inputs(p_flat, who)
+    t_flat = check_inputs(t_flat, who)
+    _check_float_leaves(p_flat, who)
+    _check_float_leaves(t_flat, f"{who} (tangents)")
     for p, t in zip(p_flat, t_flat):
         if P.shape_of(p) != P.shape_of(t):
-            raise ValueError(f"jvp: a tangent of shape {P.shape_of(t)} was given for a "
-                             f"primal of shape {P.shape_of(p)}")
-    trace = push_trace(JVPTrace)
+            raise ValueError(f"{who}: a tangent of shape {P.shape_of(t)} was given "
+                             f"for a primal of shape {P.shape_of(p)}")
+    trace = push_trace(JVPTrace, who)
     try:
         tracers = [JVPTracer(trace, p, t) for p, t in zip(p_flat, t_flat)]
         out = fun(*tree_unflatten(p_tree, tracers))
         out_flat, out_tree = tree_flatten(out)
     finally:
         pop_trace(trace)
+    check_outputs(out_flat, who)
     outs, touts = [], []
     for o in out_flat:
         if type(o) is JVPTracer and o._trace is trace:
             outs.append(o.primal)
             touts.append(_fit(o.tangent, o.primal))
         else:
+            _refuse_complex(o, _OUTPUT, who)
             outs.append(o)
             touts.append(_zeros_like(o))
-    return tree_unflatten(out_tree, outs), tree_unflatten(out_tree, touts)
+    mine = own_memory(outs + touts, (*p_flat, *t_flat))
+    return (tree_unflatten(out_tree, mine[:len(outs)]),
+            tree_unflatten(out_tree, mine[len(outs):]))
 
 
 def _fit(t: Any, primal: Any) -> Any:

@@ -15,8 +15,9 @@ from typing import Any, Callable
 import numpy as np
 
 from nanojax import primitives as P
-from nanojax.core import (Primitive, ShapedArray, Trace, Tracer, check_callable, pop_trace,
-                          push_trace)
+from nanojax.autodiff import check_inputs, check_outputs
+from nanojax.core import (Primitive, ShapedArray, Trace, Tracer, check_callable, own_memory,
+                          pop_trace, push_trace)
 from nanojax.tree_util import tree_flatten, tree_unflatten
 
 __all__ = ["vmap"]
@@ -47,7 +48,7 @@ class BatchTrace(Trace):
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         vals, dims = self.unwrap(args, BatchTracer, "val", "bdim", None)
         if prim.batch is None:
-            raise NotImplementedError(f"vmap: primitive {prim.name} has no batch rule")
+            raise NotImplementedError(f"nanojax.vmap: primitive {prim.name} has no batch rule")
         out, out_dim = prim.batch(self.axis_size, vals, dims, **params)
         if prim.multiple_results:
             return [o if d is None else BatchTracer(self, o, d) for o, d in zip(out, out_dim)]
@@ -73,15 +74,15 @@ def _broadcast_prefix(prefix: Any, tree: Any, what: str) -> list:
             isinstance(prefix, tuple) and isinstance(tree, tuple)):
         if isinstance(prefix, dict):
             if set(prefix) != set(tree):
-                raise ValueError(f"vmap: {what} has keys {sorted(prefix)} but the argument "
+                raise ValueError(f"nanojax.vmap: {what} has keys {sorted(prefix)} but the argument "
                                  f"has keys {sorted(tree)}")
             keys = sorted(tree)
             return [a for k in keys for a in _broadcast_prefix(prefix[k], tree[k], what)]
         if len(prefix) != len(tree):
-            raise ValueError(f"vmap: {what} {prefix!r} has {len(prefix)} entries but the "
+            raise ValueError(f"nanojax.vmap: {what} {prefix!r} has {len(prefix)} entries but the "
                              f"arguments have {len(tree)}")
         return [a for p, t in zip(prefix, tree) for a in _broadcast_prefix(p, t, what)]
-    raise ValueError(f"vmap: {what} {prefix!r} does not match the structure of the "
+    raise ValueError(f"nanojax.vmap: {what} {prefix!r} does not match the structure of the "
                      f"arguments ({type(tree).__name__}); use an int, None, or a tuple/"
                      "list/dict prefix of the arguments' structure")
 
@@ -101,16 +102,24 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0,
         >>> nj.vmap(lambda w, x: w * x, in_axes=(None, 0))(2.0, np.arange(3.0))
         array([0., 2., 4.])
     """
-    check_callable(fun, "vmap")
+    check_callable(fun, "nanojax.vmap")
+    if axis_size is not None and (not isinstance(axis_size, (int, np.integer))
+                                  or isinstance(axis_size, bool) or axis_size < 0):
+        raise ValueError(f"nanojax.vmap: axis_size must be a non-negative int, got "
+                         f"{axis_size!r}")
+    _check_axes_spec(in_axes, "in_axes")
+    _check_axes_spec(out_axes, "out_axes")
+
     def batched(*args: Any, **kwargs: Any) -> Any:
         if isinstance(in_axes, list):
             axes_spec: Any = tuple(in_axes)
         else:
             axes_spec = in_axes
         if isinstance(axes_spec, tuple) and len(axes_spec) != len(args):
-            raise ValueError(f"vmap: in_axes has {len(axes_spec)} entries but the function "
+            raise ValueError(f"nanojax.vmap: in_axes has {len(axes_spec)} entries but the function "
                              f"was called with {len(args)} positional arguments")
         flat, in_tree = tree_flatten((args, kwargs))
+        flat = check_inputs(flat, "nanojax.vmap")
         axes = _broadcast_prefix(axes_spec, args, "in_axes")
         axes += [0] * (len(flat) - len(axes))           # keyword arguments: axis 0
         size = _axis_size(flat, axes, axis_size, args, kwargs)
@@ -123,13 +132,24 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0,
             out_flat, out_tree = tree_flatten(out)
         finally:
             pop_trace(trace)
+        check_outputs(out_flat, "nanojax.vmap")
         outs_axes = _broadcast_prefix(out_axes, out, "out_axes")
-        return tree_unflatten(out_tree, [_place_output(o, ax, trace, size)
-                                         for o, ax in zip(out_flat, outs_axes)])
+        placed = [_place_output(o, ax, trace, size) for o, ax in zip(out_flat, outs_axes)]
+        return tree_unflatten(out_tree, own_memory(placed, flat))
 
     batched.__name__ = f"vmap({getattr(fun, '__name__', 'fun')})"
     batched.__doc__ = fun.__doc__
     return batched
+
+
+def _check_axes_spec(spec: Any, what: str) -> None:
+    """in_axes/out_axes: ints and None, alone or in tuples, lists and dicts."""
+    from nanojax.tree_util import tree_leaves
+    for leaf in tree_leaves(spec):
+        if not isinstance(leaf, (int, np.integer)) or isinstance(leaf, bool):
+            raise TypeError(f"nanojax.vmap: {what} must be made of ints and None (in "
+                            f"tuples, lists or dicts), got {leaf!r:.40} of type "
+                            f"{type(leaf).__name__}")
 
 
 def _normalize_axes(flat: list, axes: list) -> list:
@@ -140,7 +160,7 @@ def _normalize_axes(flat: list, axes: list) -> list:
             continue
         ndim = len(P.shape_of(x))
         if not -ndim <= ax < ndim:
-            raise ValueError(f"vmap: in_axes {ax} is out of range for an argument of "
+            raise ValueError(f"nanojax.vmap: in_axes {ax} is out of range for an argument of "
                              f"shape {P.shape_of(x)}")
         out.append(ax % ndim)
     return out
@@ -172,15 +192,15 @@ def _axis_size(flat: list, axes: list, axis_size: int | None, args: tuple,
             continue
         if not isinstance(x, (np.ndarray, np.generic, Tracer, float, int, bool)):
             name = _leaf_names(args, kwargs)[i]
-            raise TypeError(f"vmap: {name} of type {type(x).__name__} is not an array")
+            raise TypeError(f"nanojax.vmap: {name} of type {type(x).__name__} is not an array")
         shape = P.shape_of(x)
         if not -len(shape) <= ax < len(shape) or not shape:
             name = _leaf_names(args, kwargs)[i]
-            raise ValueError(f"vmap: in_axes {ax} is out of range for {name} of shape {shape}")
+            raise ValueError(f"nanojax.vmap: in_axes {ax} is out of range for {name} of shape {shape}")
         sizes.append((i, shape[ax], ax, shape))
     if not sizes:
         if axis_size is None:
-            raise ValueError("vmap: no argument is batched (all in_axes are None); pass "
+            raise ValueError("nanojax.vmap: no argument is batched (all in_axes are None); pass "
                              "axis_size to say how many times to run the function")
         return axis_size
     distinct = {s for _, s, _, _ in sizes}
@@ -188,7 +208,7 @@ def _axis_size(flat: list, axes: list, axis_size: int | None, args: tuple,
         names = _leaf_names(args, kwargs)
         detail = "; ".join(f"{names[i]} has size {s} (axis {ax} of shape {shape})"
                            for i, s, ax, shape in sizes)
-        raise ValueError(f"vmap got inconsistent sizes for the batched axes: {detail}"
+        raise ValueError(f"nanojax.vmap got inconsistent sizes for the batched axes: {detail}"
                          + (f" (axis_size={axis_size})" if axis_size is not None else "")
                          + ". Every batched argument must have the same size along its "
                          "in_axes.")
@@ -199,16 +219,13 @@ def _place_output(o: Any, ax: int | None, trace: BatchTrace, size: int) -> Any:
     batched = type(o) is BatchTracer and o._trace is trace
     if ax is None:
         if batched:
-            raise ValueError("vmap: out_axes is None for an output that depends on the "
-                             "batched inputs; give it an axis")
-        return o
+            raise ValueError("nanojax.vmap: out_axes is None for an output that depends on "
+                             "the batched inputs; give it an axis")
+        return np.array(o) if isinstance(o, np.ndarray) else o     # never the caller's array
     val = o.val if batched else P.move_to_front(o, None, size)
     src = o.bdim if batched else 0
     ndim = len(P.shape_of(val))
     if not -ndim <= ax < ndim:
-        raise ValueError(f"vmap: out_axes {ax} is out of range for an output with "
+        raise ValueError(f"nanojax.vmap: out_axes {ax} is out of range for an output with "
                          f"{ndim - 1} dimensions")
-    out = move_axis(val, src, ax % ndim)
-    if isinstance(out, np.ndarray) and not out.flags.writeable:
-        out = out.copy()
-    return out
+    return move_axis(val, src, ax % ndim)

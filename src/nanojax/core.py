@@ -17,7 +17,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from nanojax.errors import (ConcretizationTypeError, TracerArrayConversionError,
-                            TracerBoolConversionError, UnexpectedTracerError)
+                            TracerBoolConversionError, UnexpectedTracerError,
+                            dropped_derivative_message)
 
 __all__ = ["ShapedArray", "Primitive", "Trace", "Tracer", "Var", "Literal",
            "JaxprEqn", "Jaxpr", "ClosedJaxpr", "eval_jaxpr", "get_aval",
@@ -107,10 +108,13 @@ class Primitive:
     is not batched). A
     primitive that is not ``differentiable`` (comparisons, argmax) has zero
     derivative everywhere, so autodiff passes its output through as a constant.
+    ``may_alias`` says whether ``impl`` can return (a view of) an operand's
+    memory: True, False, or ``may_alias(params) -> bool``. ``jit`` copies an
+    output only where it may share memory with an input or another output.
     """
 
     __slots__ = ("name", "impl", "abstract_eval", "jvp", "vjp", "vjp_args", "batch",
-                 "differentiable", "multiple_results")
+                 "differentiable", "multiple_results", "may_alias")
 
     def __init__(self, name: str, impl: Callable, abstract_eval: Callable, *,
                  jvp: Callable | None = None, vjp: Callable | None = None,
@@ -125,6 +129,7 @@ class Primitive:
         self.batch = batch
         self.differentiable = differentiable
         self.multiple_results = multiple_results
+        self.may_alias: bool | Callable[[dict], bool] = True    # unknown: assume a view
 
     def bind(self, *args: Any, **params: Any) -> Any:
         # The eager path: one scan for tracers, then NumPy.
@@ -256,17 +261,35 @@ class Tracer:
         except ConcretizationTypeError:
             raise TracerBoolConversionError(self.aval.str_short()) from None
 
-    def __float__(self) -> float:
+    def _refuse_conversion(self, what: str) -> None:
+        """float(), int(), complex(), math.*: never a Python number from a tracer.
+
+        Under jit and vmap the value is abstract; under grad and jvp it is
+        known, but a Python number carries no derivative, so the answer
+        would be silently wrong (float(x) * x would differentiate to x).
+        """
         self._check_alive()
-        return float(self.to_concrete_value("float()"))
+        self.to_concrete_value(what)         # raises if the value is abstract
+        raise ConcretizationTypeError(what, self.aval.str_short(),
+                                      dropped_derivative_message(what, self.aval.str_short()))
+
+    def __float__(self) -> float:
+        self._refuse_conversion("float()")
+        raise AssertionError  # unreachable
 
     def __int__(self) -> int:
-        self._check_alive()
-        return int(self.to_concrete_value("int()"))
+        self._refuse_conversion("int()")
+        raise AssertionError  # unreachable
 
     def __complex__(self) -> complex:
-        self._check_alive()
-        return complex(self.to_concrete_value("complex()"))
+        self._refuse_conversion("complex()")
+        raise AssertionError  # unreachable
+
+    def item(self, *args: Any) -> Any:
+        self._refuse_conversion("item()")
+
+    def tolist(self) -> Any:
+        self._refuse_conversion("tolist()")
 
     def __index__(self) -> int:
         self._check_alive()
@@ -291,6 +314,39 @@ class Tracer:
     def __setitem__(self, idx: Any, value: Any) -> None:
         raise TypeError("Traced values are immutable: x[idx] = v is not allowed. "
                         "Use x.at[idx].set(v), which returns a new array.")
+
+
+def _buffer(x: np.ndarray) -> Any:
+    # NumPy points every view straight at the array (or object) owning the memory.
+    return x if x.base is None else x.base
+
+
+def own_memory(outputs: list, inputs: Sequence[Any] = ()) -> list:
+    """``outputs``, each array in memory of its own.
+
+    An output is copied if it is read-only, or shares memory with one of
+    ``inputs`` or with an earlier output; a fresh result costs nothing.
+    Users get mutable NumPy arrays, so writing into a returned array must
+    never change an argument or another result.
+    """
+    for o in outputs:
+        if isinstance(o, np.ndarray):
+            break
+    else:
+        return outputs                       # numbers only: nothing can be shared
+    taken: set[int] | None = None
+    result = []
+    for o in outputs:
+        if isinstance(o, np.ndarray):
+            if taken is None:
+                taken = {id(_buffer(x)) for x in inputs if isinstance(x, np.ndarray)}
+            buffer = _buffer(o)
+            if id(buffer) in taken or not o.flags.writeable:
+                o = np.array(o)
+                buffer = o
+            taken.add(id(buffer))
+        result.append(o)
+    return result
 
 
 def check_callable(fun: Any, transform: str) -> None:

@@ -35,6 +35,7 @@ import functools
 from typing import Any, Callable, Sequence
 
 from nanojax.core import Primitive, ShapedArray, Tracer, check_callable
+from nanojax.primitives import move_to_front, shape_of
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
 __all__ = ["custom_vjp"]
@@ -96,7 +97,10 @@ def _jvp(primals, tangents, ans, *, call: _Call):
 
 def _batch(size: int, vals: list, dims: list, *, call: _Call):
     from nanojax.batching import vmap
-    in_axes = tuple(dims)
+    # Batch axes first, so that bwd's batched cotangents (axis 0) line up with
+    # their inputs; an unbatched input's cotangent is summed over the batch.
+    vals = [v if d is None else move_to_front(v, d, size) for v, d in zip(vals, dims)]
+    in_axes = tuple(None if d is None else 0 for d in dims)
     batched = _Call(f"vmap({call.name})",
                     vmap(call.fun_flat, in_axes=in_axes, axis_size=size),
                     vmap(call.fwd_flat, in_axes=in_axes, axis_size=size),
@@ -109,6 +113,16 @@ def _batch(size: int, vals: list, dims: list, *, call: _Call):
 
 custom_vjp_call_p = Primitive("custom_vjp_call", _impl, _abstract_eval, jvp=_jvp,
                               vjp=_vjp, batch=_batch, multiple_results=True)
+
+
+def _check_cotangent_shapes(name: str, cts: list, shapes: list, in_tree: PyTreeDef) -> None:
+    """bwd's cotangents must have their inputs' shapes: never summed or broadcast quietly."""
+    owners = [i for i, arg in enumerate(in_tree.children) for _ in range(arg.num_leaves)]
+    for k, (ct, shape) in enumerate(zip(cts, shapes)):
+        if ct is not None and shape_of(ct) != shape:
+            raise ValueError(f"nanojax.custom_vjp {name}: bwd returned a cotangent of shape "
+                             f"{shape_of(ct)} for differentiated argument {owners[k]}, which "
+                             f"has shape {shape}; return one cotangent shaped like each input")
 
 
 class custom_vjp:  # noqa: N801 - JAX's name
@@ -150,12 +164,13 @@ class custom_vjp:  # noqa: N801 - JAX's name
         flat, in_tree = tree_flatten(diff_args)
         if not any(isinstance(x, Tracer) for x in flat):
             return self.fun(*args)
-        call = self._flat_call(name, args, nondiff, in_tree, len(flat))
+        call = self._flat_call(name, args, nondiff, in_tree, [shape_of(x) for x in flat])
         outs = custom_vjp_call_p.bind(*flat, call=call)
         return tree_unflatten(call.out_tree, outs)
 
     def _flat_call(self, name: str, args: tuple, nondiff: set, in_tree: PyTreeDef,
-                   num_leaves: int) -> _Call:
+                   leaf_shapes: list) -> _Call:
+        num_leaves = len(leaf_shapes)
         fixed = [args[i] for i in sorted(nondiff)]
 
         def full(leaves: Sequence[Any]) -> list:
@@ -197,6 +212,7 @@ class custom_vjp:  # noqa: N801 - JAX's name
                                     f"structure {ct_tree} for an argument of structure "
                                     f"{arg_tree}")
                 ct_flat.extend(ct_leaves)
+            _check_cotangent_shapes(name, ct_flat, leaf_shapes, in_tree)
             return ct_flat
 
         call = _Call(name, fun_flat, fwd_flat, bwd_flat)

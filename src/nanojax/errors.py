@@ -16,7 +16,10 @@ class ConcretizationTypeError(TypeError):
     ``float(x)``, ``int(x)`` or an ``if`` on ``x`` cannot be decided.
     """
 
-    def __init__(self, what: str, aval: object) -> None:
+    def __init__(self, what: str, aval: object, message: str | None = None) -> None:
+        if message is not None:             # a cause other than abstract values
+            super().__init__(message)
+            return
         super().__init__(
             f"{what} needs a concrete value, but got a traced value with "
             f"shape/dtype {aval}. Under jit and make_jaxpr a function's "
@@ -25,6 +28,14 @@ class ConcretizationTypeError(TypeError):
             "to choose between values elementwise; under jit, mark the argument "
             "static (jit(f, static_argnums=...)) if it is a setting rather than "
             "data.")
+
+
+def dropped_derivative_message(what: str, aval: object) -> str:
+    """Why ``float(x)``, ``int(x)`` or ``math.exp(x)`` fails under grad or jvp."""
+    return (f"{what} on a value being differentiated ({aval}) would turn it into a "
+            "Python constant and silently drop its derivative. Keep it an array and use "
+            "nanojax.numpy functions on it (jnp.exp(x), not math.exp(x)); to use its "
+            "value as a constant on purpose, write float(nj.stop_gradient(x)).")
 
 
 class TracerBoolConversionError(ConcretizationTypeError):

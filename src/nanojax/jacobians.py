@@ -17,8 +17,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from nanojax import primitives as P
-from nanojax.autodiff import _check_argnums, check_inputs, jvp, vjp
+from nanojax.autodiff import (_check_argnums, _check_float_leaves, check_inputs, jvp_of,
+                              vjp_of)
 from nanojax.batching import vmap
+from nanojax.core import check_callable, own_memory
 from nanojax.tree_util import tree_flatten, tree_unflatten
 
 __all__ = ["jacrev", "jacfwd", "hessian"]
@@ -36,12 +38,22 @@ def _basis(leaves: list, dtype: Any) -> tuple[int, list]:
     return n, pieces
 
 
+def _check_float_outputs(leaves: list, name: str) -> None:
+    for leaf in leaves:
+        dtype = P.dtype_of(leaf)
+        if dtype.kind != "f":
+            raise TypeError(f"{name}: the function returned a {dtype} output, but a Jacobian "
+                            "needs real float outputs; return jnp.astype(out, float), or "
+                            "leave integer results out of the differentiated function")
+
+
 def _float_dtype(leaves: list) -> np.dtype:
     dtypes = [P.dtype_of(x) for x in leaves if np.issubdtype(P.dtype_of(x), np.inexact)]
     return np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
 
 
 def _split_args(fun: Callable, args: tuple, argnums: Any, name: str):
+    """The function of the differentiated arguments only, and their checked leaves."""
     nums = _check_argnums(argnums, len(args), name)
 
     def restricted(*diff):
@@ -49,15 +61,22 @@ def _split_args(fun: Callable, args: tuple, argnums: Any, name: str):
         for i, a in zip(nums, diff):
             full[i] = a
         return fun(*full)
-    return nums, restricted, tuple(args[i] for i in nums)
+    diff = tuple(args[i] for i in nums)
+    in_leaves, in_tree = tree_flatten(diff)
+    in_leaves = check_inputs(in_leaves, name)
+    _check_float_leaves(in_leaves, name)
+    return restricted, tree_unflatten(in_tree, in_leaves), in_leaves, in_tree
 
 
 def _assemble(out_leaves: list, out_tree: Any, in_leaves: list, in_tree: Any,
               block: Callable[[int, int], Any], argnums: Any) -> Any:
     """out_tree of in_tree of blocks, with the argnums tuple unwrapped for an int."""
+    blocks = own_memory([block(j, i) for j in range(len(out_leaves))
+                         for i in range(len(in_leaves))], in_leaves)
     rows = []
     for j in range(len(out_leaves)):
-        per_input = tree_unflatten(in_tree, [block(j, i) for i in range(len(in_leaves))])
+        row = blocks[j * len(in_leaves):(j + 1) * len(in_leaves)]
+        per_input = tree_unflatten(in_tree, row)
         rows.append(per_input[0] if isinstance(argnums, int) else per_input)
     return tree_unflatten(out_tree, rows)
 
@@ -72,12 +91,14 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
         array([[2., 0.],
                [0., 4.]])
     """
+    check_callable(fun, "nanojax.jacrev")
+
     def jac(*args: Any) -> Any:
-        nums, restricted, diff = _split_args(fun, args, argnums, "jacrev")
-        in_leaves, in_tree = tree_flatten(diff)
-        check_inputs(in_leaves, "jacrev")
-        out, pull = vjp(restricted, *diff)
+        restricted, diff, in_leaves, in_tree = _split_args(fun, args, argnums,
+                                                           "nanojax.jacrev")
+        out, pull = vjp_of(restricted, diff, False, "nanojax.jacrev")
         out_leaves, out_tree = tree_flatten(out)
+        _check_float_outputs(out_leaves, "nanojax.jacrev")
         n, pieces = _basis(out_leaves, _float_dtype(out_leaves))
         rows = vmap(lambda *ct: tree_flatten(pull(tree_unflatten(out_tree, ct)))[0])(*pieces)
         starts = np.cumsum([0] + [int(np.prod(P.shape_of(o), dtype=np.int64))
@@ -102,17 +123,25 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
         array([[2., 0.],
                [0., 4.]])
     """
+    check_callable(fun, "nanojax.jacfwd")
+
     def jac(*args: Any) -> Any:
-        nums, restricted, diff = _split_args(fun, args, argnums, "jacfwd")
-        in_leaves, in_tree = tree_flatten(diff)
-        check_inputs(in_leaves, "jacfwd")
+        restricted, diff, in_leaves, in_tree = _split_args(fun, args, argnums,
+                                                           "nanojax.jacfwd")
         n, pieces = _basis(in_leaves, _float_dtype(in_leaves))
+        out_trees = []
 
         def push(*tangent_leaves):
-            tangents = tree_unflatten(in_tree, tangent_leaves)
-            return tree_flatten(jvp(restricted, diff, tangents)[1])[0]
-        cols = vmap(push)(*pieces)          # per output leaf: (n, *out_shape)
-        out_leaves, out_tree = tree_flatten(restricted(*diff))
+            # The outputs come out of the same jvp, so fun runs once: its
+            # values do not depend on the tangents, hence out_axes None.
+            out, tangent_out = jvp_of(restricted, diff, tree_unflatten(in_tree, tangent_leaves),
+                                      "nanojax.jacfwd")
+            out_leaves, out_tree = tree_flatten(out)
+            out_trees.append(out_tree)
+            return out_leaves, tree_flatten(tangent_out)[0]
+        out_leaves, cols = vmap(push, out_axes=(None, 0))(*pieces)   # cols: (n, *out_shape)
+        out_tree = out_trees[0]
+        _check_float_outputs(out_leaves, "nanojax.jacfwd")
         starts = np.cumsum([0] + [int(np.prod(P.shape_of(x), dtype=np.int64))
                                   for x in in_leaves])
 
@@ -138,4 +167,11 @@ def hessian(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
         array([[ 6.,  0.],
                [ 0., 12.]])
     """
-    return jacfwd(jacrev(fun, argnums), argnums)
+    check_callable(fun, "nanojax.hessian")
+    inner = jacfwd(jacrev(fun, argnums), argnums)
+
+    def hess(*args: Any) -> Any:
+        _split_args(fun, args, argnums, "nanojax.hessian")      # its errors, by name
+        return inner(*args)
+    hess.__name__ = f"hessian({getattr(fun, '__name__', 'fun')})"
+    return hess

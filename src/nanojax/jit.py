@@ -30,60 +30,89 @@ from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 __all__ = ["jit", "Lowered"]
 
 # Argument types whose abstract value is fixed by the type alone.
-_SCALAR_TYPES = {float: "f64", int: "i64", bool: "bool", np.float64: "f64",
-                 np.float32: "f32", np.int64: "i64", np.int32: "i32", np.bool_: "bool"}
-_PY_TO_NUMPY = {float: np.float64, int: np.int64, bool: np.bool_}
+_SCALAR_TYPES = {float: "f64", int: "i64", bool: "bool", complex: "c128", np.float64: "f64",
+                 np.float32: "f32", np.int64: "i64", np.int32: "i32", np.bool_: "bool",
+                 np.complex128: "c128"}
+_PY_TO_NUMPY = {float: np.float64, int: np.int64, bool: np.bool_, complex: np.complex128}
 _PY_SCALAR_DTYPES = {np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.bool_)}
+_F64 = np.dtype(np.float64)
 
 
 # ----- Code generation ----------------------------------------------------------
+# Every expression below computes exactly what the primitive's impl computes,
+# to the bit: eager and jitted code must agree on -0.0, inf and NaN too.
 
-def _scalar_logistic(x):
-    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else (lambda e: e / (1.0 + e))(math.exp(x))
+_NAMESPACE = {"_f64": np.float64, "_i64": np.int64, "_bool": np.bool_, "_c128": np.complex128,
+              "_np": np}
 
-
-def _scalar_sign(x):
-    if x != x:                                   # NaN
-        return x
-    if isinstance(x, float):                     # Python and NumPy floats
-        return 1.0 if x > 0 else -1.0 if x < 0 else x
-    return int(x > 0) - int(x < 0)
-
-
-_NAMESPACE = {"_exp": math.exp, "_log": math.log, "_log1p": math.log1p,
-              "_tanh": math.tanh, "_sin": math.sin, "_cos": math.cos,
-              "_sqrt": math.sqrt, "_logistic": _scalar_logistic,
-              "_floor": lambda x: float(math.floor(x)) if x == x and abs(x) != math.inf else x,
-              "_sign": _scalar_sign, "_f64": np.float64, "_i64": np.int64,
-              "_bool": np.bool_, "_f32": np.float32, "_np": np}
-
-# Python expressions for equations whose operands are all scalars.
-_SCALAR_EXPR = {
+# Python arithmetic on float64 scalars: IEEE operations, many times faster
+# than NumPy on 0-d values, and bit-identical to NumPy's (the chooser
+# expressions follow np.maximum/np.minimum: NaN wins, a tie returns the second
+# operand). Only float64 operands qualify: Python ints never overflow and
+# Python bools add up to ints, where NumPy wraps and ORs.
+_FLOAT_EXPR = {
     "add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}",
     "neg": "-{0}", "abs": "abs({0})", "stop_gradient": "{0}",
     "max": "{0} if {0} > {1} or {0} != {0} else {1}",
     "min": "{0} if {0} < {1} or {0} != {0} else {1}",
-    "exp": "_exp({0})", "log": "_log({0})", "log1p": "_log1p({0})", "tanh": "_tanh({0})",
-    "sin": "_sin({0})", "cos": "_cos({0})", "sqrt": "_sqrt({0})",
-    "logistic": "_logistic({0})", "sign": "_sign({0})", "floor": "_floor({0})",
     "relu": "{0} if {0} > 0 or {0} != {0} else 0.0",
     "eq": "{0} == {1}", "ne": "{0} != {1}", "lt": "{0} < {1}", "le": "{0} <= {1}",
     "gt": "{0} > {1}", "ge": "{0} >= {1}",
 }
-# Operators that NumPy arrays implement as the very same ufuncs, and NumPy
-# calls that are exactly what a primitive's impl does on arrays.
-_ARRAY_EXPR = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}",
-               "div": "{0} / {1}", "neg": "-{0}", "eq": "{0} == {1}", "ne": "{0} != {1}",
-               "lt": "{0} < {1}", "le": "{0} <= {1}", "gt": "{0} > {1}", "ge": "{0} >= {1}",
-               "exp": "_np.exp({0})", "log": "_np.log({0})", "tanh": "_np.tanh({0})",
-               "log1p": "_np.log1p({0})", "sin": "_np.sin({0})", "cos": "_np.cos({0})",
-               "sqrt": "_np.sqrt({0})", "abs": "_np.abs({0})", "sign": "_np.sign({0})",
-               "floor": "_np.floor({0})",
-               "max": "_np.maximum({0}, {1})", "min": "_np.minimum({0}, {1})",
-               "relu": "_np.maximum({0}, 0)"}
+# On NumPy arrays these operators are the very same ufuncs.
+_OPERATOR_EXPR = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}",
+                  "div": "{0} / {1}", "neg": "-{0}", "eq": "{0} == {1}", "ne": "{0} != {1}",
+                  "lt": "{0} < {1}", "le": "{0} <= {1}", "gt": "{0} > {1}",
+                  "ge": "{0} >= {1}"}
+# The ufunc of each elementwise gate, for every other operand (an int or bool
+# scalar, a 0-d array): NumPy's semantics whatever the operand types.
+_UFUNC = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "divide",
+          "neg": "negative", "eq": "equal", "ne": "not_equal", "lt": "less",
+          "le": "less_equal", "gt": "greater", "ge": "greater_equal", "max": "maximum",
+          "min": "minimum", "abs": "absolute", "exp": "exp", "log": "log", "log1p": "log1p",
+          "tanh": "tanh", "sin": "sin", "cos": "cos", "sqrt": "sqrt", "sign": "sign",
+          "floor": "floor", "ceil": "ceil", "pow": "power", "floor_divide": "floor_divide",
+          "remainder": "remainder", "and": "bitwise_and", "or": "bitwise_or",
+          "xor": "bitwise_xor", "not": "invert", "shift_left": "left_shift",
+          "shift_right_arithmetic": "right_shift"}
 
 
-def _array_call(name: str, ins: list[str], params: dict, in_avals: list) -> str | None:
+def _is_f64_scalar(aval: Any) -> bool:
+    return aval.shape == () and aval.dtype == _F64
+
+
+class _Writer:
+    """Names for a jaxpr's variables, and values bound in the code's namespace."""
+
+    def __init__(self, jaxpr: Any, consts: list) -> None:
+        self.namespace: dict[str, Any] = dict(_NAMESPACE)
+        self.names: dict[Var, str] = {}
+        for v, c in zip(jaxpr.constvars, consts):
+            self.namespace[self.name(v)] = c
+
+    def name(self, v: Var) -> str:
+        self.names[v] = f"v{len(self.names)}"
+        return self.names[v]
+
+    def bind(self, value: Any, prefix: str = "_k") -> str:
+        """A name for ``value`` in the namespace: the source never holds its repr."""
+        name = f"{prefix}{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def atom(self, a: Any) -> str:
+        if not isinstance(a, Literal):
+            return self.names[a]
+        val = a.val
+        # Python's own int, float and bool literals read back exactly.
+        if type(val) in (int, bool) or (type(val) is float and math.isfinite(val)):
+            if a.aval.dtype in _PY_SCALAR_DTYPES or a.aval.weak_type:
+                return repr(val)
+        return self.bind(val)
+
+
+def _array_call(w: _Writer, name: str, ins: list[str], params: dict,
+                in_avals: list) -> str | None:
     """A NumPy expression for a structural gate on arrays, where one is exact."""
     if name == "dot_general":
         (lc, rc), (lb, rb) = params["dimension_numbers"]
@@ -94,17 +123,50 @@ def _array_call(name: str, ins: list[str], params: dict, in_avals: list) -> str 
             return f"{lhs} @ {rhs}"
     elif name in ("reduce_sum", "reduce_max", "reduce_min") and params["axes"]:
         ufunc = {"reduce_sum": "add", "reduce_max": "maximum", "reduce_min": "minimum"}[name]
-        return f"_np.{ufunc}.reduce({ins[0]}, axis={tuple(params['axes'])!r})"
-    elif name == "select_n" and len(ins) == 3 and in_avals[0].dtype == np.bool_:
-        return f"_np.where({ins[0]}, {ins[2]}, {ins[1]})"
+        return f"_np.{ufunc}.reduce({ins[0]}, axis={w.bind(tuple(params['axes']), '_a')})"
     elif name == "integer_pow" and params["y"] == 2:
         return f"{ins[0]} * {ins[0]}"
     elif name == "transpose":
-        return f"_np.transpose({ins[0]}, {tuple(params['permutation'])!r})"
+        return f"_np.transpose({ins[0]}, {w.bind(tuple(params['permutation']), '_a')})"
     elif name == "reshape":
-        return f"_np.reshape({ins[0]}, {tuple(params['new_sizes'])!r})"
+        return f"_np.reshape({ins[0]}, {w.bind(tuple(params['new_sizes']), '_a')})"
     return None
-_OUT_WRAP = {"f64": "_f64", "i64": "_i64", "bool": "_bool"}
+
+
+def _expression(w: _Writer, eqn: Any) -> tuple[str, bool]:
+    """The Python expression of one equation, and whether it is Python float math."""
+    prim, params = eqn.primitive, eqn.params
+    name = prim.name
+    ins = [w.atom(a) for a in eqn.invars]
+    in_avals = [a.aval for a in eqn.invars]
+    out_aval = eqn.outvars[0].aval
+    if all(map(_is_f64_scalar, in_avals)) and out_aval.shape == ():
+        if name in _FLOAT_EXPR:
+            return _FLOAT_EXPR[name].format(*ins), True
+        if name == "integer_pow":
+            y = params["y"]
+            return (f"{ins[0]} * {ins[0]}" if y == 2 else f"{ins[0]} ** {int(y)}"), True
+    if (name == "select_n" and len(ins) == 3 and out_aval.shape == ()
+            and in_avals[0].dtype == np.bool_ and all(map(_is_f64_scalar, in_avals[1:]))):
+        return f"{ins[2]} if {ins[0]} else {ins[1]}", False
+    if out_aval.shape != () and name in _OPERATOR_EXPR:
+        return _OPERATOR_EXPR[name].format(*ins), False
+    if name in _UFUNC and not params:
+        return f"_np.{_UFUNC[name]}({', '.join(ins)})", False
+    if out_aval.shape != ():
+        call = _array_call(w, name, ins, params, in_avals)
+        if call is not None:
+            return call, False
+    fn = functools.partial(prim.impl, **params) if params else prim.impl
+    return f"{w.bind(fn, '_p')}({', '.join(ins)})", False
+
+
+def _may_alias(eqn: Any) -> bool:
+    rule = eqn.primitive.may_alias
+    return rule(eqn.params) if callable(rule) else bool(rule)
+
+
+_OUT_WRAP = {"f64": "_f64", "i64": "_i64", "bool": "_bool", "c128": "_c128"}
 
 
 class Lowered:
@@ -121,6 +183,18 @@ class Lowered:
         return self.source
 
 
+class _Staged:
+    """A circuit whose constants include tracers of an enclosing transformation."""
+
+    __slots__ = ("jaxpr", "out_tree", "source")
+
+    def __init__(self, closed: ClosedJaxpr, out_tree: PyTreeDef) -> None:
+        self.jaxpr = closed
+        self.out_tree = out_tree
+        self.source = ("# not compiled: the function closes over traced values of an "
+                       "enclosing transformation\n")
+
+
 class _Compiled:
     __slots__ = ("fn", "jaxpr", "source", "out_tree")
 
@@ -130,93 +204,62 @@ class _Compiled:
         self.source, self.fn = _generate(closed, out_tree)
 
 
-def _literal_text(lit: Literal, namespace: dict) -> str:
-    val = lit.val.item() if isinstance(lit.val, np.generic) else lit.val
-    if type(val) in (int, bool) or (type(val) is float and math.isfinite(val)):
-        if lit.aval.dtype in _PY_SCALAR_DTYPES or lit.aval.weak_type:
-            return repr(val)
-    name = f"_k{len(namespace)}"
-    namespace[name] = lit.val
-    return name
-
-
-def _is_scalar(aval: Any) -> bool:
-    return aval.shape == () and aval.dtype in _PY_SCALAR_DTYPES
-
-
 def _generate(closed: ClosedJaxpr, out_tree: PyTreeDef) -> tuple[str, Callable]:
     jaxpr = closed.jaxpr
-    namespace: dict[str, Any] = dict(_NAMESPACE)
-    names: dict[Var, str] = {}
-
-    def name_of(v: Var) -> str:
-        names[v] = f"v{len(names)}"
-        return names[v]
-
-    def atom(a: Any) -> str:
-        return _literal_text(a, namespace) if isinstance(a, Literal) else names[a]
-
-    for v, c in zip(jaxpr.constvars, closed.consts):
-        namespace[name_of(v)] = c
-    args = [name_of(v) for v in jaxpr.invars]
+    w = _Writer(jaxpr, closed.consts)
+    args = [w.name(v) for v in jaxpr.invars]
+    # Which buffers each variable may live in: an input's or constant's
+    # (EXTERNAL), or one allocated here (the variable that made it). An output
+    # is copied only if it may share memory with the caller's arrays or with
+    # an earlier output, so returning fresh results costs nothing.
+    buffers: dict[Var, frozenset] = {v: _EXTERNAL for v in (*jaxpr.constvars, *jaxpr.invars)}
     body, scalar_math = [], False
     for eqn in jaxpr.eqns:
-        ins = [atom(a) for a in eqn.invars]
-        outs = [name_of(v) for v in eqn.outvars]
-        prim, params = eqn.primitive, eqn.params
-        scalar = all(_is_scalar(a.aval) for a in eqn.invars) and _is_scalar(
-            eqn.outvars[0].aval)
-        if scalar and prim.name in _SCALAR_EXPR:
-            expr = _SCALAR_EXPR[prim.name].format(*ins)
-            scalar_math = True
-        elif scalar and prim.name == "integer_pow":
-            y = params["y"]
-            expr = f"{ins[0]} * {ins[0]}" if y == 2 else f"{ins[0]} ** {y!r}"
-            scalar_math = True
-        elif scalar and prim.name == "select_n" and len(ins) == 3:
-            expr = f"{ins[2]} if {ins[0]} else {ins[1]}"
-        elif prim.name in _ARRAY_EXPR and not scalar:
-            expr = _ARRAY_EXPR[prim.name].format(*ins)
-        elif not scalar and (call := _array_call(prim.name, ins, params,
-                                                 [a.aval for a in eqn.invars])) is not None:
-            expr = call
-        else:
-            fn_name = f"_p{len(namespace)}"
-            namespace[fn_name] = (functools.partial(prim.impl, **params) if params
-                                  else prim.impl)
-            expr = f"{fn_name}({', '.join(ins)})"
-        comma = "," if prim.multiple_results else ""     # unpack a list of results
+        expr, float_math = _expression(w, eqn)
+        scalar_math |= float_math
+        outs = [w.name(v) for v in eqn.outvars]
+        comma = "," if eqn.primitive.multiple_results else ""     # unpack a list of results
         body.append(f"{', '.join(outs)}{comma} = {expr}")
-    results, constvars, returned = [], set(jaxpr.constvars), set()
+        viewed = frozenset().union(*(buffers[a] for a in eqn.invars if isinstance(a, Var))) \
+            if _may_alias(eqn) else frozenset()
+        for v in eqn.outvars:          # a view lives in its operands' buffers
+            buffers[v] = viewed or frozenset({v})
+    results, claimed = [], set()
     for v in jaxpr.outvars:
-        text = atom(v)
+        text = w.atom(v)
         short = v.aval.str_short().split("[")[0]
         if v.aval.shape == () and short in _OUT_WRAP:
             text = f"{_OUT_WRAP[short]}({text})"     # NumPy scalars, as eager returns
-        elif v.aval.shape != () and isinstance(v, Var) and v not in jaxpr.invars:
-            # The caller owns its arrays: never a constant that the next call
-            # returns again, the same array twice, or a read-only broadcast view.
-            text = f"_copy({text})" if v in constvars or v in returned else f"_own({text})"
-            returned.add(v)
+        elif isinstance(v, Var):
+            mine = buffers[v]
+            if mine & claimed or _EXTERNAL_BUFFER in mine:
+                text = f"_copy({text})"
+            elif v not in mine:
+                text = f"_own({text})"     # a view of a fresh array: copy if read-only
+            claimed |= mine
         results.append(text)
-    namespace["_copy"] = np.array
-    namespace["_own"] = _own
+    w.namespace["_copy"] = np.array
+    w.namespace["_own"] = _own
     ret = _return_expr(results, out_tree)
-    namespace["_unflatten"] = functools.partial(tree_unflatten, out_tree)
+    w.namespace["_unflatten"] = functools.partial(tree_unflatten, out_tree)
     lines = [f"def jitted({', '.join(args)}):"]
     if scalar_math:
-        # Python math raises where NumPy warns (1/0, exp(1000), log(-1)): then
-        # the call is redone with NumPy's semantics.
+        # Python math raises where NumPy warns (1/0, an overflowing power):
+        # then the call is redone with NumPy's semantics.
         lines.append("    try:")
         lines += [f"        {line}" for line in body] + [f"        return {ret}"]
-        lines.append("    except (ArithmeticError, ValueError):")
+        lines.append("    except ArithmeticError:")
         lines.append(f"        return _numpy_semantics({', '.join(args)})")
-        namespace["_numpy_semantics"] = _interpreted(closed, out_tree)
+        w.namespace["_numpy_semantics"] = _interpreted(closed, out_tree)
     else:
         lines += [f"    {line}" for line in body] + [f"    return {ret}"]
     source = "\n".join(lines) + "\n"
-    exec(compile(source, "<nanojax.jit>", "exec"), namespace)  # noqa: S102 - our own code
-    return source, namespace["jitted"]
+    exec(compile(source, "<nanojax.jit>", "exec"), w.namespace)  # noqa: S102 - our own code
+    return source, w.namespace["jitted"]
+
+
+_EXTERNAL_BUFFER = "the caller's memory"
+_EXTERNAL = frozenset({_EXTERNAL_BUFFER})
 
 
 def _return_expr(results: list[str], out_tree: PyTreeDef) -> str:
@@ -342,7 +385,7 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
                 v2 = v0 * v1
                 v3 = v2 + 1.0
                 return _f64(v3)
-            except (ArithmeticError, ValueError):
+            except ArithmeticError:
                 return _numpy_semantics(v0, v1)
         <BLANKLINE>
     """
@@ -382,7 +425,11 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
                 full.append(static_map[i] if i in static_map else next(it))
             return fun(*full, **dict(static_kw), **kw)
         avals = [_abstractify(x) for x in flat]
-        closed, out_tree = trace_to_jaxpr(staged, avals, in_tree)
+        closed, out_tree = trace_to_jaxpr(staged, avals, in_tree, "nanojax.jit")
+        if any(isinstance(c, Tracer) for c in closed.consts):
+            # fun closes over values of an enclosing grad/vmap/jit: they are
+            # this call's, so the circuit runs on them now and is not kept.
+            return _Staged(closed, out_tree)
         entry = _Compiled(simplify(closed), out_tree)
         cache[key] = entry
         return entry
@@ -409,7 +456,9 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
             if entry is not None:
                 return entry.fn(*leaves)
         entry, flat = lookup(args, kwargs)
-        if any(isinstance(x, Tracer) for x in flat):
+        if type(entry) is _Staged or any(isinstance(x, Tracer) for x in flat):
+            # Under another transformation: bind the circuit's primitives on
+            # its tracers, so the call is differentiated, batched or staged.
             outs = eval_jaxpr(entry.jaxpr.jaxpr, entry.jaxpr.consts, *flat)
             return tree_unflatten(entry.out_tree, outs)
         if sig is not None:

@@ -146,10 +146,17 @@ def multiclass_hinge(scores: Any, labels: Any) -> Any:
     """
     scores, labels = jnp.asarray(scores), jnp.asarray(labels)
     num_classes = _check_class_labels("multiclass_hinge", scores, labels)
-    is_label = nn.one_hot(labels, num_classes)
-    correct = jnp.sum(scores * is_label, axis=-1, keepdims=True)
-    margins = nn.relu(scores - correct + 1.0)
-    return jnp.sum(margins * (1.0 - is_label), axis=-1)
+    # Picked and masked out, never multiplied by a one-hot: -inf * 0 is NaN,
+    # and masked logits (-inf) are common.
+    correct = _at_labels(scores, labels)
+    margins = nn.relu(scores - jnp.expand_dims(correct, -1) + 1.0)
+    is_label = jnp.equal(jnp.expand_dims(labels, -1), np.arange(num_classes))
+    return jnp.sum(jnp.where(is_label, 0.0, margins), axis=-1)
+
+
+def _at_labels(values: Any, labels: Any) -> Any:
+    """``values[..., label]`` for each row: a gather, so its pull lands on the label only."""
+    return jnp.take_along_axis(values, jnp.expand_dims(labels, -1), axis=-1)[..., 0]
 
 
 def softmax_cross_entropy(logits: Any, labels: Any) -> Any:
@@ -172,9 +179,9 @@ def softmax_cross_entropy(logits: Any, labels: Any) -> Any:
         [   0. 1000.]
     """
     logits, labels = jnp.asarray(logits), jnp.asarray(labels)
-    num_classes = _check_class_labels("softmax_cross_entropy", logits, labels)
-    log_probs = nn.log_softmax(logits, axis=-1)
-    return jnp.sum(jnp.negative(log_probs) * nn.one_hot(labels, num_classes), axis=-1)
+    _check_class_labels("softmax_cross_entropy", logits, labels)
+    # 0 - x, not -x: a perfect prediction costs 0.0, not -0.0.
+    return jnp.subtract(0.0, _at_labels(nn.log_softmax(logits, axis=-1), labels))
 
 
 # ----- Regression ------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import numpy as np
 import nanojax.numpy as jnp
 from nanojax import primitives as P
 from nanojax.core import Tracer
+from nanojax.numpy._args import call_numpy, check_numeric
 
 __all__ = ["relu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax",
            "logsumexp", "one_hot"]
@@ -29,7 +30,7 @@ def relu(x: Any) -> Any:
     pull in half at a tie, and relu'(0) = 0 is the convention everyone uses.
     """
     if not isinstance(x, Tracer):
-        return np.maximum(x, 0)
+        return call_numpy("nn.relu", np.maximum, x, 0)
     return P.relu_p.bind(x)
 
 
@@ -39,6 +40,7 @@ def sigmoid(x: Any) -> Any:
         return P.logistic_p.bind(x)
     if type(x) in (float, int, bool):
         return np.float64(P.logistic_p.impl(float(x)))      # a NumPy scalar, as jnp.tanh
+    check_numeric("nn.sigmoid", x)
     return P.logistic_p.impl(x if isinstance(x, (np.generic, np.ndarray))
                              else np.asarray(x, float))
 

@@ -154,6 +154,7 @@ def unary(name: str, impl: Callable, deriv: Callable | None, *,
     prim = Primitive(name, impl, None, differentiable=differentiable)
     prim.abstract_eval = functools.partial(elementwise_aval, prim)
     prim.batch = batch_elementwise(prim)
+    prim.may_alias = False                     # a ufunc writes a new array
     if deriv is not None:
         prim.vjp = lambda g, ans, x, **p: (deriv(g, ans, x, **p),)
         prim.vjp_args = (deriv,)
@@ -171,6 +172,7 @@ def binary(name: str, impl: Callable, dx: Callable | None, dy: Callable | None, 
     prim = Primitive(name, impl, None, differentiable=differentiable)
     prim.abstract_eval = functools.partial(elementwise_aval, prim)
     prim.batch = batch_elementwise(prim)
+    prim.may_alias = False
     if differentiable:
         prim.vjp = lambda g, ans, x, y: (dx(g, ans, x, y), dy(g, ans, x, y))
         prim.vjp_args = (dx, dy)
@@ -205,12 +207,13 @@ def _chooser(np_fn, pick_x):
 
 
 def _logistic(x):
+    # exp(-|x|) never overflows. A scalar takes the same steps as an array,
+    # NumPy's exp included (math.exp may differ in the last bit), so that
+    # eager, jit and vmap agree to the bit.
     if type(x) in _FLOAT_TYPES:
-        if x >= 0:
-            return 1.0 / (1.0 + math.exp(-x))
-        e = math.exp(x)
-        return e / (1.0 + e)
-    e = np.exp(-np.abs(x))            # stable for large |x| of either sign
+        e = np.exp(-abs(x))
+        return 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
+    e = np.exp(-np.abs(x))
     return np.where(np.greater_equal(x, 0), 1.0 / (1.0 + e), e / (1.0 + e))
 
 
@@ -293,8 +296,17 @@ sqrt_p = unary("sqrt", np.sqrt, lambda g, ans, x: div(g, mul(2.0, ans)))
 abs_p = unary("abs", np.abs, lambda g, ans, x: mul(g, sign(x)))
 # sign and floor, like the comparisons, are flat wherever they have a derivative.
 sign_p = unary("sign", np.sign, None, differentiable=False)
-floor_p = unary("floor", lambda x: math.floor(x) * 1.0 if type(x) is float else np.floor(x),
-                None, differentiable=False)
+floor_p = unary("floor", np.floor, None, differentiable=False)
+ceil_p = unary("ceil", np.ceil, None, differentiable=False)
+# Rounds half to even, as NumPy and jnp.round do.
+round_p = unary("round", np.round, None, differentiable=False)
+
+# NumPy's own floor_divide and remainder, not floor(x / y): they differ near
+# multiples (np.floor_divide(1, 0.1) is 9.0, floor(1 / 0.1) is 10.0), and eager
+# and traced code must agree to the bit. The pull of x % y on y is -(x // y).
+floor_divide_p = binary("floor_divide", np.floor_divide, None, None, differentiable=False)
+remainder_p = binary("remainder", np.remainder, lambda g, ans, x, y: g,
+                     lambda g, ans, x, y: neg(mul(g, floor_divide_p.bind(x, y))))
 
 # ----- Comparisons: boolean outputs, no gradient -----------------------------
 
@@ -305,33 +317,49 @@ le_p = binary("le", operator.le, None, None, differentiable=False)
 gt_p = binary("gt", operator.gt, None, None, differentiable=False)
 ge_p = binary("ge", operator.ge, None, None, differentiable=False)
 
+# ----- Bitwise logic on booleans and integers: no gradient --------------------
+
+and_p = binary("and", np.bitwise_and, None, None, differentiable=False)
+or_p = binary("or", np.bitwise_or, None, None, differentiable=False)
+xor_p = binary("xor", np.bitwise_xor, None, None, differentiable=False)
+not_p = unary("not", np.invert, None, differentiable=False)
+shift_left_p = binary("shift_left", np.left_shift, None, None, differentiable=False)
+shift_right_p = binary("shift_right_arithmetic", np.right_shift, None, None,
+                       differentiable=False)
+
 
 # ----- select_n: where() ------------------------------------------------------
 
+_SAME_WIDTH_UINT = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
 def _masked(mask, values, zero_where):
-    """``where(mask, values, 0)`` (or ``where(mask, 0, values)``) for float arrays.
+    """``where(mask, values, 0.0)`` (or ``where(mask, 0.0, values)``) for float arrays.
 
     NumPy's ``where`` costs several times a multiply on this kind of data, and
-    "keep or zero" is the select that relu and its pull make on every call.
-    Multiplying by the mask is exact except that 0 * inf is NaN and 0 * -x is
-    -0.0: adding 0.0 turns -0.0 into 0.0, and any NaN sends the call back to
-    ``where`` (the result is then exactly ``where``'s either way).
+    "keep or zero" is the select that relu's pull makes on every call. ANDing
+    the bits with an all-ones or all-zeros word per element is exact: kept
+    values keep every bit (-0.0, inf and NaN included) and dropped ones
+    become +0.0, just as ``where`` gives.
     """
-    keep = ~mask if zero_where else mask
-    with np.errstate(invalid="ignore"):          # 0 * inf: handled just below
-        out = values * keep
-    out += 0.0
-    if np.isnan(out).any():
-        return np.where(keep, values, 0.0)
-    return out
+    uint = _SAME_WIDTH_UINT[values.dtype.itemsize]
+    bits = mask.astype(uint)                   # 1 where mask holds, else 0
+    if zero_where:
+        np.subtract(bits, 1, out=bits)         # 1 -> 0, 0 -> all ones
+    else:
+        np.negative(bits, out=bits)            # 1 -> all ones, 0 -> 0
+    if bits.shape == values.shape:
+        return np.bitwise_and(values.view(uint), bits, out=bits).view(values.dtype)
+    return np.bitwise_and(values.view(uint), bits).view(values.dtype)
 
 
 def _select_n_impl(which, *cases):
     if len(cases) == 2:
         if isinstance(which, np.ndarray) and which.dtype == np.bool_:
             for k, (zero, values) in enumerate((cases, cases[::-1])):
-                if type(zero) in _FLOAT_TYPES and zero == 0.0 and isinstance(
-                        values, np.ndarray) and values.dtype.kind == "f":
+                if type(zero) in _FLOAT_TYPES and zero == 0.0 and not math.copysign(
+                        1.0, zero) < 0 and isinstance(values, np.ndarray) and \
+                        values.dtype.kind == "f" and values.dtype.itemsize in _SAME_WIDTH_UINT:
                     return _masked(which, values, zero_where=bool(k))
         if type(which) in (bool, np.bool_) and type(cases[0]) in _FLOAT_TYPES \
                 and type(cases[1]) in _FLOAT_TYPES:
@@ -376,6 +404,7 @@ def _select_n_jvp(primals, tangents, ans):
 select_n_p = _register(Primitive("select_n", _select_n_impl, _select_n_aval,
                                  vjp=_select_n_vjp, jvp=_select_n_jvp))
 select_n_p.batch = batch_elementwise(select_n_p)
+select_n_p.may_alias = False       # np.where and the masked multiply allocate
 # Per-case rules for the common two-case select, so a constant case costs nothing.
 select_n_p.vjp_args = (None, _select_n_case_vjp(0), _select_n_case_vjp(1))
 
@@ -403,6 +432,7 @@ convert_element_type_p = _register(Primitive(
     lambda x, *, new_dtype: ShapedArray(x.shape, new_dtype),
     vjp=_convert_vjp, jvp=_convert_jvp))
 convert_element_type_p.batch = batch_elementwise(convert_element_type_p)
+convert_element_type_p.may_alias = False          # astype copies
 
 stop_gradient_p = _register(Primitive(
     "stop_gradient", lambda x: x, lambda x: ShapedArray(x.shape, x.dtype, x.weak_type),
@@ -430,6 +460,11 @@ def _reduced_aval(name, dtype_fn=None):
 _batch_reduce = _batch_unary(lambda size, *, axes, **p: dict(p, axes=tuple(a + 1 for a in axes)))
 
 
+def _reduces_nothing(params: dict) -> bool:
+    # A reduction over no axes returns its operand itself.
+    return not params["axes"]
+
+
 def _kept_dims(ndim: int, axes: tuple) -> tuple[int, ...]:
     return tuple(i for i in range(ndim) if i not in axes)
 
@@ -446,6 +481,7 @@ reduce_sum_p = _register(Primitive(
     jvp=lambda primals, tangents, ans, *, axes: (
         None if tangents[0] is None else reduce_sum(tangents[0], axes))))
 reduce_sum_p.batch = _batch_reduce(reduce_sum_p)
+reduce_sum_p.may_alias = _reduces_nothing
 
 
 def _chooser_locations(x, ans, axes):
@@ -475,6 +511,7 @@ def _reduce_chooser(name: str, np_fn: Callable) -> Primitive:
         return np_fn(x, axis=axes)
     prim = Primitive(name, impl, _reduced_aval(name), vjp=vjp, jvp=jvp)
     prim.batch = _batch_reduce(prim)
+    prim.may_alias = _reduces_nothing
     return _register(prim)
 
 
@@ -511,6 +548,7 @@ reduce_prod_p = _register(Primitive(
         None if tangents[0] is None else
         reduce_sum(mul(tangents[0], _others_product(primals[0], axes)), axes))))
 reduce_prod_p.batch = _batch_reduce(reduce_prod_p)
+reduce_prod_p.may_alias = _reduces_nothing
 
 
 def _argchooser(name: str, np_fn: Callable) -> Primitive:
@@ -521,6 +559,7 @@ def _argchooser(name: str, np_fn: Callable) -> Primitive:
     prim = Primitive(name, impl, _reduced_aval(name, lambda x: np.dtype(np.int64)),
                      differentiable=False)
     prim.batch = _batch_reduce(prim)
+    prim.may_alias = False
     return _register(prim)
 
 
@@ -548,6 +587,7 @@ cumsum_p = _register(Primitive(
         None if tangents[0] is None else cumsum_p.bind(tangents[0], **p))))
 cumsum_p.batch = _batch_unary(lambda size, *, axis, reverse: dict(
     axis=axis + 1, reverse=reverse))(cumsum_p)
+cumsum_p.may_alias = False
 
 
 # ----- Shape operations -------------------------------------------------------
@@ -676,6 +716,7 @@ concatenate_p = _register(Primitive(
     _concatenate_aval, vjp=_concatenate_vjp, jvp=_concatenate_jvp,
     batch=lambda size, vals, dims, *, dimension: (concatenate(
         [move_to_front(v, d, size) for v, d in zip(vals, dims)], dimension + 1), 0)))
+concatenate_p.may_alias = False
 
 
 # ----- dot_general: every contraction of two arrays ---------------------------
@@ -779,6 +820,7 @@ def _dot_general_batch(size, vals, dims, *, dimension_numbers):
 dot_general_p = _register(Primitive(
     "dot_general", _dot_general_impl, _dot_general_aval,
     vjp=_dot_general_vjp, jvp=_dot_general_jvp, batch=_dot_general_batch))
+dot_general_p.may_alias = False
 dot_general_p.vjp_args = (lambda *a, **p: _dot_general_vjp(*a, **p, only=0),
                           lambda *a, **p: _dot_general_vjp(*a, **p, only=1))
 
@@ -914,7 +956,9 @@ def _example_layout(indexer, x_ndim, n_adv):
     consumed = sum(1 for it in items if it is not None and it is not Ellipsis)
     widths = [x_ndim - consumed if it is Ellipsis else 0 if k in adv else 1
               for k, it in enumerate(items)]
-    before, out_ndim = sum(widths[:adv[0]]), n_adv + sum(widths)
+    # Axes after the last index item are kept whole, as if a "..." ended the index.
+    trailing = 0 if Ellipsis in items else x_ndim - consumed
+    before, out_ndim = sum(widths[:adv[0]]), n_adv + sum(widths) + trailing
     return ((0,) + tuple(range(1 + n_adv, 1 + n_adv + before)) + tuple(range(1, 1 + n_adv))
             + tuple(range(1 + n_adv + before, 1 + out_ndim)))
 
@@ -954,6 +998,8 @@ gather_p = _register(Primitive(
     jvp=lambda primals, tangents, ans, *, indexer: (
         None if tangents[0] is None else gather(tangents[0], *primals[1:], indexer=indexer)),
     batch=_gather_batch))
+# Basic indexing (ints, slices) returns a view; integer arrays always copy.
+gather_p.may_alias = lambda params: params["indexer"].num_arrays == 0
 
 
 def _scatter_jvp(prim):
@@ -973,6 +1019,7 @@ scatter_add_p = _register(Primitive(
         g, gather(g, *idx, indexer=indexer), *([None] * len(idx)))))
 scatter_add_p.jvp = _scatter_jvp(scatter_add_p)
 scatter_add_p.batch = _scatter_batch(scatter_add_p)
+scatter_add_p.may_alias = False            # both scatters start from a copy
 
 scatter_p = _register(Primitive(
     "scatter", _scatter_impl(False), _scatter_aval("scatter"),
@@ -981,6 +1028,7 @@ scatter_p = _register(Primitive(
         *([None] * len(idx)))))
 scatter_p.jvp = _scatter_jvp(scatter_p)
 scatter_p.batch = _scatter_batch(scatter_p)
+scatter_p.may_alias = False
 
 
 

@@ -84,6 +84,7 @@ def _loop_over_keys(prim: Primitive):
 def _random_primitive(name: str, impl, abstract_eval) -> Primitive:
     prim = Primitive(name, impl, abstract_eval, differentiable=False)
     prim.batch = _loop_over_keys(prim)
+    prim.may_alias = False                   # samples and keys are new arrays
     return P._register(prim)
 
 

@@ -34,14 +34,10 @@ def simplify(closed: ClosedJaxpr) -> ClosedJaxpr:
         jaxpr = _dead_code(jaxpr)
         if len(jaxpr.eqns) == before:
             break
-    constvars = [v for v in jaxpr.constvars if _is_used(v, jaxpr)]
+    used = {id(a) for e in jaxpr.eqns for a in e.invars} | {id(a) for a in jaxpr.outvars}
+    constvars = [v for v in jaxpr.constvars if id(v) in used]
     return ClosedJaxpr(Jaxpr(constvars, jaxpr.invars, jaxpr.outvars, jaxpr.eqns),
                        [known[v] for v in constvars])
-
-
-def _is_used(v: Var, jaxpr: Jaxpr) -> bool:
-    return any(v is a for e in jaxpr.eqns for a in e.invars) or any(
-        v is a for a in jaxpr.outvars)
 
 
 def _value(atom: Any, known: dict) -> Any:
@@ -137,7 +133,8 @@ def _rewrite(jaxpr: Jaxpr, known: dict) -> Jaxpr:
             seen[key] = out
         eqns.append(eqn)
     outvars = [read(v) for v in jaxpr.outvars]
-    new_consts = [v for v in known if v not in jaxpr.constvars and v in alias]
+    old_consts = set(jaxpr.constvars)
+    new_consts = [v for v in known if v not in old_consts and v in alias]
     constvars = list(jaxpr.constvars) + new_consts
     return Jaxpr(constvars, jaxpr.invars, outvars, eqns)
 

@@ -23,39 +23,45 @@ _SCALARS = (int, float, bool, complex, np.generic)
 
 
 class StagingTracer(Tracer):
-    __slots__ = ("var",)
+    # Not "var": a tracer's attributes must not hide ndarray methods (x.var()).
+    __slots__ = ("jaxpr_var",)
 
     def __init__(self, trace: StagingTrace, var: Var) -> None:
         self._trace = trace
-        self.var = var
+        self.jaxpr_var = var
 
     @property
     def aval(self) -> ShapedArray:
-        return self.var.aval
+        return self.jaxpr_var.aval
 
 
 class StagingTrace(Trace):
     """Appends one equation per primitive application."""
 
-    __slots__ = ("eqns", "constvars", "consts")
+    __slots__ = ("eqns", "constvars", "consts", "keep_alive")
 
     def __init__(self) -> None:
         super().__init__()
         self.eqns: list[JaxprEqn] = []
         self.constvars: dict[int, Var] = {}
         self.consts: list[Any] = []
+        self.keep_alive: list[Any] = []
 
     def atom(self, x: Any) -> Var | Literal:
         if isinstance(x, StagingTracer) and x._trace is self:
-            return x.var
+            return x.jaxpr_var
         if isinstance(x, _SCALARS) or (isinstance(x, np.ndarray) and x.ndim == 0
                                        and not isinstance(x, Tracer)):
             return Literal(x[()] if isinstance(x, np.ndarray) else x)
         # An array, or a tracer of an outer transformation: a constant here.
         var = self.constvars.get(id(x))
         if var is None:
-            var = self.constvars[id(x)] = Var(get_aval(x))
-            self.consts.append(x)
+            value = x
+            if type(x) is not np.ndarray and isinstance(x, np.ndarray):
+                value = _plain_array(x)   # np.matrix: elementwise *, as in eager jnp
+            var = self.constvars[id(x)] = Var(get_aval(value))
+            self.consts.append(value)
+            self.keep_alive.append(x)     # its id is the key: it must outlive tracing
         return var
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
@@ -70,6 +76,13 @@ class StagingTrace(Trace):
         outvar = Var(out_aval)
         self.eqns.append(JaxprEqn(prim, invars, [outvar], params))
         return StagingTracer(self, outvar)
+
+
+def _plain_array(x: np.ndarray) -> np.ndarray:
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError("nanojax: a masked array cannot be a constant of a traced function "
+                        "(its mask would be ignored); use x.filled(value) or a plain array")
+    return np.asarray(x)
 
 
 _KIND_RANK = {"i": 1, "u": 1, "f": 2, "c": 3}
@@ -102,14 +115,20 @@ def _typed_literals(invars: list) -> list:
     return out
 
 
-def trace_to_jaxpr(fun: Callable, in_avals: Sequence[ShapedArray], in_tree: PyTreeDef
-                   ) -> tuple[ClosedJaxpr, PyTreeDef]:
+def trace_to_jaxpr(fun: Callable, in_avals: Sequence[ShapedArray], in_tree: PyTreeDef,
+                   who: str = "nanojax.make_jaxpr") -> tuple[ClosedJaxpr, PyTreeDef]:
     """Stage ``fun`` on abstract inputs; return its jaxpr and output structure."""
     trace = push_trace(StagingTrace)
     try:
         invars = [Var(a) for a in in_avals]
         args = tree_unflatten(in_tree, [StagingTracer(trace, v) for v in invars])
         out_flat, out_tree = tree_flatten(fun(*args))
+        for o in out_flat:
+            if not isinstance(o, (Tracer, np.ndarray, *_SCALARS)) or (
+                    isinstance(o, (np.ndarray, np.generic)) and o.dtype.kind not in "biufc"):
+                raise TypeError(f"{who}: the function returned {type(o).__name__} "
+                                f"({o!r:.40}), which is not an array; return arrays or "
+                                "numbers (or pytrees of them)")
         outvars = [trace.atom(o) for o in out_flat]
     finally:
         pop_trace(trace)

@@ -163,7 +163,14 @@ def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None
                 treedef = _FLAT_TUPLES[len(tree)] = PyTreeDef(tuple, None, (_LEAF,) * len(tree))
             return list(tree), treedef
     leaves: list[Any] = []
-    treedef = _flatten(tree, leaves, is_leaf)
+    try:
+        treedef = _flatten(tree, leaves, is_leaf)
+    except RecursionError:
+        # Python's recursion limit is reached only by a container that holds
+        # itself, or by nesting thousands deep; neither is a pytree to trace.
+        raise ValueError("nanojax.tree_util.tree_flatten: the pytree contains itself (a "
+                         "list, tuple or dict that holds itself, directly or not) or is "
+                         "nested too deeply to flatten; pass a finite tree of arrays") from None
     return leaves, treedef
 
 

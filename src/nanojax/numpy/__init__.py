@@ -3,7 +3,13 @@
 With no traced value among the arguments, every function here is a single
 check followed by the NumPy call, and returns plain NumPy arrays. With a
 traced value it binds nanojax primitives, so the call is recorded,
-differentiated or staged by whatever transformation is running.
+differentiated or staged by whatever transformation is running. Either way
+the values, dtypes and errors are NumPy's: an error names the function
+(``nanojax.numpy.sum: ...``) and has the type NumPy gives it.
+
+This module defines ``sum``, ``max``, ``abs``, ``round``, ``all``... under
+their NumPy names, so inside it a bare ``sum`` is never Python's:
+``builtins.sum`` is spelled out, and a test keeps it that way.
 
 Examples:
     >>> import nanojax.numpy as jnp
@@ -14,14 +20,14 @@ Examples:
 from __future__ import annotations
 
 import builtins
-import string
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from nanojax import primitives as P
-from nanojax.core import Tracer, concrete_value
-from nanojax.primitives import Indexer
+from nanojax.core import Tracer
+from nanojax.numpy import _args
+from nanojax.numpy._args import PLAIN, call_numpy, check_numeric, public, reworded
 
 # Plain NumPy names that need no tracing.
 from numpy import (bool_, dtype, e, float16, float32, float64, inf, int8, int16,  # noqa: F401
@@ -29,9 +35,6 @@ from numpy import (bool_, dtype, e, float16, float32, float64, inf, int8, int16,
 
 
 # ----- Operands ---------------------------------------------------------------
-
-_NUMBER_TYPES = (int, float, bool, complex)
-
 
 def _has_tracer(x: Any) -> bool:
     if isinstance(x, Tracer):
@@ -42,60 +45,54 @@ def _has_tracer(x: Any) -> bool:
 
 
 def _operand(x: Any, name: str) -> Any:
-    """A valid array operand for a traced call: tracer, array or number."""
-    if isinstance(x, (Tracer, np.ndarray, np.generic, *_NUMBER_TYPES)):
-        if isinstance(x, np.ndarray) and x.dtype.kind in "OSUV":
-            raise TypeError(f"nanojax.numpy.{name}: arrays of {x.dtype} (Python objects "
-                            "or strings) are not supported; use numeric arrays")
+    """A valid array operand for a traced call: a tracer, an array or a number."""
+    if isinstance(x, Tracer):
         return x
+    kind = type(x)
+    if kind is np.ndarray:
+        if x.dtype.kind not in _args.NUMERIC_KINDS:
+            check_numeric(name, x)
+        return x
+    if kind in PLAIN:
+        return x
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(f"{public(name)}: masked arrays are not supported (the mask would "
+                        "be ignored); pass x.filled(value) or a plain array")
+    if isinstance(x, np.ndarray):
+        check_numeric(name, x)
+        return np.asarray(x)                 # np.matrix and friends: a plain ndarray
     if isinstance(x, (list, tuple)):
-        return asarray(x)
-    raise TypeError(f"nanojax.numpy.{name}: expected an array or a number, got "
-                    f"{type(x).__name__} ({x!r:.50})")
+        return asarray(x) if _has_tracer(x) else _checked_asarray(name, x)
+    check_numeric(name, x)
+    return x
 
 
-def _eager_error(name: str, args: Sequence[Any], err: Exception) -> Exception:
-    """Re-word NumPy's TypeError for a bad argument, if one is the cause."""
-    for a in args:
-        if a is None or isinstance(a, (str, bytes, dict, set)) or (
-                not isinstance(a, (np.ndarray, np.generic, list, tuple, *_NUMBER_TYPES))):
-            return TypeError(f"nanojax.numpy.{name}: expected an array or a number, got "
-                             f"{type(a).__name__} ({a!r:.50})")
-    return err
-
-
-def _reject_non_array(name: str, a: Any) -> None:
-    """Raise for None, strings and objects, which NumPy quietly wraps in an array."""
-    err = _eager_error(name, (a,), None)
-    if err is not None:
-        raise err
-
-
-def _numpy(name: str, np_fn: Callable, *args: Any, **kwargs: Any) -> Any:
-    """The eager call: NumPy itself, after refusing what it would quietly accept."""
-    for a in args:
-        if type(a) is not np.ndarray:
-            _reject_non_array(name, a)
-    return np_fn(*args, **kwargs)
+def _checked_asarray(name: str, x: Any) -> np.ndarray:
+    check_numeric(name, x)
+    return np.asarray(x)
 
 
 def _elementwise(name: str, np_fn: Callable, prim: Any) -> Callable:
     if np_fn.nin == 2:
         def fn(x, y, /):
             if isinstance(x, Tracer) or isinstance(y, Tracer):
-                return prim.bind(_operand(x, name), _operand(y, name))
+                return _args.bind_elementwise(name, prim, _operand(x, name), _operand(y, name))
+            if type(x) not in PLAIN or type(y) not in PLAIN:
+                _args.check_operands(name, (x, y))
             try:
                 return np_fn(x, y)
-            except TypeError as err:
-                raise _eager_error(name, (x, y), err) from None
+            except (TypeError, ValueError) as err:
+                raise reworded(name, err) from None
     else:
         def fn(x, /):
             if isinstance(x, Tracer):
                 return prim.bind(x)
+            if type(x) not in PLAIN:
+                check_numeric(name, x)
             try:
                 return np_fn(x)
-            except TypeError as err:
-                raise _eager_error(name, (x,), err) from None
+            except (TypeError, ValueError) as err:
+                raise reworded(name, err) from None
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise ``numpy.{np_fn.__name__}``, traceable (primitive ``{prim.name}``)."
     return fn
@@ -121,38 +118,49 @@ tanh = _elementwise("tanh", np.tanh, P.tanh_p)
 sin = _elementwise("sin", np.sin, P.sin_p)
 cos = _elementwise("cos", np.cos, P.cos_p)
 sqrt = _elementwise("sqrt", np.sqrt, P.sqrt_p)
-abs = absolute = _elementwise("abs", np.abs, P.abs_p)  # noqa: A001
+absolute = _elementwise("abs", np.abs, P.abs_p)
+abs = absolute  # noqa: A001 - NumPy's name
 sign = _elementwise("sign", np.sign, P.sign_p)
 floor = _elementwise("floor", np.floor, P.floor_p)
+ceil = _elementwise("ceil", np.ceil, P.ceil_p)
+floor_divide = _elementwise("floor_divide", np.floor_divide, P.floor_divide_p)
+remainder = mod = _elementwise("remainder", np.remainder, P.remainder_p)
+bitwise_and = _elementwise("bitwise_and", np.bitwise_and, P.and_p)
+bitwise_or = _elementwise("bitwise_or", np.bitwise_or, P.or_p)
+bitwise_xor = _elementwise("bitwise_xor", np.bitwise_xor, P.xor_p)
+invert = bitwise_not = bitwise_invert = _elementwise("invert", np.invert, P.not_p)
+left_shift = _elementwise("left_shift", np.left_shift, P.shift_left_p)
+right_shift = _elementwise("right_shift", np.right_shift, P.shift_right_p)
 
 
-def floor_divide(x: Any, y: Any, /) -> Any:
-    """``x // y``: ``floor(x / y)``, integers when both inputs are (no gradient)."""
-    if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
-        try:
-            return np.floor_divide(x, y)
-        except TypeError as err:
-            raise _eager_error("floor_divide", (x, y), err) from None
-    x, y = _operand(x, "floor_divide"), _operand(y, "floor_divide")
-    out = floor(divide(x, y))
-    both_int = all(P.dtype_of(v).kind in "iu" or type(v) is int for v in (x, y))
-    return astype(out, np.result_type(P.dtype_of(x), P.dtype_of(y))) if both_int else out
+def divmod(x: Any, y: Any, /) -> tuple[Any, Any]:  # noqa: A001 - NumPy's name
+    """``(x // y, x % y)``, both NumPy's (no gradient through ``//``)."""
+    return floor_divide(x, y), remainder(x, y)
 
 
-def remainder(x: Any, y: Any, /) -> Any:
-    """``x % y`` with the sign of ``y``, as NumPy: ``x - floor(x / y) * y``.
+def round(a: Any, decimals: int = 0) -> Any:  # noqa: A001 - NumPy's name
+    """Round to ``decimals`` places, halves to even, as NumPy does (no gradient)."""
+    if not isinstance(a, Tracer):
+        return call_numpy("round", np.round, a, decimals=decimals)
+    if not _args._is_int(decimals):
+        raise TypeError(f"nanojax.numpy.round: decimals must be an int, got {decimals!r}")
+    dtype_ = P.dtype_of(a)
+    if dtype_.kind not in "fiu":
+        raise TypeError(f"nanojax.numpy.round: cannot round an array of {dtype_}; "
+                        "round real numbers")
+    if dtype_.kind in "iu" and decimals >= 0:
+        return a                                   # whole numbers already
+    if decimals == 0:
+        return P.round_p.bind(a)
+    # NumPy's own steps: scale by a power of ten, round half to even, scale back.
+    scale = float(10.0 ** builtins.abs(decimals))
+    if decimals > 0:
+        return divide(P.round_p.bind(multiply(a, scale)), scale)
+    out = multiply(P.round_p.bind(divide(a, scale)), scale)
+    return astype(out, dtype_) if dtype_.kind in "iu" else out
 
-    Its pull is 1 on ``x`` and ``-floor(x / y)`` on ``y``, as in JAX.
-    """
-    if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
-        try:
-            return np.remainder(x, y)
-        except TypeError as err:
-            raise _eager_error("remainder", (x, y), err) from None
-    return subtract(x, multiply(floor_divide(x, y), y))
 
-
-mod = remainder
+around = round
 
 
 def power(x: Any, y: Any, /) -> Any:
@@ -162,34 +170,30 @@ def power(x: Any, y: Any, /) -> Any:
         if type(y) is int:
             return P.integer_pow_p.bind(x, y=y)
         return P.pow_p.bind(x, _operand(y, "power"))
-    try:
-        return np.power(x, y)
-    except TypeError as err:
-        raise _eager_error("power", (x, y), err) from None
+    return call_numpy("power", np.power, x, y)
 
 
 def square(x: Any, /) -> Any:
     """``x * x``, as ``integer_pow`` with exponent 2."""
     if isinstance(x, Tracer):
         return P.integer_pow_p.bind(x, y=2)
-    try:
-        return np.square(x)
-    except TypeError as err:
-        raise _eager_error("square", (x,), err) from None
+    return call_numpy("square", np.square, x)
 
 
 def reciprocal(x: Any, /) -> Any:
-    return divide(1.0, x)
+    """``1 / x``."""
+    if isinstance(x, Tracer):
+        return divide(1.0, x)
+    return call_numpy("reciprocal", np.reciprocal, x)
 
 
 def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
     """Limit ``x`` to ``[a_min, a_max]`` (either bound may be None)."""
     if not _has_tracer((x, a_min, a_max)):
-        try:
-            return np.clip(x, a_min, a_max)
-        except (TypeError, ValueError) as err:
-            raise _eager_error("clip", (x, *(v for v in (a_min, a_max) if v is not None)),
-                               err) from None
+        if a_min is None and a_max is None:
+            return call_numpy("clip", np.asarray, x).copy()
+        _args.check_operands("clip", [v for v in (a_min, a_max) if v is not None])
+        return call_numpy("clip", np.clip, x, a_min=a_min, a_max=a_max)
     if a_min is not None:
         x = maximum(x, a_min)
     if a_max is not None:
@@ -200,18 +204,16 @@ def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
 def where(condition: Any, x: Any = None, y: Any = None, /) -> Any:
     """Elementwise choice: ``x`` where ``condition`` holds, else ``y``."""
     if x is None or y is None:
-        if x is None and y is None and not isinstance(condition, Tracer):
-            return np.where(condition)
         if (x is None) != (y is None):
             raise TypeError("nanojax.numpy.where: pass both x and y, or neither; got "
                             f"{'x' if x is None else 'y'}=None")
-        raise TypeError("jnp.where needs both x and y under a transformation (the "
-                        "one-argument form has a data-dependent shape)")
+        if isinstance(condition, Tracer):
+            raise TypeError("nanojax.numpy.where: the one-argument form needs concrete "
+                            "values (its result's shape depends on them); pass x and y "
+                            "too, as jnp.where(condition, x, y)")
+        return call_numpy("where", np.where, condition)
     if not _has_tracer((condition, x, y)):
-        for v in (condition, x, y):
-            if type(v) is not np.ndarray:
-                _reject_non_array("where", v)
-        return np.where(condition, x, y)
+        return call_numpy("where", np.where, condition, x, y)
     condition = _operand(condition, "where")
     if P.dtype_of(condition) != np.bool_:
         condition = not_equal(condition, 0)
@@ -219,9 +221,15 @@ def where(condition: Any, x: Any = None, y: Any = None, /) -> Any:
 
 
 def stop_gradient(x: Any) -> Any:
-    """``x``, but with no gradient flowing back through it."""
+    """``x``, but with no gradient flowing back through it (leaf by leaf of a pytree)."""
     from nanojax.tree_util import tree_map
-    return tree_map(lambda v: P.stop_gradient_p.bind(v) if isinstance(v, Tracer) else v, x)
+
+    def stop(leaf: Any) -> Any:
+        if isinstance(leaf, Tracer):
+            return P.stop_gradient_p.bind(leaf)
+        check_numeric("stop_gradient", leaf)
+        return leaf
+    return tree_map(stop, x)
 
 
 # ----- Creation -----------------------------------------------------------------
@@ -233,51 +241,53 @@ def asarray(a: Any, dtype: Any = None) -> Any:
     if isinstance(a, (list, tuple)) and _has_tracer(a):
         out = stack([asarray(e) for e in a])
         return out if dtype is None else astype(out, dtype)
+    check_numeric("asarray", a)
+    if isinstance(a, np.ma.MaskedArray):
+        raise TypeError("nanojax.numpy.asarray: masked arrays are not supported (the mask "
+                        "would be ignored); pass x.filled(value) or a plain array")
     try:
-        out = np.asarray(a, dtype=dtype)
+        return np.asarray(a, dtype=dtype)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"nanojax.numpy.asarray: cannot make an array from {a!r:.60} "
-                        f"({err})") from None
-    if out.dtype.kind in "OSUV":
-        raise TypeError(f"nanojax.numpy.asarray: {a!r:.60} of type {type(a).__name__} is "
-                        "not numeric data; pass arrays, numbers or lists of numbers")
-    return out
+        raise reworded("asarray", err) from None
 
 
 def array(a: Any, dtype: Any = None) -> Any:
     """``numpy.array`` (a copy); a list that holds traced values is stacked."""
     if _has_tracer(a):
         return asarray(a, dtype)
-    out = asarray(a, dtype)
-    return np.array(out, copy=True)
+    return np.array(asarray(a, dtype), copy=True)
+
+
+def _dtype(name: str, dtype_: Any) -> np.dtype:
+    try:
+        return np.dtype(dtype_)
+    except TypeError as err:
+        raise reworded(name, err) from None
 
 
 def astype(x: Any, dtype: Any) -> Any:
+    """``x`` converted to ``dtype`` (a new array)."""
     if isinstance(x, Tracer):
-        return P.convert_element_type(x, dtype)
-    return np.asarray(x).astype(dtype)
+        return P.convert_element_type(x, _dtype("astype", dtype))
+    return call_numpy("astype", np.asarray, x).astype(_dtype("astype", dtype))
+
+
+def _like(name: str, a: Any) -> tuple[tuple, np.dtype]:
+    """The shape and dtype of ``a``, which may be traced."""
+    if isinstance(a, Tracer):
+        return a.shape, a.dtype
+    a = _checked_asarray(name, a) if type(a) not in PLAIN else a
+    return np.shape(a), P.dtype_of(a) if not isinstance(a, np.ndarray) else a.dtype
 
 
 def zeros_like(a: Any, dtype: Any = None) -> np.ndarray:
-    return np.zeros(P.shape_of(a), dtype or P.dtype_of(a))
+    shape_, dt = _like("zeros_like", a)
+    return np.zeros(shape_, dt if dtype is None else _dtype("zeros_like", dtype))
 
 
 def ones_like(a: Any, dtype: Any = None) -> np.ndarray:
-    return np.ones(P.shape_of(a), dtype or P.dtype_of(a))
-
-
-def full(shape: Any, fill_value: Any, dtype: Any = None) -> Any:
-    if _has_tracer((shape,)):
-        shape = _concrete_arg(shape, "full")
-    if isinstance(fill_value, Tracer):
-        shape = (shape,) if isinstance(shape, int) else tuple(shape)
-        value = fill_value if dtype is None else astype(fill_value, dtype)
-        return broadcast_to(value, shape)
-    return np.full(shape, fill_value, dtype)
-
-
-def full_like(a: Any, fill_value: Any, dtype: Any = None) -> Any:
-    return full(P.shape_of(a), fill_value, dtype or P.dtype_of(a))
+    shape_, dt = _like("ones_like", a)
+    return np.ones(shape_, dt if dtype is None else _dtype("ones_like", dtype))
 
 
 def _concrete_arg(value: Any, name: str) -> Any:
@@ -286,6 +296,22 @@ def _concrete_arg(value: Any, name: str) -> Any:
     if isinstance(value, (tuple, list)):
         return type(value)(_concrete_arg(v, name) for v in value)
     return value
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = None) -> Any:
+    """An array of ``shape`` filled with ``fill_value`` (which may be traced)."""
+    if _has_tracer((shape,)):
+        shape = _concrete_arg(shape, "full")
+    if isinstance(fill_value, Tracer):
+        sizes = (shape,) if _args._is_int(shape) else tuple(shape)
+        value = fill_value if dtype is None else astype(fill_value, dtype)
+        return broadcast_to(value, sizes)
+    return call_numpy("full", np.full, shape, fill_value, dtype=dtype)
+
+
+def full_like(a: Any, fill_value: Any, dtype: Any = None) -> Any:
+    shape_, dt = _like("full_like", a)
+    return full(shape_, fill_value, dt if dtype is None else dtype)
 
 
 def _creation(np_fn: Callable, name: str) -> Callable:
@@ -298,97 +324,144 @@ def _creation(np_fn: Callable, name: str) -> Callable:
     def fn(*args: Any, **kwargs: Any) -> np.ndarray:
         try:
             return np_fn(*args, **kwargs)
-        except TypeError:
+        except (TypeError, ValueError) as err:
             if not _has_tracer((*args, *kwargs.values())):
-                raise
+                raise reworded(name, err) from None
         args = tuple(_concrete_arg(a, name) for a in args)
-        return np_fn(*args, **{k: _concrete_arg(v, name) for k, v in kwargs.items()})
+        try:
+            return np_fn(*args, **{k: _concrete_arg(v, name) for k, v in kwargs.items()})
+        except (TypeError, ValueError) as err:
+            raise reworded(name, err) from None
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"``numpy.{np_fn.__name__}``; its sizes must be concrete (static under jit)."
     return fn
 
 
-zeros, ones, empty, arange, linspace, eye, identity = (
+zeros, ones, empty, eye, identity = (
     _creation(np.zeros, "zeros"), _creation(np.ones, "ones"), _creation(np.zeros, "empty"),
-    _creation(np.arange, "arange"), _creation(np.linspace, "linspace"),
     _creation(np.eye, "eye"), _creation(np.identity, "identity"))
+
+
+def arange(*args: Any, **kwargs: Any) -> np.ndarray:
+    """``numpy.arange``. Its arguments set the length, so they must be concrete."""
+    if _has_tracer((*args, *kwargs.values())):
+        from nanojax.errors import ConcretizationTypeError
+        raise ConcretizationTypeError(
+            "nanojax.numpy.arange", "", "nanojax.numpy.arange: its arguments decide the "
+            "result's length, so they must be Python numbers, not traced values; for a "
+            "differentiable range write start + step * jnp.arange(n) with n a number")
+    try:
+        return np.arange(*args, **kwargs)
+    except (TypeError, ValueError) as err:
+        raise reworded("arange", err) from None
+
+
+def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
+             retstep: bool = False, dtype: Any = None, axis: int = 0) -> Any:
+    """``num`` evenly spaced values from ``start`` to ``stop``; the ends may be traced."""
+    if not _has_tracer((start, stop)):
+        return call_numpy("linspace", np.linspace, start, stop, _concrete_arg(num, "linspace"),
+                          endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
+    num = _concrete_arg(num, "linspace")
+    if not _args._is_int(num) or num < 0:
+        raise ValueError(f"nanojax.numpy.linspace: num must be a non-negative int, got {num!r}")
+    start, stop = _operand(start, "linspace"), _operand(stop, "linspace")
+    if P.dtype_of(start).kind not in "f":
+        start = astype(start, np.float64)
+    # NumPy's steps: positions 0..num-1 times the step, plus start, and the
+    # last value set to stop exactly when it is an endpoint.
+    div = num - 1 if endpoint else num
+    delta = subtract(stop, start)
+    lead = np.arange(num, dtype=np.float64).reshape((-1,) + (1,) * ndim(delta))
+    if div > 0:
+        step = divide(delta, float(div))
+        out = add(multiply(lead, step), start)
+    else:                      # one sample: start itself, and an undefined step
+        step = multiply(delta, np.nan)
+        out = add(multiply(lead, delta), start)
+    if endpoint and num > 1:
+        out = out.at[-1].set(broadcast_to(stop, shape(out)[1:]))
+    if axis != 0:
+        out = moveaxis(out, 0, axis)
+    if dtype is not None:
+        out = astype(floor(out) if np.dtype(dtype).kind in "iu" else out, dtype)
+    return (out, step) if retstep else out
 
 
 # ----- Reductions ---------------------------------------------------------------
 
 def _axes(x: Any, axis: Any, name: str) -> tuple[int, ...]:
-    ndim = len(P.shape_of(x))
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    for a in axes:
-        if not -ndim <= a < ndim:
-            raise ValueError(f"nanojax.numpy.{name}: axis {a} is out of bounds for an "
-                             f"array of dimension {ndim}")
-        out.append(int(a) % ndim if ndim else 0)
-    if len(set(out)) != len(out):
-        raise ValueError(f"nanojax.numpy.{name}: repeated axis in {axis!r}")
-    return tuple(sorted(out))
+    return _args.axes(name, axis, len(P.shape_of(x)))
 
 
 def _keep(out: Any, x: Any, axes: tuple, keepdims: bool) -> Any:
     if not keepdims:
         return out
-    shape = tuple(1 if i in axes else d for i, d in enumerate(P.shape_of(x)))
-    return P.reshape(out, shape)
+    shape_ = tuple(1 if i in axes else d for i, d in enumerate(P.shape_of(x)))
+    return P.reshape(out, shape_)
+
+
+def _eager_reduction(name: str, np_fn: Callable, a: Any, axis: Any, **kwargs: Any) -> Any:
+    """NumPy's reduction; on failure, our check of ``axis`` says what was wrong."""
+    if type(a) is not np.ndarray:
+        check_numeric(name, a)
+    try:
+        return np_fn(a, axis=axis, **kwargs)
+    except (TypeError, ValueError, IndexError) as err:
+        _axes(np.asarray(a), axis, name)
+        raise reworded(name, err) from None
 
 
 def _reduction(name: str, np_fn: Callable, prim: Any) -> Callable:
     def fn(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
         if not isinstance(a, Tracer):
-            if type(a) is not np.ndarray:
-                _reject_non_array(name, a)
-            return np_fn(a, axis=axis, keepdims=keepdims)
+            return _eager_reduction(name, np_fn, a, axis, keepdims=keepdims)
         axes = _axes(a, axis, name)
+        if prim is not P.reduce_sum_p and prim is not P.reduce_prod_p and 0 in (
+                a.shape[i] for i in axes):
+            raise ValueError(f"nanojax.numpy.{name}: zero-size array to reduction operation "
+                             f"{name}, which has no identity")
         return _keep(prim.bind(a, axes=axes), a, axes, keepdims)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"``numpy.{name}`` over ``axis`` (None: all), traceable."
     return fn
 
 
-sum = _reduction("sum", np.sum, P.reduce_sum_p)  # noqa: A001
-max = amax = _reduction("max", np.max, P.reduce_max_p)  # noqa: A001
-min = amin = _reduction("min", np.min, P.reduce_min_p)  # noqa: A001
+# Python's own sum, max, min are builtins.sum, builtins.max, builtins.min here.
+_sum = _reduction("sum", np.sum, P.reduce_sum_p)
+amax = _reduction("max", np.max, P.reduce_max_p)
+amin = _reduction("min", np.min, P.reduce_min_p)
 prod = _reduction("prod", np.prod, P.reduce_prod_p)
+sum, max, min = _sum, amax, amin  # noqa: A001 - NumPy's names
 
 
 def mean(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The average over ``axis``."""
     if not isinstance(a, Tracer):
-        if type(a) is not np.ndarray:
-            _reject_non_array("mean", a)
-        return np.mean(a, axis=axis, keepdims=keepdims)
+        return _eager_reduction("mean", np.mean, a, axis, keepdims=keepdims)
     axes = _axes(a, axis, "mean")
     count = int(np.prod([P.shape_of(a)[i] for i in axes], dtype=np.int64))
-    total = sum(a if np.issubdtype(a.dtype, np.inexact) else astype(a, np.float64),
-                axis=axes, keepdims=keepdims)
+    total = _sum(a if np.issubdtype(a.dtype, np.inexact) else astype(a, np.float64),
+                 axis=axes, keepdims=keepdims)
     return divide(total, float(count))
 
 
 def var(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     """The variance over ``axis``, with ``ddof`` degrees of freedom removed."""
     if not isinstance(a, Tracer):
-        if type(a) is not np.ndarray:
-            _reject_non_array("var", a)
-        return np.var(a, axis=axis, ddof=ddof, keepdims=keepdims)
+        return _eager_reduction("var", np.var, a, axis, ddof=ddof, keepdims=keepdims)
     axes = _axes(a, axis, "var")
     count = int(np.prod([P.shape_of(a)[i] for i in axes], dtype=np.int64))
     centered = subtract(a, mean(a, axis=axes, keepdims=True))
-    return divide(sum(square(centered), axis=axes, keepdims=keepdims), float(count - ddof))
+    # As NumPy: never a negative count, so too large a ddof gives inf (or nan).
+    dof = float(builtins.max(count - ddof, 0))
+    return divide(_sum(square(centered), axis=axes, keepdims=keepdims), dof)
 
 
 def std(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     """The standard deviation over ``axis``."""
     if not isinstance(a, Tracer):
-        if type(a) is not np.ndarray:
-            _reject_non_array("std", a)
-        return np.std(a, axis=axis, ddof=ddof, keepdims=keepdims)
+        return _eager_reduction("std", np.std, a, axis, ddof=ddof, keepdims=keepdims)
     return sqrt(var(a, axis=axis, ddof=ddof, keepdims=keepdims))
 
 
@@ -396,13 +469,20 @@ def _argreduction(name: str, np_fn: Callable, prim: Any) -> Callable:
     def fn(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
         if not isinstance(a, Tracer):
             if type(a) is not np.ndarray:
-                _reject_non_array(name, a)
-            return np_fn(a, axis=axis, keepdims=keepdims)
+                check_numeric(name, a)
+            try:
+                return np_fn(a, axis=axis, keepdims=keepdims)
+            except (TypeError, ValueError, IndexError) as err:
+                if axis is not None:
+                    _args.axis_index(name, axis, np.ndim(a))
+                raise reworded(name, err) from None
+        if a.size == 0:
+            raise ValueError(f"nanojax.numpy.{name}: attempt to get {name} of an empty "
+                             "sequence")
         if axis is None:
-            flat = ravel(a)
-            out = prim.bind(flat, axes=(0,), index_dtype=np.dtype(np.int64))
+            out = prim.bind(ravel(a), axes=(0,), index_dtype=np.dtype(np.int64))
             return reshape(out, (1,) * a.ndim) if keepdims else out
-        (ax,) = _axes(a, axis, name)
+        ax = _args.axis_index(name, axis, a.ndim)
         return _keep(prim.bind(a, axes=(ax,), index_dtype=np.dtype(np.int64)), a, (ax,),
                      keepdims)
     fn.__name__ = fn.__qualname__ = name
@@ -410,18 +490,65 @@ def _argreduction(name: str, np_fn: Callable, prim: Any) -> Callable:
     return fn
 
 
+argmax = _argreduction("argmax", np.argmax, P.argmax_p)
+argmin = _argreduction("argmin", np.argmin, P.argmin_p)
+
+
+def ptp(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """The range, ``max - min``, over ``axis``."""
+    if not isinstance(a, Tracer):
+        return _eager_reduction("ptp", np.ptp, a, axis, keepdims=keepdims)
+    return subtract(amax(a, axis=axis, keepdims=keepdims), amin(a, axis=axis, keepdims=keepdims))
+
+
+def _real_only(name: str, x: Any) -> None:
+    if P.dtype_of(x).kind == "c":
+        raise NotImplementedError(f"nanojax.numpy.{name}: complex traced values are not "
+                                  "supported yet")
+
+
+def real(x: Any, /) -> Any:
+    """The real part: a real array itself."""
+    if not isinstance(x, Tracer):
+        return call_numpy("real", np.real, x)
+    _real_only("real", x)
+    return x
+
+
+def imag(x: Any, /) -> Any:
+    """The imaginary part: zeros for a real array."""
+    if not isinstance(x, Tracer):
+        return call_numpy("imag", np.imag, x)
+    _real_only("imag", x)
+    return multiply(x, 0.0)
+
+
+def conj(x: Any, /) -> Any:
+    """The complex conjugate: a real array itself."""
+    if not isinstance(x, Tracer):
+        return call_numpy("conj", np.conj, x)
+    _real_only("conj", x)
+    return x
+
+
+conjugate = conj
+
+
 def cumsum(a: Any, axis: int | None = None) -> Any:
     """Running sums along ``axis`` (of the flattened array when None)."""
     if not isinstance(a, Tracer):
-        return _numpy("cumsum", np.cumsum, a, axis=axis)
+        if type(a) is not np.ndarray:
+            check_numeric("cumsum", a)
+        try:
+            return np.cumsum(a, axis=axis)
+        except (TypeError, ValueError, IndexError) as err:
+            if axis is not None:
+                _args.axis_index("cumsum", axis, np.ndim(a))
+            raise reworded("cumsum", err) from None
     if axis is None:
         a, axis = ravel(a), 0
-    (ax,) = _axes(a, axis, "cumsum")
+    ax = _args.axis_index("cumsum", axis, a.ndim)
     return P.cumsum_p.bind(a, axis=ax, reverse=False)
-
-
-argmax = _argreduction("argmax", np.argmax, P.argmax_p)
-argmin = _argreduction("argmin", np.argmin, P.argmin_p)
 
 
 # ----- Tests of values and logic: comparisons and selects, no gradient -----------------
@@ -433,169 +560,267 @@ def _bool_operand(x: Any, name: str) -> Any:
 
 def isnan(x: Any, /) -> Any:
     """True where ``x`` is NaN (the one value not equal to itself)."""
-    return not_equal(x, x) if isinstance(x, Tracer) else _numpy("isnan", np.isnan, x)
+    return not_equal(x, x) if isinstance(x, Tracer) else call_numpy("isnan", np.isnan, x)
 
 
 def isinf(x: Any, /) -> Any:
-    return equal(abs(x), np.inf) if isinstance(x, Tracer) else _numpy("isinf", np.isinf, x)
+    if not isinstance(x, Tracer):
+        return call_numpy("isinf", np.isinf, x)
+    return equal(absolute(x), np.inf)
 
 
 def isfinite(x: Any, /) -> Any:
     """True where ``x`` is neither infinite nor NaN (NaN fails every ``<``)."""
-    return less(abs(x), np.inf) if isinstance(x, Tracer) else _numpy("isfinite", np.isfinite, x)
+    if not isinstance(x, Tracer):
+        return call_numpy("isfinite", np.isfinite, x)
+    return less(absolute(x), np.inf)
 
 
 def logical_not(x: Any, /) -> Any:
-    return equal(_bool_operand(x, "logical_not"), False) if isinstance(x, Tracer) \
-        else _numpy("logical_not", np.logical_not, x)
+    if not isinstance(x, Tracer):
+        return call_numpy("logical_not", np.logical_not, x)
+    return equal(_bool_operand(x, "logical_not"), False)
 
 
 def logical_and(x: Any, y: Any, /) -> Any:
     if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
-        return _numpy("logical_and", np.logical_and, x, y)
-    return where(_bool_operand(x, "logical_and"), _bool_operand(y, "logical_and"), False)
+        return call_numpy("logical_and", np.logical_and, x, y)
+    return bitwise_and(_bool_operand(x, "logical_and"), _bool_operand(y, "logical_and"))
 
 
 def logical_or(x: Any, y: Any, /) -> Any:
     if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
-        return _numpy("logical_or", np.logical_or, x, y)
-    return where(_bool_operand(x, "logical_or"), True, _bool_operand(y, "logical_or"))
+        return call_numpy("logical_or", np.logical_or, x, y)
+    return bitwise_or(_bool_operand(x, "logical_or"), _bool_operand(y, "logical_or"))
 
 
-def any(a: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def logical_xor(x: Any, y: Any, /) -> Any:
+    if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
+        return call_numpy("logical_xor", np.logical_xor, x, y)
+    return bitwise_xor(_bool_operand(x, "logical_xor"), _bool_operand(y, "logical_xor"))
+
+
+def _reduced_shape(shape_: tuple, axes: tuple, keepdims: bool) -> tuple:
+    return tuple(1 if i in axes else d for i, d in enumerate(shape_)
+                 if keepdims or i not in axes)
+
+
+def _any(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Whether any element along ``axis`` is true (a max over booleans)."""
     if not isinstance(a, Tracer):
-        return _numpy("any", np.any, a, axis=axis, keepdims=keepdims)
-    return max(_bool_operand(a, "any"), axis=axis, keepdims=keepdims)
+        return _eager_reduction("any", np.any, a, axis, keepdims=keepdims)
+    a = _bool_operand(a, "any")
+    axes = _axes(a, axis, "any")
+    if 0 in (a.shape[i] for i in axes):       # an empty any is False
+        return zeros(_reduced_shape(a.shape, axes, keepdims), bool)
+    return amax(a, axis=axes, keepdims=keepdims)
 
 
-def all(a: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def _all(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Whether every element along ``axis`` is true (a min over booleans)."""
     if not isinstance(a, Tracer):
-        return _numpy("all", np.all, a, axis=axis, keepdims=keepdims)
-    return min(_bool_operand(a, "all"), axis=axis, keepdims=keepdims)
+        return _eager_reduction("all", np.all, a, axis, keepdims=keepdims)
+    a = _bool_operand(a, "all")
+    axes = _axes(a, axis, "all")
+    if 0 in (a.shape[i] for i in axes):       # an empty all is True
+        return ones(_reduced_shape(a.shape, axes, keepdims), bool)
+    return amin(a, axis=axes, keepdims=keepdims)
+
+
+any, all = _any, _all  # noqa: A001 - NumPy's names
 
 
 # ----- Shapes -------------------------------------------------------------------
 
+def _shape_arg(name: str, shape_: Any) -> tuple[int, ...]:
+    items = (shape_,) if _args._is_int(shape_) else shape_
+    try:
+        out = tuple(items)
+    except TypeError:
+        out = None
+    if out is None or not builtins.all(map(_args._is_int, out)):
+        raise TypeError(f"{public(name)}: a shape must be an int or a tuple of ints, got "
+                        f"{_args.describe(shape_)}")
+    return tuple(int(s) for s in out)
+
+
 def reshape(a: Any, shape: Any, order: str = "C") -> Any:
     """``numpy.reshape`` (one dimension may be -1)."""
     if not isinstance(a, Tracer):
-        if type(a) is not np.ndarray:
-            _reject_non_array("reshape", a)
-        return np.reshape(a, shape, order=order)
+        return call_numpy("reshape", np.reshape, a, shape=shape, order=order)
     if order != "C":
-        raise NotImplementedError("nanojax.numpy.reshape: only order='C' is supported")
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
-    if shape.count(-1) > 1:
-        raise ValueError("nanojax.numpy.reshape: only one dimension can be -1")
-    if -1 in shape:
-        known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+        raise NotImplementedError("nanojax.numpy.reshape: only order='C' is supported on "
+                                  "traced values")
+    sizes = _shape_arg("reshape", shape)
+    if sizes.count(-1) > 1:
+        raise ValueError("nanojax.numpy.reshape: can only specify one unknown dimension")
+    if builtins.any(s < -1 for s in sizes):
+        raise ValueError(f"nanojax.numpy.reshape: negative dimensions are not allowed, got "
+                         f"{sizes}")
+    known = int(np.prod([s for s in sizes if s != -1], dtype=np.int64))
+    if -1 in sizes:
         if known == 0 or a.size % known:
             raise ValueError(f"nanojax.numpy.reshape: cannot reshape an array of shape "
-                             f"{a.shape} into shape {shape}")
-        shape = tuple(a.size // known if s == -1 else s for s in shape)
-    return P.reshape(a, shape)
+                             f"{a.shape} (size {a.size}) into shape {sizes}")
+        sizes = tuple(a.size // known if s == -1 else s for s in sizes)
+    elif known != a.size:
+        raise ValueError(f"nanojax.numpy.reshape: cannot reshape an array of shape {a.shape} "
+                         f"(size {a.size}) into shape {sizes}")
+    return P.reshape(a, sizes)
 
 
 def ravel(a: Any) -> Any:
-    return reshape(a, (-1,)) if isinstance(a, Tracer) else np.ravel(a)
+    """The elements of ``a`` as a 1-D array."""
+    return reshape(a, (-1,)) if isinstance(a, Tracer) else call_numpy("ravel", np.ravel, a)
 
 
 def transpose(a: Any, axes: Any = None) -> Any:
     """``numpy.transpose``: reverse the axes, or permute them by ``axes``."""
     if not isinstance(a, Tracer):
-        if type(a) is not np.ndarray:
-            _reject_non_array("transpose", a)
-        return np.transpose(a, axes)
-    perm = tuple(reversed(range(a.ndim))) if axes is None else tuple(
-        int(i) % a.ndim for i in axes)
-    return P.transpose(a, perm)
+        return call_numpy("transpose", np.transpose, a, axes=axes)
+    if axes is None:
+        return P.transpose(a, tuple(reversed(range(a.ndim))))
+    perm = tuple(axes) if isinstance(axes, (tuple, list)) else (axes,)
+    if len(perm) != a.ndim:
+        raise ValueError(f"nanojax.numpy.transpose: axes {tuple(perm)} don't match an array "
+                         f"of {a.ndim} dimensions")
+    normalized = _args.axes("transpose", perm, a.ndim)     # range and repeats checked
+    del normalized
+    return P.transpose(a, tuple(int(i) % a.ndim for i in perm))
+
+
+def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
+    """``a`` with two axes interchanged."""
+    if not isinstance(a, Tracer):
+        return call_numpy("swapaxes", np.swapaxes, a, axis1=axis1, axis2=axis2)
+    i = _args.axis_index("swapaxes", axis1, a.ndim)
+    j = _args.axis_index("swapaxes", axis2, a.ndim)
+    perm = list(range(a.ndim))
+    perm[i], perm[j] = perm[j], perm[i]
+    return P.transpose(a, tuple(perm))
+
+
+def moveaxis(a: Any, source: Any, destination: Any) -> Any:
+    """``a`` with axes moved from ``source`` to ``destination`` (ints or tuples)."""
+    if not isinstance(a, Tracer):
+        return call_numpy("moveaxis", np.moveaxis, a, source=source, destination=destination)
+    src = [_args.axis_index("moveaxis", s, a.ndim) for s in np.atleast_1d(source).tolist()]
+    dst = [_args.axis_index("moveaxis", d, a.ndim)
+           for d in np.atleast_1d(destination).tolist()]
+    if len(src) != len(dst):
+        raise ValueError("nanojax.numpy.moveaxis: `source` and `destination` arguments must "
+                         "have the same number of elements")
+    order = [i for i in range(a.ndim) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return P.transpose(a, tuple(order))
 
 
 def expand_dims(a: Any, axis: Any) -> Any:
     """Insert axes of size 1 at the positions ``axis`` (int or tuple)."""
     if not isinstance(a, Tracer):
-        if type(a) is not np.ndarray:
-            _reject_non_array("expand_dims", a)
-        return np.expand_dims(a, axis)
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    ndim = a.ndim + len(axes)
-    axes = sorted(int(i) % ndim for i in axes)
-    shape = list(a.shape)
-    for i in axes:
-        shape.insert(i, 1)
-    kept = tuple(i for i in range(ndim) if i not in axes)
-    return P.broadcast_in_dim(a, tuple(shape), kept)
+        return call_numpy("expand_dims", np.expand_dims, a, axis=axis)
+    positions = (axis,) if _args._is_int(axis) else axis
+    out_ndim = a.ndim + len(tuple(positions))
+    new = _args.axes("expand_dims", positions, out_ndim)
+    sizes = list(a.shape)
+    for i in new:
+        sizes.insert(i, 1)
+    kept = tuple(i for i in range(out_ndim) if i not in new)
+    return P.broadcast_in_dim(a, tuple(sizes), kept)
 
 
 def squeeze(a: Any, axis: Any = None) -> Any:
     """Remove axes of size 1 (all of them, or those in ``axis``)."""
     if not isinstance(a, Tracer):
-        if type(a) is not np.ndarray:
-            _reject_non_array("squeeze", a)
-        return np.squeeze(a, axis)
+        return call_numpy("squeeze", np.squeeze, a, axis=axis)
     if axis is None:
         dims = tuple(i for i, d in enumerate(a.shape) if d == 1)
     else:
         dims = _axes(a, axis, "squeeze")
+        if builtins.any(a.shape[d] != 1 for d in dims):
+            raise ValueError("nanojax.numpy.squeeze: cannot select an axis to squeeze out "
+                             f"which has size not equal to one (shape {a.shape}, axis "
+                             f"{axis})")
     return P.squeeze(a, dims)
 
 
 def broadcast_to(a: Any, shape: Any) -> Any:
     """``numpy.broadcast_to``."""
     if not isinstance(a, Tracer):
-        if type(a) is not np.ndarray:
-            _reject_non_array("broadcast_to", a)
-        return np.broadcast_to(a, shape)
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    target = P.broadcast_shapes("broadcast_to", a.aval, P.ShapedArray(shape, a.dtype))
-    if target != shape:
-        raise ValueError(f"nanojax.numpy.broadcast_to: cannot broadcast shape {a.shape} "
-                         f"to {shape}")
-    return P.broadcast_to(a, shape)
+        return call_numpy("broadcast_to", np.broadcast_to, a, shape=shape)
+    sizes = _shape_arg("broadcast_to", shape)
+    try:
+        np.broadcast_to(_args.dummy(a.shape), sizes)         # NumPy's rules and error
+    except ValueError as err:
+        raise reworded("broadcast_to", err) from None
+    return P.broadcast_to(a, sizes)
 
 
-def concatenate(arrays: Sequence[Any], axis: int = 0) -> Any:
-    """Join arrays along an existing axis."""
-    if not _has_tracer(tuple(arrays)):
+def _join_operands(name: str, arrays: Any) -> list:
+    if isinstance(arrays, Tracer) or not isinstance(arrays, (list, tuple)):
+        raise TypeError(f"{public(name)}: expected a sequence of arrays, got "
+                        f"{_args.describe(arrays)}")
+    if not arrays:
+        raise ValueError(f"{public(name)}: need at least one array to {name}")
+    out = [_operand(a, name) for a in arrays]
+    return [np.asarray(a) if not isinstance(a, (Tracer, np.ndarray)) else a for a in out]
+
+
+def concatenate(arrays: Sequence[Any], axis: int | None = 0) -> Any:
+    """Join arrays along an existing axis (flattened first when ``axis`` is None)."""
+    if not _has_tracer(arrays):
+        if isinstance(arrays, (list, tuple)):
+            _args.check_operands("concatenate", arrays)
         try:
             return np.concatenate(arrays, axis=axis)
         except (TypeError, ValueError) as err:
-            raise _eager_error("concatenate", tuple(arrays), err) from None
-    arrays = [_operand(a, "concatenate") for a in arrays]
-    arrays = [np.asarray(a) if isinstance(a, _NUMBER_TYPES) else a for a in arrays]
-    ndim = len(P.shape_of(arrays[0]))
-    if ndim == 0:
+            raise reworded("concatenate", err) from None
+    arrays = _join_operands("concatenate", arrays)
+    if axis is None:
+        arrays, axis = [ravel(a) for a in arrays], 0
+    ndim_ = len(P.shape_of(arrays[0]))
+    if ndim_ == 0:
         raise ValueError("nanojax.numpy.concatenate: zero-dimensional arrays cannot be "
                          "concatenated")
-    return P.concatenate(arrays, int(axis) % ndim)
+    ax = _args.axis_index("concatenate", axis, ndim_)
+    for a in arrays:
+        s, s0 = P.shape_of(a), P.shape_of(arrays[0])
+        if len(s) != ndim_ or builtins.any(x != y for i, (x, y) in enumerate(zip(s, s0))
+                                           if i != ax):
+            raise ValueError("nanojax.numpy.concatenate: all the input array dimensions "
+                             f"except for the concatenation axis must match exactly, got "
+                             f"shapes {[P.shape_of(b) for b in arrays]} along axis {ax}")
+    return P.concatenate(arrays, ax)
 
 
 def stack(arrays: Sequence[Any], axis: int = 0) -> Any:
     """Join arrays along a new axis."""
-    if not _has_tracer(tuple(arrays)):
+    if not _has_tracer(arrays):
+        if isinstance(arrays, (list, tuple)):
+            _args.check_operands("stack", arrays)
         try:
             return np.stack(arrays, axis=axis)
         except (TypeError, ValueError) as err:
-            raise _eager_error("stack", tuple(arrays), err) from None
-    arrays = [_operand(a, "stack") for a in arrays]
+            raise reworded("stack", err) from None
+    arrays = _join_operands("stack", arrays)
     shapes = {P.shape_of(a) for a in arrays}
     if len(shapes) != 1:
-        raise ValueError(f"nanojax.numpy.stack: all arrays must have the same shape, got "
-                         f"{sorted(shapes)}")
-    return concatenate([expand_dims(a, axis) if isinstance(a, Tracer)
-                        else np.expand_dims(a, axis) for a in arrays], axis)
+        raise ValueError(f"nanojax.numpy.stack: all input arrays must have the same shape, "
+                         f"got {sorted(shapes)}")
+    ax = _args.axis_index("stack", axis, len(P.shape_of(arrays[0])) + 1)
+    return P.concatenate([expand_dims(a, ax) if isinstance(a, Tracer)
+                          else np.expand_dims(a, ax) for a in arrays], ax)
 
 
 def hstack(arrays: Sequence[Any]) -> Any:
-    arrays = [atleast_1d(a) for a in arrays]
+    arrays = [atleast_1d(a) for a in _join_operands("hstack", arrays)]
     return concatenate(arrays, axis=0 if len(P.shape_of(arrays[0])) == 1 else 1)
 
 
 def vstack(arrays: Sequence[Any]) -> Any:
     return concatenate([reshape(a, (1, -1)) if len(P.shape_of(a)) < 2 else a
-                        for a in arrays], axis=0)
+                        for a in _join_operands("vstack", arrays)], axis=0)
 
 
 def atleast_1d(a: Any) -> Any:
@@ -603,7 +828,9 @@ def atleast_1d(a: Any) -> Any:
 
 
 def shape(a: Any) -> tuple[int, ...]:
-    return P.shape_of(a) if isinstance(a, Tracer) else np.shape(a)
+    if isinstance(a, Tracer):
+        return a.shape
+    return call_numpy("shape", np.shape, a)
 
 
 def ndim(a: Any) -> int:
@@ -619,10 +846,7 @@ def size(a: Any) -> int:
 def dot(a: Any, b: Any) -> Any:
     """``numpy.dot``: a scalar product, matrix product or tensor contraction."""
     if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
-        try:
-            return np.dot(a, b)
-        except (TypeError, ValueError) as err:
-            raise _eager_error("dot", (a, b), err) from None
+        return call_numpy("dot", np.dot, a, b)
     a, b = _operand(a, "dot"), _operand(b, "dot")
     na, nb = len(P.shape_of(a)), len(P.shape_of(b))
     if na == 0 or nb == 0:
@@ -642,10 +866,7 @@ def _check_contract(name: str, a: Any, b: Any, ia: int, ib: int) -> None:
 def matmul(a: Any, b: Any, /) -> Any:
     """``a @ b`` with NumPy's rules for 1-D operands and stacks of matrices."""
     if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
-        try:
-            return np.matmul(a, b)
-        except (TypeError, ValueError) as err:
-            raise _eager_error("matmul", (a, b), err) from None
+        return call_numpy("matmul", np.matmul, a, b)
     a, b = _operand(a, "matmul"), _operand(b, "matmul")
     na, nb = len(P.shape_of(a)), len(P.shape_of(b))
     if na == 0 or nb == 0:
@@ -670,172 +891,15 @@ def matmul(a: Any, b: Any, /) -> Any:
 def outer(a: Any, b: Any) -> Any:
     """The outer product of two vectors (inputs are flattened)."""
     if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
-        try:
-            return np.outer(a, b)
-        except (TypeError, ValueError) as err:
-            raise _eager_error("outer", (a, b), err) from None
+        return call_numpy("outer", np.outer, a, b)
     return multiply(reshape(ravel(asarray(a)), (-1, 1)), reshape(ravel(asarray(b)), (1, -1)))
 
 
-def einsum(subscripts: str, *operands: Any) -> Any:
-    """``numpy.einsum`` for one or two operands, by ``dot_general``.
-
-    Each operand's letters must be distinct (no diagonals) and ``...`` is not
-    supported under a transformation; letters missing from the output are
-    summed over.
-    """
-    if not _has_tracer(operands):
-        try:
-            return np.einsum(subscripts, *operands)
-        except (TypeError, ValueError) as err:
-            raise _eager_error("einsum", operands, err) from None
-    if len(operands) not in (1, 2):
-        raise NotImplementedError("nanojax.numpy.einsum supports one or two operands "
-                                  f"under a transformation, got {len(operands)}")
-    spec = subscripts.replace(" ", "")
-    if "." in spec:
-        raise NotImplementedError("nanojax.numpy.einsum: '...' is not supported under a "
-                                  "transformation; spell out the axes")
-    ins, _, out = spec.partition("->")
-    in_specs = ins.split(",")
-    if len(in_specs) != len(operands):
-        raise ValueError(f"nanojax.numpy.einsum: {subscripts!r} names {len(in_specs)} "
-                         f"operands, got {len(operands)}")
-    if not _:
-        letters = "".join(in_specs)
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    operands = [_operand(o, "einsum") for o in operands]
-    for s, o in zip(in_specs, operands):
-        if len(set(s)) != len(s) or len(s) != len(P.shape_of(o)) or not set(s) <= set(
-                string.ascii_letters):
-            raise ValueError(f"nanojax.numpy.einsum: operand spec {s!r} must name each of "
-                             f"the {len(P.shape_of(o))} axes once (no repeated letters)")
-    # Sum away letters that appear in one operand only and not in the output.
-    specs = []
-    for i, (s, o) in enumerate(zip(in_specs, operands)):
-        others = "".join(in_specs[:i] + in_specs[i + 1:])
-        drop = tuple(k for k, c in enumerate(s) if c not in out and c not in others)
-        if drop:
-            o = P.reduce_sum(o, drop)
-            s = "".join(c for k, c in enumerate(s) if k not in drop)
-        operands[i], specs_i = o, s
-        specs.append(specs_i)
-    if len(operands) == 1:
-        (s,), (o,) = specs, operands
-        return P.transpose(o, tuple(s.index(c) for c in out)) if s != out else o
-    (sa, sb), (a, b) = specs, operands
-    shared = [c for c in sa if c in sb]
-    batch = [c for c in shared if c in out]
-    contract = [c for c in shared if c not in out]
-    dims = ((tuple(sa.index(c) for c in contract), tuple(sb.index(c) for c in contract)),
-            (tuple(sa.index(c) for c in batch), tuple(sb.index(c) for c in batch)))
-    result = P.dot_general(a, b, dims)
-    got = "".join(batch) + "".join(c for c in sa if c not in shared) + "".join(
-        c for c in sb if c not in shared)
-    return P.transpose(result, tuple(got.index(c) for c in out)) if got != out else result
+from nanojax.numpy._einsum import einsum  # noqa: E402,F401  (NumPy's whole grammar)
 
 
 # ----- Indexing -------------------------------------------------------------------
 
-def _index_item(item: Any, arrays: list) -> Any:
-    if item is None or item is Ellipsis:
-        return item
-    if isinstance(item, (bool, np.bool_)):
-        raise IndexError("nanojax: a lone True/False index is not supported")
-    if isinstance(item, (int, np.integer)):
-        return int(item)
-    if isinstance(item, slice):
-        parts = tuple(None if v is None else int(concrete_value(v, "A slice bound"))
-                      for v in (item.start, item.stop, item.step))
-        return parts
-    if isinstance(item, (list, tuple)):
-        item = asarray(item)
-    if isinstance(item, Tracer):
-        if item.dtype == np.bool_:
-            item = np.asarray(concrete_value(item, "Boolean mask indexing"))
-        elif item.dtype.kind not in "iu":
-            raise IndexError(f"nanojax: index arrays must be integers, got {item.dtype}")
-    if isinstance(item, np.ndarray) and item.dtype == np.bool_:
-        positions = np.nonzero(item)
-        arrays.extend(positions)
-        return (Indexer.ARRAY,) * len(positions)
-    if isinstance(item, (np.ndarray, Tracer)):
-        if item.dtype.kind not in "iu":
-            raise IndexError(f"nanojax: index arrays must be integers, got {item.dtype}")
-        arrays.append(item)
-        return Indexer.ARRAY
-    raise IndexError(f"nanojax: unsupported index {item!r:.50} of type "
-                     f"{type(item).__name__}; use ints, slices, None, ... or integer arrays")
-
-
-def _indexer(idx: Any) -> tuple[Indexer, list]:
-    items = idx if isinstance(idx, tuple) else (idx,)
-    arrays: list = []
-    out: list = []
-    for item in items:
-        it = _index_item(item, arrays)
-        if isinstance(it, tuple) and it and it[0] == Indexer.ARRAY:
-            out.extend(it)
-        else:
-            out.append(it)
-    return Indexer(tuple(out)), arrays
-
-
-def getitem(x: Any, idx: Any) -> Any:
-    """``x[idx]`` for ints, slices, None, ``...`` and integer (or mask) arrays."""
-    if not isinstance(x, Tracer) and not _has_tracer(idx if isinstance(idx, tuple) else (idx,)):
-        return np.asarray(x)[idx]
-    indexer, arrays = _indexer(idx)
-    return P.gather(_operand(x, "getitem"), *arrays, indexer=indexer)
-
-
-class _IndexUpdateRef:
-    __slots__ = ("x", "idx")
-
-    def __init__(self, x: Any, idx: Any) -> None:
-        self.x, self.idx = x, idx
-
-    def get(self) -> Any:
-        return getitem(self.x, self.idx)
-
-    def set(self, values: Any) -> Any:
-        return self._scatter(P.scatter_p, values)
-
-    def add(self, values: Any) -> Any:
-        return self._scatter(P.scatter_add_p, values)
-
-    def _scatter(self, prim: Any, values: Any) -> Any:
-        indexer, arrays = _indexer(self.idx)
-        return prim.bind(_operand(self.x, "at"), _operand(values, "at"), *arrays,
-                         indexer=indexer)
-
-
-class _IndexUpdateHelper:
-    """``x.at[idx].set(v)``, ``.add(v)``, ``.get()``: new arrays, x untouched."""
-
-    __slots__ = ("x",)
-
-    def __init__(self, x: Any) -> None:
-        self.x = x
-
-    def __getitem__(self, idx: Any) -> _IndexUpdateRef:
-        return _IndexUpdateRef(self.x, idx)
-
-
-def at(x: Any) -> _IndexUpdateHelper:
-    """Functional updates for plain NumPy arrays too: ``jnp.at(x)[i].set(v)``.
-
-    Traced values have ``x.at[i].set(v)`` as in JAX; a NumPy array cannot
-    grow an ``.at`` attribute, so code that must run on both spells it this
-    way. Neither form modifies ``x``.
-
-    >>> import nanojax.numpy as jnp
-    >>> x = jnp.zeros(3)
-    >>> jnp.at(x)[1].add(5.0), x
-    (array([0., 5., 0.]), array([0., 0., 0.]))
-    """
-    return _IndexUpdateHelper(x)
-
-
+from nanojax.numpy._indexing import at, getitem, take_along_axis  # noqa: E402,F401
 from nanojax.numpy import linalg  # noqa: E402,F401
 from nanojax.numpy import _tracer_methods  # noqa: E402,F401  (installs operators)

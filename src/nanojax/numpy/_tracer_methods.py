@@ -14,6 +14,7 @@ import numpy as np
 import nanojax.numpy as jnp
 from nanojax import primitives as P
 from nanojax.core import Tracer
+from nanojax.numpy._args import bind_elementwise
 
 
 def _swap(fn):
@@ -28,7 +29,10 @@ def _binop(prim, name: str, swapped: bool = False):
     def method(self, other):
         if type(other) not in _READY and not isinstance(other, Tracer):
             other = jnp._operand(other, name)
-        return prim.bind(other, self) if swapped else prim.bind(self, other)
+        try:
+            return prim.bind(other, self) if swapped else prim.bind(self, other)
+        except ValueError:           # a shape mismatch: NumPy's sentence, with our name
+            return bind_elementwise(name, prim, *((other, self) if swapped else (self, other)))
     method.__name__ = name
     return method
 
@@ -54,6 +58,14 @@ _METHODS = {
     "__lt__": _binop(P.lt_p, "less"), "__le__": _binop(P.le_p, "less_equal"),
     "__gt__": _binop(P.gt_p, "greater"), "__ge__": _binop(P.ge_p, "greater_equal"),
     "__eq__": _binop(P.eq_p, "equal"), "__ne__": _binop(P.ne_p, "not_equal"),
+    "__and__": jnp.bitwise_and, "__rand__": _swap(jnp.bitwise_and),
+    "__or__": jnp.bitwise_or, "__ror__": _swap(jnp.bitwise_or),
+    "__xor__": jnp.bitwise_xor, "__rxor__": _swap(jnp.bitwise_xor),
+    "__lshift__": jnp.left_shift, "__rlshift__": _swap(jnp.left_shift),
+    "__rshift__": jnp.right_shift, "__rrshift__": _swap(jnp.right_shift),
+    "__invert__": jnp.invert, "__divmod__": jnp.divmod, "__rdivmod__": _swap(jnp.divmod),
+    "__round__": lambda self, ndigits=None: jnp.round(self, 0 if ndigits is None else ndigits),
+    "__contains__": lambda self, value: jnp.any(jnp.equal(self, value)),
     "__neg__": jnp.negative, "__pos__": lambda self: self, "__abs__": jnp.abs,
     "__getitem__": jnp.getitem,
     "sum": jnp.sum, "mean": jnp.mean, "max": jnp.max, "min": jnp.min,
@@ -63,11 +75,40 @@ _METHODS = {
     "squeeze": jnp.squeeze, "ravel": jnp.ravel, "flatten": jnp.ravel,
     "astype": jnp.astype, "dot": jnp.dot, "clip": jnp.clip,
     "any": jnp.any, "all": jnp.all, "cumsum": jnp.cumsum,
+    "round": jnp.round, "swapaxes": jnp.swapaxes,
+    "conj": jnp.conj, "conjugate": jnp.conj,
+    # Traced values are immutable: a copy is the value itself.
+    "copy": lambda self, order="C": self, "__copy__": lambda self: self,
+    "__deepcopy__": lambda self, memo: self,
 }
 for _name, _fn in _METHODS.items():
     setattr(Tracer, _name, _fn)
 Tracer.__hash__ = None  # type: ignore[assignment]  (== is elementwise, as in NumPy)
 Tracer.T = property(lambda self: jnp.transpose(self))
+Tracer.mT = property(lambda self: jnp.swapaxes(self, -1, -2))
+Tracer.real = property(jnp.real)
+Tracer.imag = property(jnp.imag)
+Tracer.itemsize = property(lambda self: self.dtype.itemsize)
+Tracer.nbytes = property(lambda self: self.size * self.dtype.itemsize)
+
+# Every other ndarray attribute: a sentence instead of Python's bare
+# AttributeError. Looked up only when normal lookup fails, so it costs nothing.
+_IN_PLACE = {"fill", "put", "resize", "sort", "partition", "setflags", "itemset",
+             "setfield", "byteswap", "__iadd__"}
+
+
+def _getattr(self, name):
+    if name in _IN_PLACE:
+        raise AttributeError(f"nanojax: x.{name}() changes an array in place, and traced "
+                             "values are immutable; use the jnp function that returns a "
+                             "new array, or x.at[idx].set(v)")
+    if hasattr(np.ndarray, name) and not name.startswith("__"):
+        raise AttributeError(f"nanojax: ndarray.{name} is not supported on traced values; "
+                             "see nanojax.numpy for the functions that are")
+    raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+Tracer.__getattr__ = _getattr
 Tracer.at = property(lambda self: jnp.at(self))
 
 
@@ -108,7 +149,10 @@ _UFUNCS = {
     np.floor: jnp.floor, np.floor_divide: jnp.floor_divide, np.remainder: jnp.remainder,
     np.isnan: jnp.isnan, np.isinf: jnp.isinf, np.isfinite: jnp.isfinite,
     np.logical_not: jnp.logical_not, np.logical_and: jnp.logical_and,
-    np.logical_or: jnp.logical_or,
+    np.logical_or: jnp.logical_or, np.logical_xor: jnp.logical_xor, np.ceil: jnp.ceil,
+    np.rint: jnp.round, np.bitwise_and: jnp.bitwise_and, np.bitwise_or: jnp.bitwise_or,
+    np.bitwise_xor: jnp.bitwise_xor, np.invert: jnp.invert, np.left_shift: jnp.left_shift,
+    np.right_shift: jnp.right_shift, np.divmod: jnp.divmod, np.conjugate: jnp.conj,
 }
 
 _FUNCTIONS = {
@@ -124,5 +168,8 @@ _FUNCTIONS = {
     np.full_like: jnp.full_like, np.shape: jnp.shape, np.ndim: jnp.ndim,
     np.size: jnp.size, np.atleast_1d: jnp.atleast_1d,
     np.any: jnp.any, np.all: jnp.all, np.linalg.norm: jnp.linalg.norm,
-    np.cumsum: jnp.cumsum,
+    np.cumsum: jnp.cumsum, np.round: jnp.round, np.around: jnp.round,
+    np.swapaxes: jnp.swapaxes, np.moveaxis: jnp.moveaxis, np.linspace: jnp.linspace,
+    np.real: jnp.real, np.imag: jnp.imag, np.conj: jnp.conj, np.ptp: jnp.ptp,
+    np.copy: lambda a, *args, **kwargs: a, np.ceil: jnp.ceil,
 }

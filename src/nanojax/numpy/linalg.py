@@ -17,6 +17,7 @@ import numpy as np
 
 import nanojax.numpy as jnp
 from nanojax.core import Tracer
+from nanojax.numpy._args import call_numpy
 
 __all__ = ["norm"]
 
@@ -28,7 +29,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     Like JAX's, its gradient at exactly zero is NaN (the 2-norm has a kink there).
     """
     if not isinstance(x, Tracer):
-        return jnp._numpy("linalg.norm", np.linalg.norm, x, ord=ord, axis=axis,
+        return call_numpy("linalg.norm", np.linalg.norm, x, ord=ord, axis=axis,
                           keepdims=keepdims)
     ndim = len(jnp.shape(x))
     axes = tuple(range(ndim)) if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)

@@ -1,0 +1,197 @@
+"""Indexing traced arrays: ``x[idx]`` and ``x.at[idx].set/add/get``.
+
+An index becomes a ``gather`` (or a scatter, for ``.at``) whose integer
+arrays are operands and whose ints, slices, ``None`` and ``...`` are a
+static ``Indexer``. A boolean mask must be concrete: its positions become
+integer arrays. Before anything is bound, the index is tried by NumPy itself
+on a zero-cost stand-in of ``x``'s shape, so a bad index (a mask of the
+wrong length, a float slice bound, too many indices) raises NumPy's error,
+under every transformation as without one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import nanojax.numpy as jnp
+from nanojax import primitives as P
+from nanojax.core import Tracer, concrete_value
+from nanojax.numpy import _args
+from nanojax.primitives import Indexer
+
+GETITEM = "nanojax.numpy.ndarray.__getitem__"
+AT = "nanojax.numpy.ndarray.at"
+
+
+def _fail(name: str, cls: type, message: str) -> Exception:
+    return cls(f"{name}: {message}")
+
+
+def _concrete_int(v: Any, name: str) -> Any:
+    if v is None:
+        return None
+    v = concrete_value(v, f"{name}: a slice bound")
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        v = v[()]
+    if not isinstance(v, (int, np.integer)) or isinstance(v, (bool, np.bool_)):
+        raise _fail(name, TypeError, "slice indices must be integers or None, got "
+                    f"{type(v).__name__} ({v!r:.30})")
+    return int(v)
+
+
+def _prepare(item: Any, name: str) -> tuple[Any, Any]:
+    """One index item as (what nanojax binds, what NumPy's check sees)."""
+    if item is None or item is Ellipsis:
+        return item, item
+    if isinstance(item, (bool, np.bool_)):
+        raise _fail(name, IndexError, "a lone True/False index is not supported on traced "
+                    "values; use None to add an axis, or a boolean array")
+    if isinstance(item, (int, np.integer)):
+        return int(item), int(item)
+    if isinstance(item, slice):
+        bounds = tuple(_concrete_int(v, name) for v in (item.start, item.stop, item.step))
+        return bounds, slice(*bounds)
+    if isinstance(item, (list, tuple)):
+        item = jnp.asarray(item)
+    if isinstance(item, Tracer):
+        if item.dtype == np.bool_:
+            item = np.asarray(concrete_value(item, f"{name}: a boolean mask"))
+        else:
+            return item, np.zeros(item.shape, item.dtype if item.dtype.kind not in "iu"
+                                  else np.intp)
+    if isinstance(item, np.ndarray):
+        return item, item
+    if isinstance(item, np.generic) or isinstance(item, (float, complex, str, bytes)):
+        return item, item                  # NumPy's check says what is wrong with it
+    raise _fail(name, IndexError, f"unsupported index {item!r:.50} of type "
+                f"{type(item).__name__}; use ints, slices, None, ... or integer arrays")
+
+
+def _indexer(x: Any, idx: Any, name: str) -> tuple[Indexer, list, tuple]:
+    """The static Indexer, its index operands, and the indexed region's shape."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    prepared = [_prepare(item, name) for item in items]
+    try:
+        region = _args.dummy(P.shape_of(x))[tuple(probe for _, probe in prepared)].shape
+    except (IndexError, TypeError, ValueError) as err:
+        raise _fail(name, type(err) if type(err) in (IndexError, TypeError, ValueError)
+                    else IndexError, str(err)) from None
+    arrays: list = []
+    out: list = []
+    for item, _ in prepared:
+        if isinstance(item, np.ndarray) and item.dtype == np.bool_:
+            positions = np.nonzero(item)
+            arrays.extend(positions)
+            out.extend([Indexer.ARRAY] * len(positions))
+        elif isinstance(item, (np.ndarray, Tracer)):
+            arrays.append(item)
+            out.append(Indexer.ARRAY)
+        else:
+            out.append(item)
+    return Indexer(tuple(out)), arrays, region
+
+
+def getitem(x: Any, idx: Any) -> Any:
+    """``x[idx]`` for ints, slices, None, ``...`` and integer (or mask) arrays."""
+    if not isinstance(x, Tracer) and not jnp._has_tracer(idx if isinstance(idx, tuple)
+                                                         else (idx,)):
+        try:
+            return np.asarray(x)[idx]
+        except (IndexError, TypeError, ValueError) as err:
+            raise _args.reworded("ndarray.__getitem__", err) from None
+    indexer, arrays, _ = _indexer(x, idx, GETITEM)
+    return P.gather(jnp._operand(x, "ndarray.__getitem__"), *arrays, indexer=indexer)
+
+
+class _IndexUpdateRef:
+    __slots__ = ("x", "idx")
+
+    def __init__(self, x: Any, idx: Any) -> None:
+        self.x, self.idx = x, idx
+
+    def get(self) -> Any:
+        return getitem(self.x, self.idx)
+
+    def set(self, values: Any) -> Any:
+        return self._scatter(P.scatter_p, values)
+
+    def add(self, values: Any) -> Any:
+        return self._scatter(P.scatter_add_p, values)
+
+    def _scatter(self, prim: Any, values: Any) -> Any:
+        x = jnp._operand(self.x, "ndarray.at")
+        indexer, arrays, region = _indexer(x, self.idx, AT)
+        values = jnp._operand(values, "ndarray.at")
+        try:
+            np.broadcast_to(_args.dummy(P.shape_of(values)), region)
+        except ValueError:
+            raise _fail(AT, ValueError, f"updates of shape {P.shape_of(values)} do not fit "
+                        f"the indexed region of shape {region}") from None
+        return prim.bind(x, values, *arrays, indexer=indexer)
+
+
+class _IndexUpdateHelper:
+    """``x.at[idx].set(v)``, ``.add(v)``, ``.get()``: new arrays, x untouched."""
+
+    __slots__ = ("x",)
+
+    def __init__(self, x: Any) -> None:
+        self.x = x
+
+    def __getitem__(self, idx: Any) -> _IndexUpdateRef:
+        return _IndexUpdateRef(self.x, idx)
+
+
+def at(x: Any) -> _IndexUpdateHelper:
+    """Functional updates for plain NumPy arrays too: ``jnp.at(x)[i].set(v)``.
+
+    Traced values have ``x.at[i].set(v)`` as in JAX; a NumPy array cannot
+    grow an ``.at`` attribute, so code that must run on both spells it this
+    way. Neither form modifies ``x``.
+
+    >>> import nanojax.numpy as jnp
+    >>> x = jnp.zeros(3)
+    >>> jnp.at(x)[1].add(5.0), x
+    (array([0., 5., 0.]), array([0., 0., 0.]))
+    """
+    return _IndexUpdateHelper(x)
+
+
+def take_along_axis(arr: Any, indices: Any, axis: int | None) -> Any:
+    """``numpy.take_along_axis``: pick ``arr``'s entries at ``indices`` along ``axis``.
+
+    A gather with an arange standing in for every other axis, so its pull is
+    a scatter-add into the picked places only (a one-hot product would turn
+    a -inf logit into NaN: -inf * 0).
+    """
+    name = "take_along_axis"
+    if not isinstance(arr, Tracer) and not isinstance(indices, Tracer):
+        return _args.call_numpy(name, np.take_along_axis, arr, indices, axis=axis)
+    arr = jnp._operand(arr, name)
+    indices = jnp._operand(indices, name)
+    if P.dtype_of(indices).kind not in "iu":
+        raise IndexError(f"nanojax.numpy.{name}: `indices` must be an integer array, got "
+                         f"{P.dtype_of(indices)}")
+    if axis is None:
+        arr, axis = jnp.ravel(arr), 0
+    ndim = len(P.shape_of(arr))
+    if len(P.shape_of(indices)) != ndim:
+        raise ValueError(f"nanojax.numpy.{name}: `indices` and `arr` must have the same "
+                         f"number of dimensions, got {len(P.shape_of(indices))} and {ndim}")
+    axis = _args.axis_index(name, axis, ndim)
+    out_shape = tuple(np.broadcast_shapes(
+        tuple(1 if i == axis else d for i, d in enumerate(P.shape_of(arr))),
+        tuple(1 if i == axis else d for i, d in enumerate(P.shape_of(indices)))))
+    full_shape = tuple(P.shape_of(indices)[i] if i == axis else out_shape[i]
+                       for i in range(ndim))
+    index = []
+    for i in range(ndim):
+        if i == axis:
+            index.append(jnp.broadcast_to(indices, full_shape))
+        else:
+            positions = np.arange(P.shape_of(arr)[i]).reshape(
+                tuple(-1 if j == i else 1 for j in range(ndim)))
+            index.append(np.broadcast_to(positions, full_shape))
+    return getitem(arr, tuple(index))
