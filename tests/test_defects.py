@@ -347,6 +347,33 @@ def test_non_numeric_input_is_refused_with_the_functions_name(name, call):
     assert name in str(info.value)
 
 
+SETTINGS = [
+    ("nanojax.optim.scale", lambda: nj.optim.scale("abc")),
+    ("nanojax.optim.add_decayed_weights", lambda: nj.optim.add_decayed_weights(None)),
+    ("nanojax.optim.constant_schedule", lambda: nj.optim.constant_schedule("0.1")),
+    ("nanojax.optim.scale_by_schedule", lambda: nj.optim.scale_by_schedule(0.1)),
+    ("nanojax.optim.chain", lambda: nj.optim.chain("sgd")),
+    ("nanojax.optim.trace", lambda: nj.optim.trace("0.9")),
+    ("nanojax.optim.clip_by_global_norm", lambda: nj.optim.clip_by_global_norm(None)),
+    ("nanojax.optim.apply_updates", lambda: nj.optim.apply_updates("abc", "abc")),
+    ("nanojax.models.normal", lambda: nj.models.normal("abc")),
+    ("nanojax.models.uniform", lambda: nj.models.uniform(None)),
+    ("nanojax.models.Dropout", lambda: nj.models.Dropout("abc")),
+    ("nanojax.models.mlp", lambda: nj.models.mlp("abc")),
+    ("nanojax.models.svm", lambda: nj.models.svm(None)),
+    ("nanojax.random.randint", lambda: nj.random.randint(nj.random.key(0), (2,), "a", 3)),
+    ("nanojax.numpy.stack", lambda: jnp.stack("abc")),
+    ("nanojax.numpy.concatenate", lambda: jnp.concatenate(3.0)),
+]
+
+
+@pytest.mark.parametrize("name,call", SETTINGS, ids=[c[0] for c in SETTINGS])
+def test_optimizer_model_and_sampler_settings_refuse_non_numbers(name, call):
+    with pytest.raises(TypeError) as info:
+        call()
+    assert str(info.value).startswith(name), str(info.value)
+
+
 @pytest.mark.parametrize("run", [
     lambda f: nj.vmap(f)(np.ones(3)), lambda f: nj.vjp(f, 1.0), lambda f: nj.jit(f)(1.0),
     lambda f: nj.grad(f)(1.0), lambda f: nj.jacrev(f)(1.0), lambda f: nj.jacfwd(f)(1.0),

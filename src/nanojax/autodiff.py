@@ -276,7 +276,7 @@ def _record(fun: Callable, flat: list, in_tree: Any, has_aux: bool,
         aux = None
         if has_aux:
             if not (isinstance(out, tuple) and len(out) == 2):
-                raise TypeError("with has_aux=True, the function must return a pair "
+                raise TypeError(f"{who}: with has_aux=True, the function must return a pair "
                                 f"(output, aux); it returned {_describe(out)}")
             out, aux = out
         out_flat, out_tree = tree_flatten(out)

@@ -157,13 +157,13 @@ def _leaf_names(prefix: str, treedef: PyTreeDef) -> list[str]:
 
 def _check_leaf(name: str, x: Any) -> None:
     if isinstance(x, Tracer):
-        raise TypeError(f"circuit: argument {name} is a traced value; the circuit view "
+        raise TypeError(f"nanojax.circuit: argument {name} is a traced value; the circuit view "
                         "shows concrete values, so call nj.circuit outside of jit, grad "
                         "and vmap")
     ok = type(x) in (float, int, bool) or (
         isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind in "biufc")
     if not ok:
-        raise TypeError(f"circuit: argument {name} is a {type(x).__name__} ({x!r:.40}), "
+        raise TypeError(f"nanojax.circuit: argument {name} is a {type(x).__name__} ({x!r:.40}), "
                         "not an array or a number. Pass NumPy arrays, Python numbers, or "
                         "tuples, lists and dicts of them; give other arguments as keywords "
                         "(they pass through unchanged) or close over them.")
@@ -452,7 +452,7 @@ def _record(fun: Callable, args: tuple, kwargs: dict, flat: list, names: list[st
              for i, (n, x) in enumerate(zip(names, flat))]
     for prim, params, nodes, primals, ans, node in trace.gates:
         if isinstance(ans, Tracer):
-            raise TypeError("circuit: a gate computed a traced value (a traced constant "
+            raise TypeError("nanojax.circuit: a gate computed a traced value (a traced constant "
                             "was closed over); call nj.circuit outside of jit, grad and vmap")
         args_text = tuple(wire_names[n] if n >= 0 else _format_const(p)
                           for n, p in zip(nodes, primals))

@@ -86,7 +86,7 @@ def get_aval(x: Any) -> ShapedArray:
         return ShapedArray((), np.bool_)
     if isinstance(x, (np.ndarray, np.generic)):
         return ShapedArray(x.shape, x.dtype)
-    raise TypeError(f"{x!r} of type {t.__name__} is not a valid array value; "
+    raise TypeError(f"nanojax: {x!r:.50} of type {t.__name__} is not a valid array value; "
                     "nanojax works on NumPy arrays, Python numbers and lists of numbers")
 
 
@@ -243,7 +243,7 @@ class Tracer:
     def __len__(self) -> int:
         shape = self.aval.shape
         if not shape:
-            raise TypeError("len() of a 0-d (scalar) traced value")
+            raise TypeError("nanojax: len() of a 0-d (scalar) traced value")
         return shape[0]
 
     def to_concrete_value(self, what: str) -> Any:
@@ -300,7 +300,7 @@ class Tracer:
 
     def __iter__(self):
         if not self.aval.shape:
-            raise TypeError("iteration over a 0-d (scalar) traced value")
+            raise TypeError("nanojax: iteration over a 0-d (scalar) traced value")
         return (self[i] for i in range(self.aval.shape[0]))
 
     def __format__(self, spec: str) -> str:
@@ -312,7 +312,7 @@ class Tracer:
         return f"Traced<{self.aval.str_short()}>with<{type(self._trace).__name__}>"
 
     def __setitem__(self, idx: Any, value: Any) -> None:
-        raise TypeError("Traced values are immutable: x[idx] = v is not allowed. "
+        raise TypeError("nanojax: traced values are immutable: x[idx] = v is not allowed. "
                         "Use x.at[idx].set(v), which returns a new array.")
 
 
@@ -466,7 +466,7 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list:
     transformation they belong to. That is why everything composes.
     """
     if len(args) != len(jaxpr.invars):
-        raise TypeError(f"eval_jaxpr: the jaxpr takes {len(jaxpr.invars)} "
+        raise TypeError(f"nanojax.eval_jaxpr: the jaxpr takes {len(jaxpr.invars)} "
                         f"arguments, got {len(args)}")
     env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts))
     env.update(zip(jaxpr.invars, args))

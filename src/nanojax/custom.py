@@ -58,7 +58,7 @@ class _Call:
         for call in (self, self.owner):
             if call is not None:
                 if call.out_tree is not None and call.out_tree != tree:
-                    raise TypeError(f"custom_vjp {self.name}: the function returned "
+                    raise TypeError(f"nanojax.custom_vjp {self.name}: the function returned "
                                     f"{tree} here but {call.out_tree} before")
                 call.out_tree = tree
 
@@ -90,7 +90,7 @@ def _vjp(g: list, ans: list, *leaves: Any, call: _Call) -> list:
 
 
 def _jvp(primals, tangents, ans, *, call: _Call):
-    raise TypeError(f"can't apply forward-mode differentiation (jvp, jacfwd, hessian) to "
+    raise TypeError(f"nanojax.custom_vjp: can't apply forward-mode differentiation (jvp, jacfwd, hessian) to "
                     f"the custom_vjp function {call.name}: it only defines a backward "
                     "pass. Use grad/vjp/jacrev, as in JAX.")
 
@@ -152,12 +152,12 @@ class custom_vjp:  # noqa: N801 - JAX's name
     def __call__(self, *args: Any) -> Any:
         name = getattr(self.fun, "__name__", "fun")
         if self.fwd is None:
-            raise TypeError(f"custom_vjp function {name} has no backward pass yet: call "
+            raise TypeError(f"nanojax.custom_vjp: function {name} has no backward pass yet: call "
                             f"{name}.defvjp(fwd, bwd) before using it")
         nondiff = set()
         for i in self.nondiff_argnums:
             if not -len(args) <= i < len(args):
-                raise ValueError(f"custom_vjp {name}: nondiff_argnums {i} is out of range "
+                raise ValueError(f"nanojax.custom_vjp {name}: nondiff_argnums {i} is out of range "
                                  f"for {len(args)} arguments")
             nondiff.add(i % len(args))
         diff_args = tuple(a for i, a in enumerate(args) if i not in nondiff)
@@ -185,7 +185,7 @@ class custom_vjp:  # noqa: N801 - JAX's name
         def fwd_flat(*leaves: Any) -> tuple:
             result = self.fwd(*full(leaves))
             if not (isinstance(result, tuple) and len(result) == 2):
-                raise TypeError(f"custom_vjp {name}: fwd must return a pair (output, "
+                raise TypeError(f"nanojax.custom_vjp {name}: fwd must return a pair (output, "
                                 f"residuals), got {type(result).__name__}")
             out_flat, out_tree = tree_flatten(result[0])
             call.set_out_tree(out_tree)
@@ -195,7 +195,7 @@ class custom_vjp:  # noqa: N801 - JAX's name
             cts = self.bwd(*fixed, res, tree_unflatten(call.out_tree, g))
             if not isinstance(cts, tuple) or len(cts) != len(in_tree.children):
                 raise TypeError(
-                    f"custom_vjp {name}: bwd must return a tuple with one cotangent per "
+                    f"nanojax.custom_vjp {name}: bwd must return a tuple with one cotangent per "
                     f"differentiated argument ({len(in_tree.children)}), got "
                     f"{type(cts).__name__}"
                     + (f" of length {len(cts)}" if isinstance(cts, tuple) else ""))
@@ -208,7 +208,7 @@ class custom_vjp:  # noqa: N801 - JAX's name
                     continue
                 ct_leaves, ct_tree = tree_flatten(ct)
                 if len(ct_leaves) != len(arg_leaves):
-                    raise TypeError(f"custom_vjp {name}: bwd returned a cotangent of "
+                    raise TypeError(f"nanojax.custom_vjp {name}: bwd returned a cotangent of "
                                     f"structure {ct_tree} for an argument of structure "
                                     f"{arg_tree}")
                 ct_flat.extend(ct_leaves)

@@ -66,7 +66,7 @@ def hackers_guide_cost() -> tuple[np.ndarray, np.ndarray]:
 
 def _positive_int(value: Any, name: str, fn: str) -> int:
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{fn}: {name} must be a positive integer, got {value!r}")
+        raise ValueError(f"nanojax.datasets.{fn}: {name} must be a positive integer, got {value!r}")
     return int(value)
 
 
@@ -136,7 +136,7 @@ def blobs(key: Any, n_per_class: int = 50, centers: Any = 3,
         centers = 3.0 * np.stack([np.cos(angle), np.sin(angle)], axis=1)
     centers = np.asarray(centers, dtype=np.float64)
     if centers.ndim != 2 or len(centers) == 0:
-        raise ValueError(f"blobs: centers must be an int or an array of shape "
+        raise ValueError(f"nanojax.datasets.blobs: centers must be an int or an array of shape "
                          f"(n_classes, features), got shape {centers.shape}")
     k, d = centers.shape
     X = np.repeat(centers, n, axis=0) + std * np.asarray(random.normal(key, (k * n, d)))
@@ -170,14 +170,14 @@ def train_val_split(key: Any, X: Any, y: Any, val_fraction: float = 0.2
     """
     X, y = np.asarray(X), np.asarray(y)
     if not 0 < val_fraction < 1:
-        raise ValueError(f"train_val_split: val_fraction must be strictly between 0 and 1, "
+        raise ValueError(f"nanojax.datasets.train_val_split: val_fraction must be strictly between 0 and 1, "
                          f"got {val_fraction!r}")
     if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
-        raise ValueError(f"train_val_split: X and y need one row per example, got "
+        raise ValueError(f"nanojax.datasets.train_val_split: X and y need one row per example, got "
                          f"shapes {X.shape} and {y.shape}")
     total = len(X)
     if total < 2:
-        raise ValueError(f"train_val_split: need at least 2 examples to split, got {total}")
+        raise ValueError(f"nanojax.datasets.train_val_split: need at least 2 examples to split, got {total}")
     n_val = min(max(round(total * val_fraction), 1), total - 1)
     order = np.asarray(random.permutation(key, total))
     val, train = order[:n_val], order[n_val:]

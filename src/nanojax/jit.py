@@ -338,7 +338,7 @@ def _check_static(value: Any, where: str) -> Any:
     try:
         hash(value)
     except TypeError:
-        raise TypeError(f"jit: static argument {where} must be hashable (it is part of "
+        raise TypeError(f"nanojax.jit: static argument {where} must be hashable (it is part of "
                         f"the cache key), but got an unhashable {type(value).__name__}. "
                         "Pass it as a tuple, or make it a regular (traced) argument.") from None
     return value
@@ -406,7 +406,7 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
             if not -nargs <= i < nargs:
                 if i in positional:         # passed by name, or left at its default
                     continue
-                raise ValueError(f"jit({fun_name}): static_argnums {i} is out of range for "
+                raise ValueError(f"nanojax.jit({fun_name}): static_argnums {i} is out of range for "
                                  f"a call with {nargs} positional arguments")
             statics.append((i % nargs, _check_static(args[i], f"{i}")))
         static_pos = {i for i, _ in statics}

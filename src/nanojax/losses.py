@@ -56,7 +56,7 @@ def _check_same_shape(fn: str, predictions: Any, targets: Any, names: str) -> No
     p, t = jnp.shape(predictions), jnp.shape(targets)
     if p != t:
         hint = " (squeeze the scores' last axis)" if p == t + (1,) else ""
-        raise ValueError(f"{fn}: expected {names} of the same shape, got {p} and {t}{hint}")
+        raise ValueError(f"nanojax.losses.{fn}: expected {names} of the same shape, got {p} and {t}{hint}")
 
 
 def _check_plus_minus_one(fn: str, labels: Any) -> None:
@@ -64,7 +64,7 @@ def _check_plus_minus_one(fn: str, labels: Any) -> None:
         return
     bad = np.unique(labels[(labels != 1) & (labels != -1)])
     if bad.size:
-        raise ValueError(f"{fn}: labels must be +1 or -1, got {bad.tolist()[:5]} "
+        raise ValueError(f"nanojax.losses.{fn}: labels must be +1 or -1, got {bad.tolist()[:5]} "
                          "(0/1 labels y become +1/-1 as 2 * y - 1)")
 
 
@@ -72,18 +72,18 @@ def _check_class_labels(fn: str, scores: Any, labels: Any) -> int:
     """Labels are integer class indices, one per row of scores; returns num_classes."""
     s, y = jnp.shape(scores), jnp.shape(labels)
     if len(s) == 0:
-        raise ValueError(f"{fn}: expected scores of shape (..., num_classes), got a scalar")
+        raise ValueError(f"nanojax.losses.{fn}: expected scores of shape (..., num_classes), got a scalar")
     if labels.dtype.kind not in "iu":
-        raise TypeError(f"{fn}: labels must be integer class indices, got dtype "
+        raise TypeError(f"nanojax.losses.{fn}: labels must be integer class indices, got dtype "
                         f"{labels.dtype}")
     if y != s[:-1]:
-        raise ValueError(f"{fn}: expected one label per row of scores, i.e. labels of shape "
+        raise ValueError(f"nanojax.losses.{fn}: expected one label per row of scores, i.e. labels of shape "
                          f"{s[:-1]} for scores of shape {s}, got labels of shape {y}")
     num_classes = s[-1]
     if not isinstance(labels, Tracer) and labels.size and (
             labels.min() < 0 or labels.max() >= num_classes):
         bad = labels[(labels < 0) | (labels >= num_classes)]
-        raise ValueError(f"{fn}: labels must be in [0, {num_classes}) for {num_classes} "
+        raise ValueError(f"nanojax.losses.{fn}: labels must be in [0, {num_classes}) for {num_classes} "
                          f"classes, got {np.unique(bad).tolist()[:5]}")
     return num_classes
 

@@ -32,6 +32,7 @@ Examples:
 from __future__ import annotations
 
 import math
+import numbers
 from types import SimpleNamespace
 from typing import Any, Callable, Sequence
 
@@ -66,6 +67,19 @@ def ones(key: Any, shape: Sequence[int], dtype: Any = np.float64) -> np.ndarray:
     return jnp.ones(shape, dtype)
 
 
+def _real(fn: str, name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"nanojax.models.{fn}: {name} must be a real number, got "
+                        f"{type(value).__name__} ({value!r:.40})")
+
+
+def _positive_int(fn: str, name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise TypeError(f"nanojax.models.{fn}: {name} must be a positive integer, got "
+                        f"{type(value).__name__} ({value!r:.40})")
+    return int(value)
+
+
 def normal(stddev: float = 1e-2) -> Initializer:
     """Gaussian samples with mean 0 and standard deviation ``stddev``.
 
@@ -75,6 +89,8 @@ def normal(stddev: float = 1e-2) -> Initializer:
         >>> print(round(float(w.std()), 1))
         0.1
     """
+    _real("normal", "stddev", stddev)
+
     def init(key: Any, shape: Sequence[int], dtype: Any = np.float64) -> Any:
         return jnp.multiply(random.normal(key, shape, dtype), stddev)
     return init
@@ -92,6 +108,8 @@ def uniform(scale: float = 0.5) -> Initializer:
         >>> bool(w.min() >= -0.5 and w.max() < 0.5)
         True
     """
+    _real("uniform", "scale", scale)
+
     def init(key: Any, shape: Sequence[int], dtype: Any = np.float64) -> Any:
         return random.uniform(key, shape, dtype, minval=-scale, maxval=scale)
     return init
@@ -99,7 +117,7 @@ def uniform(scale: float = 0.5) -> Initializer:
 
 def _fans(shape: Sequence[int], fn: str) -> tuple[int, int]:
     if len(shape) < 2:
-        raise ValueError(f"{fn}: needs a weight shape with at least 2 dimensions "
+        raise ValueError(f"nanojax.models.{fn}: needs a weight shape with at least 2 dimensions "
                          f"(fan_in, fan_out), got {tuple(shape)}")
     receptive = math.prod(shape[:-2])
     return shape[-2] * receptive, shape[-1] * receptive
@@ -154,7 +172,7 @@ initializers = SimpleNamespace(zeros=zeros, ones=ones, normal=normal, uniform=un
 
 def _features(shape: Sequence[Any], layer: str) -> int:
     if len(shape) == 0 or shape[-1] in (None, -1):
-        raise ValueError(f"{layer}: the input shape must end in a known number of "
+        raise ValueError(f"nanojax.models.{layer}: the input shape must end in a known number of "
                          f"features, got {tuple(shape)}")
     return int(shape[-1])
 
@@ -181,10 +199,10 @@ def Dense(n: int, W_init: Initializer | None = None,
         >>> apply((W, b), [[1.0, 2.0, 3.0]])
         Traceback (most recent call last):
         ...
-        ValueError: Dense: expected inputs with 2 features on the last axis, got shape (1, 3)
+        ValueError: nanojax.models.Dense: expected inputs with 2 features on the last axis, got shape (1, 3)
     """
     if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"Dense: n, the number of outputs, must be a positive integer, "
+        raise ValueError(f"nanojax.models.Dense: n, the number of outputs, must be a positive integer, "
                          f"got {n!r}")
     W_init = glorot_normal() if W_init is None else W_init
 
@@ -197,7 +215,7 @@ def Dense(n: int, W_init: Initializer | None = None,
         W, b = params
         shape = jnp.shape(inputs)
         if len(shape) == 0 or shape[-1] != jnp.shape(W)[0]:
-            raise ValueError(f"Dense: expected inputs with {jnp.shape(W)[0]} features on "
+            raise ValueError(f"nanojax.models.Dense: expected inputs with {jnp.shape(W)[0]} features on "
                              f"the last axis, got shape {tuple(shape)}")
         return jnp.add(jnp.matmul(inputs, W), b)
 
@@ -245,8 +263,9 @@ def Dropout(rate: float) -> Layer:
         >>> print(apply(params, x, train=False))
         [1. 1. 1. 1. 1. 1. 1. 1.]
     """
+    _real("Dropout", "rate", rate)
     if not 0 <= rate < 1:
-        raise ValueError(f"Dropout: rate is the probability of dropping a unit and must "
+        raise ValueError(f"nanojax.models.Dropout: rate is the probability of dropping a unit and must "
                          f"be in [0, 1), got {rate!r}")
 
     def init_fn(key: Any, input_shape: Sequence[Any]) -> tuple[tuple, tuple]:
@@ -255,12 +274,12 @@ def Dropout(rate: float) -> Layer:
     def apply_fn(params: tuple, inputs: Any, *, key: Any = None, train: bool = True,
                  **kwargs: Any) -> Any:
         if isinstance(train, Tracer):
-            raise TypeError("Dropout: train must be a Python bool, not a traced value; "
+            raise TypeError("nanojax.models.Dropout: train must be a Python bool, not a traced value; "
                             "under jit, mark it static: jit(apply, static_argnames='train')")
         if not train or rate == 0:
             return inputs
         if key is None:
-            raise ValueError("Dropout: training needs a random key: call apply(params, x, "
+            raise ValueError("nanojax.models.Dropout: training needs a random key: call apply(params, x, "
                              "key=k), or pass train=False to evaluate without dropout")
         keep = random.bernoulli(key, 1 - rate, jnp.shape(inputs))
         return jnp.where(keep, jnp.divide(inputs, 1 - rate), 0.0)
@@ -295,7 +314,7 @@ def serial(*layers: Layer) -> Layer:
         (1, 2)
     """
     for i, layer in enumerate(layers):
-        _check_layer(layer, f"serial: layer {i}")
+        _check_layer(layer, f"nanojax.models.serial: layer {i}")
     init_fns, apply_fns = zip(*layers) if layers else ((), ())
 
     def init_fn(key: Any, input_shape: Sequence[Any]) -> tuple[tuple, tuple]:
@@ -320,7 +339,7 @@ def _with_default_shape(model: Layer, n_features: int, name: str) -> Layer:
 
     def init_fn(key: Any, input_shape: Sequence[Any] = (-1, n_features)) -> tuple:
         if _features(input_shape, name) != n_features:
-            raise ValueError(f"{name}: built for {n_features} input features, but "
+            raise ValueError(f"nanojax.models.{name}: built for {n_features} input features, but "
                              f"init_fn got input shape {tuple(input_shape)}")
         return init(key, input_shape)
 
@@ -348,6 +367,7 @@ def svm(n_features: int, W_init: Initializer | None = None,
         >>> print(score(guide, [[1.2, 0.7], [-0.3, -0.5]]))
         [-1.2 -0.3]
     """
+    n_features = _positive_int("svm", "n_features", n_features)
     init, apply = Dense(1, W_init, b_init)
 
     def init_fn(key: Any, input_shape: Sequence[Any]) -> tuple[tuple, tuple]:
@@ -383,11 +403,14 @@ def mlp(sizes: Sequence[int], activation: Layer = Relu, W_init: Initializer | No
         >>> out_shape, [W.shape for W, b in params[::2]]
         ((-1, 1), [(2, 3), (3, 1)])
     """
-    sizes = [int(s) for s in sizes]
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise ValueError(f"mlp: sizes must be the input size then at least one layer "
+    if not isinstance(sizes, (list, tuple)):
+        raise TypeError(f"nanojax.models.mlp: sizes must be a list of layer widths, inputs first, "
+                        f"such as [2, 100, 3]; got {type(sizes).__name__} ({sizes!r:.40})")
+    sizes = [_positive_int("mlp", "each size", s) for s in sizes]
+    if len(sizes) < 2:
+        raise ValueError(f"nanojax.models.mlp: sizes must be the input size then at least one layer "
                          f"width, all positive, such as [2, 100, 3]; got {sizes}")
-    _check_layer(activation, "mlp: activation")
+    _check_layer(activation, "nanojax.models.mlp: activation")
     layers = [Dense(sizes[1], W_init, b_init)]
     for n in sizes[2:]:
         layers += [activation, Dense(n, W_init, b_init)]

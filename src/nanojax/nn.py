@@ -80,6 +80,6 @@ def one_hot(labels: Any, num_classes: int, dtype: Any = np.float64) -> Any:
     """
     labels = jnp.asarray(labels)
     if labels.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: labels must be integers, got {labels.dtype}")
+        raise TypeError(f"nanojax.nn.one_hot: labels must be integers, got {labels.dtype}")
     hits = jnp.equal(jnp.expand_dims(labels, -1), np.arange(num_classes))
     return jnp.astype(hits, dtype)

@@ -46,9 +46,9 @@ def numerical_grad(fun: Callable, argnums: int | Sequence[int] = 0, eps: float =
         3.0 -2.0
     """
     if method not in ("central", "forward"):
-        raise ValueError(f"numerical_grad: method must be 'central' or 'forward', got {method!r}")
+        raise ValueError(f"nanojax.numerical_grad: method must be 'central' or 'forward', got {method!r}")
     if not eps > 0:
-        raise ValueError(f"numerical_grad: eps must be positive, got {eps!r}")
+        raise ValueError(f"nanojax.numerical_grad: eps must be positive, got {eps!r}")
 
     def numerical_grad_fun(*args: Any, **kwargs: Any) -> Any:
         nums = _check_argnums(argnums, len(args), "numerical_grad")
@@ -56,7 +56,7 @@ def numerical_grad(fun: Callable, argnums: int | Sequence[int] = 0, eps: float =
         full = list(args)
 
         def f() -> float:
-            return _scalar(fun(*full, **kwargs), "numerical_grad")
+            return _scalar(fun(*full, **kwargs), "nanojax.numerical_grad")
 
         base = f() if method == "forward" else None
         grads = []
@@ -168,10 +168,10 @@ def check_grads(fun: Callable, args: Sequence[Any], order: int = 1,
     """
     args = tuple(args)
     if order not in (1, 2, 3):
-        raise ValueError(f"check_grads: order must be 1, 2 or 3, got {order!r}")
+        raise ValueError(f"nanojax.check_grads: order must be 1, 2 or 3, got {order!r}")
     bad = set(modes) - {"fwd", "rev"}
     if bad or not modes:
-        raise ValueError(f"check_grads: modes must be a non-empty subset of ('fwd', 'rev'), "
+        raise ValueError(f"nanojax.check_grads: modes must be a non-empty subset of ('fwd', 'rev'), "
                          f"got {modes!r}")
     _check_float_inputs(args, tuple(range(len(args))), "check_grads")
     args = tree_map(lambda x: _leafify(_as_float_leaf(x), x), args)

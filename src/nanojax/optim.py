@@ -38,6 +38,7 @@ from typing import Any, Callable, NamedTuple, Union
 import numpy as np
 
 import nanojax.numpy as jnp
+from nanojax.core import Tracer
 from nanojax.tree_util import tree_leaves, tree_map, tree_structure
 
 __all__ = ["GradientTransformation", "EmptyState", "ScaleByScheduleState", "TraceState",
@@ -89,8 +90,18 @@ def _zero_count() -> np.ndarray:
 def _check_same_structure(grads: Any, params: Any, what: str = "grads") -> None:
     g, p = tree_structure(grads), tree_structure(params)
     if g != p:
-        raise ValueError(f"optim: {what} and params must have the same pytree structure, "
+        raise ValueError(f"nanojax.optim: {what} and params must have the same pytree structure, "
                          f"got {what} {g} and params {p}")
+
+
+def _number(fn: str, name: str, value: Any) -> Any:
+    """A real number (or a traced scalar), or a TypeError naming the setting."""
+    if isinstance(value, Tracer):
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"nanojax.optim.{fn}: {name} must be a real number, got "
+                        f"{type(value).__name__} ({value!r:.40})")
+    return value
 
 
 def _stateless(update_leaf: Callable[[Any], Any]) -> GradientTransformation:
@@ -109,6 +120,7 @@ def scale(step_size: float) -> GradientTransformation:
         >>> updates
         {'w': 2.0}
     """
+    _number("scale", "step_size", step_size)
     return _stateless(lambda g: step_size * g)
 
 
@@ -125,6 +137,10 @@ def scale_by_schedule(step_size_fn: Schedule) -> GradientTransformation:
         3.0
         2.0
     """
+    if not callable(step_size_fn):
+        raise TypeError("nanojax.optim.scale_by_schedule: step_size_fn must be a function of "
+                        f"the step count, got {type(step_size_fn).__name__}")
+
     def update_fn(updates, state, params=None):
         step = step_size_fn(state.count)
         return tree_map(lambda g: step * g, updates), ScaleByScheduleState(state.count + 1)
@@ -147,10 +163,10 @@ def scale_by_learning_rate(learning_rate: ScalarOrSchedule, *,
     if callable(learning_rate):
         return scale_by_schedule(lambda count: sign * learning_rate(count))
     if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
-        raise TypeError("optim: learning_rate must be a number or a schedule (a function "
+        raise TypeError("nanojax.optim: learning_rate must be a number or a schedule (a function "
                         f"of the step count), got {type(learning_rate).__name__}")
     if not learning_rate > 0:
-        raise ValueError(f"optim: learning_rate must be positive, got {learning_rate}")
+        raise ValueError(f"nanojax.optim: learning_rate must be positive, got {learning_rate}")
     return scale(sign * float(learning_rate))
 
 
@@ -169,8 +185,8 @@ def trace(decay: float, nesterov: bool = False) -> GradientTransformation:
         >>> state
         TraceState(trace=array([1.9, 1.9]))
     """
-    if not 0.0 <= decay <= 1.0:
-        raise ValueError(f"optim.trace: decay (momentum) must be in [0, 1], got {decay}")
+    if not 0.0 <= _number("trace", "decay", decay) <= 1.0:
+        raise ValueError(f"nanojax.optim.trace: decay (momentum) must be in [0, 1], got {decay}")
 
     def update_fn(updates, state, params=None):
         new_trace = tree_map(lambda g, t: g + decay * t, updates, state.trace)
@@ -195,9 +211,10 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Grad
         >>> print(round(float(u), 6), int(state.count))    # first step: sign(g)
         -1.0 1
     """
+    _number("scale_by_adam", "eps", eps)
     for name, b in (("b1", b1), ("b2", b2)):
-        if not 0.0 <= b < 1.0:
-            raise ValueError(f"optim.scale_by_adam: {name} must be in [0, 1), got {b}")
+        if not 0.0 <= _number("scale_by_adam", name, b) < 1.0:
+            raise ValueError(f"nanojax.optim.scale_by_adam: {name} must be in [0, 1), got {b}")
 
     def init_fn(params):
         zeros = tree_map(jnp.zeros_like, params)
@@ -231,8 +248,8 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
         >>> [round(float(x), 3) for x in clipped]
         [0.6, 0.8]
     """
-    if not max_norm > 0:
-        raise ValueError(f"optim.clip_by_global_norm: max_norm must be positive, got {max_norm}")
+    if not _number("clip_by_global_norm", "max_norm", max_norm) > 0:
+        raise ValueError(f"nanojax.optim.clip_by_global_norm: max_norm must be positive, got {max_norm}")
 
     def update_fn(updates, state, params=None):
         # max_norm / max(norm, max_norm) is 1 below the limit and never divides by 0.
@@ -249,9 +266,11 @@ def add_decayed_weights(weight_decay: float) -> GradientTransformation:
         >>> print(round(u, 6))
         1.2
     """
+    _number("add_decayed_weights", "weight_decay", weight_decay)
+
     def update_fn(updates, state, params=None):
         if params is None:
-            raise ValueError("optim.add_decayed_weights needs params: call "
+            raise ValueError("nanojax.optim.add_decayed_weights needs params: call "
                              "update(grads, state, params)")
         _check_same_structure(updates, params, "updates")
         return tree_map(lambda g, p: g + weight_decay * p, updates, params), state
@@ -267,6 +286,12 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
         >>> [round(float(x), 3) for x in u], state
         ([-0.3, -0.4], (EmptyState(), EmptyState()))
     """
+    for i, t in enumerate(transforms):
+        if not (callable(getattr(t, "init", None)) and callable(getattr(t, "update", None))):
+            raise TypeError(f"nanojax.optim.chain: transform {i} must be a "
+                            "GradientTransformation (with init and update), got "
+                            f"{type(t).__name__} ({t!r:.40})")
+
     def init_fn(params):
         return tuple(t.init(params) for t in transforms)
 
@@ -274,7 +299,7 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
         if params is not None:
             _check_same_structure(updates, params)
         if not isinstance(state, tuple) or len(state) != len(transforms):
-            raise ValueError(f"optim.chain: expected the state from this optimizer's init "
+            raise ValueError(f"nanojax.optim.chain: expected the state from this optimizer's init "
                              f"(a tuple of {len(transforms)} states), got {state!r}")
         new_state = []
         for t, s in zip(transforms, state):
@@ -301,7 +326,7 @@ def sgd(learning_rate: ScalarOrSchedule, momentum: float | None = None,
         -0.19
     """
     if nesterov and momentum is None:
-        raise ValueError("optim.sgd: nesterov=True needs a momentum")
+        raise ValueError("nanojax.optim.sgd: nesterov=True needs a momentum")
     momentum_part = () if momentum is None else (trace(momentum, nesterov),)
     return chain(*momentum_part, scale_by_learning_rate(learning_rate))
 
@@ -335,6 +360,11 @@ def apply_updates(params: Params, updates: Updates) -> Params:
     _check_same_structure(updates, params, "updates")
 
     def add(p, u):
+        for leaf, what in ((p, "params"), (u, "updates")):
+            if not isinstance(leaf, (numbers.Number, np.ndarray, np.generic, Tracer)):
+                raise TypeError(f"nanojax.optim.apply_updates: {what} must be pytrees of "
+                                f"arrays or numbers, got a leaf {leaf!r:.40} of type "
+                                f"{type(leaf).__name__}")
         out = p + u
         dtype = getattr(p, "dtype", None)
         return out if dtype is None or out.dtype == dtype else jnp.astype(out, dtype)
@@ -344,8 +374,8 @@ def apply_updates(params: Params, updates: Updates) -> Params:
 # ----- Schedules: functions of the step count ---------------------------------------------
 
 def _check_positive_steps(name: str, steps: int) -> None:
-    if not steps > 0:
-        raise ValueError(f"optim.{name}: the number of steps must be positive, got {steps}")
+    if not _number(name, "the number of steps", steps) > 0:
+        raise ValueError(f"nanojax.optim.{name}: the number of steps must be positive, got {steps}")
 
 
 def constant_schedule(value: float) -> Schedule:
@@ -355,6 +385,7 @@ def constant_schedule(value: float) -> Schedule:
         >>> constant_schedule(0.1)(1000)
         0.1
     """
+    _number("constant_schedule", "value", value)
     return lambda count: value
 
 
@@ -372,6 +403,8 @@ def exponential_decay(init_value: float, transition_steps: int, decay_rate: floa
         >>> print(round(float(exponential_decay(0.1, 100, 0.5)(50)), 4))
         0.0707
     """
+    _number("exponential_decay", "init_value", init_value)
+    _number("exponential_decay", "decay_rate", decay_rate)
     _check_positive_steps("exponential_decay", transition_steps)
 
     def schedule(count):
@@ -391,6 +424,7 @@ def piecewise_constant_schedule(init_value: float,
         >>> [round(float(s(c)), 4) for c in (0, 100, 199, 200)]
         [1.0, 0.1, 0.1, 0.05]
     """
+    _number("piecewise_constant_schedule", "init_value", init_value)
     steps = sorted(boundaries_and_scales.items())
 
     def schedule(count):
@@ -409,6 +443,8 @@ def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.
         >>> [round(float(s(c)), 4) for c in (0, 50, 100, 500)]
         [1.0, 0.55, 0.1, 0.1]
     """
+    _number("cosine_decay_schedule", "init_value", init_value)
+    _number("cosine_decay_schedule", "alpha", alpha)
     _check_positive_steps("cosine_decay_schedule", decay_steps)
 
     def schedule(count):

@@ -48,7 +48,7 @@ def key(seed: int) -> np.ndarray:
     """
     if isinstance(seed, Tracer) or not isinstance(seed, (int, np.integer)) or isinstance(
             seed, (bool, np.bool_)):
-        raise TypeError(f"random.key: the seed must be a Python or NumPy integer, got "
+        raise TypeError(f"nanojax.random.key: the seed must be a Python or NumPy integer, got "
                         f"{type(seed).__name__}")
     seed = int(seed) & 0xFFFFFFFFFFFFFFFF
     return np.array([seed >> 32, seed & 0xFFFFFFFF], dtype=_KEY_DTYPE)
@@ -65,7 +65,7 @@ def _generator(k: np.ndarray, purpose: int, counter: int = 0) -> np.random.Gener
 
 def _check_key_aval(k: ShapedArray, fn: str) -> None:
     if k.shape != (2,) or k.dtype != _KEY_DTYPE:
-        raise TypeError(f"random.{fn}: expected a key (uint32 array of shape (2,), from "
+        raise TypeError(f"nanojax.random.{fn}: expected a key (uint32 array of shape (2,), from "
                         f"nj.random.key(seed) or split), got {k.str_short()}")
 
 
@@ -133,7 +133,7 @@ def _fold_in_impl(k, data):
 def _fold_in_aval(k, data):
     _check_key_aval(k, "fold_in")
     if data.shape != () or data.dtype.kind not in "iu":
-        raise TypeError(f"random.fold_in: data must be an integer scalar, got "
+        raise TypeError(f"nanojax.random.fold_in: data must be an integer scalar, got "
                         f"{data.str_short()}")
     return ShapedArray((2,), _KEY_DTYPE)
 
@@ -151,10 +151,10 @@ def _shape(shape: Any, fn: str) -> tuple[int, ...]:
     try:
         shape = tuple(int(s) for s in shape)
     except TypeError:
-        raise TypeError(f"random.{fn}: shape must be an int or a tuple of ints, "
+        raise TypeError(f"nanojax.random.{fn}: shape must be an int or a tuple of ints, "
                         f"got {shape!r}") from None
     if any(s < 0 for s in shape):
-        raise ValueError(f"random.{fn}: negative dimension in shape {shape}")
+        raise ValueError(f"nanojax.random.{fn}: negative dimension in shape {shape}")
     return shape
 
 
@@ -169,14 +169,14 @@ def _key_operand(k: Any, fn: str) -> Any:
 def _float_dtype(dtype: Any, fn: str) -> np.dtype:
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
-        raise TypeError(f"random.{fn}: dtype must be a float type, got {dtype}")
+        raise TypeError(f"nanojax.random.{fn}: dtype must be a float type, got {dtype}")
     return dtype
 
 
 def split(key: Any, num: int = 2) -> Any:
     """``num`` new keys, as an array of shape ``(num, 2)``; iterate to unpack."""
     if not isinstance(num, (int, np.integer)) or num < 1:
-        raise ValueError(f"random.split: num must be a positive integer, got {num!r}")
+        raise ValueError(f"nanojax.random.split: num must be a positive integer, got {num!r}")
     return random_split_p.bind(_key_operand(key, "split"), num=int(num))
 
 
@@ -209,11 +209,14 @@ def randint(key: Any, shape: Any, minval: int, maxval: int, dtype: Any = np.int6
     """Integers in ``[minval, maxval)``."""
     dtype = np.dtype(dtype)
     if dtype.kind not in "iu":
-        raise TypeError(f"random.randint: dtype must be an integer type, got {dtype}")
-    if isinstance(minval, Tracer) or isinstance(maxval, Tracer):
-        raise TypeError("random.randint: minval and maxval must be concrete integers")
+        raise TypeError(f"nanojax.random.randint: dtype must be an integer type, got {dtype}")
+    for bound in (minval, maxval):
+        if isinstance(bound, Tracer) or isinstance(bound, bool) or not isinstance(
+                bound, (int, np.integer)):
+            raise TypeError("nanojax.random.randint: minval and maxval must be concrete "
+                            f"integers, got {type(bound).__name__} ({bound!r:.30})")
     if not int(minval) < int(maxval):
-        raise ValueError(f"random.randint: need minval < maxval, got {minval} and {maxval}")
+        raise ValueError(f"nanojax.random.randint: need minval < maxval, got {minval} and {maxval}")
     return random_sample_p.bind(_key_operand(key, "randint"), dist="randint",
                                 shape=_shape(shape, "randint"), dtype=dtype,
                                 low=int(minval), high=int(maxval))
@@ -223,7 +226,7 @@ def permutation(key: Any, x: Any, axis: int = 0) -> Any:
     """A shuffled ``range(x)`` for an int ``x``, else ``x`` shuffled along ``axis``."""
     if isinstance(x, (int, np.integer)):
         if x < 0:
-            raise ValueError(f"random.permutation: need a non-negative int, got {x}")
+            raise ValueError(f"nanojax.random.permutation: need a non-negative int, got {x}")
         return random_sample_p.bind(_key_operand(key, "permutation"), dist="permutation",
                                     shape=(int(x),), dtype=np.dtype(np.int64), low=int(x),
                                     high=None)
@@ -250,10 +253,10 @@ def choice(key: Any, a: Any, shape: Sequence[int] = (), replace: bool = True,
     shape = _shape(shape, "choice")
     count = int(np.prod(shape, dtype=np.int64))
     if not replace and count > n:
-        raise ValueError(f"random.choice: cannot take {count} samples from {n} "
+        raise ValueError(f"nanojax.random.choice: cannot take {count} samples from {n} "
                          "without replacement")
     if p is not None and isinstance(key, Tracer):
-        raise TypeError("random.choice with probabilities p needs a concrete key: "
+        raise TypeError("nanojax.random.choice with probabilities p needs a concrete key: "
                         "call it outside jit/vmap, or draw with uniform and compare")
     if p is None:
         if replace:
@@ -262,9 +265,9 @@ def choice(key: Any, a: Any, shape: Sequence[int] = (), replace: bool = True,
             idx = jnp.reshape(jnp.getitem(permutation(key, n), slice(0, count)), shape)
     else:
         probs = np.asarray(p if not isinstance(p, Tracer) else p.to_concrete_value(
-            "random.choice's p"), dtype=np.float64)
+            "nanojax.random.choice's p"), dtype=np.float64)
         if probs.shape != (n,) or (probs < 0).any() or not np.isclose(probs.sum(), 1.0):
-            raise ValueError(f"random.choice: p must be {n} non-negative probabilities "
+            raise ValueError(f"nanojax.random.choice: p must be {n} non-negative probabilities "
                              "summing to 1")
         if replace:
             cdf = np.cumsum(probs)

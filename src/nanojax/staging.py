@@ -141,7 +141,7 @@ def _normalize_static(static_argnums: int | Sequence[int], nargs: int) -> tuple[
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     for i in nums:
         if not -nargs <= i < nargs:
-            raise ValueError(f"static_argnums {i} is out of range for a call with "
+            raise ValueError(f"nanojax.make_jaxpr: static_argnums {i} is out of range for a call with "
                              f"{nargs} positional arguments")
     return tuple(sorted(i % nargs for i in nums))
 

@@ -91,7 +91,7 @@ def _batch_stream(batches: Iterable[Batch] | Callable[[int], Batch],
                   num_steps: int | None) -> Iterator[Batch]:
     if callable(batches):
         if num_steps is None:
-            raise ValueError("fit: batches is a function of the step, so num_steps is needed "
+            raise ValueError("nanojax.train.fit: batches is a function of the step, so num_steps is needed "
                              "to know when to stop")
         return (batches(step) for step in range(num_steps))
     stream = iter(batches)
@@ -101,14 +101,14 @@ def _batch_stream(batches: Iterable[Batch] | Callable[[int], Batch],
 def _check_arguments(optimizer: Any, num_steps: int | None, log_every: int,
                      accuracy_fn: Callable | None, train_data: Any, val_data: Any) -> None:
     if not isinstance(optimizer, optim.GradientTransformation):
-        raise TypeError("fit: optimizer must be an optim.GradientTransformation, such as "
+        raise TypeError("nanojax.train.fit: optimizer must be an optim.GradientTransformation, such as "
                         f"nj.optim.sgd(0.1), got {type(optimizer).__name__}")
     for name, value in (("num_steps", num_steps), ("log_every", log_every)):
         if value is not None and (not isinstance(value, (int, np.integer))
                                   or isinstance(value, bool) or value < 1):
-            raise ValueError(f"fit: {name} must be a positive integer, got {value!r}")
+            raise ValueError(f"nanojax.train.fit: {name} must be a positive integer, got {value!r}")
     if accuracy_fn is None and (train_data is not None or val_data is not None):
-        raise ValueError("fit: train_data and val_data are only used to measure accuracy: "
+        raise ValueError("nanojax.train.fit: train_data and val_data are only used to measure accuracy: "
                          "pass accuracy_fn(params, data) too")
 
 

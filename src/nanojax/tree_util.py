@@ -47,7 +47,7 @@ def _sorted_keys(d: dict) -> list:
     try:
         return sorted(d)
     except TypeError as e:
-        raise TypeError("pytree dicts must have sortable keys (all of one "
+        raise TypeError("nanojax.tree_util: pytree dicts must have sortable keys (all of one "
                         f"comparable type); got keys {list(d)!r}") from e
 
 
@@ -190,7 +190,7 @@ def tree_unflatten(treedef: PyTreeDef, leaves: Iterable[Any]) -> Any:
     if _FLAT_TUPLES.get(len(leaves)) is treedef:
         return tuple(leaves)
     if len(leaves) != treedef.num_leaves:
-        raise ValueError(f"tree_unflatten: {treedef} expects {treedef.num_leaves} "
+        raise ValueError(f"nanojax.tree_util.tree_unflatten: {treedef} expects {treedef.num_leaves} "
                          f"leaves, got {len(leaves)}")
     return _unflatten(treedef, iter(leaves))
 
@@ -227,7 +227,7 @@ def tree_map(f: Callable[..., Any], tree: Any, *rest: Any,
     for r in rest:
         r_leaves, r_def = tree_flatten(r, is_leaf)
         if r_def != treedef:
-            raise ValueError(f"tree_map: trees have different structures: "
+            raise ValueError(f"nanojax.tree_util.tree_map: trees have different structures: "
                              f"{treedef} and {r_def}")
         others.append(r_leaves)
     return tree_unflatten(treedef, [f(*xs) for xs in zip(leaves, *others)])

@@ -27,7 +27,11 @@ import numpy as np
 from nanojax import primitives as P
 from nanojax.core import Tracer
 from nanojax.numpy import _args
-from nanojax.numpy._args import PLAIN, call_numpy, check_numeric, public, reworded
+from nanojax.numpy._args import PLAIN as _PLAIN
+from nanojax.numpy._args import call_numpy as _call_numpy
+from nanojax.numpy._args import check_numeric as _check_numeric
+from nanojax.numpy._args import public as _public
+from nanojax.numpy._args import reworded as _reworded
 
 # Plain NumPy names that need no tracing.
 from numpy import (bool_, dtype, e, float16, float32, float64, inf, int8, int16,  # noqa: F401
@@ -51,24 +55,24 @@ def _operand(x: Any, name: str) -> Any:
     kind = type(x)
     if kind is np.ndarray:
         if x.dtype.kind not in _args.NUMERIC_KINDS:
-            check_numeric(name, x)
+            _check_numeric(name, x)
         return x
-    if kind in PLAIN:
+    if kind in _PLAIN:
         return x
     if isinstance(x, np.ma.MaskedArray):
-        raise TypeError(f"{public(name)}: masked arrays are not supported (the mask would "
+        raise TypeError(f"{_public(name)}: masked arrays are not supported (the mask would "
                         "be ignored); pass x.filled(value) or a plain array")
     if isinstance(x, np.ndarray):
-        check_numeric(name, x)
+        _check_numeric(name, x)
         return np.asarray(x)                 # np.matrix and friends: a plain ndarray
     if isinstance(x, (list, tuple)):
         return asarray(x) if _has_tracer(x) else _checked_asarray(name, x)
-    check_numeric(name, x)
+    _check_numeric(name, x)
     return x
 
 
 def _checked_asarray(name: str, x: Any) -> np.ndarray:
-    check_numeric(name, x)
+    _check_numeric(name, x)
     return np.asarray(x)
 
 
@@ -77,22 +81,22 @@ def _elementwise(name: str, np_fn: Callable, prim: Any) -> Callable:
         def fn(x, y, /):
             if isinstance(x, Tracer) or isinstance(y, Tracer):
                 return _args.bind_elementwise(name, prim, _operand(x, name), _operand(y, name))
-            if type(x) not in PLAIN or type(y) not in PLAIN:
+            if type(x) not in _PLAIN or type(y) not in _PLAIN:
                 _args.check_operands(name, (x, y))
             try:
                 return np_fn(x, y)
             except (TypeError, ValueError) as err:
-                raise reworded(name, err) from None
+                raise _reworded(name, err) from None
     else:
         def fn(x, /):
             if isinstance(x, Tracer):
                 return prim.bind(x)
-            if type(x) not in PLAIN:
-                check_numeric(name, x)
+            if type(x) not in _PLAIN:
+                _check_numeric(name, x)
             try:
                 return np_fn(x)
             except (TypeError, ValueError) as err:
-                raise reworded(name, err) from None
+                raise _reworded(name, err) from None
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise ``numpy.{np_fn.__name__}``, traceable (primitive ``{prim.name}``)."
     return fn
@@ -141,7 +145,7 @@ def divmod(x: Any, y: Any, /) -> tuple[Any, Any]:  # noqa: A001 - NumPy's name
 def round(a: Any, decimals: int = 0) -> Any:  # noqa: A001 - NumPy's name
     """Round to ``decimals`` places, halves to even, as NumPy does (no gradient)."""
     if not isinstance(a, Tracer):
-        return call_numpy("round", np.round, a, decimals=decimals)
+        return _call_numpy("round", np.round, a, decimals=decimals)
     if not _args._is_int(decimals):
         raise TypeError(f"nanojax.numpy.round: decimals must be an int, got {decimals!r}")
     dtype_ = P.dtype_of(a)
@@ -170,30 +174,30 @@ def power(x: Any, y: Any, /) -> Any:
         if type(y) is int:
             return P.integer_pow_p.bind(x, y=y)
         return P.pow_p.bind(x, _operand(y, "power"))
-    return call_numpy("power", np.power, x, y)
+    return _call_numpy("power", np.power, x, y)
 
 
 def square(x: Any, /) -> Any:
     """``x * x``, as ``integer_pow`` with exponent 2."""
     if isinstance(x, Tracer):
         return P.integer_pow_p.bind(x, y=2)
-    return call_numpy("square", np.square, x)
+    return _call_numpy("square", np.square, x)
 
 
 def reciprocal(x: Any, /) -> Any:
     """``1 / x``."""
     if isinstance(x, Tracer):
         return divide(1.0, x)
-    return call_numpy("reciprocal", np.reciprocal, x)
+    return _call_numpy("reciprocal", np.reciprocal, x)
 
 
 def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
     """Limit ``x`` to ``[a_min, a_max]`` (either bound may be None)."""
     if not _has_tracer((x, a_min, a_max)):
         if a_min is None and a_max is None:
-            return call_numpy("clip", np.asarray, x).copy()
+            return _call_numpy("clip", np.asarray, x).copy()
         _args.check_operands("clip", [v for v in (a_min, a_max) if v is not None])
-        return call_numpy("clip", np.clip, x, a_min=a_min, a_max=a_max)
+        return _call_numpy("clip", np.clip, x, a_min=a_min, a_max=a_max)
     if a_min is not None:
         x = maximum(x, a_min)
     if a_max is not None:
@@ -211,9 +215,9 @@ def where(condition: Any, x: Any = None, y: Any = None, /) -> Any:
             raise TypeError("nanojax.numpy.where: the one-argument form needs concrete "
                             "values (its result's shape depends on them); pass x and y "
                             "too, as jnp.where(condition, x, y)")
-        return call_numpy("where", np.where, condition)
+        return _call_numpy("where", np.where, condition)
     if not _has_tracer((condition, x, y)):
-        return call_numpy("where", np.where, condition, x, y)
+        return _call_numpy("where", np.where, condition, x, y)
     condition = _operand(condition, "where")
     if P.dtype_of(condition) != np.bool_:
         condition = not_equal(condition, 0)
@@ -227,7 +231,7 @@ def stop_gradient(x: Any) -> Any:
     def stop(leaf: Any) -> Any:
         if isinstance(leaf, Tracer):
             return P.stop_gradient_p.bind(leaf)
-        check_numeric("stop_gradient", leaf)
+        _check_numeric("stop_gradient", leaf)
         return leaf
     return tree_map(stop, x)
 
@@ -241,14 +245,14 @@ def asarray(a: Any, dtype: Any = None) -> Any:
     if isinstance(a, (list, tuple)) and _has_tracer(a):
         out = stack([asarray(e) for e in a])
         return out if dtype is None else astype(out, dtype)
-    check_numeric("asarray", a)
+    _check_numeric("asarray", a)
     if isinstance(a, np.ma.MaskedArray):
         raise TypeError("nanojax.numpy.asarray: masked arrays are not supported (the mask "
                         "would be ignored); pass x.filled(value) or a plain array")
     try:
         return np.asarray(a, dtype=dtype)
     except (TypeError, ValueError) as err:
-        raise reworded("asarray", err) from None
+        raise _reworded("asarray", err) from None
 
 
 def array(a: Any, dtype: Any = None) -> Any:
@@ -262,21 +266,21 @@ def _dtype(name: str, dtype_: Any) -> np.dtype:
     try:
         return np.dtype(dtype_)
     except TypeError as err:
-        raise reworded(name, err) from None
+        raise _reworded(name, err) from None
 
 
 def astype(x: Any, dtype: Any) -> Any:
     """``x`` converted to ``dtype`` (a new array)."""
     if isinstance(x, Tracer):
         return P.convert_element_type(x, _dtype("astype", dtype))
-    return call_numpy("astype", np.asarray, x).astype(_dtype("astype", dtype))
+    return _call_numpy("astype", np.asarray, x).astype(_dtype("astype", dtype))
 
 
 def _like(name: str, a: Any) -> tuple[tuple, np.dtype]:
     """The shape and dtype of ``a``, which may be traced."""
     if isinstance(a, Tracer):
         return a.shape, a.dtype
-    a = _checked_asarray(name, a) if type(a) not in PLAIN else a
+    a = _checked_asarray(name, a) if type(a) not in _PLAIN else a
     return np.shape(a), P.dtype_of(a) if not isinstance(a, np.ndarray) else a.dtype
 
 
@@ -306,7 +310,7 @@ def full(shape: Any, fill_value: Any, dtype: Any = None) -> Any:
         sizes = (shape,) if _args._is_int(shape) else tuple(shape)
         value = fill_value if dtype is None else astype(fill_value, dtype)
         return broadcast_to(value, sizes)
-    return call_numpy("full", np.full, shape, fill_value, dtype=dtype)
+    return _call_numpy("full", np.full, shape, fill_value, dtype=dtype)
 
 
 def full_like(a: Any, fill_value: Any, dtype: Any = None) -> Any:
@@ -326,12 +330,12 @@ def _creation(np_fn: Callable, name: str) -> Callable:
             return np_fn(*args, **kwargs)
         except (TypeError, ValueError) as err:
             if not _has_tracer((*args, *kwargs.values())):
-                raise reworded(name, err) from None
+                raise _reworded(name, err) from None
         args = tuple(_concrete_arg(a, name) for a in args)
         try:
             return np_fn(*args, **{k: _concrete_arg(v, name) for k, v in kwargs.items()})
         except (TypeError, ValueError) as err:
-            raise reworded(name, err) from None
+            raise _reworded(name, err) from None
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"``numpy.{np_fn.__name__}``; its sizes must be concrete (static under jit)."
     return fn
@@ -353,14 +357,14 @@ def arange(*args: Any, **kwargs: Any) -> np.ndarray:
     try:
         return np.arange(*args, **kwargs)
     except (TypeError, ValueError) as err:
-        raise reworded("arange", err) from None
+        raise _reworded("arange", err) from None
 
 
 def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
              retstep: bool = False, dtype: Any = None, axis: int = 0) -> Any:
     """``num`` evenly spaced values from ``start`` to ``stop``; the ends may be traced."""
     if not _has_tracer((start, stop)):
-        return call_numpy("linspace", np.linspace, start, stop, _concrete_arg(num, "linspace"),
+        return _call_numpy("linspace", np.linspace, start, stop, _concrete_arg(num, "linspace"),
                           endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
     num = _concrete_arg(num, "linspace")
     if not _args._is_int(num) or num < 0:
@@ -404,12 +408,12 @@ def _keep(out: Any, x: Any, axes: tuple, keepdims: bool) -> Any:
 def _eager_reduction(name: str, np_fn: Callable, a: Any, axis: Any, **kwargs: Any) -> Any:
     """NumPy's reduction; on failure, our check of ``axis`` says what was wrong."""
     if type(a) is not np.ndarray:
-        check_numeric(name, a)
+        _check_numeric(name, a)
     try:
         return np_fn(a, axis=axis, **kwargs)
     except (TypeError, ValueError, IndexError) as err:
         _axes(np.asarray(a), axis, name)
-        raise reworded(name, err) from None
+        raise _reworded(name, err) from None
 
 
 def _reduction(name: str, np_fn: Callable, prim: Any) -> Callable:
@@ -469,13 +473,13 @@ def _argreduction(name: str, np_fn: Callable, prim: Any) -> Callable:
     def fn(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
         if not isinstance(a, Tracer):
             if type(a) is not np.ndarray:
-                check_numeric(name, a)
+                _check_numeric(name, a)
             try:
                 return np_fn(a, axis=axis, keepdims=keepdims)
             except (TypeError, ValueError, IndexError) as err:
                 if axis is not None:
                     _args.axis_index(name, axis, np.ndim(a))
-                raise reworded(name, err) from None
+                raise _reworded(name, err) from None
         if a.size == 0:
             raise ValueError(f"nanojax.numpy.{name}: attempt to get {name} of an empty "
                              "sequence")
@@ -510,7 +514,7 @@ def _real_only(name: str, x: Any) -> None:
 def real(x: Any, /) -> Any:
     """The real part: a real array itself."""
     if not isinstance(x, Tracer):
-        return call_numpy("real", np.real, x)
+        return _call_numpy("real", np.real, x)
     _real_only("real", x)
     return x
 
@@ -518,7 +522,7 @@ def real(x: Any, /) -> Any:
 def imag(x: Any, /) -> Any:
     """The imaginary part: zeros for a real array."""
     if not isinstance(x, Tracer):
-        return call_numpy("imag", np.imag, x)
+        return _call_numpy("imag", np.imag, x)
     _real_only("imag", x)
     return multiply(x, 0.0)
 
@@ -526,7 +530,7 @@ def imag(x: Any, /) -> Any:
 def conj(x: Any, /) -> Any:
     """The complex conjugate: a real array itself."""
     if not isinstance(x, Tracer):
-        return call_numpy("conj", np.conj, x)
+        return _call_numpy("conj", np.conj, x)
     _real_only("conj", x)
     return x
 
@@ -538,13 +542,13 @@ def cumsum(a: Any, axis: int | None = None) -> Any:
     """Running sums along ``axis`` (of the flattened array when None)."""
     if not isinstance(a, Tracer):
         if type(a) is not np.ndarray:
-            check_numeric("cumsum", a)
+            _check_numeric("cumsum", a)
         try:
             return np.cumsum(a, axis=axis)
         except (TypeError, ValueError, IndexError) as err:
             if axis is not None:
                 _args.axis_index("cumsum", axis, np.ndim(a))
-            raise reworded("cumsum", err) from None
+            raise _reworded("cumsum", err) from None
     if axis is None:
         a, axis = ravel(a), 0
     ax = _args.axis_index("cumsum", axis, a.ndim)
@@ -560,43 +564,43 @@ def _bool_operand(x: Any, name: str) -> Any:
 
 def isnan(x: Any, /) -> Any:
     """True where ``x`` is NaN (the one value not equal to itself)."""
-    return not_equal(x, x) if isinstance(x, Tracer) else call_numpy("isnan", np.isnan, x)
+    return not_equal(x, x) if isinstance(x, Tracer) else _call_numpy("isnan", np.isnan, x)
 
 
 def isinf(x: Any, /) -> Any:
     if not isinstance(x, Tracer):
-        return call_numpy("isinf", np.isinf, x)
+        return _call_numpy("isinf", np.isinf, x)
     return equal(absolute(x), np.inf)
 
 
 def isfinite(x: Any, /) -> Any:
     """True where ``x`` is neither infinite nor NaN (NaN fails every ``<``)."""
     if not isinstance(x, Tracer):
-        return call_numpy("isfinite", np.isfinite, x)
+        return _call_numpy("isfinite", np.isfinite, x)
     return less(absolute(x), np.inf)
 
 
 def logical_not(x: Any, /) -> Any:
     if not isinstance(x, Tracer):
-        return call_numpy("logical_not", np.logical_not, x)
+        return _call_numpy("logical_not", np.logical_not, x)
     return equal(_bool_operand(x, "logical_not"), False)
 
 
 def logical_and(x: Any, y: Any, /) -> Any:
     if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
-        return call_numpy("logical_and", np.logical_and, x, y)
+        return _call_numpy("logical_and", np.logical_and, x, y)
     return bitwise_and(_bool_operand(x, "logical_and"), _bool_operand(y, "logical_and"))
 
 
 def logical_or(x: Any, y: Any, /) -> Any:
     if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
-        return call_numpy("logical_or", np.logical_or, x, y)
+        return _call_numpy("logical_or", np.logical_or, x, y)
     return bitwise_or(_bool_operand(x, "logical_or"), _bool_operand(y, "logical_or"))
 
 
 def logical_xor(x: Any, y: Any, /) -> Any:
     if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
-        return call_numpy("logical_xor", np.logical_xor, x, y)
+        return _call_numpy("logical_xor", np.logical_xor, x, y)
     return bitwise_xor(_bool_operand(x, "logical_xor"), _bool_operand(y, "logical_xor"))
 
 
@@ -639,7 +643,7 @@ def _shape_arg(name: str, shape_: Any) -> tuple[int, ...]:
     except TypeError:
         out = None
     if out is None or not builtins.all(map(_args._is_int, out)):
-        raise TypeError(f"{public(name)}: a shape must be an int or a tuple of ints, got "
+        raise TypeError(f"{_public(name)}: a shape must be an int or a tuple of ints, got "
                         f"{_args.describe(shape_)}")
     return tuple(int(s) for s in out)
 
@@ -647,7 +651,7 @@ def _shape_arg(name: str, shape_: Any) -> tuple[int, ...]:
 def reshape(a: Any, shape: Any, order: str = "C") -> Any:
     """``numpy.reshape`` (one dimension may be -1)."""
     if not isinstance(a, Tracer):
-        return call_numpy("reshape", np.reshape, a, shape=shape, order=order)
+        return _call_numpy("reshape", np.reshape, a, shape=shape, order=order)
     if order != "C":
         raise NotImplementedError("nanojax.numpy.reshape: only order='C' is supported on "
                                   "traced values")
@@ -671,13 +675,13 @@ def reshape(a: Any, shape: Any, order: str = "C") -> Any:
 
 def ravel(a: Any) -> Any:
     """The elements of ``a`` as a 1-D array."""
-    return reshape(a, (-1,)) if isinstance(a, Tracer) else call_numpy("ravel", np.ravel, a)
+    return reshape(a, (-1,)) if isinstance(a, Tracer) else _call_numpy("ravel", np.ravel, a)
 
 
 def transpose(a: Any, axes: Any = None) -> Any:
     """``numpy.transpose``: reverse the axes, or permute them by ``axes``."""
     if not isinstance(a, Tracer):
-        return call_numpy("transpose", np.transpose, a, axes=axes)
+        return _call_numpy("transpose", np.transpose, a, axes=axes)
     if axes is None:
         return P.transpose(a, tuple(reversed(range(a.ndim))))
     perm = tuple(axes) if isinstance(axes, (tuple, list)) else (axes,)
@@ -692,7 +696,7 @@ def transpose(a: Any, axes: Any = None) -> Any:
 def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
     """``a`` with two axes interchanged."""
     if not isinstance(a, Tracer):
-        return call_numpy("swapaxes", np.swapaxes, a, axis1=axis1, axis2=axis2)
+        return _call_numpy("swapaxes", np.swapaxes, a, axis1=axis1, axis2=axis2)
     i = _args.axis_index("swapaxes", axis1, a.ndim)
     j = _args.axis_index("swapaxes", axis2, a.ndim)
     perm = list(range(a.ndim))
@@ -703,7 +707,7 @@ def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
 def moveaxis(a: Any, source: Any, destination: Any) -> Any:
     """``a`` with axes moved from ``source`` to ``destination`` (ints or tuples)."""
     if not isinstance(a, Tracer):
-        return call_numpy("moveaxis", np.moveaxis, a, source=source, destination=destination)
+        return _call_numpy("moveaxis", np.moveaxis, a, source=source, destination=destination)
     src = [_args.axis_index("moveaxis", s, a.ndim) for s in np.atleast_1d(source).tolist()]
     dst = [_args.axis_index("moveaxis", d, a.ndim)
            for d in np.atleast_1d(destination).tolist()]
@@ -719,7 +723,7 @@ def moveaxis(a: Any, source: Any, destination: Any) -> Any:
 def expand_dims(a: Any, axis: Any) -> Any:
     """Insert axes of size 1 at the positions ``axis`` (int or tuple)."""
     if not isinstance(a, Tracer):
-        return call_numpy("expand_dims", np.expand_dims, a, axis=axis)
+        return _call_numpy("expand_dims", np.expand_dims, a, axis=axis)
     positions = (axis,) if _args._is_int(axis) else axis
     out_ndim = a.ndim + len(tuple(positions))
     new = _args.axes("expand_dims", positions, out_ndim)
@@ -733,7 +737,7 @@ def expand_dims(a: Any, axis: Any) -> Any:
 def squeeze(a: Any, axis: Any = None) -> Any:
     """Remove axes of size 1 (all of them, or those in ``axis``)."""
     if not isinstance(a, Tracer):
-        return call_numpy("squeeze", np.squeeze, a, axis=axis)
+        return _call_numpy("squeeze", np.squeeze, a, axis=axis)
     if axis is None:
         dims = tuple(i for i, d in enumerate(a.shape) if d == 1)
     else:
@@ -748,21 +752,29 @@ def squeeze(a: Any, axis: Any = None) -> Any:
 def broadcast_to(a: Any, shape: Any) -> Any:
     """``numpy.broadcast_to``."""
     if not isinstance(a, Tracer):
-        return call_numpy("broadcast_to", np.broadcast_to, a, shape=shape)
+        return _call_numpy("broadcast_to", np.broadcast_to, a, shape=shape)
     sizes = _shape_arg("broadcast_to", shape)
     try:
         np.broadcast_to(_args.dummy(a.shape), sizes)         # NumPy's rules and error
     except ValueError as err:
-        raise reworded("broadcast_to", err) from None
+        raise _reworded("broadcast_to", err) from None
     return P.broadcast_to(a, sizes)
+
+
+def _join_operands_eagerly(name: str, arrays: Any) -> None:
+    if not isinstance(arrays, (list, tuple)) and not (
+            isinstance(arrays, np.ndarray) and arrays.ndim > 0):
+        raise TypeError(f"{_public(name)}: expected a sequence of arrays, got "
+                        f"{_args.describe(arrays)}")
+    _args.check_operands(name, list(arrays))
 
 
 def _join_operands(name: str, arrays: Any) -> list:
     if isinstance(arrays, Tracer) or not isinstance(arrays, (list, tuple)):
-        raise TypeError(f"{public(name)}: expected a sequence of arrays, got "
+        raise TypeError(f"{_public(name)}: expected a sequence of arrays, got "
                         f"{_args.describe(arrays)}")
     if not arrays:
-        raise ValueError(f"{public(name)}: need at least one array to {name}")
+        raise ValueError(f"{_public(name)}: need at least one array to {name}")
     out = [_operand(a, name) for a in arrays]
     return [np.asarray(a) if not isinstance(a, (Tracer, np.ndarray)) else a for a in out]
 
@@ -770,12 +782,11 @@ def _join_operands(name: str, arrays: Any) -> list:
 def concatenate(arrays: Sequence[Any], axis: int | None = 0) -> Any:
     """Join arrays along an existing axis (flattened first when ``axis`` is None)."""
     if not _has_tracer(arrays):
-        if isinstance(arrays, (list, tuple)):
-            _args.check_operands("concatenate", arrays)
+        _join_operands_eagerly("concatenate", arrays)
         try:
             return np.concatenate(arrays, axis=axis)
         except (TypeError, ValueError) as err:
-            raise reworded("concatenate", err) from None
+            raise _reworded("concatenate", err) from None
     arrays = _join_operands("concatenate", arrays)
     if axis is None:
         arrays, axis = [ravel(a) for a in arrays], 0
@@ -797,12 +808,11 @@ def concatenate(arrays: Sequence[Any], axis: int | None = 0) -> Any:
 def stack(arrays: Sequence[Any], axis: int = 0) -> Any:
     """Join arrays along a new axis."""
     if not _has_tracer(arrays):
-        if isinstance(arrays, (list, tuple)):
-            _args.check_operands("stack", arrays)
+        _join_operands_eagerly("stack", arrays)
         try:
             return np.stack(arrays, axis=axis)
         except (TypeError, ValueError) as err:
-            raise reworded("stack", err) from None
+            raise _reworded("stack", err) from None
     arrays = _join_operands("stack", arrays)
     shapes = {P.shape_of(a) for a in arrays}
     if len(shapes) != 1:
@@ -830,7 +840,7 @@ def atleast_1d(a: Any) -> Any:
 def shape(a: Any) -> tuple[int, ...]:
     if isinstance(a, Tracer):
         return a.shape
-    return call_numpy("shape", np.shape, a)
+    return _call_numpy("shape", np.shape, a)
 
 
 def ndim(a: Any) -> int:
@@ -846,7 +856,7 @@ def size(a: Any) -> int:
 def dot(a: Any, b: Any) -> Any:
     """``numpy.dot``: a scalar product, matrix product or tensor contraction."""
     if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
-        return call_numpy("dot", np.dot, a, b)
+        return _call_numpy("dot", np.dot, a, b)
     a, b = _operand(a, "dot"), _operand(b, "dot")
     na, nb = len(P.shape_of(a)), len(P.shape_of(b))
     if na == 0 or nb == 0:
@@ -866,7 +876,7 @@ def _check_contract(name: str, a: Any, b: Any, ia: int, ib: int) -> None:
 def matmul(a: Any, b: Any, /) -> Any:
     """``a @ b`` with NumPy's rules for 1-D operands and stacks of matrices."""
     if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
-        return call_numpy("matmul", np.matmul, a, b)
+        return _call_numpy("matmul", np.matmul, a, b)
     a, b = _operand(a, "matmul"), _operand(b, "matmul")
     na, nb = len(P.shape_of(a)), len(P.shape_of(b))
     if na == 0 or nb == 0:
@@ -891,7 +901,7 @@ def matmul(a: Any, b: Any, /) -> Any:
 def outer(a: Any, b: Any) -> Any:
     """The outer product of two vectors (inputs are flattened)."""
     if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
-        return call_numpy("outer", np.outer, a, b)
+        return _call_numpy("outer", np.outer, a, b)
     return multiply(reshape(ravel(asarray(a)), (-1, 1)), reshape(ravel(asarray(b)), (1, -1)))
 
 
