@@ -649,6 +649,12 @@ METHODS = [
     ("ceil", lambda x: jnp.ceil(x)), ("np.ceil", lambda x: np.ceil(x)),
     ("np.round", lambda x: np.round(x, 1)), ("np.bitwise_and", lambda x: np.bitwise_and(
         x.astype(int), 5)),
+    ("take", lambda x: x.take(np.array([2, 0, 2]), axis=1)), ("take-flat", lambda x: x.take(4)),
+    ("diagonal", lambda x: x.diagonal()), ("diagonal-offset", lambda x: x.diagonal(1)),
+    ("diagonal-negative", lambda x: jnp.diagonal(x.T, -1)), ("trace", lambda x: x.trace()),
+    ("repeat", lambda x: x.repeat(2, axis=0)), ("repeat-counts", lambda x: x.repeat(
+        np.array([1, 0, 2]), axis=1)), ("repeat-flat", lambda x: jnp.repeat(x, 2)),
+    ("np.trace", lambda x: np.trace(x, 1)),
 ]
 
 

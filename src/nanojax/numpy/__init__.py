@@ -910,6 +910,7 @@ from nanojax.numpy._einsum import einsum  # noqa: E402,F401  (NumPy's whole gram
 
 # ----- Indexing -------------------------------------------------------------------
 
-from nanojax.numpy._indexing import at, getitem, take_along_axis  # noqa: E402,F401
+from nanojax.numpy._indexing import (at, diagonal, getitem, repeat, take,  # noqa: E402,F401
+                                     take_along_axis, trace)
 from nanojax.numpy import linalg  # noqa: E402,F401
 from nanojax.numpy import _tracer_methods  # noqa: E402,F401  (installs operators)

@@ -195,3 +195,59 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None) -> Any:
                 tuple(-1 if j == i else 1 for j in range(ndim)))
             index.append(np.broadcast_to(positions, full_shape))
     return getitem(arr, tuple(index))
+
+
+def take(a: Any, indices: Any, axis: int | None = None) -> Any:
+    """``numpy.take``: the entries at ``indices`` along ``axis`` (of the flat array if None)."""
+    if not isinstance(a, Tracer) and not isinstance(indices, Tracer):
+        return _args.call_numpy("take", np.take, a, indices, axis=axis)
+    a = jnp._operand(a, "take")
+    if axis is None:
+        a, axis = jnp.ravel(a), 0
+    axis = _args.axis_index("take", axis, len(P.shape_of(a)))
+    return getitem(a, (slice(None),) * axis + (jnp.asarray(indices),))
+
+
+def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    """``numpy.diagonal``: the diagonal of the (axis1, axis2) planes, as the last axis."""
+    if not isinstance(a, Tracer):
+        return _args.call_numpy("diagonal", np.diagonal, a, offset=offset, axis1=axis1,
+                                axis2=axis2)
+    ndim = a.ndim
+    if ndim < 2:
+        raise ValueError("nanojax.numpy.diagonal: the array must have at least 2 dimensions")
+    i, j = (_args.axis_index("diagonal", ax, ndim) for ax in (axis1, axis2))
+    if i == j:
+        raise ValueError("nanojax.numpy.diagonal: axis1 and axis2 cannot be the same")
+    if not _args._is_int(offset):
+        raise TypeError(f"nanojax.numpy.diagonal: offset must be an int, got {offset!r}")
+    rest = [k for k in range(ndim) if k not in (i, j)]
+    x = P.transpose(a, tuple(rest) + (i, j)) if rest + [i, j] != list(range(ndim)) else a
+    rows, cols = a.shape[i], a.shape[j]
+    start_row, start_col = (0, offset) if offset >= 0 else (-offset, 0)
+    n = max(0, min(rows - start_row, cols - start_col))
+    return getitem(x, (Ellipsis, np.arange(start_row, start_row + n),
+                       np.arange(start_col, start_col + n)))
+
+
+def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    """``numpy.trace``: the sum along a diagonal."""
+    if not isinstance(a, Tracer):
+        return _args.call_numpy("trace", np.trace, a, offset=offset, axis1=axis1, axis2=axis2)
+    return jnp.sum(diagonal(a, offset, axis1, axis2), axis=-1)
+
+
+def repeat(a: Any, repeats: Any, axis: int | None = None) -> Any:
+    """``numpy.repeat``: each entry ``repeats`` times (the counts must be concrete)."""
+    if not isinstance(a, Tracer):
+        return _args.call_numpy("repeat", np.repeat, a, repeats, axis=axis)
+    if isinstance(repeats, Tracer):
+        repeats = concrete_value(repeats, "nanojax.numpy.repeat: the repeat counts")
+    if axis is None:
+        a, axis = jnp.ravel(a), 0
+    axis = _args.axis_index("repeat", axis, a.ndim)
+    try:
+        positions = np.repeat(np.arange(a.shape[axis]), repeats)
+    except (TypeError, ValueError) as err:
+        raise _args.reworded("repeat", err) from None
+    return take(a, positions, axis=axis)

@@ -75,7 +75,8 @@ _METHODS = {
     "squeeze": jnp.squeeze, "ravel": jnp.ravel, "flatten": jnp.ravel,
     "astype": jnp.astype, "dot": jnp.dot, "clip": jnp.clip,
     "any": jnp.any, "all": jnp.all, "cumsum": jnp.cumsum,
-    "round": jnp.round, "swapaxes": jnp.swapaxes,
+    "round": jnp.round, "swapaxes": jnp.swapaxes, "take": jnp.take,
+    "diagonal": jnp.diagonal, "trace": jnp.trace, "repeat": jnp.repeat,
     "conj": jnp.conj, "conjugate": jnp.conj,
     # Traced values are immutable: a copy is the value itself.
     "copy": lambda self, order="C": self, "__copy__": lambda self: self,
@@ -171,5 +172,7 @@ _FUNCTIONS = {
     np.cumsum: jnp.cumsum, np.round: jnp.round, np.around: jnp.round,
     np.swapaxes: jnp.swapaxes, np.moveaxis: jnp.moveaxis, np.linspace: jnp.linspace,
     np.real: jnp.real, np.imag: jnp.imag, np.conj: jnp.conj, np.ptp: jnp.ptp,
-    np.copy: lambda a, *args, **kwargs: a, np.ceil: jnp.ceil,
+    np.copy: lambda a, *args, **kwargs: a, np.ceil: jnp.ceil, np.take: jnp.take,
+    np.diagonal: jnp.diagonal, np.trace: jnp.trace, np.repeat: jnp.repeat,
+    np.take_along_axis: jnp.take_along_axis,
 }
