@@ -616,6 +616,13 @@ def test_the_users_function_runs_once_and_only_on_traced_values(transform):
 
 # ----- 18. A primitive without a rule names itself ------------------------------------------------
 
+def test_a_primitive_without_an_abstract_eval_rule_names_itself_under_jit():
+    from nanojax.core import Primitive
+    p = Primitive("my_gate", lambda x: x * 2.0, None)
+    with pytest.raises(NotImplementedError, match="my_gate"):
+        nj.jit(lambda x: p.bind(x))(1.0)
+
+
 def test_a_primitive_without_a_vjp_rule_raises_not_implemented_naming_it():
     from nanojax.core import Primitive
     from nanojax.primitives import elementwise_aval

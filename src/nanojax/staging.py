@@ -68,6 +68,9 @@ class StagingTrace(Trace):
         invars = [self.atom(a) for a in args]
         if len(invars) > 1:
             invars = _typed_literals(invars)
+        if prim.abstract_eval is None:
+            raise NotImplementedError(f"staging (jit, make_jaxpr) of the primitive {prim.name} "
+                                      "is not implemented: it has no abstract_eval rule")
         out_aval = prim.abstract_eval(*(v.aval for v in invars), **params)
         if prim.multiple_results:
             outvars = [Var(a) for a in out_aval]
