@@ -130,6 +130,18 @@ def test_integer_binary_primitive_on_edge_values(name, reference):
     _run_everywhere(bind(name), pairs, reference, f"int {name}", False)
 
 
+MIXED = [("add", np.add), ("sub", np.subtract), ("mul", np.multiply), ("div", np.divide),
+         ("max", np.maximum), ("eq", np.equal), ("lt", np.less), ("ge", np.greater_equal)]
+
+
+@pytest.mark.parametrize("name,reference", MIXED, ids=[n for n, _ in MIXED])
+def test_int_and_float_operands_together(name, reference):
+    # jit's scalar fast path takes int64 beside float64 for + - * / only.
+    pairs = [(i, f) for i in INTS + [2 ** 53 + 1] for f in SPECIAL]
+    _run_everywhere(bind(name), pairs + [(f, i) for i, f in pairs], reference,
+                    f"mixed {name}", False)
+
+
 @pytest.mark.parametrize("name,reference", BOOL_BINARY, ids=[n for n, _ in BOOL_BINARY])
 def test_boolean_binary_primitive(name, reference):
     pairs = list(itertools.product(BOOLS, repeat=2))

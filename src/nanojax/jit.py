@@ -56,9 +56,16 @@ _FLOAT_EXPR = {
     "max": "{0} if {0} > {1} or {0} != {0} else {1}",
     "min": "{0} if {0} < {1} or {0} != {0} else {1}",
     "relu": "{0} if {0} > 0 or {0} != {0} else 0.0",
+    # np.sign: 0.0 for both zeros, NaN passes through.
+    "sign": "1.0 if {0} > 0 else -1.0 if {0} < 0 else 0.0 if {0} == 0 else {0}",
     "eq": "{0} == {1}", "ne": "{0} != {1}", "lt": "{0} < {1}", "le": "{0} <= {1}",
     "gt": "{0} > {1}", "ge": "{0} >= {1}",
 }
+# An int64 operand beside a float64 one is converted to float64 first, by
+# Python as by NumPy (both round to nearest), so these stay exact; a
+# comparison would not (Python compares int and float exactly), nor int / int.
+_MIXED_EXPR = {"add", "sub", "mul", "div"}
+_I64 = np.dtype(np.int64)
 # On NumPy arrays these operators are the very same ufuncs.
 _OPERATOR_EXPR = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}",
                   "div": "{0} / {1}", "neg": "-{0}", "eq": "{0} == {1}", "ne": "{0} != {1}",
@@ -104,6 +111,8 @@ class _Writer:
         if not isinstance(a, Literal):
             return self.names[a]
         val = a.val
+        if type(val) in (np.float64, np.int64, np.bool_):
+            val = val.item()                  # the very same number, as Python's own
         # Python's own int, float and bool literals read back exactly.
         if type(val) in (int, bool) or (type(val) is float and math.isfinite(val)):
             if a.aval.dtype in _PY_SCALAR_DTYPES or a.aval.weak_type:
@@ -143,6 +152,11 @@ def _expression(w: _Writer, eqn: Any) -> tuple[str, bool]:
     if all(map(_is_f64_scalar, in_avals)) and out_aval.shape == ():
         if name in _FLOAT_EXPR:
             return _FLOAT_EXPR[name].format(*ins), True
+    if (name in _MIXED_EXPR and out_aval.shape == () and out_aval.dtype == _F64
+            and len(in_avals) == 2 and all(a.shape == () for a in in_avals)
+            and {a.dtype for a in in_avals} == {_F64, _I64}):
+        return _FLOAT_EXPR[name].format(*ins), True
+    if all(map(_is_f64_scalar, in_avals)) and out_aval.shape == ():
         if name == "integer_pow":
             y = params["y"]
             return (f"{ins[0]} * {ins[0]}" if y == 2 else f"{ins[0]} ** {int(y)}"), True
