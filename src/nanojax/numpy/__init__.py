@@ -80,7 +80,11 @@ def _elementwise(name: str, np_fn: Callable, prim: Any) -> Callable:
     if np_fn.nin == 2:
         def fn(x, y, /):
             if isinstance(x, Tracer) or isinstance(y, Tracer):
-                return _args.bind_elementwise(name, prim, _operand(x, name), _operand(y, name))
+                x, y = _operand(x, name), _operand(y, name)
+                try:
+                    return prim.bind(x, y)
+                except ValueError:       # a shape mismatch: NumPy's sentence, our name
+                    return _args.bind_elementwise(name, prim, x, y)
             if type(x) not in _PLAIN or type(y) not in _PLAIN:
                 _args.check_operands(name, (x, y))
             try:
