@@ -254,6 +254,13 @@ def test_make_jaxpr_of_a_jitted_function_shows_its_equations():
     assert "tanh" in str(closed) and "reduce_sum" in str(closed)
 
 
+def test_adding_positive_zero_stays_because_it_turns_negative_zero_positive():
+    # -0.0 + 0.0 is +0.0: "x + 0" is not an identity, and jit must match eager.
+    f = lambda x: x + 0.0                                              # noqa: E731
+    assert [e.primitive.name for e in simplify(nj.make_jaxpr(f)(-0.0)).eqns] == ["add"]
+    assert not np.signbit(nj.jit(f)(-0.0)) and not np.signbit(nj.jit(f)(np.array([-0.0]))[0])
+
+
 # ----- NumPy semantics on the scalar fast path ---------------------------------------------
 
 SCALAR_EDGES = [
@@ -357,11 +364,11 @@ def test_simplify_shrinks_a_gradient_jaxpr_without_changing_its_value(name, fun,
 
 
 @pytest.mark.parametrize("fun", [
-    lambda x: x * 1.0, lambda x: 1.0 * x, lambda x: x + 0.0, lambda x: 0.0 + x,
-    lambda x: x - 0.0, lambda x: x / 1.0, lambda x: (x * 1.0 + 0.0) / 1.0 - 0.0,
+    lambda x: x * 1.0, lambda x: 1.0 * x, lambda x: x + -0.0, lambda x: -0.0 + x,
+    lambda x: x - 0.0, lambda x: x / 1.0, lambda x: (x * 1.0 + -0.0) / 1.0 - 0.0,
     lambda x: x * np.ones(3), lambda x: jnp.where(True, x, 2.0 * x),
     lambda x: jnp.reshape(x, (3,)), lambda x: jnp.sum(x, axis=()),
-], ids=["x*1", "1*x", "x+0", "0+x", "x-0", "x/1", "chain", "x*ones", "where-const",
+], ids=["x*1", "1*x", "x+(-0)", "(-0)+x", "x-0", "x/1", "chain", "x*ones", "where-const",
         "reshape-same", "sum-no-axes"])
 def test_identities_disappear(fun):
     x = RNG.normal(size=3)

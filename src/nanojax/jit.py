@@ -70,7 +70,7 @@ _I64 = np.dtype(np.int64)
 _OPERATOR_EXPR = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}",
                   "div": "{0} / {1}", "neg": "-{0}", "eq": "{0} == {1}", "ne": "{0} != {1}",
                   "lt": "{0} < {1}", "le": "{0} <= {1}", "gt": "{0} > {1}",
-                  "ge": "{0} >= {1}"}
+                  "ge": "{0} >= {1}", "relu": "_np.maximum({0}, 0)"}     # relu's impl
 # The ufunc of each elementwise gate, for every other operand (an int or bool
 # scalar, a 0-d array): NumPy's semantics whatever the operand types.
 _UFUNC = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "divide",

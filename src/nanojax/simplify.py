@@ -6,7 +6,7 @@ and recomputes forward values. Each pass here removes one such pattern
 without changing what the jaxpr computes:
 
 - constant folding: an equation whose inputs are all known is computed now;
-- algebra: ``x * 1``, ``x + 0``, ``x - 0``, ``x / 1``, ``--x``, a
+- algebra: ``x * 1``, ``x + (-0.0)``, ``x - 0``, ``x / 1``, a
   ``select_n`` whose selector is constant, a reshape/broadcast to the same
   shape, ``reduce_sum`` over no axes;
 - common subexpressions: the same primitive on the same inputs is computed once;
@@ -57,6 +57,17 @@ def _is_const(atom: Any, known: dict, number: float) -> bool:
         return False
 
 
+def _is_negative_zero(atom: Any, known: dict) -> bool:
+    value = _value(atom, known)
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return False
+    try:
+        value = np.asarray(value)
+        return value.dtype.kind == "f" and bool(np.all((value == 0) & np.signbit(value)))
+    except (TypeError, ValueError):
+        return False
+
+
 def _same_type(atom: Any, out: Var) -> bool:
     return atom.aval.shape == out.aval.shape and atom.aval.dtype == out.aval.dtype
 
@@ -74,9 +85,11 @@ def _algebra(eqn: JaxprEqn, known: dict) -> Any:
         if _is_const(ins[0], known, 1.0):
             return keep(ins[1])
     elif name == "add":
-        if _is_const(ins[1], known, 0.0):
+        # Only a negative zero is an exact identity of addition: -0.0 + 0.0 is
+        # +0.0, so dropping "+ 0.0" would change the sign of a zero result.
+        if _is_negative_zero(ins[1], known):
             return keep(ins[0])
-        if _is_const(ins[0], known, 0.0):
+        if _is_negative_zero(ins[0], known):
             return keep(ins[1])
     elif name == "sub" and _is_const(ins[1], known, 0.0):
         return keep(ins[0])
