@@ -746,6 +746,41 @@ def test_jit_boolean_arithmetic_is_numpys():
     assert nj.jit(f)(one, one) == np.True_ and nj.jit(f)(1.0, 1.0) == np.True_
 
 
+# ----- 21. Eager and jit agree to the bit (the table is in test_special_values.py) -----------
+
+_R = np.random.default_rng(3)
+BITWISE_EAGER_VS_JIT = [
+    ("dot-3d", jnp.dot, (_R.normal(size=(3, 4, 50)), _R.normal(size=(50, 6)))),
+    ("dot-2d", jnp.dot, (_R.normal(size=(40, 50)), _R.normal(size=(50, 30)))),
+    ("einsum-matmul", lambda a, b: jnp.einsum("ij,jk->ik", a, b),
+     (_R.normal(size=(40, 50)), _R.normal(size=(50, 30)))),
+    ("einsum-inner", lambda a: jnp.einsum("i,i->", a, a), (_R.normal(size=500),)),
+    ("einsum-sum", lambda a: jnp.einsum("ijk->", a), (_R.normal(size=(3, 4, 50)),)),
+    ("clip-at-zero", lambda a: jnp.clip(a, 0.0, 0.5),
+     (np.array([-0.0, 0.0, -1.0, np.nan, 0.7, 0.5]),)),
+    ("clip-nan-bound", lambda a: jnp.clip(a, np.nan, 0.5), (np.array([-1.0, 0.2]),)),
+    ("x+0-of-negative-zero", lambda a: a * 0.0 + 0.0, (np.array([-1.0, 2.0]),)),
+    ("norm", jnp.linalg.norm, (_R.normal(size=300),)),
+    ("var", lambda a: jnp.var(a, axis=0, ddof=1), (_R.normal(size=(30, 4)),)),
+]
+
+
+@pytest.mark.parametrize("name,f,args", BITWISE_EAGER_VS_JIT,
+                         ids=[c[0] for c in BITWISE_EAGER_VS_JIT])
+def test_eager_and_jit_agree_to_the_bit(name, f, args):
+    with np.errstate(all="ignore"):
+        eager, jitted = f(*args), nj.jit(f)(*args)
+    assert np.asarray(eager).tobytes() == np.asarray(jitted).tobytes(), (eager, jitted)
+
+
+def test_clip_keeps_a_value_equal_to_its_bound_as_numpy_does():
+    x = np.array([-0.0, 0.0, -1.0, np.nan, 0.7, 0.5])
+    want = np.clip(x, 0.0, 0.5)
+    got = nj.jit(lambda a: jnp.clip(a, 0.0, 0.5))(x)
+    assert np.array_equal(got, want, equal_nan=True)
+    assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
 # ----- 22. Staging and simplification are linear in the jaxpr's size ------------------------------
 
 def _calls_to_compile(n: int) -> int:

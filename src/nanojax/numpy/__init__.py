@@ -196,16 +196,21 @@ def reciprocal(x: Any, /) -> Any:
 
 
 def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
-    """Limit ``x`` to ``[a_min, a_max]`` (either bound may be None)."""
+    """Limit ``x`` to ``[a_min, a_max]`` (either bound may be None).
+
+    As np.clip: a value equal to a bound is kept (so -0.0 stays -0.0 at a
+    bound of 0.0), and a NaN, in ``x`` or in a bound, propagates.
+    """
     if not _has_tracer((x, a_min, a_max)):
         if a_min is None and a_max is None:
             return _call_numpy("clip", np.asarray, x).copy()
         _args.check_operands("clip", [v for v in (a_min, a_max) if v is not None])
         return _call_numpy("clip", np.clip, x, a_min=a_min, a_max=a_max)
+    # maximum and minimum return their second operand on a tie: x.
     if a_min is not None:
-        x = maximum(x, a_min)
+        x = maximum(a_min, x)
     if a_max is not None:
-        x = minimum(x, a_max)
+        x = minimum(a_max, x)
     return x
 
 
@@ -860,7 +865,10 @@ def size(a: Any) -> int:
 def dot(a: Any, b: Any) -> Any:
     """``numpy.dot``: a scalar product, matrix product or tensor contraction."""
     if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
-        return _call_numpy("dot", np.dot, a, b)
+        if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+            return _call_numpy("dot", np.dot, a, b)     # BLAS, as dot_general calls it
+        # np.dot of higher ranks sums in another order than dot_general's
+        # matmul: the traced code's steps, so eager and jit agree to the bit.
     a, b = _operand(a, "dot"), _operand(b, "dot")
     na, nb = len(P.shape_of(a)), len(P.shape_of(b))
     if na == 0 or nb == 0:

@@ -73,7 +73,10 @@ def einsum(*operands: Any, optimize: Any = False, **kwargs: Any) -> Any:
     positions = _operand_positions(args)
     path = _check_optimize(optimize, len(positions))
     if not any(_holds_tracer(args[k]) for k in positions):
-        return _eager(args, positions, optimize)
+        _check_eagerly(args, positions, optimize)
+    # Plain arrays take the traced path's steps too (its primitives run at
+    # once): np.einsum sums in another order, and eager and jit must agree to
+    # the bit.
     return _traced(args, positions, optimize, path)
 
 
@@ -207,14 +210,19 @@ def _is_index(k: Any) -> bool:
 
 # ----- The eager path -------------------------------------------------------------
 
-def _eager(args: tuple, positions: list[int], optimize: Any) -> Any:
+def _check_eagerly(args: tuple, positions: list[int], optimize: Any) -> None:
+    """Refuse what NumPy would refuse, with its error type and our sentence."""
     args = list(args)
     for i, k in enumerate(positions):
         args[k] = _numeric_array(args[k], i)
     try:
-        return np.einsum(*args, optimize=optimize)
-    except _NUMPY_ERRORS as err:
-        raise _explained(err, args, positions, optimize) from None
+        _plan(_subscripts(args, positions), [np.shape(args[k]) for k in positions], optimize)
+    except _NUMPY_ERRORS:
+        try:                       # NumPy's exception type, when NumPy refuses too
+            np.einsum(*args, optimize=optimize)
+        except _NUMPY_ERRORS as numpy_err:
+            raise _explained(numpy_err, args, positions, optimize) from None
+        raise
 
 
 def _explained(err: Exception, args: list, positions: list[int], optimize: Any) -> Exception:
