@@ -762,6 +762,12 @@ BITWISE_EAGER_VS_JIT = [
     ("x+0-of-negative-zero", lambda a: a * 0.0 + 0.0, (np.array([-1.0, 2.0]),)),
     ("norm", jnp.linalg.norm, (_R.normal(size=300),)),
     ("var", lambda a: jnp.var(a, axis=0, ddof=1), (_R.normal(size=(30, 4)),)),
+    ("dot-length-1-zero", jnp.dot, (np.array([-0.0]), np.array([0.0]))),
+    ("dot-by-scalar", jnp.dot, (np.array([0.0, 2.0]), -1.5)),
+    ("matmul-nd-vector", jnp.matmul, (_R.normal(size=(4, 1, 2)), _R.normal(size=2))),
+    ("matmul-vector-nd", jnp.matmul, (_R.normal(size=3), _R.normal(size=(2, 3, 4)))),
+    ("sum-0d-negative-zero", jnp.sum, (np.array(-0.0),)),
+    ("sum-no-axes", lambda a: jnp.sum(a, axis=()), (np.array([-0.0, 1.0]),)),
 ]
 
 
@@ -771,6 +777,25 @@ def test_eager_and_jit_agree_to_the_bit(name, f, args):
     with np.errstate(all="ignore"):
         eager, jitted = f(*args), nj.jit(f)(*args)
     assert np.asarray(eager).tobytes() == np.asarray(jitted).tobytes(), (eager, jitted)
+
+
+@pytest.mark.parametrize("pick", [jnp.maximum, jnp.minimum])
+def test_the_pull_of_maximum_next_to_a_nan_is_zero_on_scalars_and_arrays(pick):
+    f = lambda y: jnp.sum(pick(np.nan, y))                            # noqa: E731
+    assert nj.grad(f)(1.0) == 0.0
+    assert nj.jit(nj.grad(f))(1.0) == 0.0
+    np.testing.assert_array_equal(nj.grad(f)(np.ones(2)), [0.0, 0.0])
+
+
+def test_constant_results_of_traced_scalars_keep_array_methods():
+    # JAX would give traced arrays; a NumPy scalar at least has their methods.
+    np.testing.assert_array_equal(nj.jacfwd(lambda x: (x ** 0).reshape(1))(2.0), [0.0])
+    np.testing.assert_array_equal(nj.jacfwd(lambda x: jnp.floor(x).reshape(1))(2.5), [0.0])
+    assert nj.grad(lambda x: x * (x > 0).astype(float))(2.0) == 1.0
+
+
+def test_numerical_grad_gives_a_0d_array_input_back_as_an_array():
+    assert nj.numerical_grad(lambda x: x.dot(x))(np.array(2.0)) == pytest.approx(4.0)
 
 
 def test_clip_keeps_a_value_equal_to_its_bound_as_numpy_does():

@@ -254,6 +254,14 @@ def test_make_jaxpr_of_a_jitted_function_shows_its_equations():
     assert "tanh" in str(closed) and "reduce_sum" in str(closed)
 
 
+def test_a_float_sum_over_no_axes_stays_an_integer_one_goes():
+    # NumPy's sum over no axes adds to 0.0: -0.0 becomes +0.0.
+    f = lambda x: jnp.sum(x, axis=())                                  # noqa: E731
+    assert len(simplify(nj.make_jaxpr(f)(np.array([-0.0]))).eqns) == 1
+    assert simplify(nj.make_jaxpr(f)(np.array([3]))).eqns == []
+    assert np.array_equal(np.signbit(nj.jit(f)(np.array([-0.0, 1.0]))), [False, False])
+
+
 def test_adding_positive_zero_stays_because_it_turns_negative_zero_positive():
     # -0.0 + 0.0 is +0.0: "x + 0" is not an identity, and jit must match eager.
     f = lambda x: x + 0.0                                              # noqa: E731
@@ -367,9 +375,9 @@ def test_simplify_shrinks_a_gradient_jaxpr_without_changing_its_value(name, fun,
     lambda x: x * 1.0, lambda x: 1.0 * x, lambda x: x + -0.0, lambda x: -0.0 + x,
     lambda x: x - 0.0, lambda x: x / 1.0, lambda x: (x * 1.0 + -0.0) / 1.0 - 0.0,
     lambda x: x * np.ones(3), lambda x: jnp.where(True, x, 2.0 * x),
-    lambda x: jnp.reshape(x, (3,)), lambda x: jnp.sum(x, axis=()),
+    lambda x: jnp.reshape(x, (3,)),
 ], ids=["x*1", "1*x", "x+(-0)", "(-0)+x", "x-0", "x/1", "chain", "x*ones", "where-const",
-        "reshape-same", "sum-no-axes"])
+        "reshape-same"])
 def test_identities_disappear(fun):
     x = RNG.normal(size=3)
     simple = simplify(nj.make_jaxpr(fun)(x))

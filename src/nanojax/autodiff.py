@@ -151,7 +151,7 @@ class TapeTrace(Trace):
         ans = (prim.impl(*primals, **params) if self.level == 0
                else prim.bind(*primals, **params))
         if not prim.differentiable:
-            return ans
+            return _as_numpy(ans)
         if type(ans) not in _SCALAR_FLOATS:            # floats: the hot path
             for a in (ans if prim.multiple_results else (ans,)):
                 _refuse_complex(a, prim, self.who)
@@ -165,6 +165,19 @@ class TapeTrace(Trace):
         self.num_nodes = node + 1
         self.tape.append((prim, params, nodes, primals, ans, node))
         return TapeTracer(self, ans, node)
+
+
+_TO_NUMPY = {float: np.float64, bool: np.bool_, int: np.int64}
+
+
+def _as_numpy(ans: Any) -> Any:
+    """A gate's constant result (no derivative): a Python number as NumPy's scalar.
+
+    Under JAX it would be a traced array; here it leaves the trace, but it
+    keeps array methods (``(x > 0).astype(float)``, ``(x ** 0).reshape(1)``).
+    """
+    to_numpy = _TO_NUMPY.get(type(ans))
+    return ans if to_numpy is None else to_numpy(ans)
 
 
 def unbroadcast(ct: Any, shape: tuple[int, ...]) -> Any:
@@ -525,7 +538,7 @@ class JVPTrace(Trace):
         primals, tangents = self.unwrap(args, JVPTracer, "primal", "tangent", None)
         ans = prim.bind(*primals, **params)
         if not prim.differentiable:
-            return ans
+            return _as_numpy(ans)
         for a in (ans if prim.multiple_results else (ans,)):
             _refuse_complex(a, prim, self.who)
         if prim.jvp is None:
@@ -533,7 +546,7 @@ class JVPTrace(Trace):
                                       f"primitive {prim.name} is not implemented; use "
                                       "reverse mode (grad, vjp, jacrev)")
         t = prim.jvp(primals, tangents, ans, **params)
-        return ans if t is None else JVPTracer(self, ans, t)
+        return _as_numpy(ans) if t is None else JVPTracer(self, ans, t)
 
 
 def jvp(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:

@@ -87,8 +87,9 @@ def numerical_grad(fun: Callable, argnums: int | Sequence[int] = 0, eps: float =
 
 
 def _unwrap(work: list, originals: list) -> list:
-    # Scalars go back in as scalars, so the function sees the types it was given.
-    return [w[()] if np.ndim(o) == 0 else w.copy() for w, o in zip(work, originals)]
+    # Each input goes back in as the type it was given: a scalar as a scalar,
+    # a 0-d array as a 0-d array.
+    return [w.copy() if isinstance(o, np.ndarray) else w[()] for w, o in zip(work, originals)]
 
 
 # ----- check_grads ----------------------------------------------------------------
@@ -98,7 +99,7 @@ def _random_like(tree: Any, rng: np.random.Generator) -> Any:
 
 
 def _leafify(value: np.ndarray, like: Any) -> Any:
-    return value[()] if np.ndim(like) == 0 else value
+    return value if isinstance(like, np.ndarray) else value[()]
 
 
 def _axpy(a: float, xs: Any, ys: Any) -> Any:

@@ -271,11 +271,14 @@ min_p = binary("min", _chooser(np.minimum, operator.lt),
 
 
 def _tie_split(x, y):
-    """1 where x > y, 1/2 where x == y, 0 where x < y."""
+    """1 where x > y, 1/2 where x == y, 0 otherwise (a NaN on either side: 0, as in JAX)."""
     if type(x) in _FLOAT_TYPES and type(y) in _FLOAT_TYPES:    # concrete scalars
         return 1.0 if x > y else 0.5 if x == y else 0.0
-    # (sign(x - y) + 1) / 2: plain arithmetic, cheaper than two selects on arrays.
-    return mul(add(sign(sub(x, y)), 1.0), 0.5)
+    # The arrays' float type: a Python number beside a float32 array is weak.
+    arrays = [dtype_of(v) for v in (x, y) if type(v) not in _PY_DTYPES]
+    dtype = np.result_type(*arrays) if arrays else np.dtype(np.float64)
+    return add(convert_element_type(gt(x, y), dtype),
+               mul(convert_element_type(eq(x, y), dtype), 0.5))
 
 
 def _pow_dy(g, ans, x, y):
@@ -493,7 +496,9 @@ def _kept_dims(ndim: int, axes: tuple) -> tuple[int, ...]:
 
 
 def _reduce_sum_impl(x, *, axes):
-    return np.add.reduce(x, axis=axes) if axes else x
+    # Over no axes too: NumPy adds to the identity 0.0, which turns -0.0 into
+    # +0.0 (and booleans into integers).
+    return np.add.reduce(x, axis=axes)
 
 
 reduce_sum_p = _register(Primitive(
@@ -504,7 +509,7 @@ reduce_sum_p = _register(Primitive(
     jvp=lambda primals, tangents, ans, *, axes: (
         None if tangents[0] is None else reduce_sum(tangents[0], axes))))
 reduce_sum_p.batch = _batch_reduce(reduce_sum_p)
-reduce_sum_p.may_alias = _reduces_nothing
+reduce_sum_p.may_alias = False
 
 
 def _chooser_locations(x, ans, axes):

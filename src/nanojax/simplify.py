@@ -97,8 +97,8 @@ def _algebra(eqn: JaxprEqn, known: dict) -> Any:
         return keep(ins[0])
     elif name in ("reshape", "broadcast_in_dim", "convert_element_type", "squeeze"):
         return keep(ins[0])
-    elif name == "reduce_sum" and not eqn.params["axes"]:
-        return keep(ins[0])
+    elif name == "reduce_sum" and not eqn.params["axes"] and out.aval.dtype.kind in "iu":
+        return keep(ins[0])          # for floats it is x + 0.0: not an identity on -0.0
     elif name == "transpose" and eqn.params["permutation"] == tuple(
             range(len(eqn.params["permutation"]))):
         return keep(ins[0])

@@ -864,11 +864,9 @@ def size(a: Any) -> int:
 
 def dot(a: Any, b: Any) -> Any:
     """``numpy.dot``: a scalar product, matrix product or tensor contraction."""
-    if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
-        if np.ndim(a) <= 2 and np.ndim(b) <= 2:
-            return _call_numpy("dot", np.dot, a, b)     # BLAS, as dot_general calls it
-        # np.dot of higher ranks sums in another order than dot_general's
-        # matmul: the traced code's steps, so eager and jit agree to the bit.
+    # Plain arrays take the traced steps too (the primitives run at once): np.dot
+    # sums N-d products in another order than dot_general's matmul, and even a
+    # length-1 product differs in the sign of a zero; eager and jit must agree.
     a, b = _operand(a, "dot"), _operand(b, "dot")
     na, nb = len(P.shape_of(a)), len(P.shape_of(b))
     if na == 0 or nb == 0:
@@ -887,8 +885,7 @@ def _check_contract(name: str, a: Any, b: Any, ia: int, ib: int) -> None:
 
 def matmul(a: Any, b: Any, /) -> Any:
     """``a @ b`` with NumPy's rules for 1-D operands and stacks of matrices."""
-    if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
-        return _call_numpy("matmul", np.matmul, a, b)
+    # Plain arrays take the traced steps too, as in dot: eager and jit agree.
     a, b = _operand(a, "matmul"), _operand(b, "matmul")
     na, nb = len(P.shape_of(a)), len(P.shape_of(b))
     if na == 0 or nb == 0:
