@@ -768,6 +768,11 @@ BITWISE_EAGER_VS_JIT = [
     ("matmul-vector-nd", jnp.matmul, (_R.normal(size=3), _R.normal(size=(2, 3, 4)))),
     ("sum-0d-negative-zero", jnp.sum, (np.array(-0.0),)),
     ("sum-no-axes", lambda a: jnp.sum(a, axis=()), (np.array([-0.0, 1.0]),)),
+    ("clip-upper-only", lambda a: jnp.clip(a, None, 0.0), (np.array([-0.0, 0.0, 2.0]),)),
+    ("clip-lower-only", lambda a: jnp.clip(a, 0.0, None), (np.array([-0.0, 0.0, -2.0]),)),
+    ("norm-9", jnp.linalg.norm, (np.array([-1.3, -0.6, 0.0, -2.3, -0.2, -1.2, -0.7, -0.5,
+                                           -0.3]),)),
+    ("norm-matrix", jnp.linalg.norm, (np.array([[-1.5, 0.9], [1.7, -1.55]]),)),
 ]
 
 
@@ -798,10 +803,11 @@ def test_numerical_grad_gives_a_0d_array_input_back_as_an_array():
     assert nj.numerical_grad(lambda x: x.dot(x))(np.array(2.0)) == pytest.approx(4.0)
 
 
-def test_clip_keeps_a_value_equal_to_its_bound_as_numpy_does():
+@pytest.mark.parametrize("bounds", [(0.0, 0.5), (None, 0.0), (0.0, None), (-0.0, 0.0)])
+def test_clip_on_a_traced_value_is_np_clip_to_the_sign_of_zero(bounds):
     x = np.array([-0.0, 0.0, -1.0, np.nan, 0.7, 0.5])
-    want = np.clip(x, 0.0, 0.5)
-    got = nj.jit(lambda a: jnp.clip(a, 0.0, 0.5))(x)
+    want = np.clip(x, *bounds)
+    got = nj.jit(lambda a: jnp.clip(a, *bounds))(x)
     assert np.array_equal(got, want, equal_nan=True)
     assert np.array_equal(np.signbit(got), np.signbit(want))
 

@@ -198,20 +198,22 @@ def reciprocal(x: Any, /) -> Any:
 def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
     """Limit ``x`` to ``[a_min, a_max]`` (either bound may be None).
 
-    As np.clip: a value equal to a bound is kept (so -0.0 stays -0.0 at a
-    bound of 0.0), and a NaN, in ``x`` or in a bound, propagates.
+    As np.clip: with both bounds a value equal to one is kept (-0.0 stays
+    -0.0 at a bound of 0.0); with one bound it is NumPy's maximum(x, a_min)
+    or minimum(x, a_max), which return the bound on a tie. A NaN, in ``x`` or
+    in a bound, propagates.
     """
     if not _has_tracer((x, a_min, a_max)):
         if a_min is None and a_max is None:
             return _call_numpy("clip", np.asarray, x).copy()
         _args.check_operands("clip", [v for v in (a_min, a_max) if v is not None])
         return _call_numpy("clip", np.clip, x, a_min=a_min, a_max=a_max)
-    # maximum and minimum return their second operand on a tie: x.
-    if a_min is not None:
-        x = maximum(a_min, x)
-    if a_max is not None:
-        x = minimum(a_max, x)
-    return x
+    if a_min is None:
+        return minimum(x, a_max)
+    if a_max is None:
+        return maximum(x, a_min)
+    # maximum and minimum return their second operand on a tie: here x.
+    return minimum(a_max, maximum(a_min, x))
 
 
 def where(condition: Any, x: Any = None, y: Any = None, /) -> Any:

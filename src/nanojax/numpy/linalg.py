@@ -39,4 +39,10 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
         raise NotImplementedError(f"nanojax.numpy.linalg.norm: ord={ord!r} over {len(axes)} "
                                   "axes is not supported on traced values; use the 2-norm "
                                   "or Frobenius norm, or write it with jnp")
+    if axis is None:
+        # NumPy's steps, so eager and traced agree to the bit: the flat
+        # array's dot product with itself (BLAS sums in its own order).
+        flat = jnp.ravel(x)
+        out = jnp.sqrt(jnp.dot(flat, flat))
+        return jnp.reshape(out, (1,) * ndim) if keepdims else out
     return jnp.sqrt(jnp.sum(x * x, axis=axes, keepdims=keepdims))
