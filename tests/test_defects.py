@@ -784,6 +784,29 @@ def test_eager_and_jit_agree_to_the_bit(name, f, args):
     assert np.asarray(eager).tobytes() == np.asarray(jitted).tobytes(), (eager, jitted)
 
 
+DOT_SHAPES = [((4, 1, 2), (2,)), ((2,), (4, 2, 3)), ((3, 4, 5), (5,)), ((3, 4, 5), (5, 6)),
+              ((2, 3, 4), (2, 4, 5)), ((1, 3, 4), (2, 4, 5)), ((6, 3, 5), (4, 5, 2)),
+              ((2, 3), (4, 3, 5)), ((5,), (5,)), ((3, 5), (5, 2))]
+
+
+@pytest.mark.parametrize("sa,sb", DOT_SHAPES, ids=[f"{a}@{b}" for a, b in DOT_SHAPES])
+@pytest.mark.parametrize("numpy_fn,jnp_fn", [(np.matmul, jnp.matmul), (np.dot, jnp.dot)],
+                         ids=["matmul", "dot"])
+def test_traced_dot_and_matmul_are_numpys_to_the_bit(sa, sb, numpy_fn, jnp_fn):
+    # Traced, they call np.dot and np.matmul on NumPy's own layouts, so a @ b
+    # under jit gives what a @ b gives eagerly.
+    rng = np.random.default_rng(7)
+    for _ in range(10):
+        a, b = rng.normal(size=sa), rng.normal(size=sb)
+        try:
+            want = numpy_fn(a, b)
+        except ValueError:
+            return
+        for got in (jnp_fn(a, b), nj.jit(jnp_fn)(a, b), nj.jit(numpy_fn)(a, b)):
+            assert np.asarray(got).tobytes() == np.asarray(want).tobytes()
+            assert np.shape(got) == np.shape(want)
+
+
 @pytest.mark.parametrize("pick", [jnp.maximum, jnp.minimum])
 def test_the_pull_of_maximum_next_to_a_nan_is_zero_on_scalars_and_arrays(pick):
     f = lambda y: jnp.sum(pick(np.nan, y))                            # noqa: E731

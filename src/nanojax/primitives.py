@@ -756,11 +756,20 @@ def _free_dims(ndim, contract, batch):
 def _dot_general_impl(lhs, rhs, *, dimension_numbers):
     (lc, rc), (lb, rb) = dimension_numbers
     lhs, rhs = np.asarray(lhs), np.asarray(rhs)
-    if not lb and len(lc) == 1 and 0 < lhs.ndim <= 2 and 0 < rhs.ndim <= 2:
+    ln, rn = lhs.ndim, rhs.ndim
+    if not lb and len(lc) == 1 and 0 < ln <= 2 and 0 < rn <= 2:
         # Matrix/vector products: transposed views go to BLAS as they are.
-        a = lhs.T if lhs.ndim == 2 and lc[0] == 0 else lhs
-        b = rhs.T if rhs.ndim == 2 and rc[0] == 1 else rhs
+        a = lhs.T if ln == 2 and lc[0] == 0 else lhs
+        b = rhs.T if rn == 2 and rc[0] == 1 else rhs
         return np.matmul(a, b)
+    # NumPy's own function where the layout is its: the same loops and BLAS
+    # calls, so a traced np.dot or a @ b gives eager NumPy's bits.
+    if not lb and lc == (ln - 1,) and rc == (max(rn - 2, 0),) and ln and rn:
+        return np.dot(lhs, rhs)
+    n = len(lb)
+    if (n and lb == rb == tuple(range(n)) and ln == rn == n + 2 and lc == (n + 1,)
+            and rc == (n,)):
+        return np.matmul(lhs, rhs)
     lf, rf = _free_dims(lhs.ndim, lc, lb), _free_dims(rhs.ndim, rc, rb)
     batch = tuple(lhs.shape[d] for d in lb)
     l_free, r_free = tuple(lhs.shape[d] for d in lf), tuple(rhs.shape[d] for d in rf)

@@ -893,20 +893,30 @@ def matmul(a: Any, b: Any, /) -> Any:
     if na == 0 or nb == 0:
         raise ValueError("nanojax.numpy.matmul: operands must be at least 1-D (use * "
                          "for scalars)")
-    if na <= 2 and nb <= 2 or na == 1 or nb == 1:
+    if na <= 2 and nb <= 2:
         rc = 0 if nb == 1 else nb - 2
         _check_contract("matmul", a, b, na - 1, rc)
         return P.dot_general(a, b, (((na - 1,), (rc,)), ((), ())))
+    # A stack of matrices: as np.matmul, a vector is a one-row (or one-column)
+    # matrix, and the leading axes broadcast; dot_general then calls np.matmul.
+    sa, sb = P.shape_of(a), P.shape_of(b)
+    a2 = reshape(a, (1,) + sa) if na == 1 else a
+    b2 = reshape(b, sb + (1,)) if nb == 1 else b
     try:
-        batch = np.broadcast_shapes(P.shape_of(a)[:-2], P.shape_of(b)[:-2])
+        batch = np.broadcast_shapes(P.shape_of(a2)[:-2], P.shape_of(b2)[:-2])
     except ValueError:
         raise ValueError(f"nanojax.numpy.matmul: the batch dimensions of shapes "
-                         f"{P.shape_of(a)} and {P.shape_of(b)} do not broadcast") from None
-    a = broadcast_to(a, batch + P.shape_of(a)[-2:])
-    b = broadcast_to(b, batch + P.shape_of(b)[-2:])
+                         f"{sa} and {sb} do not broadcast") from None
+    a2 = broadcast_to(a2, batch + P.shape_of(a2)[-2:])
+    b2 = broadcast_to(b2, batch + P.shape_of(b2)[-2:])
     n = len(batch)
-    _check_contract("matmul", a, b, n + 1, n)
-    return P.dot_general(a, b, (((n + 1,), (n,)), (tuple(range(n)), tuple(range(n)))))
+    _check_contract("matmul", a2, b2, n + 1, n)
+    out = P.dot_general(a2, b2, (((n + 1,), (n,)), (tuple(range(n)), tuple(range(n)))))
+    if na == 1 or nb == 1:                    # drop the vector's added axis
+        shape_out = P.shape_of(out)
+        drop = n if na == 1 else n + 1
+        out = reshape(out, shape_out[:drop] + shape_out[drop + 1:])
+    return out
 
 
 def outer(a: Any, b: Any) -> Any:
