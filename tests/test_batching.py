@@ -80,7 +80,8 @@ def _elementwise_rows() -> list[Row]:
     rows = []
     unary = [("neg", f), ("exp", f), ("log", pos), ("log1p", pos), ("tanh", f),
              ("logistic", f), ("relu", f), ("sin", f), ("cos", f), ("sqrt", pos), ("abs", f),
-             ("sign", small), ("floor", f), ("ceil", f), ("round", f), ("stop_gradient", f)]
+             ("sign", small), ("floor", f), ("ceil", f), ("round", f), ("stop_gradient", f),
+             ("contiguous", f)]
     for name, kind in unary:
         for shape in [(), (2, 3)]:
             rows.append(Row(f"{name}{shape}", name, bind(name), (kind(*shape),)))

@@ -773,6 +773,10 @@ BITWISE_EAGER_VS_JIT = [
     ("norm-9", jnp.linalg.norm, (np.array([-1.3, -0.6, 0.0, -2.3, -0.2, -1.2, -0.7, -0.5,
                                            -0.3]),)),
     ("norm-matrix", jnp.linalg.norm, (np.array([[-1.5, 0.9], [1.7, -1.55]]),)),
+    ("ravel-of-a-strided-view-into-dot", lambda a: jnp.dot(jnp.ravel(a[:, 1]), jnp.ravel(a[:, 1])),
+     (_R.normal(size=(9, 2)),)),
+    ("norm-of-a-strided-view", lambda a: jnp.linalg.norm(a[None, :, None, 1, None]),
+     (_R.normal(size=(4, 2)),)),
 ]
 
 

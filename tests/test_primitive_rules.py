@@ -173,6 +173,7 @@ ELEMENTWISE_RULES = [
     unary("abs", jnp.abs, nonzero),
     unary("integer_pow", lambda x: jnp.power(x, 3), label="y=3"),
     binary("remainder", jnp.remainder, each(nonzero, far_from_multiples)),
+    unary("contiguous", lambda x: jnp.ravel(x.T) if jnp.ndim(x) else jnp.ravel(x)),
     # One operand a Python scalar: a weak-typed literal in the circuit.
     unary("add", lambda x: x + 1.5, label="python-scalar"),
     unary("sub", lambda x: 1.5 - x, label="python-scalar"),

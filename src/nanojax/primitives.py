@@ -465,6 +465,23 @@ stop_gradient_p = _register(Primitive(
     differentiable=False))
 stop_gradient_p.batch = batch_elementwise(stop_gradient_p)
 
+# The same values, C-contiguous (a copy only if they are not): what np.ravel
+# hands back where a reshape would be a strided view. Layout matters to the
+# bit: BLAS sums a strided vector in another order than a contiguous one.
+def _contiguous(x):
+    if np.ndim(x) == 0:               # np.ascontiguousarray would make it 1-d
+        return x
+    return np.ascontiguousarray(x)
+
+
+contiguous_p = _register(Primitive(
+    "contiguous", _contiguous,
+    lambda x: ShapedArray(x.shape, x.dtype, x.weak_type),
+    vjp=lambda g, ans, x: (g,),
+    jvp=lambda primals, tangents, ans: tangents[0]))
+contiguous_p.vjp_args = (lambda g, ans, x: g,)
+contiguous_p.batch = batch_elementwise(contiguous_p)
+
 
 # ----- Reductions -------------------------------------------------------------
 

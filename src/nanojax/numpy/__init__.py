@@ -685,8 +685,10 @@ def reshape(a: Any, shape: Any, order: str = "C") -> Any:
 
 
 def ravel(a: Any) -> Any:
-    """The elements of ``a`` as a 1-D array."""
-    return reshape(a, (-1,)) if isinstance(a, Tracer) else _call_numpy("ravel", np.ravel, a)
+    """The elements of ``a`` as a 1-D array, contiguous (a copy if need be), as np.ravel."""
+    if not isinstance(a, Tracer):
+        return _call_numpy("ravel", np.ravel, a)
+    return P.contiguous_p.bind(reshape(a, (-1,)))
 
 
 def transpose(a: Any, axes: Any = None) -> Any:
