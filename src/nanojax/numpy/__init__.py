@@ -150,7 +150,7 @@ def round(a: Any, decimals: int = 0) -> Any:  # noqa: A001 - NumPy's name
     """Round to ``decimals`` places, halves to even, as NumPy does (no gradient)."""
     if not isinstance(a, Tracer):
         return _call_numpy("round", np.round, a, decimals=decimals)
-    if not _args._is_int(decimals):
+    if not _args.is_int(decimals):
         raise TypeError(f"nanojax.numpy.round: decimals must be an int, got {decimals!r}")
     dtype_ = P.dtype_of(a)
     if dtype_.kind not in "fiu":
@@ -318,7 +318,7 @@ def full(shape: Any, fill_value: Any, dtype: Any = None) -> Any:
     if _has_tracer((shape,)):
         shape = _concrete_arg(shape, "full")
     if isinstance(fill_value, Tracer):
-        sizes = (shape,) if _args._is_int(shape) else tuple(shape)
+        sizes = (shape,) if _args.is_int(shape) else tuple(shape)
         value = fill_value if dtype is None else astype(fill_value, dtype)
         return broadcast_to(value, sizes)
     return _call_numpy("full", np.full, shape, fill_value, dtype=dtype)
@@ -378,7 +378,7 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
         return _call_numpy("linspace", np.linspace, start, stop, _concrete_arg(num, "linspace"),
                           endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
     num = _concrete_arg(num, "linspace")
-    if not _args._is_int(num) or num < 0:
+    if not _args.is_int(num) or num < 0:
         raise ValueError(f"nanojax.numpy.linspace: num must be a non-negative int, got {num!r}")
     start, stop = _operand(start, "linspace"), _operand(stop, "linspace")
     if P.dtype_of(start).kind not in "f":
@@ -648,12 +648,12 @@ any, all = _any, _all  # noqa: A001 - NumPy's names
 # ----- Shapes -------------------------------------------------------------------
 
 def _shape_arg(name: str, shape_: Any) -> tuple[int, ...]:
-    items = (shape_,) if _args._is_int(shape_) else shape_
+    items = (shape_,) if _args.is_int(shape_) else shape_
     try:
         out = tuple(items)
     except TypeError:
         out = None
-    if out is None or not builtins.all(map(_args._is_int, out)):
+    if out is None or not builtins.all(map(_args.is_int, out)):
         raise TypeError(f"{_public(name)}: a shape must be an int or a tuple of ints, got "
                         f"{_args.describe(shape_)}")
     return tuple(int(s) for s in out)
@@ -701,8 +701,7 @@ def transpose(a: Any, axes: Any = None) -> Any:
     if len(perm) != a.ndim:
         raise ValueError(f"nanojax.numpy.transpose: axes {tuple(perm)} don't match an array "
                          f"of {a.ndim} dimensions")
-    normalized = _args.axes("transpose", perm, a.ndim)     # range and repeats checked
-    del normalized
+    _args.axes("transpose", perm, a.ndim)        # NumPy's errors: out of range, repeated
     return P.transpose(a, tuple(int(i) % a.ndim for i in perm))
 
 
@@ -737,7 +736,7 @@ def expand_dims(a: Any, axis: Any) -> Any:
     """Insert axes of size 1 at the positions ``axis`` (int or tuple)."""
     if not isinstance(a, Tracer):
         return _call_numpy("expand_dims", np.expand_dims, a, axis=axis)
-    positions = (axis,) if _args._is_int(axis) else axis
+    positions = (axis,) if _args.is_int(axis) else axis
     out_ndim = a.ndim + len(tuple(positions))
     new = _args.axes("expand_dims", positions, out_ndim)
     sizes = list(a.shape)

@@ -104,7 +104,7 @@ def bind_elementwise(name: str, prim: Any, x: Any, y: Any) -> Any:
         raise
 
 
-def _is_int(x: Any) -> bool:
+def is_int(x: Any) -> bool:
     return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
 
 
@@ -113,7 +113,7 @@ def axes(name: str, axis: Any, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     items = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
-    if not all(map(_is_int, items)):
+    if not all(map(is_int, items)):
         raise TypeError(f"{public(name)}: axis must be None, an int or a tuple of ints, "
                         f"got {describe(axis)}")
     try:
@@ -124,7 +124,7 @@ def axes(name: str, axis: Any, ndim: int) -> tuple[int, ...]:
 
 def axis_index(name: str, axis: Any, ndim: int) -> int:
     """One axis (an int), as a non-negative position."""
-    if not _is_int(axis):
+    if not is_int(axis):
         raise TypeError(f"{public(name)}: axis must be an int, got {describe(axis)}")
     return axes(name, axis, ndim)[0]
 

@@ -219,7 +219,7 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     i, j = (_args.axis_index("diagonal", ax, ndim) for ax in (axis1, axis2))
     if i == j:
         raise ValueError("nanojax.numpy.diagonal: axis1 and axis2 cannot be the same")
-    if not _args._is_int(offset):
+    if not _args.is_int(offset):
         raise TypeError(f"nanojax.numpy.diagonal: offset must be an int, got {offset!r}")
     rest = [k for k in range(ndim) if k not in (i, j)]
     x = P.transpose(a, tuple(rest) + (i, j)) if rest + [i, j] != list(range(ndim)) else a
