@@ -295,12 +295,13 @@ def _record(fun: Callable, flat: list, in_tree: Any, has_aux: bool,
         out_flat, out_tree = tree_flatten(out)
     finally:
         pop_trace(trace)
-    check_outputs(out_flat, who)
-    for o in out_flat:
-        if not isinstance(o, Tracer):
-            _refuse_complex(o, _OUTPUT, who)
     out_nodes = [o.node if type(o) is TapeTracer and o._trace is trace else -1
                  for o in out_flat]
+    if -1 in out_nodes:               # a constant output: check what it is
+        check_outputs(out_flat, who)
+        for o in out_flat:
+            if not isinstance(o, Tracer):
+                _refuse_complex(o, _OUTPUT, who)
     out_primals = [o.primal if n >= 0 else o for o, n in zip(out_flat, out_nodes)]
     if has_aux:    # aux leaves its values, not this (now dead) trace's tracers
         aux_flat, aux_tree = tree_flatten(aux)
@@ -319,8 +320,11 @@ _OUTPUT = _Output()
 def _pull(trace: TapeTrace, flat: list, seeds: dict[int, Any], extra_inputs: Sequence = ()
           ) -> list:
     cts = backward_pass(trace.tape, trace.num_nodes, seeds)
-    return own_memory([_match_input(cts[i], x) for i, x in enumerate(flat)],
-                      (*flat, *extra_inputs))
+    grads = [_match_input(cts[i], x) for i, x in enumerate(flat)]
+    for g in grads:
+        if type(g) is not np.float64:         # scalar pulls share no memory
+            return own_memory(grads, (*flat, *extra_inputs))
+    return grads
 
 
 def _describe(x: Any) -> str:

@@ -459,6 +459,9 @@ class ClosedJaxpr:
     __repr__ = __str__
 
 
+_PY_INT_ARGS = {int: np.int64, bool: np.bool_}
+
+
 def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list:
     """Run a jaxpr by binding each equation's primitive.
 
@@ -468,6 +471,9 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list:
     if len(args) != len(jaxpr.invars):
         raise TypeError(f"nanojax.eval_jaxpr: the jaxpr takes {len(jaxpr.invars)} "
                         f"arguments, got {len(args)}")
+    # A Python int or bool argument was staged as an int64 or bool variable:
+    # it runs as one, wrapping and ORing as NumPy does, not as a Python int.
+    args = [_PY_INT_ARGS[type(a)](a) if type(a) in _PY_INT_ARGS else a for a in args]
     env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts))
     env.update(zip(jaxpr.invars, args))
 

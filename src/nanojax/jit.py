@@ -66,6 +66,8 @@ _FLOAT_EXPR = {
 # comparison would not (Python compares int and float exactly), nor int / int.
 _MIXED_EXPR = {"add", "sub", "mul", "div"}
 _I64 = np.dtype(np.int64)
+_TO_PYTHON_FLOAT = {np.dtype(np.bool_): "(1.0 if {0} else 0.0)", _I64: "float({0})",
+                    _F64: "{0}"}
 # On NumPy arrays these operators are the very same ufuncs.
 _OPERATOR_EXPR = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}",
                   "div": "{0} / {1}", "neg": "-{0}", "eq": "{0} == {1}", "ne": "{0} != {1}",
@@ -160,6 +162,10 @@ def _expression(w: _Writer, eqn: Any) -> tuple[str, bool]:
         if name == "integer_pow":
             y = params["y"]
             return (f"{ins[0]} * {ins[0]}" if y == 2 else f"{ins[0]} ** {int(y)}"), True
+    if (name == "convert_element_type" and out_aval.shape == () and out_aval.dtype == _F64
+            and in_avals[0].shape == () and in_avals[0].dtype in _TO_PYTHON_FLOAT):
+        # A comparison's bool (or an int) as a Python float, exactly as astype.
+        return _TO_PYTHON_FLOAT[in_avals[0].dtype].format(ins[0]), True
     if (name == "select_n" and len(ins) == 3 and out_aval.shape == ()
             and in_avals[0].dtype == np.bool_ and all(map(_is_f64_scalar, in_avals[1:]))):
         return f"{ins[2]} if {ins[0]} else {ins[1]}", False

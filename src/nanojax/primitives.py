@@ -190,30 +190,17 @@ def binary(name: str, impl: Callable, dx: Callable | None, dy: Callable | None, 
 # On Python floats, operators beat NumPy's ufunc machinery by 10x or more, and
 # the guide's scalar circuits are made of nothing else.
 
+# The arithmetic impls are Python's operators: on floats, NumPy scalars and
+# arrays they are exactly NumPy's arithmetic, and fast on Python floats. Two
+# Python ints or bools never reach them (Python ints would not wrap at 64
+# bits, nor bools OR): eval_jaxpr and jit hand integer arguments over as
+# NumPy scalars, as their int64 and bool avals say they are.
 _PY_INTS = {int, bool}
-
-
-def _operator(op, np_fn):
-    """Python's operator, except on two Python ints or bools: NumPy's ufunc.
-
-    Python ints never overflow and Python bools add up to ints, where NumPy
-    wraps at 64 bits and ORs; every other operand (floats, NumPy scalars,
-    arrays) gets NumPy's semantics from the operator itself.
-    """
-    def impl(x, y):
-        if type(x) in _PY_INTS and type(y) in _PY_INTS:
-            return np_fn(x, y)
-        return op(x, y)
-    return impl
-
-
-def _negate(x):
-    return np.negative(x) if type(x) in _PY_INTS else -x
 
 
 def _div(x, y):
     if type(x) in _PY_INTS and type(y) in _PY_INTS:
-        return np.divide(x, y)
+        return np.divide(x, y)        # Python's int / int is exact; NumPy's is not
     try:
         return x / y
     except ZeroDivisionError:         # Python floats; NumPy gives inf/nan
@@ -252,14 +239,14 @@ def _integer_pow(x, *, y):
 
 # ----- Elementwise arithmetic ------------------------------------------------
 
-add_p = binary("add", _operator(operator.add, np.add), lambda g, ans, x, y: g, lambda g, ans, x, y: g)
-sub_p = binary("sub", _operator(operator.sub, np.subtract), lambda g, ans, x, y: g,
+add_p = binary("add", operator.add, lambda g, ans, x, y: g, lambda g, ans, x, y: g)
+sub_p = binary("sub", operator.sub, lambda g, ans, x, y: g,
                lambda g, ans, x, y: neg(g))
-mul_p = binary("mul", _operator(operator.mul, np.multiply), lambda g, ans, x, y: mul(g, y),
+mul_p = binary("mul", operator.mul, lambda g, ans, x, y: mul(g, y),
                lambda g, ans, x, y: mul(g, x))
 div_p = binary("div", _div, lambda g, ans, x, y: div(g, y),
                lambda g, ans, x, y: neg(mul(g, div(ans, y))))
-neg_p = unary("neg", _negate, lambda g, ans, x: neg(g))
+neg_p = unary("neg", operator.neg, lambda g, ans, x: neg(g))
 # At a tie each side gets half of the pull, as in JAX (the guide's hand code
 # routes all of it to both).
 max_p = binary("max", _chooser(np.maximum, operator.gt),

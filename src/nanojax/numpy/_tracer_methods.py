@@ -92,24 +92,40 @@ Tracer.imag = property(jnp.imag)
 Tracer.itemsize = property(lambda self: self.dtype.itemsize)
 Tracer.nbytes = property(lambda self: self.size * self.dtype.itemsize)
 
-# Every other ndarray attribute: a sentence instead of Python's bare
-# AttributeError. Looked up only when normal lookup fails, so it costs nothing.
+# Every other ndarray method and attribute: a sentence instead of Python's bare
+# AttributeError. Installed one by one, not as a __getattr__: a __getattr__
+# would slow every attribute lookup on every tracer (the tape reads several
+# per gate), while these are only ever looked up by a user who asked for them.
 _IN_PLACE = {"fill", "put", "resize", "sort", "partition", "setflags", "itemset",
-             "setfield", "byteswap", "__iadd__"}
+             "setfield", "byteswap"}
 
 
-def _getattr(self, name):
-    if name in _IN_PLACE:
-        raise AttributeError(f"nanojax: x.{name}() changes an array in place, and traced "
-                             "values are immutable; use the jnp function that returns a "
-                             "new array, or x.at[idx].set(v)")
-    if hasattr(np.ndarray, name) and not name.startswith("__"):
-        raise AttributeError(f"nanojax: ndarray.{name} is not supported on traced values; "
-                             "see nanojax.numpy for the functions that are")
-    raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+def _unsupported_method(name: str):
+    def method(self, *args, **kwargs):
+        if name in _IN_PLACE:
+            raise TypeError(f"nanojax: x.{name}() changes an array in place, and traced "
+                            "values are immutable; use the jnp function that returns a "
+                            "new array, or x.at[idx].set(v)")
+        raise NotImplementedError(f"nanojax: ndarray.{name} is not supported on traced "
+                                  "values; see nanojax.numpy for the functions that are")
+    method.__name__ = name
+    return method
 
 
-Tracer.__getattr__ = _getattr
+def _unsupported_attribute(name: str):
+    def get(self):
+        raise AttributeError(f"nanojax: ndarray.{name} has no meaning for a traced value "
+                             "(it has a shape and a dtype, not memory)")
+    return property(get)
+
+
+for _name in dir(np.ndarray):
+    if _name.startswith("_") or hasattr(Tracer, _name):
+        continue
+    if callable(getattr(np.ndarray, _name)):
+        setattr(Tracer, _name, _unsupported_method(_name))
+    else:
+        setattr(Tracer, _name, _unsupported_attribute(_name))
 Tracer.at = property(lambda self: jnp.at(self))
 
 
