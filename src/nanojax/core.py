@@ -12,7 +12,7 @@ derivative with the outer one.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from nanojax.errors import (ConcretizationTypeError, TracerArrayConversionError,
                             TracerBoolConversionError, UnexpectedTracerError,
                             dropped_derivative_message)
 
-__all__ = ["ShapedArray", "Primitive", "Trace", "Tracer", "Var", "Literal",
+__all__ = ["ShapedArray", "Primitive", "PerPrimitive", "Lowering", "Trace", "Tracer", "Var", "Literal",
            "JaxprEqn", "Jaxpr", "ClosedJaxpr", "eval_jaxpr", "get_aval",
            "push_trace", "pop_trace", "is_tracer", "concrete_value"]
 
@@ -92,44 +92,93 @@ def get_aval(x: Any) -> ShapedArray:
 
 # ----- Primitives and bind --------------------------------------------------
 
+class PerPrimitive:
+    """A rule made for its primitive: ``make(prim) -> rule``.
+
+    Family helpers (every elementwise gate batches the same way, say) build
+    rules that need the primitive they belong to; passing the factory to
+    ``Primitive`` keeps the declaration in one piece, with nothing patched on
+    afterwards.
+    """
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[Primitive], Callable]) -> None:
+        self.make = make
+
+
+class Lowering(NamedTuple):
+    """How ``jit`` writes a primitive as one line of Python, exactly as ``impl``.
+
+    ``float_expr``: a Python expression (``"{0} + {1}"``) for operands that
+    are all float64 scalars: bit-identical to NumPy there, and many times
+    faster; with ``mixed`` it also serves an int64 operand beside a float64
+    one (both convert it as NumPy does). ``array_expr``: a NumPy expression
+    for an array result (``ndarray`` operators are the ufuncs). ``ufunc``:
+    the name of the NumPy ufunc that ``impl`` is, for any other operands.
+    ``custom(writer, ins, params, in_avals, out_aval)``: for the rest, an
+    ``(expression, is_float_math)`` pair or None. Without any of these, the
+    line calls ``impl``.
+    """
+
+    float_expr: str | None = None
+    mixed: bool = False
+    array_expr: str | None = None
+    ufunc: str | None = None
+    custom: Callable | None = None
+
+
 class Primitive:
-    """A gate of the circuit, with every rule that interpreters need.
+    """A gate of the circuit, declared once with every rule that interpreters need.
 
     ``impl(*args, **params)``: NumPy. ``abstract_eval(*avals, **params)``: the
     output ``ShapedArray``. ``jvp(primals, tangents, ans, **params)``: the
-    output tangent (``None`` tangents are zeros). ``vjp(g, ans, *args,
-    **params)``: one cotangent per argument, ``None`` meaning zero; written
-    with nanojax operations so the backward pass can itself be traced.
-    ``vjp_args``, when given, holds that rule split per argument
-    (``rule(g, ans, *args, **params)`` for argument i, or None for "no
-    gradient"), so the backward pass computes only the cotangents it needs
-    (not the one of a constant input, say). ``batch(axis_size, args, dims, **params)``: ``(out, out_dim)`` for
+    output tangent (``None`` tangents are zeros). ``vjp_args``: one rule per
+    argument, ``rule(g, ans, *args, **params)`` giving that argument's
+    cotangent (None: zero, or "no gradient" for the rule itself), written
+    with nanojax operations so the backward pass can itself be traced; the
+    backward pass computes only the cotangents it needs (not the one of a
+    constant input, say). ``vjp(g, ans, *args, **params)``, all cotangents at
+    once, is derived from them, or given for a gate whose arity varies.
+    ``batch(axis_size, args, dims, **params)``: ``(out, out_dim)`` for
     ``vmap``, where ``dims[i]`` is the batch axis of ``args[i]`` (None if it
-    is not batched). A
-    primitive that is not ``differentiable`` (comparisons, argmax) has zero
-    derivative everywhere, so autodiff passes its output through as a constant.
-    ``may_alias`` says whether ``impl`` can return (a view of) an operand's
-    memory: True, False, or ``may_alias(params) -> bool``. ``jit`` copies an
-    output only where it may share memory with an input or another output.
+    is not batched). A primitive that is not ``differentiable``
+    (comparisons, argmax) has zero derivative everywhere, so autodiff passes
+    its output through as a constant. ``may_alias`` says whether ``impl`` can
+    return (a view of) an operand's memory: True, False, or
+    ``may_alias(params) -> bool``; ``jit`` copies an output only where it may
+    share memory with an input or another output. ``lowering``: how ``jit``
+    writes it (see ``Lowering``). ``simplify(ins, params, known)``: an atom
+    the output equals (``x`` for ``x * 1``), or None; see ``nanojax.simplify``.
+    Any rule may be a ``PerPrimitive`` factory.
     """
 
     __slots__ = ("name", "impl", "abstract_eval", "jvp", "vjp", "vjp_args", "batch",
-                 "differentiable", "multiple_results", "may_alias")
+                 "differentiable", "multiple_results", "may_alias", "lowering", "simplify")
 
-    def __init__(self, name: str, impl: Callable, abstract_eval: Callable, *,
+    def __init__(self, name: str, impl: Callable, abstract_eval: Callable | None, *,
                  jvp: Callable | None = None, vjp: Callable | None = None,
+                 vjp_args: Sequence[Callable | None] | None = None,
                  batch: Callable | None = None, differentiable: bool = True,
-                 multiple_results: bool = False) -> None:
+                 multiple_results: bool = False,
+                 may_alias: bool | Callable[[dict], bool] = True,
+                 lowering: Lowering | None = None,
+                 simplify: Callable | None = None) -> None:
+        def own(rule: Any) -> Any:
+            return rule.make(self) if isinstance(rule, PerPrimitive) else rule
         self.name = name
         self.impl = impl
-        self.abstract_eval = abstract_eval
-        self.jvp = jvp
-        self.vjp = vjp
-        self.vjp_args: tuple | None = None
-        self.batch = batch
+        self.abstract_eval = own(abstract_eval)
+        self.jvp = own(jvp)
+        self.vjp_args = None if vjp_args is None else tuple(map(own, vjp_args))
+        self.vjp = own(vjp) if vjp is not None else (
+            None if self.vjp_args is None else _vjp_from_args(self.vjp_args))
+        self.batch = own(batch)
         self.differentiable = differentiable
         self.multiple_results = multiple_results
-        self.may_alias: bool | Callable[[dict], bool] = True    # unknown: assume a view
+        self.may_alias = may_alias            # unknown (the default): assume a view
+        self.lowering = lowering
+        self.simplify = simplify
 
     def bind(self, *args: Any, **params: Any) -> Any:
         # The eager path: one scan for tracers, then NumPy.
@@ -147,6 +196,12 @@ class Primitive:
 
     def __repr__(self) -> str:
         return self.name
+
+
+def _vjp_from_args(rules: tuple) -> Callable:
+    def vjp(g: Any, ans: Any, *args: Any, **params: Any) -> tuple:
+        return tuple(None if rule is None else rule(g, ans, *args, **params) for rule in rules)
+    return vjp
 
 
 # ----- Traces and tracers ---------------------------------------------------

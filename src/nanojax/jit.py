@@ -35,55 +35,16 @@ _SCALAR_TYPES = {float: "f64", int: "i64", bool: "bool", complex: "c128", np.flo
                  np.complex128: "c128"}
 _PY_TO_NUMPY = {float: np.float64, int: np.int64, bool: np.bool_, complex: np.complex128}
 _PY_SCALAR_DTYPES = {np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.bool_)}
-_F64 = np.dtype(np.float64)
+_F64, _I64 = np.dtype(np.float64), np.dtype(np.int64)
 
 
 # ----- Code generation ----------------------------------------------------------
-# Every expression below computes exactly what the primitive's impl computes,
-# to the bit: eager and jitted code must agree on -0.0, inf and NaN too.
+# Each line is what the primitive's own ``lowering`` says (primitives.py), and
+# computes exactly what its impl computes, to the bit: eager and jitted code
+# agree on -0.0, inf and NaN too.
 
 _NAMESPACE = {"_f64": np.float64, "_i64": np.int64, "_bool": np.bool_, "_c128": np.complex128,
               "_np": np}
-
-# Python arithmetic on float64 scalars: IEEE operations, many times faster
-# than NumPy on 0-d values, and bit-identical to NumPy's (the chooser
-# expressions follow np.maximum/np.minimum: NaN wins, a tie returns the second
-# operand). Only float64 operands qualify: Python ints never overflow and
-# Python bools add up to ints, where NumPy wraps and ORs.
-_FLOAT_EXPR = {
-    "add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}",
-    "neg": "-{0}", "abs": "abs({0})", "stop_gradient": "{0}",
-    "max": "{0} if {0} > {1} or {0} != {0} else {1}",
-    "min": "{0} if {0} < {1} or {0} != {0} else {1}",
-    "relu": "{0} if {0} > 0 or {0} != {0} else 0.0",
-    # np.sign: 0.0 for both zeros, NaN passes through.
-    "sign": "1.0 if {0} > 0 else -1.0 if {0} < 0 else 0.0 if {0} == 0 else {0}",
-    "eq": "{0} == {1}", "ne": "{0} != {1}", "lt": "{0} < {1}", "le": "{0} <= {1}",
-    "gt": "{0} > {1}", "ge": "{0} >= {1}",
-}
-# An int64 operand beside a float64 one is converted to float64 first, by
-# Python as by NumPy (both round to nearest), so these stay exact; a
-# comparison would not (Python compares int and float exactly), nor int / int.
-_MIXED_EXPR = {"add", "sub", "mul", "div"}
-_I64 = np.dtype(np.int64)
-_TO_PYTHON_FLOAT = {np.dtype(np.bool_): "(1.0 if {0} else 0.0)", _I64: "float({0})",
-                    _F64: "{0}"}
-# On NumPy arrays these operators are the very same ufuncs.
-_OPERATOR_EXPR = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}",
-                  "div": "{0} / {1}", "neg": "-{0}", "eq": "{0} == {1}", "ne": "{0} != {1}",
-                  "lt": "{0} < {1}", "le": "{0} <= {1}", "gt": "{0} > {1}",
-                  "ge": "{0} >= {1}", "relu": "_np.maximum({0}, 0)"}     # relu's impl
-# The ufunc of each elementwise gate, for every other operand (an int or bool
-# scalar, a 0-d array): NumPy's semantics whatever the operand types.
-_UFUNC = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "divide",
-          "neg": "negative", "eq": "equal", "ne": "not_equal", "lt": "less",
-          "le": "less_equal", "gt": "greater", "ge": "greater_equal", "max": "maximum",
-          "min": "minimum", "abs": "absolute", "exp": "exp", "log": "log", "log1p": "log1p",
-          "tanh": "tanh", "sin": "sin", "cos": "cos", "sqrt": "sqrt", "sign": "sign",
-          "floor": "floor", "ceil": "ceil", "pow": "power", "floor_divide": "floor_divide",
-          "remainder": "remainder", "and": "bitwise_and", "or": "bitwise_or",
-          "xor": "bitwise_xor", "not": "invert", "shift_left": "left_shift",
-          "shift_right_arithmetic": "right_shift"}
 
 
 def _is_f64_scalar(aval: Any) -> bool:
@@ -122,61 +83,37 @@ class _Writer:
         return self.bind(val)
 
 
-def _array_call(w: _Writer, name: str, ins: list[str], params: dict,
-                in_avals: list) -> str | None:
-    """A NumPy expression for a structural gate on arrays, where one is exact."""
-    if name == "dot_general":
-        (lc, rc), (lb, rb) = params["dimension_numbers"]
-        ln, rn = (a.ndim for a in in_avals)
-        if not lb and len(lc) == 1 and 1 <= ln <= 2 and 1 <= rn <= 2:
-            lhs = f"{ins[0]}.T" if ln == 2 and lc[0] == 0 else ins[0]
-            rhs = f"{ins[1]}.T" if rn == 2 and rc[0] == 1 else ins[1]
-            return f"{lhs} @ {rhs}"
-    elif name in ("reduce_sum", "reduce_max", "reduce_min") and params["axes"]:
-        ufunc = {"reduce_sum": "add", "reduce_max": "maximum", "reduce_min": "minimum"}[name]
-        return f"_np.{ufunc}.reduce({ins[0]}, axis={w.bind(tuple(params['axes']), '_a')})"
-    elif name == "integer_pow" and params["y"] == 2:
-        return f"{ins[0]} * {ins[0]}"
-    elif name == "transpose":
-        return f"_np.transpose({ins[0]}, {w.bind(tuple(params['permutation']), '_a')})"
-    elif name == "reshape":
-        return f"_np.reshape({ins[0]}, {w.bind(tuple(params['new_sizes']), '_a')})"
-    return None
+def _is_mixed_scalars(in_avals: list, out_aval: Any) -> bool:
+    """An int64 scalar beside a float64 one, giving a float64."""
+    return (out_aval.shape == () and out_aval.dtype == _F64 and len(in_avals) == 2
+            and all(a.shape == () for a in in_avals)
+            and {a.dtype for a in in_avals} == {_F64, _I64})
 
 
 def _expression(w: _Writer, eqn: Any) -> tuple[str, bool]:
-    """The Python expression of one equation, and whether it is Python float math."""
+    """The Python expression of one equation, and whether it is Python float math.
+
+    Every form comes from the primitive's own ``lowering`` (see
+    ``core.Lowering``); without one, the line calls its ``impl``.
+    """
     prim, params = eqn.primitive, eqn.params
-    name = prim.name
     ins = [w.atom(a) for a in eqn.invars]
     in_avals = [a.aval for a in eqn.invars]
     out_aval = eqn.outvars[0].aval
-    if all(map(_is_f64_scalar, in_avals)) and out_aval.shape == ():
-        if name in _FLOAT_EXPR:
-            return _FLOAT_EXPR[name].format(*ins), True
-    if (name in _MIXED_EXPR and out_aval.shape == () and out_aval.dtype == _F64
-            and len(in_avals) == 2 and all(a.shape == () for a in in_avals)
-            and {a.dtype for a in in_avals} == {_F64, _I64}):
-        return _FLOAT_EXPR[name].format(*ins), True
-    if all(map(_is_f64_scalar, in_avals)) and out_aval.shape == ():
-        if name == "integer_pow":
-            y = params["y"]
-            return (f"{ins[0]} * {ins[0]}" if y == 2 else f"{ins[0]} ** {int(y)}"), True
-    if (name == "convert_element_type" and out_aval.shape == () and out_aval.dtype == _F64
-            and in_avals[0].shape == () and in_avals[0].dtype in _TO_PYTHON_FLOAT):
-        # A comparison's bool (or an int) as a Python float, exactly as astype.
-        return _TO_PYTHON_FLOAT[in_avals[0].dtype].format(ins[0]), True
-    if (name == "select_n" and len(ins) == 3 and out_aval.shape == ()
-            and in_avals[0].dtype == np.bool_ and all(map(_is_f64_scalar, in_avals[1:]))):
-        return f"{ins[2]} if {ins[0]} else {ins[1]}", False
-    if out_aval.shape != () and name in _OPERATOR_EXPR:
-        return _OPERATOR_EXPR[name].format(*ins), False
-    if name in _UFUNC and not params:
-        return f"_np.{_UFUNC[name]}({', '.join(ins)})", False
-    if out_aval.shape != ():
-        call = _array_call(w, name, ins, params, in_avals)
-        if call is not None:
-            return call, False
+    low = prim.lowering
+    if low is not None:
+        if low.custom is not None:
+            custom = low.custom(w, ins, params, in_avals, out_aval)
+            if custom is not None:
+                return custom
+        if low.float_expr is not None and out_aval.shape == () and (
+                all(map(_is_f64_scalar, in_avals))
+                or low.mixed and _is_mixed_scalars(in_avals, out_aval)):
+            return low.float_expr.format(*ins), True
+        if low.array_expr is not None and out_aval.shape != ():
+            return low.array_expr.format(*ins), False
+        if low.ufunc is not None and not params:
+            return f"_np.{low.ufunc}({', '.join(ins)})", False
     fn = functools.partial(prim.impl, **params) if params else prim.impl
     return f"{w.bind(fn, '_p')}({', '.join(ins)})", False
 

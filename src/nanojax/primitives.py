@@ -24,7 +24,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from nanojax.core import Primitive, ShapedArray, Tracer
+from nanojax.core import Lowering, PerPrimitive, Primitive, ShapedArray, Tracer
+from nanojax.simplify import is_const, is_negative_zero, value_of
 
 _FLOAT_TYPES = {float, np.float64}
 ALL_PRIMITIVES: dict[str, Primitive] = {}
@@ -50,6 +51,13 @@ def dtype_of(x: Any) -> np.dtype:
 
 def is_float(x: Any) -> bool:
     return type(x) in _FLOAT_TYPES or np.issubdtype(dtype_of(x), np.inexact)
+
+
+_F64, _I64, _BOOL = np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.bool_)
+
+
+def _is_f64_scalar(aval: ShapedArray) -> bool:
+    return aval.shape == () and aval.dtype == _F64
 
 
 # ----- Shape and dtype inference for elementwise gates ----------------------
@@ -148,42 +156,58 @@ def _fit_tangent(t: Any, ans: Any) -> Any:
     return t
 
 
-def unary(name: str, impl: Callable, deriv: Callable | None, *,
-          differentiable: bool = True) -> Primitive:
-    """An elementwise one-input gate; ``deriv(g, ans, x)`` is g times f'(x)."""
-    prim = Primitive(name, impl, None, differentiable=differentiable)
-    prim.abstract_eval = functools.partial(elementwise_aval, prim)
-    prim.batch = batch_elementwise(prim)
-    prim.may_alias = False                     # a ufunc writes a new array
-    if deriv is not None:
-        prim.vjp = lambda g, ans, x, **p: (deriv(g, ans, x, **p),)
-        prim.vjp_args = (deriv,)
-        prim.jvp = lambda primals, tangents, ans, **p: (
-            None if tangents[0] is None else deriv(tangents[0], ans, *primals, **p))
-    return _register(prim)
+_ELEMENTWISE_AVAL = PerPrimitive(lambda prim: functools.partial(elementwise_aval, prim))
+
+
+def unary(name: str, impl: Callable, deriv: Callable | None, *, differentiable: bool = True,
+          lowering: Lowering | None = None) -> Primitive:
+    """An elementwise one-input gate; ``deriv(g, ans, x)`` is g times f'(x).
+
+    The same rule is the pull and the push: an elementwise Jacobian is
+    diagonal. A ufunc always writes a new array, so it never aliases.
+    """
+    jvp = None if deriv is None else (lambda primals, tangents, ans, **p: (
+        None if tangents[0] is None else deriv(tangents[0], ans, *primals, **p)))
+    return _register(Primitive(
+        name, impl, _ELEMENTWISE_AVAL, jvp=jvp, vjp_args=None if deriv is None else (deriv,),
+        batch=PerPrimitive(batch_elementwise), differentiable=differentiable,
+        may_alias=False, lowering=lowering))
 
 
 def binary(name: str, impl: Callable, dx: Callable | None, dy: Callable | None, *,
-           differentiable: bool = True) -> Primitive:
+           differentiable: bool = True, lowering: Lowering | None = None,
+           simplify: Callable | None = None) -> Primitive:
     """An elementwise two-input gate with NumPy broadcasting.
 
     ``dx(g, ans, x, y)`` and ``dy(g, ans, x, y)`` are the pulls on each input.
     """
-    prim = Primitive(name, impl, None, differentiable=differentiable)
-    prim.abstract_eval = functools.partial(elementwise_aval, prim)
-    prim.batch = batch_elementwise(prim)
-    prim.may_alias = False
+    jvp = None
     if differentiable:
-        prim.vjp = lambda g, ans, x, y: (dx(g, ans, x, y), dy(g, ans, x, y))
-        prim.vjp_args = (dx, dy)
-
         def jvp(primals, tangents, ans):
             tx, ty = tangents
             return _fit_tangent(_sum_jvps([
                 None if tx is None else dx(tx, ans, *primals),
                 None if ty is None else dy(ty, ans, *primals)]), ans)
-        prim.jvp = jvp
-    return _register(prim)
+    return _register(Primitive(
+        name, impl, _ELEMENTWISE_AVAL, jvp=jvp, vjp_args=(dx, dy) if differentiable else None,
+        batch=PerPrimitive(batch_elementwise), differentiable=differentiable,
+        may_alias=False, lowering=lowering, simplify=simplify))
+
+
+def _ufunc(name: str) -> Lowering:
+    """The lowering of a gate whose impl is NumPy's ufunc ``name``."""
+    return Lowering(ufunc=name)
+
+
+def _arithmetic(op: str, ufunc: str) -> Lowering:
+    """Python's operator on float64 scalars (an int64 beside one too), NumPy's otherwise."""
+    expr = "{0} %s {1}" % op
+    return Lowering(float_expr=expr, mixed=True, array_expr=expr, ufunc=ufunc)
+
+
+def _comparison(op: str, ufunc: str) -> Lowering:
+    expr = "{0} %s {1}" % op
+    return Lowering(float_expr=expr, array_expr=expr, ufunc=ufunc)
 
 
 # ----- Scalar fast paths -----------------------------------------------------
@@ -238,23 +262,44 @@ def _integer_pow(x, *, y):
 
 
 # ----- Elementwise arithmetic ------------------------------------------------
+# Simplification rules return an atom the output equals, or None (the driver
+# keeps it only if its shape and dtype are the output's). Each identity is
+# exact on every float, -0.0 and NaN included: x + 0.0 is not one, since
+# -0.0 + 0.0 is +0.0.
 
-add_p = binary("add", operator.add, lambda g, ans, x, y: g, lambda g, ans, x, y: g)
-sub_p = binary("sub", operator.sub, lambda g, ans, x, y: g,
-               lambda g, ans, x, y: neg(g))
-mul_p = binary("mul", operator.mul, lambda g, ans, x, y: mul(g, y),
-               lambda g, ans, x, y: mul(g, x))
-div_p = binary("div", _div, lambda g, ans, x, y: div(g, y),
-               lambda g, ans, x, y: neg(mul(g, div(ans, y))))
-neg_p = unary("neg", operator.neg, lambda g, ans, x: neg(g))
+add_p = binary(
+    "add", operator.add, lambda g, ans, x, y: g, lambda g, ans, x, y: g,
+    lowering=_arithmetic("+", "add"),
+    simplify=lambda ins, params, known: (ins[0] if is_negative_zero(ins[1], known) else
+                                         ins[1] if is_negative_zero(ins[0], known) else None))
+sub_p = binary(
+    "sub", operator.sub, lambda g, ans, x, y: g, lambda g, ans, x, y: neg(g),
+    lowering=_arithmetic("-", "subtract"),
+    simplify=lambda ins, params, known: ins[0] if is_const(ins[1], known, 0.0) else None)
+mul_p = binary(
+    "mul", operator.mul, lambda g, ans, x, y: mul(g, y), lambda g, ans, x, y: mul(g, x),
+    lowering=_arithmetic("*", "multiply"),
+    simplify=lambda ins, params, known: (ins[0] if is_const(ins[1], known, 1.0) else
+                                         ins[1] if is_const(ins[0], known, 1.0) else None))
+div_p = binary(
+    "div", _div, lambda g, ans, x, y: div(g, y), lambda g, ans, x, y: neg(mul(g, div(ans, y))),
+    lowering=_arithmetic("/", "divide"),
+    simplify=lambda ins, params, known: ins[0] if is_const(ins[1], known, 1.0) else None)
+neg_p = unary("neg", operator.neg, lambda g, ans, x: neg(g),
+              lowering=Lowering(float_expr="-{0}", array_expr="-{0}", ufunc="negative"))
 # At a tie each side gets half of the pull, as in JAX (the guide's hand code
-# routes all of it to both).
+# routes all of it to both). Python's chooser, as np.maximum: NaN wins, and
+# a tie returns the second operand.
 max_p = binary("max", _chooser(np.maximum, operator.gt),
                lambda g, ans, x, y: mul(g, _tie_split(x, y)),
-               lambda g, ans, x, y: mul(g, _tie_split(y, x)))
+               lambda g, ans, x, y: mul(g, _tie_split(y, x)),
+               lowering=Lowering(float_expr="{0} if {0} > {1} or {0} != {0} else {1}",
+                                 ufunc="maximum"))
 min_p = binary("min", _chooser(np.minimum, operator.lt),
                lambda g, ans, x, y: mul(g, _tie_split(y, x)),
-               lambda g, ans, x, y: mul(g, _tie_split(x, y)))
+               lambda g, ans, x, y: mul(g, _tie_split(x, y)),
+               lowering=Lowering(float_expr="{0} if {0} < {1} or {0} != {0} else {1}",
+                                 ufunc="minimum"))
 
 
 def _tie_split(x, y):
@@ -279,22 +324,45 @@ def _pow_dy(g, ans, x, y):
 
 
 pow_p = binary("pow", np.power,
-               lambda g, ans, x, y: mul(g, mul(y, pow(x, sub(y, 1.0)))), _pow_dy)
-integer_pow_p = unary(
-    "integer_pow", _integer_pow,
-    lambda g, ans, x, *, y: (None if y == 0 else g if y == 1 else
-                             mul(g, mul(float(y), x if y == 2 else integer_pow(x, y - 1)))))
+               lambda g, ans, x, y: mul(g, mul(y, pow(x, sub(y, 1.0)))), _pow_dy,
+               lowering=_ufunc("power"))
+
+
+def _lower_integer_pow(w, ins, params, in_avals, out_aval):
+    y = params["y"]
+    if out_aval.shape == () and _is_f64_scalar(in_avals[0]):
+        # x * x for a square, as the impl (and np.power); C pow() otherwise.
+        return (f"{ins[0]} * {ins[0]}" if y == 2 else f"{ins[0]} ** {int(y)}"), True
+    if out_aval.shape != () and y == 2:
+        return f"{ins[0]} * {ins[0]}", False
+    return None
+
+
+integer_pow_p = _register(Primitive(
+    "integer_pow", _integer_pow, _ELEMENTWISE_AVAL,
+    vjp_args=(lambda g, ans, x, *, y: (None if y == 0 else g if y == 1 else mul(
+        g, mul(float(y), x if y == 2 else integer_pow(x, y - 1)))),),
+    jvp=lambda primals, tangents, ans, *, y: None if tangents[0] is None else (
+        integer_pow_p.vjp_args[0](tangents[0], ans, *primals, y=y)),
+    batch=PerPrimitive(batch_elementwise), may_alias=False,
+    lowering=Lowering(custom=_lower_integer_pow)))
 
 # ----- Elementwise transcendental functions -----------------------------------
+# On scalars too these call NumPy: math.tanh, say, differs from np.tanh in the
+# last bit for about one value in seven, and eager and jit must agree.
 
-exp_p = unary("exp", np.exp, lambda g, ans, x: mul(g, ans))
-log_p = unary("log", np.log, lambda g, ans, x: div(g, x))
-log1p_p = unary("log1p", np.log1p, lambda g, ans, x: div(g, add(x, 1.0)))
-tanh_p = unary("tanh", np.tanh, lambda g, ans, x: mul(g, sub(1.0, mul(ans, ans))))
+exp_p = unary("exp", np.exp, lambda g, ans, x: mul(g, ans), lowering=_ufunc("exp"))
+log_p = unary("log", np.log, lambda g, ans, x: div(g, x), lowering=_ufunc("log"))
+log1p_p = unary("log1p", np.log1p, lambda g, ans, x: div(g, add(x, 1.0)),
+                lowering=_ufunc("log1p"))
+tanh_p = unary("tanh", np.tanh, lambda g, ans, x: mul(g, sub(1.0, mul(ans, ans))),
+               lowering=_ufunc("tanh"))
 logistic_p = unary("logistic", _logistic,
                    lambda g, ans, x: mul(g, mul(ans, sub(1.0, ans))))
-sin_p = unary("sin", np.sin, lambda g, ans, x: mul(g, cos(x)))
-cos_p = unary("cos", np.cos, lambda g, ans, x: neg(mul(g, sin(x))))
+sin_p = unary("sin", np.sin, lambda g, ans, x: mul(g, cos(x)), lowering=_ufunc("sin"))
+cos_p = unary("cos", np.cos, lambda g, ans, x: neg(mul(g, sin(x))), lowering=_ufunc("cos"))
+
+
 def _relu(x):
     if type(x) in _FLOAT_TYPES:
         return x if x > 0 or x != x else 0.0        # NaN passes through, as in maximum
@@ -304,41 +372,60 @@ def _relu(x):
 # relu is a primitive, not where(x <= 0, 0, x), for speed: the forward pass is
 # one maximum (several times cheaper than a select on arrays), and its pull
 # masks at x > 0, so relu'(0) = 0 where maximum would split a tie in half.
-relu_p = unary("relu", _relu, lambda g, ans, x: select_n(gt(x, 0.0), 0.0, g))
-sqrt_p = unary("sqrt", np.sqrt, lambda g, ans, x: div(g, mul(2.0, ans)))
-abs_p = unary("abs", np.abs, lambda g, ans, x: mul(g, sign(x)))
+relu_p = unary("relu", _relu, lambda g, ans, x: select_n(gt(x, 0.0), 0.0, g),
+               lowering=Lowering(float_expr="{0} if {0} > 0 or {0} != {0} else 0.0",
+                                 array_expr="_np.maximum({0}, 0)"))
+sqrt_p = unary("sqrt", np.sqrt, lambda g, ans, x: div(g, mul(2.0, ans)),
+               lowering=_ufunc("sqrt"))
+abs_p = unary("abs", np.abs, lambda g, ans, x: mul(g, sign(x)),
+              lowering=Lowering(float_expr="abs({0})", ufunc="absolute"))
 # sign and floor, like the comparisons, are flat wherever they have a derivative.
-sign_p = unary("sign", np.sign, None, differentiable=False)
-floor_p = unary("floor", np.floor, None, differentiable=False)
-ceil_p = unary("ceil", np.ceil, None, differentiable=False)
+# np.sign gives 0.0 for both zeros and passes NaN through.
+sign_p = unary("sign", np.sign, None, differentiable=False, lowering=Lowering(
+    float_expr="1.0 if {0} > 0 else -1.0 if {0} < 0 else 0.0 if {0} == 0 else {0}",
+    ufunc="sign"))
+floor_p = unary("floor", np.floor, None, differentiable=False, lowering=_ufunc("floor"))
+ceil_p = unary("ceil", np.ceil, None, differentiable=False, lowering=_ufunc("ceil"))
 # Rounds half to even, as NumPy and jnp.round do.
 round_p = unary("round", np.round, None, differentiable=False)
 
 # NumPy's own floor_divide and remainder, not floor(x / y): they differ near
 # multiples (np.floor_divide(1, 0.1) is 9.0, floor(1 / 0.1) is 10.0), and eager
 # and traced code must agree to the bit. The pull of x % y on y is -(x // y).
-floor_divide_p = binary("floor_divide", np.floor_divide, None, None, differentiable=False)
+floor_divide_p = binary("floor_divide", np.floor_divide, None, None, differentiable=False,
+                        lowering=_ufunc("floor_divide"))
 remainder_p = binary("remainder", np.remainder, lambda g, ans, x, y: g,
-                     lambda g, ans, x, y: neg(mul(g, floor_divide_p.bind(x, y))))
+                     lambda g, ans, x, y: neg(mul(g, floor_divide_p.bind(x, y))),
+                     lowering=_ufunc("remainder"))
 
 # ----- Comparisons: boolean outputs, no gradient -----------------------------
 
-eq_p = binary("eq", operator.eq, None, None, differentiable=False)
-ne_p = binary("ne", operator.ne, None, None, differentiable=False)
-lt_p = binary("lt", operator.lt, None, None, differentiable=False)
-le_p = binary("le", operator.le, None, None, differentiable=False)
-gt_p = binary("gt", operator.gt, None, None, differentiable=False)
-ge_p = binary("ge", operator.ge, None, None, differentiable=False)
+eq_p = binary("eq", operator.eq, None, None, differentiable=False,
+              lowering=_comparison("==", "equal"))
+ne_p = binary("ne", operator.ne, None, None, differentiable=False,
+              lowering=_comparison("!=", "not_equal"))
+lt_p = binary("lt", operator.lt, None, None, differentiable=False,
+              lowering=_comparison("<", "less"))
+le_p = binary("le", operator.le, None, None, differentiable=False,
+              lowering=_comparison("<=", "less_equal"))
+gt_p = binary("gt", operator.gt, None, None, differentiable=False,
+              lowering=_comparison(">", "greater"))
+ge_p = binary("ge", operator.ge, None, None, differentiable=False,
+              lowering=_comparison(">=", "greater_equal"))
 
 # ----- Bitwise logic on booleans and integers: no gradient --------------------
 
-and_p = binary("and", np.bitwise_and, None, None, differentiable=False)
-or_p = binary("or", np.bitwise_or, None, None, differentiable=False)
-xor_p = binary("xor", np.bitwise_xor, None, None, differentiable=False)
-not_p = unary("not", np.invert, None, differentiable=False)
-shift_left_p = binary("shift_left", np.left_shift, None, None, differentiable=False)
+and_p = binary("and", np.bitwise_and, None, None, differentiable=False,
+               lowering=_ufunc("bitwise_and"))
+or_p = binary("or", np.bitwise_or, None, None, differentiable=False,
+              lowering=_ufunc("bitwise_or"))
+xor_p = binary("xor", np.bitwise_xor, None, None, differentiable=False,
+               lowering=_ufunc("bitwise_xor"))
+not_p = unary("not", np.invert, None, differentiable=False, lowering=_ufunc("invert"))
+shift_left_p = binary("shift_left", np.left_shift, None, None, differentiable=False,
+                      lowering=_ufunc("left_shift"))
 shift_right_p = binary("shift_right_arithmetic", np.right_shift, None, None,
-                       differentiable=False)
+                       differentiable=False, lowering=_ufunc("right_shift"))
 
 
 # ----- select_n: where() ------------------------------------------------------
@@ -414,12 +501,29 @@ def _select_n_jvp(primals, tangents, ans):
     return _fit_tangent(select_n(which, *(0.0 if t is None else t for t in ts)), ans)
 
 
-select_n_p = _register(Primitive("select_n", _select_n_impl, _select_n_aval,
-                                 vjp=_select_n_vjp, jvp=_select_n_jvp))
-select_n_p.batch = batch_elementwise(select_n_p)
-select_n_p.may_alias = False       # np.where and the masked multiply allocate
-# Per-case rules for the common two-case select, so a constant case costs nothing.
-select_n_p.vjp_args = (None, _select_n_case_vjp(0), _select_n_case_vjp(1))
+def _lower_select_n(w, ins, params, in_avals, out_aval):
+    # A choice between two float64 scalars by a bool is Python's conditional.
+    if (len(ins) == 3 and out_aval.shape == () and in_avals[0].dtype == _BOOL
+            and all(map(_is_f64_scalar, in_avals[1:]))):
+        return f"{ins[2]} if {ins[0]} else {ins[1]}", False
+    return None
+
+
+def _simplify_select_n(ins, params, known):
+    which = value_of(ins[0], known)          # a constant scalar selector picks a case
+    if which is not None and np.ndim(which) == 0:
+        return ins[1 + int(which)]
+    return None
+
+
+# The whole vjp serves any number of cases; the per-case rules, for the common
+# two-case select, let a constant case cost nothing. np.where and the bit-mask
+# select allocate: no aliasing.
+select_n_p = _register(Primitive(
+    "select_n", _select_n_impl, _select_n_aval, vjp=_select_n_vjp,
+    vjp_args=(None, _select_n_case_vjp(0), _select_n_case_vjp(1)), jvp=_select_n_jvp,
+    batch=PerPrimitive(batch_elementwise), may_alias=False,
+    lowering=Lowering(custom=_lower_select_n), simplify=_simplify_select_n))
 
 
 # ----- Type conversion and stop_gradient --------------------------------------
@@ -430,8 +534,8 @@ def _convert_impl(x, *, new_dtype):
 
 def _convert_vjp(g, ans, x, *, new_dtype):
     if not (is_float(x) and np.issubdtype(new_dtype, np.inexact)):
-        return (None,)
-    return (convert_element_type(g, dtype_of(x)),)
+        return None
+    return convert_element_type(g, dtype_of(x))
 
 
 def _convert_jvp(primals, tangents, ans, *, new_dtype):
@@ -440,17 +544,33 @@ def _convert_jvp(primals, tangents, ans, *, new_dtype):
     return convert_element_type(tangents[0], new_dtype)
 
 
+# A comparison's bool, an int or a float64 as a Python float, exactly as astype.
+_AS_PYTHON_FLOAT = {_BOOL: "(1.0 if {0} else 0.0)", _I64: "float({0})", _F64: "{0}"}
+
+
+def _lower_convert(w, ins, params, in_avals, out_aval):
+    if (out_aval.shape == () and out_aval.dtype == _F64 and in_avals[0].shape == ()
+            and in_avals[0].dtype in _AS_PYTHON_FLOAT):
+        return _AS_PYTHON_FLOAT[in_avals[0].dtype].format(ins[0]), True
+    return None
+
+
+def _same(ins, params, known):
+    """The operand itself: kept when the output has its shape and dtype (a no-op)."""
+    return ins[0]
+
+
 convert_element_type_p = _register(Primitive(
     "convert_element_type", _convert_impl,
     lambda x, *, new_dtype: ShapedArray(x.shape, new_dtype),
-    vjp=_convert_vjp, jvp=_convert_jvp))
-convert_element_type_p.batch = batch_elementwise(convert_element_type_p)
-convert_element_type_p.may_alias = False          # astype copies
+    vjp_args=(_convert_vjp,), jvp=_convert_jvp, batch=PerPrimitive(batch_elementwise),
+    may_alias=False,                                 # astype copies
+    lowering=Lowering(custom=_lower_convert), simplify=_same))
 
 stop_gradient_p = _register(Primitive(
     "stop_gradient", lambda x: x, lambda x: ShapedArray(x.shape, x.dtype, x.weak_type),
-    differentiable=False))
-stop_gradient_p.batch = batch_elementwise(stop_gradient_p)
+    differentiable=False, batch=PerPrimitive(batch_elementwise),
+    lowering=Lowering(float_expr="{0}")))
 
 # The same values, C-contiguous (a copy only if they are not): what np.ravel
 # hands back where a reshape would be a strided view. Layout matters to the
@@ -462,12 +582,9 @@ def _contiguous(x):
 
 
 contiguous_p = _register(Primitive(
-    "contiguous", _contiguous,
-    lambda x: ShapedArray(x.shape, x.dtype, x.weak_type),
-    vjp=lambda g, ans, x: (g,),
-    jvp=lambda primals, tangents, ans: tangents[0]))
-contiguous_p.vjp_args = (lambda g, ans, x: g,)
-contiguous_p.batch = batch_elementwise(contiguous_p)
+    "contiguous", _contiguous, lambda x: ShapedArray(x.shape, x.dtype, x.weak_type),
+    vjp_args=(lambda g, ans, x: g,), jvp=lambda primals, tangents, ans: tangents[0],
+    batch=PerPrimitive(batch_elementwise)))
 
 
 # ----- Reductions -------------------------------------------------------------
@@ -487,7 +604,18 @@ def _reduced_aval(name, dtype_fn=None):
     return abstract_eval
 
 
-_batch_reduce = _batch_unary(lambda size, *, axes, **p: dict(p, axes=tuple(a + 1 for a in axes)))
+_batch_reduce = PerPrimitive(_batch_unary(
+    lambda size, *, axes, **p: dict(p, axes=tuple(a + 1 for a in axes))))
+
+
+def _reduction_lowering(ufunc: str) -> Lowering:
+    """``_np.<ufunc>.reduce(x, axis=...)``: the impl's own call, without its checks."""
+    def custom(w, ins, params, in_avals, out_aval):
+        if params["axes"] and in_avals[0].size and out_aval.shape != ():
+            return f"_np.{ufunc}.reduce({ins[0]}, axis={w.bind(tuple(params['axes']), '_a')})", \
+                False
+        return None
+    return Lowering(custom=custom)
 
 
 def _reduces_nothing(params: dict) -> bool:
@@ -505,15 +633,21 @@ def _reduce_sum_impl(x, *, axes):
     return np.add.reduce(x, axis=axes)
 
 
+def _simplify_reduce_sum(ins, params, known):
+    # Over no axes an integer sum is its operand; a float one adds it to 0.0
+    # (not an identity on -0.0), and a bool one changes dtype: kept.
+    return ins[0] if not params["axes"] and ins[0].aval.dtype.kind in "iu" else None
+
+
 reduce_sum_p = _register(Primitive(
     "reduce_sum", _reduce_sum_impl,
     _reduced_aval("reduce_sum", lambda x: np.sum(np.ones(1, x.dtype)).dtype),
-    vjp=lambda g, ans, x, *, axes: (
-        broadcast_in_dim(g, shape_of(x), _kept_dims(len(shape_of(x)), axes)),),
+    vjp_args=(lambda g, ans, x, *, axes: broadcast_in_dim(
+        g, shape_of(x), _kept_dims(len(shape_of(x)), axes)),),
     jvp=lambda primals, tangents, ans, *, axes: (
-        None if tangents[0] is None else reduce_sum(tangents[0], axes))))
-reduce_sum_p.batch = _batch_reduce(reduce_sum_p)
-reduce_sum_p.may_alias = False
+        None if tangents[0] is None else reduce_sum(tangents[0], axes)),
+    batch=_batch_reduce, may_alias=False, lowering=_reduction_lowering("add"),
+    simplify=_simplify_reduce_sum))
 
 
 def _chooser_locations(x, ans, axes):
@@ -523,11 +657,11 @@ def _chooser_locations(x, ans, axes):
     return hits, reduce_sum(hits, axes), kept
 
 
-def _reduce_chooser(name: str, np_fn: Callable) -> Primitive:
+def _reduce_chooser(name: str, np_fn: Callable, ufunc: str) -> Primitive:
     # Ties share the pull equally, as in JAX.
     def vjp(g, ans, x, *, axes):
         hits, counts, kept = _chooser_locations(x, ans, axes)
-        return (mul(hits, broadcast_in_dim(div(g, counts), shape_of(x), kept)),)
+        return mul(hits, broadcast_in_dim(div(g, counts), shape_of(x), kept))
 
     def jvp(primals, tangents, ans, *, axes):
         if tangents[0] is None:
@@ -541,14 +675,13 @@ def _reduce_chooser(name: str, np_fn: Callable) -> Primitive:
         if np.size(x) == 0:
             raise ValueError(f"{name}: cannot reduce an empty array (it has no identity)")
         return np_fn(x, axis=axes)
-    prim = Primitive(name, impl, _reduced_aval(name), vjp=vjp, jvp=jvp)
-    prim.batch = _batch_reduce(prim)
-    prim.may_alias = _reduces_nothing
-    return _register(prim)
+    return _register(Primitive(
+        name, impl, _reduced_aval(name), vjp_args=(vjp,), jvp=jvp, batch=_batch_reduce,
+        may_alias=_reduces_nothing, lowering=_reduction_lowering(ufunc)))
 
 
-reduce_max_p = _reduce_chooser("reduce_max", np.max)
-reduce_min_p = _reduce_chooser("reduce_min", np.min)
+reduce_max_p = _reduce_chooser("reduce_max", np.max, "maximum")
+reduce_min_p = _reduce_chooser("reduce_min", np.min, "minimum")
 
 
 def _others_product(x, axes):
@@ -573,14 +706,13 @@ def _others_product(x, axes):
 reduce_prod_p = _register(Primitive(
     "reduce_prod", lambda x, *, axes: np.prod(x, axis=axes) if axes else x,
     _reduced_aval("reduce_prod", lambda x: np.prod(np.ones(1, x.dtype)).dtype),
-    vjp=lambda g, ans, x, *, axes: (mul(
+    vjp_args=(lambda g, ans, x, *, axes: mul(
         broadcast_in_dim(g, shape_of(x), _kept_dims(len(shape_of(x)), axes)),
         _others_product(x, axes)),),
     jvp=lambda primals, tangents, ans, *, axes: (
         None if tangents[0] is None else
-        reduce_sum(mul(tangents[0], _others_product(primals[0], axes)), axes))))
-reduce_prod_p.batch = _batch_reduce(reduce_prod_p)
-reduce_prod_p.may_alias = _reduces_nothing
+        reduce_sum(mul(tangents[0], _others_product(primals[0], axes)), axes)),
+    batch=_batch_reduce, may_alias=_reduces_nothing))
 
 
 def _argchooser(name: str, np_fn: Callable) -> Primitive:
@@ -588,11 +720,9 @@ def _argchooser(name: str, np_fn: Callable) -> Primitive:
         if np.size(x) == 0:
             raise ValueError(f"{name}: cannot take the {name[3:]} of an empty array")
         return np_fn(x, axis=axes[0]).astype(index_dtype)
-    prim = Primitive(name, impl, _reduced_aval(name, lambda x: np.dtype(np.int64)),
-                     differentiable=False)
-    prim.batch = _batch_reduce(prim)
-    prim.may_alias = False
-    return _register(prim)
+    return _register(Primitive(
+        name, impl, _reduced_aval(name, lambda x: np.dtype(np.int64)), differentiable=False,
+        batch=_batch_reduce, may_alias=False))
 
 
 argmax_p = _argchooser("argmax", np.argmax)
@@ -614,12 +744,13 @@ def _cumsum_aval(x, *, axis, reverse):
 # later pulls: a cumulative sum run the other way.
 cumsum_p = _register(Primitive(
     "cumsum", _cumsum_impl, _cumsum_aval,
-    vjp=lambda g, ans, x, *, axis, reverse: (cumsum_p.bind(g, axis=axis, reverse=not reverse),),
+    vjp_args=(lambda g, ans, x, *, axis, reverse: cumsum_p.bind(
+        g, axis=axis, reverse=not reverse),),
     jvp=lambda primals, tangents, ans, **p: (
-        None if tangents[0] is None else cumsum_p.bind(tangents[0], **p))))
-cumsum_p.batch = _batch_unary(lambda size, *, axis, reverse: dict(
-    axis=axis + 1, reverse=reverse))(cumsum_p)
-cumsum_p.may_alias = False
+        None if tangents[0] is None else cumsum_p.bind(tangents[0], **p)),
+    batch=PerPrimitive(_batch_unary(lambda size, *, axis, reverse: dict(
+        axis=axis + 1, reverse=reverse))),
+    may_alias=False))
 
 
 # ----- Shape operations -------------------------------------------------------
@@ -647,17 +778,18 @@ def _broadcast_in_dim_vjp(g, ans, x, *, shape, broadcast_dimensions):
     summed = tuple(i for i in range(len(shape)) if i not in broadcast_dimensions) + tuple(
         d for i, d in enumerate(broadcast_dimensions) if x_shape[i] == 1 and shape[d] != 1)
     summed = tuple(sorted(summed))
-    return (reshape(reduce_sum(g, summed), x_shape) if summed else reshape(g, x_shape),)
+    return reshape(reduce_sum(g, summed), x_shape) if summed else reshape(g, x_shape)
 
 
 broadcast_in_dim_p = _register(Primitive(
     "broadcast_in_dim", _broadcast_in_dim_impl, _broadcast_in_dim_aval,
-    vjp=_broadcast_in_dim_vjp,
+    vjp_args=(_broadcast_in_dim_vjp,),
     jvp=lambda primals, tangents, ans, **p: (
-        None if tangents[0] is None else broadcast_in_dim(tangents[0], **p))))
-broadcast_in_dim_p.batch = _batch_unary(lambda size, *, shape, broadcast_dimensions: dict(
-    shape=(size,) + shape,
-    broadcast_dimensions=(0,) + tuple(d + 1 for d in broadcast_dimensions)))(broadcast_in_dim_p)
+        None if tangents[0] is None else broadcast_in_dim(tangents[0], **p)),
+    batch=PerPrimitive(_batch_unary(lambda size, *, shape, broadcast_dimensions: dict(
+        shape=(size,) + shape,
+        broadcast_dimensions=(0,) + tuple(d + 1 for d in broadcast_dimensions)))),
+    simplify=_same))
 
 
 def _reshape_aval(x, *, new_sizes):
@@ -667,13 +799,23 @@ def _reshape_aval(x, *, new_sizes):
     return ShapedArray(new_sizes, x.dtype, x.weak_type)
 
 
+def _lower_with(call: str, param: str) -> Lowering:
+    """``_np.<call>(x, <param>)`` on arrays, the parameter bound by name."""
+    def custom(w, ins, params, in_avals, out_aval):
+        if out_aval.shape == ():
+            return None
+        return f"_np.{call}({ins[0]}, {w.bind(tuple(params[param]), '_a')})", False
+    return Lowering(custom=custom)
+
+
 reshape_p = _register(Primitive(
     "reshape", lambda x, *, new_sizes: np.reshape(x, new_sizes), _reshape_aval,
-    vjp=lambda g, ans, x, *, new_sizes: (reshape(g, shape_of(x)),),
+    vjp_args=(lambda g, ans, x, *, new_sizes: reshape(g, shape_of(x)),),
     jvp=lambda primals, tangents, ans, *, new_sizes: (
-        None if tangents[0] is None else reshape(tangents[0], new_sizes))))
-reshape_p.batch = _batch_unary(lambda size, *, new_sizes: dict(
-    new_sizes=(size,) + new_sizes))(reshape_p)
+        None if tangents[0] is None else reshape(tangents[0], new_sizes)),
+    batch=PerPrimitive(_batch_unary(lambda size, *, new_sizes: dict(
+        new_sizes=(size,) + new_sizes))),
+    lowering=_lower_with("reshape", "new_sizes"), simplify=_same))
 
 
 def _transpose_aval(x, *, permutation):
@@ -685,12 +827,15 @@ def _transpose_aval(x, *, permutation):
 
 transpose_p = _register(Primitive(
     "transpose", lambda x, *, permutation: np.transpose(x, permutation), _transpose_aval,
-    vjp=lambda g, ans, x, *, permutation: (
-        transpose(g, tuple(int(i) for i in np.argsort(permutation))),),
+    vjp_args=(lambda g, ans, x, *, permutation: transpose(
+        g, tuple(int(i) for i in np.argsort(permutation))),),
     jvp=lambda primals, tangents, ans, *, permutation: (
-        None if tangents[0] is None else transpose(tangents[0], permutation))))
-transpose_p.batch = _batch_unary(lambda size, *, permutation: dict(
-    permutation=(0,) + tuple(p + 1 for p in permutation)))(transpose_p)
+        None if tangents[0] is None else transpose(tangents[0], permutation)),
+    batch=PerPrimitive(_batch_unary(lambda size, *, permutation: dict(
+        permutation=(0,) + tuple(p + 1 for p in permutation)))),
+    lowering=_lower_with("transpose", "permutation"),
+    simplify=lambda ins, params, known: (
+        ins[0] if params["permutation"] == tuple(range(len(params["permutation"]))) else None)))
 
 
 def _squeeze_aval(x, *, dimensions):
@@ -704,11 +849,12 @@ def _squeeze_aval(x, *, dimensions):
 
 squeeze_p = _register(Primitive(
     "squeeze", lambda x, *, dimensions: np.squeeze(x, dimensions), _squeeze_aval,
-    vjp=lambda g, ans, x, *, dimensions: (reshape(g, shape_of(x)),),
+    vjp_args=(lambda g, ans, x, *, dimensions: reshape(g, shape_of(x)),),
     jvp=lambda primals, tangents, ans, *, dimensions: (
-        None if tangents[0] is None else squeeze(tangents[0], dimensions))))
-squeeze_p.batch = _batch_unary(lambda size, *, dimensions: dict(
-    dimensions=tuple(d + 1 for d in dimensions)))(squeeze_p)
+        None if tangents[0] is None else squeeze(tangents[0], dimensions)),
+    batch=PerPrimitive(_batch_unary(lambda size, *, dimensions: dict(
+        dimensions=tuple(d + 1 for d in dimensions)))),
+    simplify=_same))
 
 
 def _concatenate_aval(*xs, dimension):
@@ -743,12 +889,13 @@ def _concatenate_jvp(primals, tangents, ans, *, dimension):
                         for x, t in zip(primals, tangents)], dimension)
 
 
+# Its arity varies, so its vjp is the one rule for all its operands.
 concatenate_p = _register(Primitive(
     "concatenate", lambda *xs, dimension: np.concatenate(xs, axis=dimension),
     _concatenate_aval, vjp=_concatenate_vjp, jvp=_concatenate_jvp,
     batch=lambda size, vals, dims, *, dimension: (concatenate(
-        [move_to_front(v, d, size) for v, d in zip(vals, dims)], dimension + 1), 0)))
-concatenate_p.may_alias = False
+        [move_to_front(v, d, size) for v, d in zip(vals, dims)], dimension + 1), 0),
+    may_alias=False))
 
 
 # ----- dot_general: every contraction of two arrays ---------------------------
@@ -858,12 +1005,23 @@ def _dot_general_batch(size, vals, dims, *, dimension_numbers):
     return dot_general(lhs, rhs, ((lc, shift(rc)), (lb, shift(rb)))), len(lb) + n_lhs_free
 
 
+def _lower_dot_general(w, ins, params, in_avals, out_aval):
+    """Matrix and vector products as ``a @ b``, transposed views and all (as the impl)."""
+    (lc, rc), (lb, rb) = params["dimension_numbers"]
+    ln, rn = (a.ndim for a in in_avals)
+    if not lb and len(lc) == 1 and 1 <= ln <= 2 and 1 <= rn <= 2:
+        lhs = f"{ins[0]}.T" if ln == 2 and lc[0] == 0 else ins[0]
+        rhs = f"{ins[1]}.T" if rn == 2 and rc[0] == 1 else ins[1]
+        return f"{lhs} @ {rhs}", False
+    return None
+
+
 dot_general_p = _register(Primitive(
     "dot_general", _dot_general_impl, _dot_general_aval,
-    vjp=_dot_general_vjp, jvp=_dot_general_jvp, batch=_dot_general_batch))
-dot_general_p.may_alias = False
-dot_general_p.vjp_args = (lambda *a, **p: _dot_general_vjp(*a, **p, only=0),
-                          lambda *a, **p: _dot_general_vjp(*a, **p, only=1))
+    vjp_args=(lambda *a, **p: _dot_general_vjp(*a, **p, only=0),
+              lambda *a, **p: _dot_general_vjp(*a, **p, only=1)),
+    jvp=_dot_general_jvp, batch=_dot_general_batch, may_alias=False,
+    lowering=Lowering(custom=_lower_dot_general)))
 
 
 # ----- Indexing: gather, scatter-add, scatter ---------------------------------
@@ -1031,6 +1189,8 @@ def _scatter_batch(prim):
     return rule
 
 
+# The index operands vary in number, so the vjp is one rule for all operands.
+# Basic indexing (ints, slices) returns a view; integer arrays always copy.
 gather_p = _register(Primitive(
     "gather", lambda x, *idx, indexer: np.asarray(x)[indexer.build(idx)], _gather_aval,
     vjp=lambda g, ans, x, *idx, indexer: (
@@ -1038,9 +1198,7 @@ gather_p = _register(Primitive(
         *([None] * len(idx))),
     jvp=lambda primals, tangents, ans, *, indexer: (
         None if tangents[0] is None else gather(tangents[0], *primals[1:], indexer=indexer)),
-    batch=_gather_batch))
-# Basic indexing (ints, slices) returns a view; integer arrays always copy.
-gather_p.may_alias = lambda params: params["indexer"].num_arrays == 0
+    batch=_gather_batch, may_alias=lambda params: params["indexer"].num_arrays == 0))
 
 
 def _scatter_jvp(prim):
@@ -1054,22 +1212,19 @@ def _scatter_jvp(prim):
     return jvp
 
 
+# Both scatters start from a copy of x: no aliasing.
 scatter_add_p = _register(Primitive(
     "scatter-add", _scatter_impl(True), _scatter_aval("scatter-add"),
     vjp=lambda g, ans, x, u, *idx, indexer: (
-        g, gather(g, *idx, indexer=indexer), *([None] * len(idx)))))
-scatter_add_p.jvp = _scatter_jvp(scatter_add_p)
-scatter_add_p.batch = _scatter_batch(scatter_add_p)
-scatter_add_p.may_alias = False            # both scatters start from a copy
+        g, gather(g, *idx, indexer=indexer), *([None] * len(idx))),
+    jvp=PerPrimitive(_scatter_jvp), batch=PerPrimitive(_scatter_batch), may_alias=False))
 
 scatter_p = _register(Primitive(
     "scatter", _scatter_impl(False), _scatter_aval("scatter"),
     vjp=lambda g, ans, x, u, *idx, indexer: (
         scatter_p.bind(g, 0.0, *idx, indexer=indexer), gather(g, *idx, indexer=indexer),
-        *([None] * len(idx)))))
-scatter_p.jvp = _scatter_jvp(scatter_p)
-scatter_p.batch = _scatter_batch(scatter_p)
-scatter_p.may_alias = False
+        *([None] * len(idx))),
+    jvp=PerPrimitive(_scatter_jvp), batch=PerPrimitive(_scatter_batch), may_alias=False))
 
 
 

@@ -28,7 +28,7 @@ import numpy as np
 
 import nanojax.numpy as jnp
 from nanojax import primitives as P
-from nanojax.core import Primitive, ShapedArray, Tracer
+from nanojax.core import PerPrimitive, Primitive, ShapedArray, Tracer
 
 __all__ = ["key", "PRNGKey", "split", "fold_in", "normal", "uniform", "randint",
            "permutation", "bernoulli", "choice"]
@@ -82,10 +82,9 @@ def _loop_over_keys(prim: Primitive):
 
 
 def _random_primitive(name: str, impl, abstract_eval) -> Primitive:
-    prim = Primitive(name, impl, abstract_eval, differentiable=False)
-    prim.batch = _loop_over_keys(prim)
-    prim.may_alias = False                   # samples and keys are new arrays
-    return P._register(prim)
+    # Samples and keys are new arrays: no aliasing.
+    return P._register(Primitive(name, impl, abstract_eval, differentiable=False,
+                                 batch=PerPrimitive(_loop_over_keys), may_alias=False))
 
 
 # ----- The primitives -------------------------------------------------------------

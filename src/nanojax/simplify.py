@@ -6,9 +6,10 @@ and recomputes forward values. Each pass here removes one such pattern
 without changing what the jaxpr computes:
 
 - constant folding: an equation whose inputs are all known is computed now;
-- algebra: ``x * 1``, ``x + (-0.0)``, ``x - 0``, ``x / 1``, a
-  ``select_n`` whose selector is constant, a reshape/broadcast to the same
-  shape, ``reduce_sum`` over no axes;
+- algebra, each primitive's own ``simplify`` rule, exact on every float
+  (-0.0 and NaN included): ``x * 1``, ``x + (-0.0)``, ``x - 0``, ``x / 1``, a
+  ``select_n`` whose selector is constant, a reshape/broadcast/transpose to
+  the same shape, an integer ``reduce_sum`` over no axes;
 - common subexpressions: the same primitive on the same inputs is computed once;
 - dead code: equations whose outputs are never used are dropped.
 """
@@ -21,7 +22,7 @@ import numpy as np
 
 from nanojax.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Var
 
-__all__ = ["simplify"]
+__all__ = ["simplify", "value_of", "is_const", "is_negative_zero"]
 
 
 def simplify(closed: ClosedJaxpr) -> ClosedJaxpr:
@@ -40,25 +41,35 @@ def simplify(closed: ClosedJaxpr) -> ClosedJaxpr:
                        [known[v] for v in constvars])
 
 
-def _value(atom: Any, known: dict) -> Any:
+# ----- What simplification rules ask about atoms --------------------------------
+# A primitive's ``simplify(ins, params, known)`` rule (declared in its block)
+# returns an atom equal to its output, or None; it sees each input atom and
+# ``known``, the concrete values found so far.
+
+def value_of(atom: Any, known: dict) -> Any:
     """The concrete value of an atom, or None when it is only known at run time."""
     if isinstance(atom, Literal):
         return atom.val
     return known.get(atom)
 
 
-def _is_const(atom: Any, known: dict, number: float) -> bool:
-    value = _value(atom, known)
+def is_const(atom: Any, known: dict, number: float) -> bool:
+    """Is ``atom`` known to be ``number`` everywhere (+0.0 for 0: -0.0 is not)?"""
+    value = value_of(atom, known)
     if value is None or isinstance(value, (bool, np.bool_)):
         return False
     try:
-        return bool(np.all(np.asarray(value) == number))
+        value = np.asarray(value)
+        equal = bool(np.all(value == number))
+        return equal and not (number == 0 and value.dtype.kind == "f"
+                              and bool(np.any(np.signbit(value))))
     except (TypeError, ValueError):
         return False
 
 
-def _is_negative_zero(atom: Any, known: dict) -> bool:
-    value = _value(atom, known)
+def is_negative_zero(atom: Any, known: dict) -> bool:
+    """Is ``atom`` known to be -0.0 everywhere (the identity of float addition)?"""
+    value = value_of(atom, known)
     if value is None or isinstance(value, (bool, np.bool_)):
         return False
     try:
@@ -73,40 +84,12 @@ def _same_type(atom: Any, out: Var) -> bool:
 
 
 def _algebra(eqn: JaxprEqn, known: dict) -> Any:
-    """An atom equal to the equation's output, or None if no rule applies."""
-    name, ins, out = eqn.primitive.name, eqn.invars, eqn.outvars[0]
-
-    def keep(atom: Any) -> Any:
-        return atom if _same_type(atom, out) else None
-
-    if name == "mul":
-        if _is_const(ins[1], known, 1.0):
-            return keep(ins[0])
-        if _is_const(ins[0], known, 1.0):
-            return keep(ins[1])
-    elif name == "add":
-        # Only a negative zero is an exact identity of addition: -0.0 + 0.0 is
-        # +0.0, so dropping "+ 0.0" would change the sign of a zero result.
-        if _is_negative_zero(ins[1], known):
-            return keep(ins[0])
-        if _is_negative_zero(ins[0], known):
-            return keep(ins[1])
-    elif name == "sub" and _is_const(ins[1], known, 0.0):
-        return keep(ins[0])
-    elif name == "div" and _is_const(ins[1], known, 1.0):
-        return keep(ins[0])
-    elif name in ("reshape", "broadcast_in_dim", "convert_element_type", "squeeze"):
-        return keep(ins[0])
-    elif name == "reduce_sum" and not eqn.params["axes"] and out.aval.dtype.kind in "iu":
-        return keep(ins[0])          # for floats it is x + 0.0: not an identity on -0.0
-    elif name == "transpose" and eqn.params["permutation"] == tuple(
-            range(len(eqn.params["permutation"]))):
-        return keep(ins[0])
-    elif name == "select_n":
-        which = _value(ins[0], known)
-        if which is not None and np.ndim(which) == 0:
-            return keep(ins[1 + int(which)])
-    return None
+    """An atom equal to the equation's output, or None: its primitive's rule, if any."""
+    rule = eqn.primitive.simplify
+    if rule is None:
+        return None
+    atom = rule(eqn.invars, eqn.params, known)
+    return atom if atom is not None and _same_type(atom, eqn.outvars[0]) else None
 
 
 def _rewrite(jaxpr: Jaxpr, known: dict) -> Jaxpr:
@@ -124,7 +107,7 @@ def _rewrite(jaxpr: Jaxpr, known: dict) -> Jaxpr:
         if eqn.primitive.multiple_results:
             eqns.append(eqn)
             continue
-        values = [_value(a, known) for a in ins]
+        values = [value_of(a, known) for a in ins]
         if all(v is not None for v in values):
             with np.errstate(all="ignore"):
                 result = eqn.primitive.impl(*values, **eqn.params)
