@@ -1,0 +1,40 @@
+"""Every primitive, each one declaration with all of its rules, by family.
+
+- ``base``: the registry, type and shape helpers, the batching helpers and
+  the family helpers ``unary``/``binary``;
+- ``elementwise``: arithmetic, transcendental functions, comparisons,
+  bitwise logic, ``select_n``, conversions;
+- ``reductions``: sums, products, maxima and minima, argmax, cumsum;
+- ``shapes``: broadcast_in_dim, reshape, transpose, squeeze, concatenate;
+- ``dot``: dot_general, every contraction of two arrays;
+- ``indexing``: gather, scatter-add, scatter.
+
+A declaration gives a primitive its NumPy ``impl``, its ``abstract_eval``
+(shapes and dtypes, with the error for bad shapes), its ``jvp``, its
+per-argument ``vjp`` rules, its ``batch`` rule, its jit ``lowering`` and its
+``simplify`` identities (see ``core.Primitive``). Rules are written with
+the primitives themselves (``mul(g, y)``, never ``g * y`` on raw NumPy), so
+a backward pass can be traced again: that is what makes ``grad(grad(f))``
+and ``jit(grad(f))`` work. Summing a cotangent back to a broadcast input's
+shape happens once, in the tape interpreter. Batch rules move batch axes
+with the helpers in ``base``, so no rule loops over examples in Python.
+
+Families call each other's functions; each imports the others at its end,
+after its own definitions, so the import cycle always finds what it needs.
+"""
+
+from __future__ import annotations
+
+from nanojax.primitives import base, dot, elementwise, indexing, reductions, shapes
+from nanojax.primitives.base import *  # noqa: F401,F403
+from nanojax.primitives.base import (_PY_DTYPES, _register, ALL_PRIMITIVES,  # noqa: F401
+                                     broadcast_shapes, dtype_of, elementwise_aval, is_float,
+                                     move_to_front, shape_of)
+from nanojax.primitives.dot import *  # noqa: F401,F403
+from nanojax.primitives.elementwise import *  # noqa: F401,F403
+from nanojax.primitives.elementwise import _logistic  # noqa: F401
+from nanojax.primitives.indexing import *  # noqa: F401,F403
+from nanojax.primitives.reductions import *  # noqa: F401,F403
+from nanojax.primitives.shapes import *  # noqa: F401,F403
+
+del base, dot, elementwise, indexing, reductions, shapes
