@@ -24,6 +24,7 @@ import nanojax.numpy as jnp
 from nanojax import primitives as P
 from nanojax.primitives import Indexer
 from nanojax.tree_util import tree_leaves, tree_map
+from test_primitive_rules import ELEMENTWISE_RULES
 
 B = 3                     # examples per batch
 RNG = np.random.default_rng(0)
@@ -113,6 +114,23 @@ def _elementwise_rows() -> list[Row]:
                         (boolean(*ws), f(*xs), f(*ys))))
     rows.append(Row("select_n-int-3-cases", "select_n", bind("select_n"),
                     (ints(3, 2, 3), f(2, 3), f(2, 3), f(2, 3))))
+    return rows + _rows_from_the_rule_table({r.prim for r in rows})
+
+
+def _rows_from_the_rule_table(covered: set) -> list[Row]:
+    """Rows for the elementwise gates listed only in the rule table: a new gate
+    needs one row there, drawn from its domain, and is batched here too."""
+    rows = []
+    for rule in ELEMENTWISE_RULES:
+        if rule.prim in covered or rule.label:
+            continue
+        groups = ([(), (3,)], [(3, 1), (1, 4)]) if rule.arity == 2 else ([()], [(2, 3)])
+        for shapes in groups:
+            kinds = tuple(
+                (lambda rng, i=i, shapes=tuple(shapes), d=rule.domain: d(rng, shapes)[i])
+                for i in range(rule.arity))
+            rows.append(Row(f"{rule.prim}{'x'.join(map(str, shapes))}", rule.prim,
+                            bind(rule.prim), kinds))
     return rows
 
 

@@ -24,6 +24,7 @@ import pytest
 import nanojax as nj
 import nanojax.numpy as jnp
 from nanojax import primitives as P
+from test_primitive_rules import ELEMENTWISE_RULES
 
 TINY = 5e-324                      # the smallest subnormal float64
 HUGE = 1.7976931348623157e308      # the largest float64
@@ -69,6 +70,12 @@ BINARY = [
     ("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le", np.less_equal),
     ("gt", np.greater), ("ge", np.greater_equal),
 ]
+# A gate listed only in the rule table is checked here too, its impl the reference.
+_LISTED = {name for name, *_ in UNARY + BINARY}
+UNARY += [(r.prim, {}, None) for r in ELEMENTWISE_RULES
+          if r.arity == 1 and not r.label and r.prim not in _LISTED]
+BINARY += [(r.prim, P.ALL_PRIMITIVES[r.prim].impl) for r in ELEMENTWISE_RULES
+           if r.arity == 2 and not r.label and r.prim not in _LISTED]
 INT_BINARY = [
     ("add", np.add), ("sub", np.subtract), ("mul", np.multiply), ("floor_divide",
                                                                   np.floor_divide),

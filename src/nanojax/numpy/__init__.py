@@ -188,6 +188,16 @@ def square(x: Any, /) -> Any:
     return _call_numpy("square", np.square, x)
 
 
+def positive(x: Any, /) -> Any:
+    """``+x``: the value itself."""
+    return x if isinstance(x, Tracer) else _call_numpy("positive", np.positive, x)
+
+
+def rint(x: Any, /) -> Any:
+    """Round to the nearest whole number, halves to even."""
+    return around(x) if isinstance(x, Tracer) else _call_numpy("rint", np.rint, x)
+
+
 def reciprocal(x: Any, /) -> Any:
     """``1 / x``."""
     if isinstance(x, Tracer):
@@ -264,6 +274,11 @@ def asarray(a: Any, dtype: Any = None) -> Any:
         return np.asarray(a, dtype=dtype)
     except (TypeError, ValueError) as err:
         raise _reworded("asarray", err) from None
+
+
+def copy(a: Any) -> Any:
+    """A copy of ``a`` (a traced value is immutable: itself)."""
+    return a if isinstance(a, Tracer) else _call_numpy("copy", np.array, a, copy=True)
 
 
 def array(a: Any, dtype: Any = None) -> Any:

@@ -153,42 +153,25 @@ def _array_function(self, func, types, args, kwargs):
 Tracer.__array_ufunc__ = _array_ufunc
 Tracer.__array_function__ = _array_function
 
-_UFUNCS = {
-    np.add: jnp.add, np.subtract: jnp.subtract, np.multiply: jnp.multiply,
-    np.divide: jnp.divide, np.negative: jnp.negative, np.positive: lambda x: x,
-    np.power: jnp.power, np.square: jnp.square, np.sqrt: jnp.sqrt,
-    np.exp: jnp.exp, np.log: jnp.log, np.log1p: jnp.log1p, np.tanh: jnp.tanh,
-    np.sin: jnp.sin, np.cos: jnp.cos, np.absolute: jnp.abs, np.sign: jnp.sign,
-    np.maximum: jnp.maximum, np.minimum: jnp.minimum, np.matmul: jnp.matmul,
-    np.equal: jnp.equal, np.not_equal: jnp.not_equal, np.less: jnp.less,
-    np.less_equal: jnp.less_equal, np.greater: jnp.greater,
-    np.greater_equal: jnp.greater_equal, np.reciprocal: jnp.reciprocal,
-    np.floor: jnp.floor, np.floor_divide: jnp.floor_divide, np.remainder: jnp.remainder,
-    np.isnan: jnp.isnan, np.isinf: jnp.isinf, np.isfinite: jnp.isfinite,
-    np.logical_not: jnp.logical_not, np.logical_and: jnp.logical_and,
-    np.logical_or: jnp.logical_or, np.logical_xor: jnp.logical_xor, np.ceil: jnp.ceil,
-    np.rint: jnp.round, np.bitwise_and: jnp.bitwise_and, np.bitwise_or: jnp.bitwise_or,
-    np.bitwise_xor: jnp.bitwise_xor, np.invert: jnp.invert, np.left_shift: jnp.left_shift,
-    np.right_shift: jnp.right_shift, np.divmod: jnp.divmod, np.conjugate: jnp.conj,
-}
 
-_FUNCTIONS = {
-    np.sum: jnp.sum, np.mean: jnp.mean, np.max: jnp.max, np.min: jnp.min,
-    np.amax: jnp.max, np.amin: jnp.min, np.prod: jnp.prod, np.var: jnp.var,
-    np.std: jnp.std, np.argmax: jnp.argmax, np.argmin: jnp.argmin,
-    np.dot: jnp.dot, np.outer: jnp.outer, np.einsum: jnp.einsum,
-    np.reshape: jnp.reshape, np.ravel: jnp.ravel, np.transpose: jnp.transpose,
-    np.expand_dims: jnp.expand_dims, np.squeeze: jnp.squeeze,
-    np.concatenate: jnp.concatenate, np.stack: jnp.stack, np.hstack: jnp.hstack,
-    np.vstack: jnp.vstack, np.broadcast_to: jnp.broadcast_to, np.where: jnp.where,
-    np.clip: jnp.clip, np.zeros_like: jnp.zeros_like, np.ones_like: jnp.ones_like,
-    np.full_like: jnp.full_like, np.shape: jnp.shape, np.ndim: jnp.ndim,
-    np.size: jnp.size, np.atleast_1d: jnp.atleast_1d,
-    np.any: jnp.any, np.all: jnp.all, np.linalg.norm: jnp.linalg.norm,
-    np.cumsum: jnp.cumsum, np.round: jnp.round, np.around: jnp.round,
-    np.swapaxes: jnp.swapaxes, np.moveaxis: jnp.moveaxis, np.linspace: jnp.linspace,
-    np.real: jnp.real, np.imag: jnp.imag, np.conj: jnp.conj, np.ptp: jnp.ptp,
-    np.copy: lambda a, *args, **kwargs: a, np.ceil: jnp.ceil, np.take: jnp.take,
-    np.diagonal: jnp.diagonal, np.trace: jnp.trace, np.repeat: jnp.repeat,
-    np.take_along_axis: jnp.take_along_axis,
-}
+def _protocol_tables() -> tuple[dict, dict]:
+    """NumPy's ufuncs and functions mapped to ours of the same name.
+
+    Derived, not listed: a function added to ``nanojax.numpy`` (or its
+    ``linalg``) is at once what ``np.<name>`` does on a traced value.
+    """
+    ufuncs: dict = {}
+    functions: dict = {}
+    for theirs, ours in ((np, jnp), (np.linalg, jnp.linalg)):
+        for name in dir(ours):
+            fn, np_fn = getattr(ours, name), getattr(theirs, name, None)
+            if name.startswith("_") or not callable(fn) or isinstance(fn, type):
+                continue
+            if isinstance(np_fn, np.ufunc):
+                ufuncs[np_fn] = fn
+            elif hasattr(np_fn, "_implementation"):     # dispatched by __array_function__
+                functions[np_fn] = fn
+    return ufuncs, functions
+
+
+_UFUNCS, _FUNCTIONS = _protocol_tables()
