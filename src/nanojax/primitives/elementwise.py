@@ -174,6 +174,15 @@ logistic_p = unary("logistic", _logistic,
                    lambda g, ans, x: mul(g, mul(ans, sub(1.0, ans))))
 sin_p = unary("sin", np.sin, lambda g, ans, x: mul(g, cos(x)), lowering=_ufunc("sin"))
 cos_p = unary("cos", np.cos, lambda g, ans, x: neg(mul(g, sin(x))), lowering=_ufunc("cos"))
+tan_p = unary("tan", np.tan, lambda g, ans, x: mul(g, add(1.0, mul(ans, ans))),
+              lowering=_ufunc("tan"))
+expm1_p = unary("expm1", np.expm1, lambda g, ans, x: mul(g, add(ans, 1.0)),
+                lowering=_ufunc("expm1"))
+# atan2(x, y) is the angle of the point (y, x): its pulls are y/r² and -x/r².
+atan2_p = binary("atan2", np.arctan2,
+                 lambda g, ans, x, y: mul(g, div(y, add(mul(x, x), mul(y, y)))),
+                 lambda g, ans, x, y: neg(mul(g, div(x, add(mul(x, x), mul(y, y))))),
+                 lowering=_ufunc("arctan2"))
 
 
 def _relu(x):
