@@ -9,6 +9,7 @@ Pure functions, composable transformations (``grad``, ``vjp``, ``jvp``,
 
 from nanojax import datasets as datasets
 from nanojax import errors as errors
+from nanojax import lax as lax
 from nanojax import losses as losses
 from nanojax import models as models
 from nanojax import nn as nn

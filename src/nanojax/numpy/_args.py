@@ -26,8 +26,11 @@ NUMERIC_KINDS = frozenset("biufc")
 
 
 def public(name: str) -> str:
-    """``nanojax.numpy.sum`` for ``sum``; names from elsewhere (``nn.relu``) keep theirs."""
-    return f"nanojax.{name}" if name.startswith("nn.") else f"nanojax.numpy.{name}"
+    """``nanojax.numpy.sum`` for ``sum``; names from elsewhere (``nn.relu``, ``lax.add``)
+    keep theirs."""
+    if name.startswith(("nn.", "lax.")):
+        return f"nanojax.{name}"
+    return f"nanojax.numpy.{name}"
 
 
 def reworded(name: str, err: Exception) -> Exception:

@@ -28,6 +28,7 @@ from __future__ import annotations
 from nanojax.primitives import base, dot, elementwise, indexing, reductions, shapes
 from nanojax.primitives.base import *  # noqa: F401,F403
 from nanojax.primitives.base import (_PY_DTYPES, _register, ALL_PRIMITIVES,  # noqa: F401
+                                     ELEMENTWISE_ARITY,
                                      broadcast_shapes, dtype_of, elementwise_aval, is_float,
                                      move_to_front, shape_of)
 from nanojax.primitives.dot import *  # noqa: F401,F403

@@ -18,6 +18,9 @@ from nanojax.core import Lowering, PerPrimitive, Primitive, ShapedArray, Tracer
 
 _FLOAT_TYPES = {float, np.float64}
 ALL_PRIMITIVES: dict[str, Primitive] = {}
+# The gates made by ``unary`` and ``binary``, by name, with their number of
+# operands: lax gives each a function of its own from this table.
+ELEMENTWISE_ARITY: dict[str, int] = {}
 
 
 def _register(prim: Primitive) -> Primitive:
@@ -155,6 +158,7 @@ def unary(name: str, impl: Callable, deriv: Callable | None, *, differentiable: 
     The same rule is the pull and the push: an elementwise Jacobian is
     diagonal. A ufunc always writes a new array, so it never aliases.
     """
+    ELEMENTWISE_ARITY[name] = 1
     jvp = None if deriv is None else (lambda primals, tangents, ans, **p: (
         None if tangents[0] is None else deriv(tangents[0], ans, *primals, **p)))
     return _register(Primitive(
@@ -170,6 +174,7 @@ def binary(name: str, impl: Callable, dx: Callable | None, dy: Callable | None, 
 
     ``dx(g, ans, x, y)`` and ``dy(g, ans, x, y)`` are the pulls on each input.
     """
+    ELEMENTWISE_ARITY[name] = 2
     jvp = None
     if differentiable:
         def jvp(primals, tangents, ans):

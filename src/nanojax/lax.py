@@ -1,0 +1,346 @@
+"""``nanojax.lax``: the primitives themselves, under JAX's names and signatures.
+
+Each function here applies one primitive (or a short fixed circuit of them)
+with no NumPy conveniences: no lists, no ``axis=None``, parameters spelled
+as JAX spells them. ``jnp`` is NumPy's API written on these functions, as
+in JAX. Operands may be arrays, numbers or traced values; elementwise
+functions broadcast as NumPy does (JAX asks for equal shapes, so code
+written for JAX runs here unchanged). A bad operand or shape raises an
+error that names the function, the same eagerly and under a transformation.
+
+Examples:
+    >>> import numpy as np
+    >>> from nanojax import lax
+    >>> print(lax.add(1.0, 2.0))
+    3.0
+    >>> lax.dot_general(np.ones((2, 3)), np.ones((3, 4)), (((1,), (0,)), ((), ()))).shape
+    (2, 4)
+    >>> lax.reduce_sum(np.arange(6.0).reshape(2, 3), axes=(1,))
+    array([ 3., 12.])
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Sequence
+
+import numpy as np
+
+from nanojax import primitives as P
+from nanojax.core import Primitive, Tracer, get_aval
+from nanojax.numpy._args import PLAIN, check_numeric, describe, is_int, reworded
+
+__all__ = [  # the elementwise functions are added below, from the registry
+    "RoundingMethod", "argmax", "argmin", "broadcast", "broadcast_in_dim", "concatenate",
+    "convert_element_type", "cumsum", "dot", "dot_general", "expand_dims", "full",
+    "integer_pow", "reduce_max", "reduce_min", "reduce_prod", "reduce_sum", "reshape",
+    "round", "select_n", "square", "squeeze", "stop_gradient", "transpose"]
+
+# ----- Applying a primitive ------------------------------------------------------
+
+
+def _apply(name: str, prim: Primitive, args: Sequence[Any], **params: Any) -> Any:
+    """``prim.bind(*args, **params)``, its errors led by ``nanojax.lax.<name>``.
+
+    Without a tracer the shape rule runs first, so a mistake gets the same
+    sentence eagerly as under jit, instead of NumPy's from deep in the impl.
+    """
+    traced = False
+    for a in args:
+        if isinstance(a, Tracer):
+            traced = True
+        elif type(a) not in PLAIN or type(a) is np.ndarray and a.dtype.kind not in "biufc":
+            check_numeric(f"lax.{name}", a)
+    try:
+        if not traced and prim.abstract_eval is not None:
+            prim.abstract_eval(*(get_aval(a) for a in args), **params)
+        return prim.bind(*args, **params)
+    except (TypeError, ValueError) as err:
+        if type(err) not in (TypeError, ValueError):     # ConcretizationTypeError, ...
+            raise
+        message = str(err).removeprefix(f"{prim.name}: ")
+        raise reworded(f"lax.{name}", type(err)(message)) from None
+
+
+def _ints(name: str, what: str, values: Any) -> tuple[int, ...]:
+    items = (values,) if is_int(values) else values
+    try:
+        out = tuple(items)
+    except TypeError:
+        out = None
+    if out is None or not all(map(is_int, out)):
+        raise TypeError(f"nanojax.lax.{name}: {what} must be a sequence of ints, got "
+                        f"{describe(values)}")
+    return tuple(int(v) for v in out)
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return x.shape if isinstance(x, Tracer) else np.shape(x)
+
+
+# ----- Elementwise: one function per elementwise primitive ------------------------
+# Derived from the registry, so a new elementwise gate is in lax at once. The
+# primitives JAX spells differently are renamed; those with no lax function of
+# their own (relu is jax.nn's; floor_divide and remainder are NumPy's, JAX's
+# lax.rem truncates) are left to jnp and nn.
+
+_RENAMED = {"and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor",
+            "not": "bitwise_not"}
+_NOT_LAX = {"relu", "floor_divide", "remainder", "round"}
+
+
+def _elementwise(name: str, prim: Primitive, arity: int) -> Any:
+    if arity == 1:
+        def fn(x: Any, /) -> Any:
+            return _apply(name, prim, (x,))
+    else:
+        def fn(x: Any, y: Any, /) -> Any:  # type: ignore[misc]
+            return _apply(name, prim, (x, y))
+    fn.__name__ = fn.__qualname__ = name
+    fn.__module__ = __name__
+    fn.__doc__ = f"Elementwise primitive ``{prim.name}``."
+    return fn
+
+
+_ELEMENTWISE = {_RENAMED.get(n, n): _elementwise(_RENAMED.get(n, n), P.ALL_PRIMITIVES[n], k)
+                for n, k in P.ELEMENTWISE_ARITY.items() if n not in _NOT_LAX}
+globals().update(_ELEMENTWISE)
+__all__ += sorted(_ELEMENTWISE)
+
+
+def __getattr__(name: str) -> Any:
+    # Only reached for names not defined above: say so in a sentence.
+    raise AttributeError(f"nanojax.lax has no function {name!r}; see nanojax.numpy for "
+                         "NumPy's API, or the API reference for what lax provides")
+
+
+def integer_pow(x: Any, y: int) -> Any:
+    """``x ** y`` for a Python int ``y``, as repeated multiplication."""
+    if not is_int(y):
+        raise TypeError(f"nanojax.lax.integer_pow: y must be an int, got {describe(y)}")
+    return _apply("integer_pow", P.integer_pow_p, (x,), y=int(y))
+
+
+def square(x: Any) -> Any:
+    """``x * x``."""
+    return _apply("square", P.integer_pow_p, (x,), y=2)
+
+
+class RoundingMethod(enum.IntEnum):
+    """How ``lax.round`` breaks ties, as JAX numbers them."""
+
+    AWAY_FROM_ZERO = 0
+    TO_NEAREST_EVEN = 1
+
+
+def round(x: Any, rounding_method: Any = RoundingMethod.AWAY_FROM_ZERO) -> Any:  # noqa: A001
+    """Round to the nearest whole number; ties away from zero unless asked otherwise."""
+    try:
+        method = RoundingMethod(rounding_method)
+    except ValueError:
+        raise ValueError(f"nanojax.lax.round: rounding_method must be 0 (AWAY_FROM_ZERO) or "
+                         f"1 (TO_NEAREST_EVEN), got {rounding_method!r}") from None
+    dtype = x.dtype if isinstance(x, Tracer) else np.result_type(x)
+    if dtype.kind != "f":
+        raise TypeError(f"nanojax.lax.round: rounds floating-point values, got {dtype}")
+    if method is RoundingMethod.TO_NEAREST_EVEN:
+        return _apply("round", P.round_p, (x,))
+    # Truncate toward zero, then step away where the dropped part is at least
+    # a half: x - trunc(x) is exact, so no value near a half is misjudged.
+    # From 2**52 up every float is whole (inf and NaN stay as they are), and
+    # leaving those out keeps inf - inf from ever being computed.
+    fraction_possible = _apply("round", P.lt_p, (P.abs_p.bind(x), 2.0 ** 52))
+    small = P.select_n(fraction_possible, 0.0, x)
+    whole = P.select_n(P.lt_p.bind(small, 0.0), P.floor_p.bind(small), P.ceil_p.bind(small))
+    step = P.ge_p.bind(P.abs_p.bind(P.sub_p.bind(small, whole)), 0.5)
+    rounded = P.select_n(step, whole, P.add_p.bind(whole, P.sign_p.bind(small)))
+    return P.select_n(fraction_possible, x, rounded)
+
+
+def select_n(which: Any, *cases: Any) -> Any:
+    """``cases[which]`` elementwise: a boolean ``which`` picks ``cases[1]`` where true."""
+    if not cases:
+        raise ValueError("nanojax.lax.select_n: needs at least one case")
+    if len(cases) == 1:
+        return cases[0]
+    return _apply("select_n", P.select_n_p, (which, *cases))
+
+
+def convert_element_type(operand: Any, new_dtype: Any) -> Any:
+    """``operand`` as ``new_dtype`` (a float to an int truncates toward zero)."""
+    try:
+        dtype = np.dtype(new_dtype)
+    except TypeError as err:
+        raise reworded("lax.convert_element_type", err) from None
+    return _apply("convert_element_type", P.convert_element_type_p, (operand,),
+                  new_dtype=dtype)
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x``, with no gradient flowing back through it."""
+    return _apply("stop_gradient", P.stop_gradient_p, (x,))
+
+
+# ----- Reductions --------------------------------------------------------------------
+
+def _reduction(name: str, prim: Primitive) -> Any:
+    def fn(operand: Any, axes: Sequence[int]) -> Any:
+        ndim = len(_shape(operand))
+        dims = _ints(name, "axes", axes)
+        return _apply(name, prim, (operand,),
+                      axes=tuple(sorted(d % ndim if -ndim <= d < 0 else d for d in dims)))
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Reduce ``operand`` over ``axes`` (primitive ``{prim.name}``)."
+    return fn
+
+
+reduce_sum = _reduction("reduce_sum", P.reduce_sum_p)
+reduce_max = _reduction("reduce_max", P.reduce_max_p)
+reduce_min = _reduction("reduce_min", P.reduce_min_p)
+reduce_prod = _reduction("reduce_prod", P.reduce_prod_p)
+
+
+def _argreduction(name: str, prim: Primitive) -> Any:
+    def fn(operand: Any, axis: int, index_dtype: Any) -> Any:
+        if not is_int(axis):
+            raise TypeError(f"nanojax.lax.{name}: axis must be an int, got {describe(axis)}")
+        out = _apply(name, prim, (operand,), axes=(int(axis),),
+                     index_dtype=np.dtype(np.int64))
+        return convert_element_type(out, index_dtype)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"The index of the {name[3:]}imum along ``axis``, as ``index_dtype``."
+    return fn
+
+
+argmax = _argreduction("argmax", P.argmax_p)
+argmin = _argreduction("argmin", P.argmin_p)
+
+
+def cumsum(operand: Any, axis: int = 0, reverse: bool = False) -> Any:
+    """Running sums along ``axis`` (from the end when ``reverse``)."""
+    if not is_int(axis):
+        raise TypeError(f"nanojax.lax.cumsum: axis must be an int, got {describe(axis)}")
+    return _apply("cumsum", P.cumsum_p, (operand,), axis=int(axis), reverse=bool(reverse))
+
+
+# ----- Shapes ------------------------------------------------------------------------
+
+def broadcast_in_dim(operand: Any, shape: Sequence[int],
+                     broadcast_dimensions: Sequence[int]) -> Any:
+    """``operand`` broadcast to ``shape``, its axis i becoming ``broadcast_dimensions[i]``."""
+    return _apply("broadcast_in_dim", P.broadcast_in_dim_p, (operand,),
+                  shape=_ints("broadcast_in_dim", "shape", shape),
+                  broadcast_dimensions=_ints("broadcast_in_dim", "broadcast_dimensions",
+                                             broadcast_dimensions))
+
+
+def broadcast(operand: Any, sizes: Sequence[int]) -> Any:
+    """``operand`` with new leading axes of ``sizes``."""
+    sizes = _ints("broadcast", "sizes", sizes)
+    ndim = len(_shape(operand))
+    return broadcast_in_dim(operand, sizes + tuple(_shape(operand)),
+                            tuple(range(len(sizes), len(sizes) + ndim)))
+
+
+def reshape(operand: Any, new_sizes: Sequence[int],
+            dimensions: Sequence[int] | None = None) -> Any:
+    """``operand``'s elements in row-major order as ``new_sizes`` (after permuting
+    its axes by ``dimensions``, if given)."""
+    if dimensions is not None:
+        operand = transpose(operand, dimensions)
+    return _apply("reshape", P.reshape_p, (operand,),
+                  new_sizes=_ints("reshape", "new_sizes", new_sizes))
+
+
+def transpose(operand: Any, permutation: Sequence[int]) -> Any:
+    """``operand`` with axis i taken from axis ``permutation[i]``."""
+    perm = _ints("transpose", "permutation", permutation)
+    if sorted(perm) != list(range(len(_shape(operand)))):
+        raise ValueError(f"nanojax.lax.transpose: permutation {perm} is not a permutation of "
+                         f"the axes of an array of shape {_shape(operand)}")
+    return _apply("transpose", P.transpose_p, (operand,), permutation=perm)
+
+
+def squeeze(array: Any, dimensions: Sequence[int]) -> Any:
+    """``array`` without the axes ``dimensions``, each of size 1."""
+    shape = _shape(array)
+    dims = _ints("squeeze", "dimensions", dimensions)
+    dims = tuple(sorted(d % len(shape) if -len(shape) <= d < 0 else d for d in dims))
+    if any(not 0 <= d < len(shape) or shape[d] != 1 for d in dims):
+        raise ValueError(f"nanojax.lax.squeeze: dimensions {dims} must be axes of size 1 of "
+                         f"an array of shape {shape}")
+    return _apply("squeeze", P.squeeze_p, (array,), dimensions=dims)
+
+
+def expand_dims(array: Any, dimensions: Sequence[int]) -> Any:
+    """``array`` with axes of size 1 inserted at ``dimensions`` (of the result)."""
+    shape = list(_shape(array))
+    ndim = len(shape) + len(dimensions)
+    dims = sorted(d % ndim if -ndim <= d < 0 else d
+                  for d in _ints("expand_dims", "dimensions", dimensions))
+    if len(set(dims)) != len(dims) or any(not 0 <= d < ndim for d in dims):
+        raise ValueError(f"nanojax.lax.expand_dims: dimensions {tuple(dimensions)} are not "
+                         f"distinct axes of a {ndim}-d result")
+    for d in dims:
+        shape.insert(d, 1)
+    kept = tuple(i for i in range(ndim) if i not in dims)
+    return broadcast_in_dim(array, shape, kept)
+
+
+def concatenate(operands: Sequence[Any], dimension: int) -> Any:
+    """``operands`` joined along axis ``dimension``."""
+    if isinstance(operands, Tracer) or not isinstance(operands, (list, tuple)) or not operands:
+        raise TypeError("nanojax.lax.concatenate: operands must be a non-empty sequence of "
+                        f"arrays, got {describe(operands)}")
+    if not is_int(dimension):
+        raise TypeError(f"nanojax.lax.concatenate: dimension must be an int, got "
+                        f"{describe(dimension)}")
+    return _apply("concatenate", P.concatenate_p, tuple(operands), dimension=int(dimension))
+
+
+def full(shape: Sequence[int], fill_value: Any, dtype: Any = None) -> Any:
+    """An array of ``shape`` filled with ``fill_value`` (which may be traced)."""
+    sizes = _ints("full", "shape", shape)
+    value = fill_value if dtype is None else convert_element_type(fill_value, dtype)
+    return broadcast_in_dim(value, sizes, ())
+
+
+# ----- Contractions ----------------------------------------------------------------
+
+def _preferred(x: Any, preferred_element_type: Any) -> Any:
+    # NumPy accumulates in the operands' type: asking for another one converts them.
+    if preferred_element_type is None:
+        return x
+    return convert_element_type(x, preferred_element_type)
+
+
+def dot_general(lhs: Any, rhs: Any, dimension_numbers: Any, precision: Any = None,
+                preferred_element_type: Any = None) -> Any:
+    """The contraction ``((lhs_contract, rhs_contract), (lhs_batch, rhs_batch))``.
+
+    ``precision`` is accepted and has nothing to choose: NumPy computes in the
+    operands' own precision.
+    """
+    try:
+        (lc, rc), (lb, rb) = dimension_numbers
+        dims = ((_ints("dot_general", "contracting dimensions", lc),
+                 _ints("dot_general", "contracting dimensions", rc)),
+                (_ints("dot_general", "batch dimensions", lb),
+                 _ints("dot_general", "batch dimensions", rb)))
+    except (TypeError, ValueError):
+        raise TypeError("nanojax.lax.dot_general: dimension_numbers must be "
+                        "((lhs_contracting, rhs_contracting), (lhs_batch, rhs_batch)), got "
+                        f"{dimension_numbers!r}") from None
+    lhs = _preferred(lhs, preferred_element_type)
+    rhs = _preferred(rhs, preferred_element_type)
+    return _apply("dot_general", P.dot_general_p, (lhs, rhs), dimension_numbers=dims)
+
+
+def dot(lhs: Any, rhs: Any, precision: Any = None, preferred_element_type: Any = None) -> Any:
+    """Vector and matrix products: ``lhs``'s last axis against ``rhs``'s first."""
+    ndim = len(_shape(lhs))
+    if ndim == 0 or len(_shape(rhs)) == 0:
+        raise ValueError("nanojax.lax.dot: operands must be at least 1-d; use lax.mul for "
+                         "scalars")
+    return dot_general(lhs, rhs, (((ndim - 1,), (0,)), ((), ())), precision,
+                       preferred_element_type)
