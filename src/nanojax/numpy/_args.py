@@ -11,6 +11,8 @@ pass a type test, and NumPy's own errors are only re-worded once raised.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -135,3 +137,95 @@ def axis_index(name: str, axis: Any, ndim: int) -> int:
 def dummy(shape: tuple, dtype: Any = np.bool_) -> np.ndarray:
     """A zero-stride stand-in for an array: NumPy checks it, it costs no memory."""
     return np.broadcast_to(np.zeros((), dtype), shape)
+
+
+def error(name: str, kind: type[Exception], message: str) -> Exception:
+    """The one shape of every error here: ``kind`` with ``<public name>: message``."""
+    return kind(f"{name if name.startswith('nanojax.') else public(name)}: {message}")
+
+
+# ----- Operands of traced calls --------------------------------------------------
+
+def has_tracer(x: Any) -> bool:
+    """Whether ``x``, or an element of a list or tuple ``x``, is traced."""
+    if isinstance(x, Tracer):
+        return True
+    if isinstance(x, (list, tuple)):
+        return any(has_tracer(e) for e in x)
+    return False
+
+
+def checked_asarray(name: str, x: Any) -> np.ndarray:
+    check_numeric(name, x)
+    return np.asarray(x)
+
+
+def operand(x: Any, name: str) -> Any:
+    """A valid array operand for a traced call: a tracer, an array or a number."""
+    if isinstance(x, Tracer):
+        return x
+    kind = type(x)
+    if kind is np.ndarray:
+        if x.dtype.kind not in NUMERIC_KINDS:
+            check_numeric(name, x)
+        return x
+    if kind in PLAIN:
+        return x
+    if isinstance(x, np.ma.MaskedArray):
+        raise error(name, TypeError, "masked arrays are not supported (the mask would be "
+                    "ignored); pass x.filled(value) or a plain array")
+    if isinstance(x, np.ndarray):
+        check_numeric(name, x)
+        return np.asarray(x)                 # np.matrix and friends: a plain ndarray
+    if isinstance(x, (list, tuple)):
+        if has_tracer(x):
+            from nanojax.numpy._creation import asarray      # stacks the traced elements
+            return asarray(x)
+        return checked_asarray(name, x)
+    check_numeric(name, x)
+    return x
+
+
+# ----- The one shape of a jnp function ---------------------------------------------
+
+def numpy_or_traced(np_fn: Callable | None = None, *, arrays: int = 1, name: str | None = None,
+                    eager: Callable = call_numpy) -> Callable:
+    """Decorate the traced body of a jnp function: with no traced value among its
+    first ``arrays`` arguments the call is NumPy's own, ``eager(name, np_fn, ...)``
+    (``call_numpy``: NumPy after its checks, errors in our name).
+
+    The eager path is a type test and the NumPy call, so plain NumPy code pays
+    nothing for being traceable. Arguments after the positional-only ones
+    reach NumPy by keyword, so a jnp function's parameters carry NumPy's names.
+    """
+    def decorate(traced: Callable) -> Callable:
+        fname = name or traced.__name__
+        numpy_fn = np_fn if np_fn is not None else getattr(np, fname)
+        params = list(inspect.signature(traced).parameters.values())
+        names = [p.name for p in params]
+        positional = sum(p.kind is inspect.Parameter.POSITIONAL_ONLY for p in params)
+        lead = max(positional, arrays)
+        keywords = frozenset(p.name for p in params
+                             if p.kind is not inspect.Parameter.POSITIONAL_ONLY)
+
+        def fn(*args: Any, **kwargs: Any) -> Any:
+            if len(args) > len(names) or (kwargs and not kwargs.keys() <= keywords):
+                try:
+                    inspect.signature(traced).bind(*args, **kwargs)
+                except TypeError as err:                           # Python's sentence
+                    raise error(fname, TypeError, str(err)) from None
+            if arrays == 1:
+                first = args[0] if args else kwargs.get(names[0])
+                is_traced = isinstance(first, Tracer)
+            else:
+                is_traced = has_tracer(args[:arrays]) or any(
+                    has_tracer(kwargs.get(n)) for n in names[len(args):arrays])
+            if is_traced:
+                return traced(*args, **kwargs)
+            if len(args) > lead:
+                kwargs = dict(zip(names[lead:], args[lead:]), **kwargs)
+                args = args[:lead]
+            return eager(fname, numpy_fn, *args, **kwargs)
+        functools.update_wrapper(fn, traced)
+        return fn
+    return decorate

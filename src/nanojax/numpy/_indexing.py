@@ -25,10 +25,6 @@ GETITEM = "nanojax.numpy.ndarray.__getitem__"
 AT = "nanojax.numpy.ndarray.at"
 
 
-def _fail(name: str, cls: type, message: str) -> Exception:
-    return cls(f"{name}: {message}")
-
-
 def _concrete_int(v: Any, name: str) -> Any:
     if v is None:
         return None
@@ -36,7 +32,7 @@ def _concrete_int(v: Any, name: str) -> Any:
     if isinstance(v, np.ndarray) and v.ndim == 0:
         v = v[()]
     if not isinstance(v, (int, np.integer)) or isinstance(v, (bool, np.bool_)):
-        raise _fail(name, TypeError, "slice indices must be integers or None, got "
+        raise _args.error(name, TypeError, "slice indices must be integers or None, got "
                     f"{type(v).__name__} ({v!r:.30})")
     return int(v)
 
@@ -46,7 +42,7 @@ def _prepare(item: Any, name: str) -> tuple[Any, Any]:
     if item is None or item is Ellipsis:
         return item, item
     if isinstance(item, (bool, np.bool_)):
-        raise _fail(name, IndexError, "a lone True/False index is not supported on traced "
+        raise _args.error(name, IndexError, "a lone True/False index is not supported on traced "
                     "values; use None to add an axis, or a boolean array")
     if isinstance(item, (int, np.integer)):
         return int(item), int(item)
@@ -65,7 +61,7 @@ def _prepare(item: Any, name: str) -> tuple[Any, Any]:
         return item, item
     if isinstance(item, np.generic) or isinstance(item, (float, complex, str, bytes)):
         return item, item                  # NumPy's check says what is wrong with it
-    raise _fail(name, IndexError, f"unsupported index {item!r:.50} of type "
+    raise _args.error(name, IndexError, f"unsupported index {item!r:.50} of type "
                 f"{type(item).__name__}; use ints, slices, None, ... or integer arrays")
 
 
@@ -76,7 +72,7 @@ def _indexer(x: Any, idx: Any, name: str) -> tuple[Indexer, list, tuple]:
     try:
         region = _args.dummy(P.shape_of(x))[tuple(probe for _, probe in prepared)].shape
     except (IndexError, TypeError, ValueError) as err:
-        raise _fail(name, type(err) if type(err) in (IndexError, TypeError, ValueError)
+        raise _args.error(name, type(err) if type(err) in (IndexError, TypeError, ValueError)
                     else IndexError, str(err)) from None
     arrays: list = []
     out: list = []
@@ -95,14 +91,14 @@ def _indexer(x: Any, idx: Any, name: str) -> tuple[Indexer, list, tuple]:
 
 def getitem(x: Any, idx: Any) -> Any:
     """``x[idx]`` for ints, slices, None, ``...`` and integer (or mask) arrays."""
-    if not isinstance(x, Tracer) and not jnp._has_tracer(idx if isinstance(idx, tuple)
+    if not isinstance(x, Tracer) and not _args.has_tracer(idx if isinstance(idx, tuple)
                                                          else (idx,)):
         try:
             return np.asarray(x)[idx]
         except (IndexError, TypeError, ValueError) as err:
             raise _args.reworded("ndarray.__getitem__", err) from None
     indexer, arrays, _ = _indexer(x, idx, GETITEM)
-    return P.gather(jnp._operand(x, "ndarray.__getitem__"), *arrays, indexer=indexer)
+    return P.gather(_args.operand(x, "ndarray.__getitem__"), *arrays, indexer=indexer)
 
 
 class _IndexUpdateRef:
@@ -121,13 +117,13 @@ class _IndexUpdateRef:
         return self._scatter(P.scatter_add_p, values)
 
     def _scatter(self, prim: Any, values: Any) -> Any:
-        x = jnp._operand(self.x, "ndarray.at")
+        x = _args.operand(self.x, "ndarray.at")
         indexer, arrays, region = _indexer(x, self.idx, AT)
-        values = jnp._operand(values, "ndarray.at")
+        values = _args.operand(values, "ndarray.at")
         try:
             np.broadcast_to(_args.dummy(P.shape_of(values)), region)
         except ValueError:
-            raise _fail(AT, ValueError, f"updates of shape {P.shape_of(values)} do not fit "
+            raise _args.error(AT, ValueError, f"updates of shape {P.shape_of(values)} do not fit "
                         f"the indexed region of shape {region}") from None
         return prim.bind(x, values, *arrays, indexer=indexer)
 
@@ -169,8 +165,8 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None) -> Any:
     name = "take_along_axis"
     if not isinstance(arr, Tracer) and not isinstance(indices, Tracer):
         return _args.call_numpy(name, np.take_along_axis, arr, indices, axis=axis)
-    arr = jnp._operand(arr, name)
-    indices = jnp._operand(indices, name)
+    arr = _args.operand(arr, name)
+    indices = _args.operand(indices, name)
     if P.dtype_of(indices).kind not in "iu":
         raise IndexError(f"nanojax.numpy.{name}: `indices` must be an integer array, got "
                          f"{P.dtype_of(indices)}")
@@ -201,7 +197,7 @@ def take(a: Any, indices: Any, axis: int | None = None) -> Any:
     """``numpy.take``: the entries at ``indices`` along ``axis`` (of the flat array if None)."""
     if not isinstance(a, Tracer) and not isinstance(indices, Tracer):
         return _args.call_numpy("take", np.take, a, indices, axis=axis)
-    a = jnp._operand(a, "take")
+    a = _args.operand(a, "take")
     if axis is None:
         a, axis = jnp.ravel(a), 0
     axis = _args.axis_index("take", axis, len(P.shape_of(a)))

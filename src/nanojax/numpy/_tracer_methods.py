@@ -14,7 +14,7 @@ import numpy as np
 import nanojax.numpy as jnp
 from nanojax import primitives as P
 from nanojax.core import Tracer
-from nanojax.numpy._args import bind_elementwise
+from nanojax.numpy._args import bind_elementwise, operand
 
 
 def _swap(fn):
@@ -28,7 +28,7 @@ _READY = {float, int, bool, np.float64, np.float32, np.ndarray}
 def _binop(prim, name: str, swapped: bool = False):
     def method(self, other):
         if type(other) not in _READY and not isinstance(other, Tracer):
-            other = jnp._operand(other, name)
+            other = operand(other, name)
         try:
             return prim.bind(other, self) if swapped else prim.bind(self, other)
         except ValueError:           # a shape mismatch: NumPy's sentence, with our name

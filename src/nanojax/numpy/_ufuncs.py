@@ -1,0 +1,305 @@
+"""Elementwise functions: NumPy's ufuncs and what is made of them.
+
+Arithmetic, transcendental functions, comparisons, logic, rounding,
+``where``, ``clip``, conversions. Each applies one elementwise gate (or a
+few), with NumPy's broadcasting and dtype promotion.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from nanojax import lax
+from nanojax import primitives as P
+from nanojax.core import Tracer
+from nanojax.numpy import _args
+from nanojax.numpy._args import PLAIN as _PLAIN
+from nanojax.numpy._args import call_numpy as _call_numpy
+from nanojax.numpy._args import check_numeric as _check_numeric
+from nanojax.numpy._args import checked_asarray as _checked_asarray
+from nanojax.numpy._args import has_tracer as _has_tracer
+from nanojax.numpy._args import numpy_or_traced
+from nanojax.numpy._args import operand as _operand
+from nanojax.numpy._args import public as _public
+from nanojax.numpy._args import reworded as _reworded
+
+
+def _elementwise(name: str, np_fn: Callable, prim: Any) -> Callable:
+    if np_fn.nin == 2:
+        def fn(x, y, /):
+            if isinstance(x, Tracer) or isinstance(y, Tracer):
+                x, y = _operand(x, name), _operand(y, name)
+                try:
+                    return prim.bind(x, y)
+                except ValueError:       # a shape mismatch: NumPy's sentence, our name
+                    return _args.bind_elementwise(name, prim, x, y)
+            if type(x) not in _PLAIN or type(y) not in _PLAIN:
+                _args.check_operands(name, (x, y))
+            try:
+                return np_fn(x, y)
+            except (TypeError, ValueError) as err:
+                raise _reworded(name, err) from None
+    else:
+        def fn(x, /):
+            if isinstance(x, Tracer):
+                return prim.bind(x)
+            if type(x) not in _PLAIN:
+                _check_numeric(name, x)
+            try:
+                return np_fn(x)
+            except (TypeError, ValueError) as err:
+                raise _reworded(name, err) from None
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise ``numpy.{np_fn.__name__}``, traceable (primitive ``{prim.name}``)."
+    return fn
+
+
+add = _elementwise("add", np.add, P.add_p)
+subtract = _elementwise("subtract", np.subtract, P.sub_p)
+multiply = _elementwise("multiply", np.multiply, P.mul_p)
+divide = true_divide = _elementwise("divide", np.divide, P.div_p)
+maximum = _elementwise("maximum", np.maximum, P.max_p)
+minimum = _elementwise("minimum", np.minimum, P.min_p)
+equal = _elementwise("equal", np.equal, P.eq_p)
+not_equal = _elementwise("not_equal", np.not_equal, P.ne_p)
+less = _elementwise("less", np.less, P.lt_p)
+less_equal = _elementwise("less_equal", np.less_equal, P.le_p)
+greater = _elementwise("greater", np.greater, P.gt_p)
+greater_equal = _elementwise("greater_equal", np.greater_equal, P.ge_p)
+negative = _elementwise("negative", np.negative, P.neg_p)
+exp = _elementwise("exp", np.exp, P.exp_p)
+log = _elementwise("log", np.log, P.log_p)
+log1p = _elementwise("log1p", np.log1p, P.log1p_p)
+tanh = _elementwise("tanh", np.tanh, P.tanh_p)
+sin = _elementwise("sin", np.sin, P.sin_p)
+cos = _elementwise("cos", np.cos, P.cos_p)
+tan = _elementwise("tan", np.tan, P.tan_p)
+expm1 = _elementwise("expm1", np.expm1, P.expm1_p)
+arctan2 = _elementwise("arctan2", np.arctan2, P.atan2_p)
+sqrt = _elementwise("sqrt", np.sqrt, P.sqrt_p)
+absolute = _elementwise("abs", np.abs, P.abs_p)
+abs = absolute  # noqa: A001 - NumPy's name
+sign = _elementwise("sign", np.sign, P.sign_p)
+floor = _elementwise("floor", np.floor, P.floor_p)
+ceil = _elementwise("ceil", np.ceil, P.ceil_p)
+floor_divide = _elementwise("floor_divide", np.floor_divide, P.floor_divide_p)
+remainder = mod = _elementwise("remainder", np.remainder, P.remainder_p)
+bitwise_and = _elementwise("bitwise_and", np.bitwise_and, P.and_p)
+bitwise_or = _elementwise("bitwise_or", np.bitwise_or, P.or_p)
+bitwise_xor = _elementwise("bitwise_xor", np.bitwise_xor, P.xor_p)
+invert = bitwise_not = bitwise_invert = _elementwise("invert", np.invert, P.not_p)
+left_shift = _elementwise("left_shift", np.left_shift, P.shift_left_p)
+right_shift = _elementwise("right_shift", np.right_shift, P.shift_right_p)
+
+
+def divmod(x: Any, y: Any, /) -> tuple[Any, Any]:  # noqa: A001 - NumPy's name
+    """``(x // y, x % y)``, both NumPy's (no gradient through ``//``)."""
+    return floor_divide(x, y), remainder(x, y)
+
+
+def round(a: Any, decimals: int = 0) -> Any:  # noqa: A001 - NumPy's name
+    """Round to ``decimals`` places, halves to even, as NumPy does (no gradient)."""
+    if not isinstance(a, Tracer):
+        return _call_numpy("round", np.round, a, decimals=decimals)
+    if not _args.is_int(decimals):
+        raise TypeError(f"nanojax.numpy.round: decimals must be an int, got {decimals!r}")
+    dtype_ = P.dtype_of(a)
+    if dtype_.kind not in "fiu":
+        raise TypeError(f"nanojax.numpy.round: cannot round an array of {dtype_}; "
+                        "round real numbers")
+    if dtype_.kind in "iu" and decimals >= 0:
+        return a                                   # whole numbers already
+    if decimals == 0:
+        return P.round_p.bind(a)
+    # NumPy's own steps: scale by a power of ten, round half to even, scale back.
+    scale = float(10.0 ** builtins.abs(decimals))
+    if decimals > 0:
+        return divide(P.round_p.bind(multiply(a, scale)), scale)
+    out = multiply(P.round_p.bind(divide(a, scale)), scale)
+    return astype(out, dtype_) if dtype_.kind in "iu" else out
+
+
+around = round
+
+
+def power(x: Any, y: Any, /) -> Any:
+    """``x ** y``; a Python int exponent becomes the cheaper ``integer_pow``."""
+    if isinstance(x, Tracer) or isinstance(y, Tracer):
+        x = _operand(x, "power")
+        if type(y) is int:
+            return P.integer_pow_p.bind(x, y=y)
+        return P.pow_p.bind(x, _operand(y, "power"))
+    return _call_numpy("power", np.power, x, y)
+
+
+def square(x: Any, /) -> Any:
+    """``x * x``, as ``integer_pow`` with exponent 2."""
+    if isinstance(x, Tracer):
+        return P.integer_pow_p.bind(x, y=2)
+    return _call_numpy("square", np.square, x)
+
+
+def positive(x: Any, /) -> Any:
+    """``+x``: the value itself."""
+    return x if isinstance(x, Tracer) else _call_numpy("positive", np.positive, x)
+
+
+def rint(x: Any, /) -> Any:
+    """Round to the nearest whole number, halves to even."""
+    return around(x) if isinstance(x, Tracer) else _call_numpy("rint", np.rint, x)
+
+
+def reciprocal(x: Any, /) -> Any:
+    """``1 / x``."""
+    if isinstance(x, Tracer):
+        return divide(1.0, x)
+    return _call_numpy("reciprocal", np.reciprocal, x)
+
+
+def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
+    """Limit ``x`` to ``[a_min, a_max]`` (either bound may be None).
+
+    As np.clip: with both bounds a value equal to one is kept (-0.0 stays
+    -0.0 at a bound of 0.0); with one bound it is NumPy's maximum(x, a_min)
+    or minimum(x, a_max), which return the bound on a tie. A NaN, in ``x`` or
+    in a bound, propagates.
+    """
+    if not _has_tracer((x, a_min, a_max)):
+        if a_min is None and a_max is None:
+            return _call_numpy("clip", np.asarray, x).copy()
+        _args.check_operands("clip", [v for v in (a_min, a_max) if v is not None])
+        return _call_numpy("clip", np.clip, x, a_min=a_min, a_max=a_max)
+    if a_min is None:
+        return minimum(x, a_max)
+    if a_max is None:
+        return maximum(x, a_min)
+    # maximum and minimum return their second operand on a tie: here x.
+    return minimum(a_max, maximum(a_min, x))
+
+
+def where(condition: Any, x: Any = None, y: Any = None, /) -> Any:
+    """Elementwise choice: ``x`` where ``condition`` holds, else ``y``."""
+    if x is None or y is None:
+        if (x is None) != (y is None):
+            raise TypeError("nanojax.numpy.where: pass both x and y, or neither; got "
+                            f"{'x' if x is None else 'y'}=None")
+        if isinstance(condition, Tracer):
+            raise TypeError("nanojax.numpy.where: the one-argument form needs concrete "
+                            "values (its result's shape depends on them); pass x and y "
+                            "too, as jnp.where(condition, x, y)")
+        return _call_numpy("where", np.where, condition)
+    if not _has_tracer((condition, x, y)):
+        return _call_numpy("where", np.where, condition, x, y)
+    condition = _operand(condition, "where")
+    if P.dtype_of(condition) != np.bool_:
+        condition = not_equal(condition, 0)
+    return P.select_n_p.bind(condition, _operand(y, "where"), _operand(x, "where"))
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x``, but with no gradient flowing back through it (leaf by leaf of a pytree)."""
+    from nanojax.tree_util import tree_map
+
+    def stop(leaf: Any) -> Any:
+        if isinstance(leaf, Tracer):
+            return P.stop_gradient_p.bind(leaf)
+        _check_numeric("stop_gradient", leaf)
+        return leaf
+    return tree_map(stop, x)
+
+
+def _dtype(name: str, dtype_: Any) -> np.dtype:
+    try:
+        return np.dtype(dtype_)
+    except TypeError as err:
+        raise _reworded(name, err) from None
+
+
+def astype(x: Any, dtype: Any) -> Any:
+    """``x`` converted to ``dtype`` (a new array)."""
+    if isinstance(x, Tracer):
+        return P.convert_element_type(x, _dtype("astype", dtype))
+    return _call_numpy("astype", np.asarray, x).astype(_dtype("astype", dtype))
+
+
+def _real_only(name: str, x: Any) -> None:
+    if P.dtype_of(x).kind == "c":
+        raise NotImplementedError(f"nanojax.numpy.{name}: complex traced values are not "
+                                  "supported yet")
+
+
+def real(x: Any, /) -> Any:
+    """The real part: a real array itself."""
+    if not isinstance(x, Tracer):
+        return _call_numpy("real", np.real, x)
+    _real_only("real", x)
+    return x
+
+
+def imag(x: Any, /) -> Any:
+    """The imaginary part: zeros for a real array."""
+    if not isinstance(x, Tracer):
+        return _call_numpy("imag", np.imag, x)
+    _real_only("imag", x)
+    return multiply(x, 0.0)
+
+
+def conj(x: Any, /) -> Any:
+    """The complex conjugate: a real array itself."""
+    if not isinstance(x, Tracer):
+        return _call_numpy("conj", np.conj, x)
+    _real_only("conj", x)
+    return x
+
+
+conjugate = conj
+
+
+def _bool_operand(x: Any, name: str) -> Any:
+    x = _operand(x, name)
+    return x if P.dtype_of(x) == np.bool_ else not_equal(x, 0)
+
+
+def isnan(x: Any, /) -> Any:
+    """True where ``x`` is NaN (the one value not equal to itself)."""
+    return not_equal(x, x) if isinstance(x, Tracer) else _call_numpy("isnan", np.isnan, x)
+
+
+def isinf(x: Any, /) -> Any:
+    if not isinstance(x, Tracer):
+        return _call_numpy("isinf", np.isinf, x)
+    return equal(absolute(x), np.inf)
+
+
+def isfinite(x: Any, /) -> Any:
+    """True where ``x`` is neither infinite nor NaN (NaN fails every ``<``)."""
+    if not isinstance(x, Tracer):
+        return _call_numpy("isfinite", np.isfinite, x)
+    return less(absolute(x), np.inf)
+
+
+def logical_not(x: Any, /) -> Any:
+    if not isinstance(x, Tracer):
+        return _call_numpy("logical_not", np.logical_not, x)
+    return equal(_bool_operand(x, "logical_not"), False)
+
+
+def logical_and(x: Any, y: Any, /) -> Any:
+    if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
+        return _call_numpy("logical_and", np.logical_and, x, y)
+    return bitwise_and(_bool_operand(x, "logical_and"), _bool_operand(y, "logical_and"))
+
+
+def logical_or(x: Any, y: Any, /) -> Any:
+    if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
+        return _call_numpy("logical_or", np.logical_or, x, y)
+    return bitwise_or(_bool_operand(x, "logical_or"), _bool_operand(y, "logical_or"))
+
+
+def logical_xor(x: Any, y: Any, /) -> Any:
+    if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
+        return _call_numpy("logical_xor", np.logical_xor, x, y)
+    return bitwise_xor(_bool_operand(x, "logical_xor"), _bool_operand(y, "logical_xor"))
