@@ -172,6 +172,8 @@ def convert_element_type(operand: Any, new_dtype: Any) -> Any:
         dtype = np.dtype(new_dtype)
     except TypeError as err:
         raise reworded("lax.convert_element_type", err) from None
+    if isinstance(operand, Tracer) and operand.dtype == dtype and not operand.aval.weak_type:
+        return operand                          # nothing to convert, as in JAX
     return _apply("convert_element_type", P.convert_element_type_p, (operand,),
                   new_dtype=dtype)
 

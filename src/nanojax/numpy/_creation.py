@@ -6,12 +6,10 @@ may be traced.
 
 from __future__ import annotations
 
-import builtins
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
-from nanojax import lax
 from nanojax import primitives as P
 from nanojax.core import Tracer
 from nanojax.numpy import _args
@@ -22,7 +20,6 @@ from nanojax.numpy._args import checked_asarray as _checked_asarray
 from nanojax.numpy._args import has_tracer as _has_tracer
 from nanojax.numpy._args import numpy_or_traced
 from nanojax.numpy._args import operand as _operand
-from nanojax.numpy._args import public as _public
 from nanojax.numpy._args import reworded as _reworded
 from nanojax.numpy._shapes import broadcast_to, moveaxis, ndim, shape, stack
 from nanojax.numpy._ufuncs import _dtype, add, astype, divide, floor, multiply, subtract
@@ -45,9 +42,10 @@ def asarray(a: Any, dtype: Any = None) -> Any:
         raise _reworded("asarray", err) from None
 
 
+@numpy_or_traced()
 def copy(a: Any) -> Any:
     """A copy of ``a`` (a traced value is immutable: itself)."""
-    return a if isinstance(a, Tracer) else _call_numpy("copy", np.array, a, copy=True)
+    return a
 
 
 def array(a: Any, dtype: Any = None) -> Any:

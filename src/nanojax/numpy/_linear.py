@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import builtins
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from nanojax import lax
 from nanojax import primitives as P
-from nanojax.core import Tracer
-from nanojax.numpy import _args
-from nanojax.numpy._args import PLAIN as _PLAIN
-from nanojax.numpy._args import call_numpy as _call_numpy
-from nanojax.numpy._args import check_numeric as _check_numeric
-from nanojax.numpy._args import checked_asarray as _checked_asarray
-from nanojax.numpy._args import has_tracer as _has_tracer
 from nanojax.numpy._args import numpy_or_traced
 from nanojax.numpy._args import operand as _operand
-from nanojax.numpy._args import public as _public
-from nanojax.numpy._args import reworded as _reworded
 from nanojax.numpy._creation import asarray
 from nanojax.numpy._shapes import broadcast_to, ravel, reshape
 from nanojax.numpy._ufuncs import multiply
@@ -80,8 +69,7 @@ def matmul(a: Any, b: Any, /) -> Any:
     return out
 
 
+@numpy_or_traced(arrays=2)
 def outer(a: Any, b: Any) -> Any:
     """The outer product of two vectors (inputs are flattened)."""
-    if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
-        return _call_numpy("outer", np.outer, a, b)
     return multiply(reshape(ravel(asarray(a)), (-1, 1)), reshape(ravel(asarray(b)), (1, -1)))

@@ -4,22 +4,15 @@ any, all, cumsum, with NumPy's ``axis`` and ``keepdims``."""
 from __future__ import annotations
 
 import builtins
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
 from nanojax import lax
 from nanojax import primitives as P
-from nanojax.core import Tracer
 from nanojax.numpy import _args
-from nanojax.numpy._args import PLAIN as _PLAIN
-from nanojax.numpy._args import call_numpy as _call_numpy
 from nanojax.numpy._args import check_numeric as _check_numeric
-from nanojax.numpy._args import checked_asarray as _checked_asarray
-from nanojax.numpy._args import has_tracer as _has_tracer
 from nanojax.numpy._args import numpy_or_traced
-from nanojax.numpy._args import operand as _operand
-from nanojax.numpy._args import public as _public
 from nanojax.numpy._args import reworded as _reworded
 from nanojax.numpy._creation import ones, zeros
 from nanojax.numpy._shapes import ravel, reshape
@@ -34,10 +27,10 @@ def _keep(out: Any, x: Any, axes: tuple, keepdims: bool) -> Any:
     if not keepdims:
         return out
     shape_ = tuple(1 if i in axes else d for i, d in enumerate(P.shape_of(x)))
-    return P.reshape(out, shape_)
+    return lax.reshape(out, shape_)
 
 
-def _eager_reduction(name: str, np_fn: Callable, a: Any, axis: Any, **kwargs: Any) -> Any:
+def _eager_reduction(name: str, np_fn: Callable, a: Any, axis: Any = None, **kwargs: Any) -> Any:
     """NumPy's reduction; on failure, our check of ``axis`` says what was wrong."""
     if type(a) is not np.ndarray:
         _check_numeric(name, a)
@@ -48,33 +41,30 @@ def _eager_reduction(name: str, np_fn: Callable, a: Any, axis: Any, **kwargs: An
         raise _reworded(name, err) from None
 
 
-def _reduction(name: str, np_fn: Callable, prim: Any) -> Callable:
+def _reduction(name: str, np_fn: Callable, reduce: Callable, has_identity: bool) -> Callable:
+    @numpy_or_traced(np_fn, name=name, eager=_eager_reduction)
     def fn(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-        if not isinstance(a, Tracer):
-            return _eager_reduction(name, np_fn, a, axis, keepdims=keepdims)
         axes = _axes(a, axis, name)
-        if prim is not P.reduce_sum_p and prim is not P.reduce_prod_p and 0 in (
-                a.shape[i] for i in axes):
+        if not has_identity and 0 in (a.shape[i] for i in axes):
             raise ValueError(f"nanojax.numpy.{name}: zero-size array to reduction operation "
                              f"{name}, which has no identity")
-        return _keep(prim.bind(a, axes=axes), a, axes, keepdims)
+        return _keep(reduce(a, axes), a, axes, keepdims)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"``numpy.{name}`` over ``axis`` (None: all), traceable."
     return fn
 
 
 # Python's own sum, max, min are builtins.sum, builtins.max, builtins.min here.
-_sum = _reduction("sum", np.sum, P.reduce_sum_p)
-amax = _reduction("max", np.max, P.reduce_max_p)
-amin = _reduction("min", np.min, P.reduce_min_p)
-prod = _reduction("prod", np.prod, P.reduce_prod_p)
+_sum = _reduction("sum", np.sum, lax.reduce_sum, has_identity=True)
+amax = _reduction("max", np.max, lax.reduce_max, has_identity=False)
+amin = _reduction("min", np.min, lax.reduce_min, has_identity=False)
+prod = _reduction("prod", np.prod, lax.reduce_prod, has_identity=True)
 sum, max, min = _sum, amax, amin  # noqa: A001 - NumPy's names
 
 
+@numpy_or_traced(eager=_eager_reduction)
 def mean(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The average over ``axis``."""
-    if not isinstance(a, Tracer):
-        return _eager_reduction("mean", np.mean, a, axis, keepdims=keepdims)
     axes = _axes(a, axis, "mean")
     count = int(np.prod([P.shape_of(a)[i] for i in axes], dtype=np.int64))
     total = _sum(a if np.issubdtype(a.dtype, np.inexact) else astype(a, np.float64),
@@ -82,10 +72,9 @@ def mean(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return divide(total, float(count))
 
 
+@numpy_or_traced(eager=_eager_reduction)
 def var(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     """The variance over ``axis``, with ``ddof`` degrees of freedom removed."""
-    if not isinstance(a, Tracer):
-        return _eager_reduction("var", np.var, a, axis, ddof=ddof, keepdims=keepdims)
     axes = _axes(a, axis, "var")
     count = int(np.prod([P.shape_of(a)[i] for i in axes], dtype=np.int64))
     centered = subtract(a, mean(a, axis=axes, keepdims=True))
@@ -94,64 +83,58 @@ def var(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     return divide(_sum(square(centered), axis=axes, keepdims=keepdims), dof)
 
 
+@numpy_or_traced(eager=_eager_reduction)
 def std(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     """The standard deviation over ``axis``."""
-    if not isinstance(a, Tracer):
-        return _eager_reduction("std", np.std, a, axis, ddof=ddof, keepdims=keepdims)
     return sqrt(var(a, axis=axis, ddof=ddof, keepdims=keepdims))
 
 
-def _argreduction(name: str, np_fn: Callable, prim: Any) -> Callable:
+def _eager_along_axis(name: str, np_fn: Callable, a: Any, axis: Any = None,
+                      **kwargs: Any) -> Any:
+    """NumPy's call along one axis; on failure, our check of ``axis`` says what was wrong."""
+    if type(a) is not np.ndarray:
+        _check_numeric(name, a)
+    try:
+        return np_fn(a, axis=axis, **kwargs)
+    except (TypeError, ValueError, IndexError) as err:
+        if axis is not None:
+            _args.axis_index(name, axis, np.ndim(a))
+        raise _reworded(name, err) from None
+
+
+def _argreduction(name: str, np_fn: Callable, reduce: Callable) -> Callable:
+    @numpy_or_traced(np_fn, name=name, eager=_eager_along_axis)
     def fn(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-        if not isinstance(a, Tracer):
-            if type(a) is not np.ndarray:
-                _check_numeric(name, a)
-            try:
-                return np_fn(a, axis=axis, keepdims=keepdims)
-            except (TypeError, ValueError, IndexError) as err:
-                if axis is not None:
-                    _args.axis_index(name, axis, np.ndim(a))
-                raise _reworded(name, err) from None
         if a.size == 0:
             raise ValueError(f"nanojax.numpy.{name}: attempt to get {name} of an empty "
                              "sequence")
         if axis is None:
-            out = prim.bind(ravel(a), axes=(0,), index_dtype=np.dtype(np.int64))
+            out = reduce(ravel(a), 0, np.int64)
             return reshape(out, (1,) * a.ndim) if keepdims else out
         ax = _args.axis_index(name, axis, a.ndim)
-        return _keep(prim.bind(a, axes=(ax,), index_dtype=np.dtype(np.int64)), a, (ax,),
-                     keepdims)
+        return _keep(reduce(a, ax, np.int64), a, (ax,), keepdims)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"``numpy.{name}``: index of the extreme value (no gradient)."
     return fn
 
 
-argmax = _argreduction("argmax", np.argmax, P.argmax_p)
-argmin = _argreduction("argmin", np.argmin, P.argmin_p)
+argmax = _argreduction("argmax", np.argmax, lax.argmax)
+argmin = _argreduction("argmin", np.argmin, lax.argmin)
 
 
+@numpy_or_traced(eager=_eager_reduction)
 def ptp(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The range, ``max - min``, over ``axis``."""
-    if not isinstance(a, Tracer):
-        return _eager_reduction("ptp", np.ptp, a, axis, keepdims=keepdims)
     return subtract(amax(a, axis=axis, keepdims=keepdims), amin(a, axis=axis, keepdims=keepdims))
 
 
+@numpy_or_traced(eager=_eager_along_axis)
 def cumsum(a: Any, axis: int | None = None) -> Any:
     """Running sums along ``axis`` (of the flattened array when None)."""
-    if not isinstance(a, Tracer):
-        if type(a) is not np.ndarray:
-            _check_numeric("cumsum", a)
-        try:
-            return np.cumsum(a, axis=axis)
-        except (TypeError, ValueError, IndexError) as err:
-            if axis is not None:
-                _args.axis_index("cumsum", axis, np.ndim(a))
-            raise _reworded("cumsum", err) from None
     if axis is None:
         a, axis = ravel(a), 0
     ax = _args.axis_index("cumsum", axis, a.ndim)
-    return P.cumsum_p.bind(a, axis=ax, reverse=False)
+    return lax.cumsum(a, ax)
 
 
 def _reduced_shape(shape_: tuple, axes: tuple, keepdims: bool) -> tuple:
@@ -159,10 +142,9 @@ def _reduced_shape(shape_: tuple, axes: tuple, keepdims: bool) -> tuple:
                  if keepdims or i not in axes)
 
 
+@numpy_or_traced(name="any", eager=_eager_reduction)
 def _any(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Whether any element along ``axis`` is true (a max over booleans)."""
-    if not isinstance(a, Tracer):
-        return _eager_reduction("any", np.any, a, axis, keepdims=keepdims)
     a = _bool_operand(a, "any")
     axes = _axes(a, axis, "any")
     if 0 in (a.shape[i] for i in axes):       # an empty any is False
@@ -170,10 +152,9 @@ def _any(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return amax(a, axis=axes, keepdims=keepdims)
 
 
+@numpy_or_traced(name="all", eager=_eager_reduction)
 def _all(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Whether every element along ``axis`` is true (a min over booleans)."""
-    if not isinstance(a, Tracer):
-        return _eager_reduction("all", np.all, a, axis, keepdims=keepdims)
     a = _bool_operand(a, "all")
     axes = _axes(a, axis, "all")
     if 0 in (a.shape[i] for i in axes):       # an empty all is True

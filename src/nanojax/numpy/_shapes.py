@@ -4,7 +4,7 @@ squeeze, broadcast, concatenate, stack, and the shape queries."""
 from __future__ import annotations
 
 import builtins
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -12,10 +12,6 @@ from nanojax import lax
 from nanojax import primitives as P
 from nanojax.core import Tracer
 from nanojax.numpy import _args
-from nanojax.numpy._args import PLAIN as _PLAIN
-from nanojax.numpy._args import call_numpy as _call_numpy
-from nanojax.numpy._args import check_numeric as _check_numeric
-from nanojax.numpy._args import checked_asarray as _checked_asarray
 from nanojax.numpy._args import has_tracer as _has_tracer
 from nanojax.numpy._args import numpy_or_traced
 from nanojax.numpy._args import operand as _operand
@@ -35,10 +31,9 @@ def _shape_arg(name: str, shape_: Any) -> tuple[int, ...]:
     return tuple(int(s) for s in out)
 
 
+@numpy_or_traced()
 def reshape(a: Any, shape: Any, order: str = "C") -> Any:
     """``numpy.reshape`` (one dimension may be -1)."""
-    if not isinstance(a, Tracer):
-        return _call_numpy("reshape", np.reshape, a, shape=shape, order=order)
     if order != "C":
         raise NotImplementedError("nanojax.numpy.reshape: only order='C' is supported on "
                                   "traced values")
@@ -57,45 +52,41 @@ def reshape(a: Any, shape: Any, order: str = "C") -> Any:
     elif known != a.size:
         raise ValueError(f"nanojax.numpy.reshape: cannot reshape an array of shape {a.shape} "
                          f"(size {a.size}) into shape {sizes}")
-    return P.reshape(a, sizes)
+    return lax.reshape(a, sizes)
 
 
+@numpy_or_traced()
 def ravel(a: Any) -> Any:
     """The elements of ``a`` as a 1-D array, contiguous (a copy if need be), as np.ravel."""
-    if not isinstance(a, Tracer):
-        return _call_numpy("ravel", np.ravel, a)
     return P.contiguous_p.bind(reshape(a, (-1,)))
 
 
+@numpy_or_traced()
 def transpose(a: Any, axes: Any = None) -> Any:
     """``numpy.transpose``: reverse the axes, or permute them by ``axes``."""
-    if not isinstance(a, Tracer):
-        return _call_numpy("transpose", np.transpose, a, axes=axes)
     if axes is None:
-        return P.transpose(a, tuple(reversed(range(a.ndim))))
+        return lax.transpose(a, tuple(reversed(range(a.ndim))))
     perm = tuple(axes) if isinstance(axes, (tuple, list)) else (axes,)
     if len(perm) != a.ndim:
         raise ValueError(f"nanojax.numpy.transpose: axes {tuple(perm)} don't match an array "
                          f"of {a.ndim} dimensions")
     _args.axes("transpose", perm, a.ndim)        # NumPy's errors: out of range, repeated
-    return P.transpose(a, tuple(int(i) % a.ndim for i in perm))
+    return lax.transpose(a, tuple(int(i) % a.ndim for i in perm))
 
 
+@numpy_or_traced()
 def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
     """``a`` with two axes interchanged."""
-    if not isinstance(a, Tracer):
-        return _call_numpy("swapaxes", np.swapaxes, a, axis1=axis1, axis2=axis2)
     i = _args.axis_index("swapaxes", axis1, a.ndim)
     j = _args.axis_index("swapaxes", axis2, a.ndim)
     perm = list(range(a.ndim))
     perm[i], perm[j] = perm[j], perm[i]
-    return P.transpose(a, tuple(perm))
+    return lax.transpose(a, tuple(perm))
 
 
+@numpy_or_traced()
 def moveaxis(a: Any, source: Any, destination: Any) -> Any:
     """``a`` with axes moved from ``source`` to ``destination`` (ints or tuples)."""
-    if not isinstance(a, Tracer):
-        return _call_numpy("moveaxis", np.moveaxis, a, source=source, destination=destination)
     src = [_args.axis_index("moveaxis", s, a.ndim) for s in np.atleast_1d(source).tolist()]
     dst = [_args.axis_index("moveaxis", d, a.ndim)
            for d in np.atleast_1d(destination).tolist()]
@@ -105,13 +96,12 @@ def moveaxis(a: Any, source: Any, destination: Any) -> Any:
     order = [i for i in range(a.ndim) if i not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
-    return P.transpose(a, tuple(order))
+    return lax.transpose(a, tuple(order))
 
 
+@numpy_or_traced()
 def expand_dims(a: Any, axis: Any) -> Any:
     """Insert axes of size 1 at the positions ``axis`` (int or tuple)."""
-    if not isinstance(a, Tracer):
-        return _call_numpy("expand_dims", np.expand_dims, a, axis=axis)
     positions = (axis,) if _args.is_int(axis) else axis
     out_ndim = a.ndim + len(tuple(positions))
     new = _args.axes("expand_dims", positions, out_ndim)
@@ -119,13 +109,12 @@ def expand_dims(a: Any, axis: Any) -> Any:
     for i in new:
         sizes.insert(i, 1)
     kept = tuple(i for i in range(out_ndim) if i not in new)
-    return P.broadcast_in_dim(a, tuple(sizes), kept)
+    return lax.broadcast_in_dim(a, tuple(sizes), kept)
 
 
+@numpy_or_traced()
 def squeeze(a: Any, axis: Any = None) -> Any:
     """Remove axes of size 1 (all of them, or those in ``axis``)."""
-    if not isinstance(a, Tracer):
-        return _call_numpy("squeeze", np.squeeze, a, axis=axis)
     if axis is None:
         dims = tuple(i for i, d in enumerate(a.shape) if d == 1)
     else:
@@ -134,13 +123,12 @@ def squeeze(a: Any, axis: Any = None) -> Any:
             raise ValueError("nanojax.numpy.squeeze: cannot select an axis to squeeze out "
                              f"which has size not equal to one (shape {a.shape}, axis "
                              f"{axis})")
-    return P.squeeze(a, dims)
+    return lax.squeeze(a, dims)
 
 
+@numpy_or_traced()
 def broadcast_to(a: Any, shape: Any) -> Any:
     """``numpy.broadcast_to``."""
-    if not isinstance(a, Tracer):
-        return _call_numpy("broadcast_to", np.broadcast_to, a, shape=shape)
     sizes = _shape_arg("broadcast_to", shape)
     try:
         np.broadcast_to(_args.dummy(a.shape), sizes)         # NumPy's rules and error
@@ -190,7 +178,7 @@ def concatenate(arrays: Sequence[Any], axis: int | None = 0) -> Any:
             raise ValueError("nanojax.numpy.concatenate: all the input array dimensions "
                              f"except for the concatenation axis must match exactly, got "
                              f"shapes {[P.shape_of(b) for b in arrays]} along axis {ax}")
-    return P.concatenate(arrays, ax)
+    return lax.concatenate(arrays, ax)
 
 
 def stack(arrays: Sequence[Any], axis: int = 0) -> Any:
@@ -207,7 +195,7 @@ def stack(arrays: Sequence[Any], axis: int = 0) -> Any:
         raise ValueError(f"nanojax.numpy.stack: all input arrays must have the same shape, "
                          f"got {sorted(shapes)}")
     ax = _args.axis_index("stack", axis, len(P.shape_of(arrays[0])) + 1)
-    return P.concatenate([expand_dims(a, ax) if isinstance(a, Tracer)
+    return lax.concatenate([expand_dims(a, ax) if isinstance(a, Tracer)
                           else np.expand_dims(a, ax) for a in arrays], ax)
 
 
@@ -225,10 +213,9 @@ def atleast_1d(a: Any) -> Any:
     return reshape(a, (1,)) if len(P.shape_of(a)) == 0 else a
 
 
+@numpy_or_traced()
 def shape(a: Any) -> tuple[int, ...]:
-    if isinstance(a, Tracer):
-        return a.shape
-    return _call_numpy("shape", np.shape, a)
+    return a.shape
 
 
 def ndim(a: Any) -> int:

@@ -8,7 +8,7 @@ few), with NumPy's broadcasting and dtype promotion.
 from __future__ import annotations
 
 import builtins
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -19,11 +19,9 @@ from nanojax.numpy import _args
 from nanojax.numpy._args import PLAIN as _PLAIN
 from nanojax.numpy._args import call_numpy as _call_numpy
 from nanojax.numpy._args import check_numeric as _check_numeric
-from nanojax.numpy._args import checked_asarray as _checked_asarray
 from nanojax.numpy._args import has_tracer as _has_tracer
 from nanojax.numpy._args import numpy_or_traced
 from nanojax.numpy._args import operand as _operand
-from nanojax.numpy._args import public as _public
 from nanojax.numpy._args import reworded as _reworded
 
 
@@ -100,10 +98,9 @@ def divmod(x: Any, y: Any, /) -> tuple[Any, Any]:  # noqa: A001 - NumPy's name
     return floor_divide(x, y), remainder(x, y)
 
 
+@numpy_or_traced()
 def round(a: Any, decimals: int = 0) -> Any:  # noqa: A001 - NumPy's name
     """Round to ``decimals`` places, halves to even, as NumPy does (no gradient)."""
-    if not isinstance(a, Tracer):
-        return _call_numpy("round", np.round, a, decimals=decimals)
     if not _args.is_int(decimals):
         raise TypeError(f"nanojax.numpy.round: decimals must be an int, got {decimals!r}")
     dtype_ = P.dtype_of(a)
@@ -113,50 +110,49 @@ def round(a: Any, decimals: int = 0) -> Any:  # noqa: A001 - NumPy's name
     if dtype_.kind in "iu" and decimals >= 0:
         return a                                   # whole numbers already
     if decimals == 0:
-        return P.round_p.bind(a)
+        return lax.round(a, lax.RoundingMethod.TO_NEAREST_EVEN)
     # NumPy's own steps: scale by a power of ten, round half to even, scale back.
     scale = float(10.0 ** builtins.abs(decimals))
     if decimals > 0:
-        return divide(P.round_p.bind(multiply(a, scale)), scale)
-    out = multiply(P.round_p.bind(divide(a, scale)), scale)
+        return divide(lax.round(multiply(a, scale), lax.RoundingMethod.TO_NEAREST_EVEN), scale)
+    out = multiply(lax.round(divide(a, scale), lax.RoundingMethod.TO_NEAREST_EVEN), scale)
     return astype(out, dtype_) if dtype_.kind in "iu" else out
 
 
 around = round
 
 
+@numpy_or_traced(arrays=2)
 def power(x: Any, y: Any, /) -> Any:
     """``x ** y``; a Python int exponent becomes the cheaper ``integer_pow``."""
-    if isinstance(x, Tracer) or isinstance(y, Tracer):
-        x = _operand(x, "power")
-        if type(y) is int:
-            return P.integer_pow_p.bind(x, y=y)
-        return P.pow_p.bind(x, _operand(y, "power"))
-    return _call_numpy("power", np.power, x, y)
+    x = _operand(x, "power")
+    if type(y) is int:
+        return lax.integer_pow(x, y)
+    return lax.pow(x, _operand(y, "power"))
 
 
+@numpy_or_traced()
 def square(x: Any, /) -> Any:
     """``x * x``, as ``integer_pow`` with exponent 2."""
-    if isinstance(x, Tracer):
-        return P.integer_pow_p.bind(x, y=2)
-    return _call_numpy("square", np.square, x)
+    return lax.square(x)
 
 
+@numpy_or_traced()
 def positive(x: Any, /) -> Any:
     """``+x``: the value itself."""
-    return x if isinstance(x, Tracer) else _call_numpy("positive", np.positive, x)
+    return x
 
 
+@numpy_or_traced()
 def rint(x: Any, /) -> Any:
     """Round to the nearest whole number, halves to even."""
-    return around(x) if isinstance(x, Tracer) else _call_numpy("rint", np.rint, x)
+    return around(x)
 
 
+@numpy_or_traced()
 def reciprocal(x: Any, /) -> Any:
     """``1 / x``."""
-    if isinstance(x, Tracer):
-        return divide(1.0, x)
-    return _call_numpy("reciprocal", np.reciprocal, x)
+    return divide(1.0, x)
 
 
 def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
@@ -196,7 +192,7 @@ def where(condition: Any, x: Any = None, y: Any = None, /) -> Any:
     condition = _operand(condition, "where")
     if P.dtype_of(condition) != np.bool_:
         condition = not_equal(condition, 0)
-    return P.select_n_p.bind(condition, _operand(y, "where"), _operand(x, "where"))
+    return lax.select_n(condition, _operand(y, "where"), _operand(x, "where"))
 
 
 def stop_gradient(x: Any) -> Any:
@@ -205,7 +201,7 @@ def stop_gradient(x: Any) -> Any:
 
     def stop(leaf: Any) -> Any:
         if isinstance(leaf, Tracer):
-            return P.stop_gradient_p.bind(leaf)
+            return lax.stop_gradient(leaf)
         _check_numeric("stop_gradient", leaf)
         return leaf
     return tree_map(stop, x)
@@ -218,11 +214,14 @@ def _dtype(name: str, dtype_: Any) -> np.dtype:
         raise _reworded(name, err) from None
 
 
+def _eager_astype(name: str, np_fn: Callable, x: Any, dtype: Any) -> Any:
+    return _call_numpy(name, np.asarray, x).astype(_dtype(name, dtype))
+
+
+@numpy_or_traced(eager=_eager_astype)
 def astype(x: Any, dtype: Any) -> Any:
     """``x`` converted to ``dtype`` (a new array)."""
-    if isinstance(x, Tracer):
-        return P.convert_element_type(x, _dtype("astype", dtype))
-    return _call_numpy("astype", np.asarray, x).astype(_dtype("astype", dtype))
+    return lax.convert_element_type(x, _dtype("astype", dtype))
 
 
 def _real_only(name: str, x: Any) -> None:
@@ -231,26 +230,23 @@ def _real_only(name: str, x: Any) -> None:
                                   "supported yet")
 
 
+@numpy_or_traced()
 def real(x: Any, /) -> Any:
     """The real part: a real array itself."""
-    if not isinstance(x, Tracer):
-        return _call_numpy("real", np.real, x)
     _real_only("real", x)
     return x
 
 
+@numpy_or_traced()
 def imag(x: Any, /) -> Any:
     """The imaginary part: zeros for a real array."""
-    if not isinstance(x, Tracer):
-        return _call_numpy("imag", np.imag, x)
     _real_only("imag", x)
     return multiply(x, 0.0)
 
 
+@numpy_or_traced()
 def conj(x: Any, /) -> Any:
     """The complex conjugate: a real array itself."""
-    if not isinstance(x, Tracer):
-        return _call_numpy("conj", np.conj, x)
     _real_only("conj", x)
     return x
 
@@ -263,43 +259,38 @@ def _bool_operand(x: Any, name: str) -> Any:
     return x if P.dtype_of(x) == np.bool_ else not_equal(x, 0)
 
 
+@numpy_or_traced()
 def isnan(x: Any, /) -> Any:
     """True where ``x`` is NaN (the one value not equal to itself)."""
-    return not_equal(x, x) if isinstance(x, Tracer) else _call_numpy("isnan", np.isnan, x)
+    return not_equal(x, x)
 
 
+@numpy_or_traced()
 def isinf(x: Any, /) -> Any:
-    if not isinstance(x, Tracer):
-        return _call_numpy("isinf", np.isinf, x)
     return equal(absolute(x), np.inf)
 
 
+@numpy_or_traced()
 def isfinite(x: Any, /) -> Any:
     """True where ``x`` is neither infinite nor NaN (NaN fails every ``<``)."""
-    if not isinstance(x, Tracer):
-        return _call_numpy("isfinite", np.isfinite, x)
     return less(absolute(x), np.inf)
 
 
+@numpy_or_traced()
 def logical_not(x: Any, /) -> Any:
-    if not isinstance(x, Tracer):
-        return _call_numpy("logical_not", np.logical_not, x)
     return equal(_bool_operand(x, "logical_not"), False)
 
 
+@numpy_or_traced(arrays=2)
 def logical_and(x: Any, y: Any, /) -> Any:
-    if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
-        return _call_numpy("logical_and", np.logical_and, x, y)
     return bitwise_and(_bool_operand(x, "logical_and"), _bool_operand(y, "logical_and"))
 
 
+@numpy_or_traced(arrays=2)
 def logical_or(x: Any, y: Any, /) -> Any:
-    if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
-        return _call_numpy("logical_or", np.logical_or, x, y)
     return bitwise_or(_bool_operand(x, "logical_or"), _bool_operand(y, "logical_or"))
 
 
+@numpy_or_traced(arrays=2)
 def logical_xor(x: Any, y: Any, /) -> Any:
-    if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
-        return _call_numpy("logical_xor", np.logical_xor, x, y)
     return bitwise_xor(_bool_operand(x, "logical_xor"), _bool_operand(y, "logical_xor"))
