@@ -22,7 +22,8 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -210,8 +211,7 @@ def randint(key: Any, shape: Any, minval: int, maxval: int, dtype: Any = np.int6
     if dtype.kind not in "iu":
         raise TypeError(f"nanojax.random.randint: dtype must be an integer type, got {dtype}")
     for bound in (minval, maxval):
-        if isinstance(bound, Tracer) or isinstance(bound, bool) or not isinstance(
-                bound, (int, np.integer)):
+        if isinstance(bound, (Tracer, bool)) or not isinstance(bound, (int, np.integer)):
             raise TypeError("nanojax.random.randint: minval and maxval must be concrete "
                             f"integers, got {type(bound).__name__} ({bound!r:.30})")
     if not int(minval) < int(maxval):

@@ -15,7 +15,8 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Hashable, Iterable, NamedTuple
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -190,8 +191,8 @@ def tree_unflatten(treedef: PyTreeDef, leaves: Iterable[Any]) -> Any:
     if _FLAT_TUPLES.get(len(leaves)) is treedef:
         return tuple(leaves)
     if len(leaves) != treedef.num_leaves:
-        raise ValueError(f"nanojax.tree_util.tree_unflatten: {treedef} expects {treedef.num_leaves} "
-                         f"leaves, got {len(leaves)}")
+        raise ValueError(f"nanojax.tree_util.tree_unflatten: {treedef} expects "
+                         f"{treedef.num_leaves} leaves, got {len(leaves)}")
     return _unflatten(treedef, iter(leaves))
 
 

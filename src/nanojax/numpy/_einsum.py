@@ -87,7 +87,7 @@ def _check_keywords(kwargs: dict) -> None:
         if name not in _NUMPY_DEFAULTS:
             raise TypeError(f"{_PREFIX}got an unexpected keyword argument {name!r}")
         default = _NUMPY_DEFAULTS[name]
-        if not (value is default or isinstance(value, str) and value == default):
+        if not (value is default or (isinstance(value, str) and value == default)):
             raise NotImplementedError(f"{_PREFIX}the keyword {name}={_brief(value)} is not "
                                       f"supported (only its default {default!r} is)")
 
