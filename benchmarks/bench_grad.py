@@ -32,8 +32,9 @@ import random
 import subprocess
 import sys
 import timeit
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -480,7 +481,7 @@ def bench_others(rep: Report, mlp_hand: float, svm_hand_s: float, repeat: int,
             fn(rep, mlp_hand, svm_hand_s, repeat, target, number)
         except CheckFailed:
             raise
-        except Exception as err:  # a broken optional install must not hide our numbers
+        except Exception as err:  # noqa: BLE001 - a broken optional install must not hide ours
             rep.notes.append(f"{module} failed: {type(err).__name__}: {err}")
 
 

@@ -26,13 +26,14 @@ from __future__ import annotations
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_grad as common  # noqa: E402  (shared data, hand code and report)
+import bench_grad as common  # shared data, hand code and report
 
 LR = 1.0                      # CS231n's step size for the spiral net
 JIT_GOAL, EAGER_GOAL, SVM_JIT_GOAL, FIRST_CALL_GOAL_MS = 1.1, 1.5, 10.0, 20.0

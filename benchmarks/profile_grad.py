@@ -16,8 +16,8 @@ import pstats
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 def _bench_module():

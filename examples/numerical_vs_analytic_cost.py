@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -66,7 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for n in ns:
         W = np.asarray(nj.random.normal(nj.random.key(n), (8, n))) / np.sqrt(n)
         x = np.asarray(nj.random.normal(nj.random.key(0), (n,)))
-        f = lambda x: jnp.sum(jnp.tanh(W @ x))
+        def f(x):
+            return jnp.sum(jnp.tanh(W @ x))
         g_num, t_num = seconds(lambda: nj.numerical_grad(f)(x))
         g_ana, t_ana = seconds(lambda: nj.grad(f)(x))
         numerical.append(t_num)
@@ -75,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{np.max(np.abs(g_num - g_ana)):>12.1e}")
     if len(ns) > 2:
         # The slope of log(time) against log(n): 1 means proportional to n, 0 flat.
-        slope = lambda t: np.polyfit(np.log(ns[1:]), np.log(t[1:]), 1)[0]
+        def slope(t):
+            return np.polyfit(np.log(ns[1:]), np.log(t[1:]), 1)[0]
         print(f"log-log slope from n = 10 on: numerical {slope(numerical):.2f}, "
               f"analytic {slope(analytic):.2f}")
     plot(ns, numerical, analytic, Path(opts.out) / "numerical_vs_analytic_cost.png")

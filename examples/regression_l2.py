@@ -15,8 +15,8 @@ first falls, then rises again when the springs win over the data. Run:
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -86,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     opts = parser.parse_args(argv)
 
     x_tr, t_tr, x_val, t_val = make_data(opts.seed)
-    mse = lambda f, x, t: float(np.mean((f(x) - t) ** 2))
+    def mse(f, x, t):
+        return float(np.mean((f(x) - t) ** 2))
     line, _ = fit(x_tr, t_tr, 1, 0.0, opts.steps)
     print(f"{len(x_tr)} train and {len(x_val)} validation points of sin(pi x) + noise")
     print(f"a straight line: train mse {mse(line, x_tr, t_tr):.4f}, "
@@ -94,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"degree {DEGREE}: {'alpha':>8}{'|W|':>10}{'train mse':>12}{'val mse':>10}")
     fits, rows = {}, []
     for alpha in STRENGTHS:
-        f, (W, b) = fit(x_tr, t_tr, DEGREE, alpha, opts.steps)
+        f, (W, _) = fit(x_tr, t_tr, DEGREE, alpha, opts.steps)
         rows.append((alpha, mse(f, x_val, t_val)))
         print(f"{'':10}{alpha:>8g}{np.linalg.norm(W):>10.3f}{mse(f, x_tr, t_tr):>12.4f}"
               f"{rows[-1][1]:>10.4f}")

@@ -16,8 +16,8 @@ With matplotlib installed it saves spiral_decision_boundary.png in --out.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

@@ -18,7 +18,7 @@ They take the same step every time. Run:
 from __future__ import annotations
 
 import argparse
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

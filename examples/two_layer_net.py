@@ -19,7 +19,7 @@ wandering between 0.5 and 1.0 for thousands of steps (try --spring 1).
 from __future__ import annotations
 
 import argparse
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import itertools
 import zlib
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
@@ -662,7 +663,7 @@ def test_no_batched_input_and_no_axis_size_raises_naming_axis_size():
 def test_python_if_on_a_batched_value_raises_tracer_bool_conversion_error():
     def relu_with_if(x):
         return x if x > 0 else 0.0 * x
-    with pytest.raises(nj.errors.TracerBoolConversionError, match="jnp.where"):
+    with pytest.raises(nj.errors.TracerBoolConversionError, match=r"jnp.where"):
         nj.vmap(relu_with_if)(np.array([-1.0, 2.0]))
 
 

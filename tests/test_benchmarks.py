@@ -46,12 +46,12 @@ def test_quick_run_exits_zero(quick_run):
 
 
 def test_quick_run_checks_passed(quick_run):
-    checks = [l for l in quick_run.stdout.splitlines() if l.startswith("check:")]
+    checks = [line for line in quick_run.stdout.splitlines() if line.startswith("check:")]
     assert len(checks) == 3, quick_run.stdout
-    assert all(l.endswith(": ok") for l in checks)
-    assert any("MLP: nanojax grad" in l for l in checks)
-    assert any("jnp.maximum" in l for l in checks)
-    assert any("Python if" in l for l in checks)
+    assert all(line.endswith(": ok") for line in checks)
+    assert any("MLP: nanojax grad" in line for line in checks)
+    assert any("jnp.maximum" in line for line in checks)
+    assert any("Python if" in line for line in checks)
 
 
 def test_quick_run_prints_ratio_rows(quick_run):
@@ -120,8 +120,8 @@ def test_optional_rows_with_stand_ins(monkeypatch, capsys):
     for impl in ("jax jit(grad), jnp.maximum", "jax grad (eager), Python if",
                  "autograd grad, np.maximum", "autograd grad, Python if"):
         assert re.search(RATIO + r"\s+<= 100x", _row(out, "svm_step", impl))
-    checks = [l for l in out.splitlines() if l.startswith("check:")]
-    assert len(checks) == 3 + 2 + 3 + 1 + 2 and all(l.endswith(": ok") for l in checks)
+    checks = [line for line in out.splitlines() if line.startswith("check:")]
+    assert len(checks) == 3 + 2 + 3 + 1 + 2 and all(line.endswith(": ok") for line in checks)
 
 
 TRANSFORMS_SCRIPT = ROOT / "benchmarks" / "bench_transforms.py"

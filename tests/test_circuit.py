@@ -176,7 +176,7 @@ def test_pull_says_what_to_pull_the_output_with():
 
 
 def test_several_outputs_give_values_unless_a_pull_is_given():
-    f = lambda x, y: (x * y, x + y)
+    f = lambda x, y: (x * y, x + y)  # noqa: E731
     c = nj.circuit(f)(2.0, 3.0)
     assert c.grads == {} and c.outputs == ("a", "b") and "outputs" in c.notes[0]
     pulled = nj.circuit(f, pull=(1.0, 1.0))(2.0, 3.0)

@@ -8,7 +8,8 @@ applied eagerly, or a Python loop over the examples.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 import pytest

@@ -60,10 +60,7 @@ def test_a_true_gradient_agrees_with_finite_differences_first_and_second_order()
 def test_composes_with_jit(name, transform):
     f = make_sin_times()
     expected = np.cos(0.4) * 3.0
-    if transform is None:
-        got = nj.grad(nj.jit(f))(0.4, 3.0)
-    else:
-        got = transform(nj.grad(f))(0.4, 3.0)
+    got = nj.grad(nj.jit(f))(0.4, 3.0) if transform is None else transform(nj.grad(f))(0.4, 3.0)
     assert got == pytest.approx(expected)
 
 

@@ -33,7 +33,7 @@ def numeric_grad(f, x, eps=1e-6):
 def test_linspace_differentiates_in_its_traced_endpoints():
     f = lambda x: jnp.sum(jnp.linspace(x, 2 * x, 3) ** 2)           # noqa: E731
     np.testing.assert_allclose(nj.grad(f)(1.5), numeric_grad(f, 1.5), rtol=1e-7)
-    g = lambda a, b: jnp.sum(jnp.linspace(a, b, 5, endpoint=False) * np.arange(5.0))  # noqa
+    g = lambda a, b: jnp.sum(jnp.linspace(a, b, 5, endpoint=False) * np.arange(5.0))  # noqa: E731
     ga, gb = nj.grad(g, argnums=(0, 1))(1.0, 3.0)
     np.testing.assert_allclose([ga, gb], nj.numerical_grad(g, argnums=(0, 1))(1.0, 3.0),
                                rtol=1e-7)
@@ -46,13 +46,13 @@ def test_traced_linspace_values_equal_numpys_to_the_bit(kwargs):
     kwargs = {"num": 7, **kwargs}
     want = np.linspace(start, stop, **kwargs)
     got = nj.jit(lambda a, b: jnp.linspace(a, b, **kwargs))(start, stop)
-    for w, g in zip(*(((want, got) if kwargs.get("retstep") else ((want,), (got,))))):
+    for w, g in zip(*((want, got) if kwargs.get("retstep") else ((want,), (got,)))):
         assert np.array_equal(np.asarray(w), np.asarray(g))
 
 
 @pytest.mark.parametrize("transform", [nj.grad, nj.jit])
 def test_arange_with_a_traced_argument_is_a_concretization_error(transform):
-    with pytest.raises(ConcretizationTypeError, match="nanojax.numpy.arange"):
+    with pytest.raises(ConcretizationTypeError, match=r"nanojax.numpy.arange"):
         transform(lambda x: jnp.sum(jnp.arange(x, 5.0)))(1.0)
 
 
@@ -300,7 +300,7 @@ def test_bad_indexes_raise_numpys_error_everywhere(idx, error, how):
     assert "nanojax.numpy.ndarray.__getitem__" in str(info.value)
     with pytest.raises(error):                  # eagerly it is NumPy's own indexing
         np.arange(3.0)[idx]
-    with pytest.raises(error, match="nanojax.numpy.ndarray.__getitem__"):
+    with pytest.raises(error, match=r"nanojax.numpy.ndarray.__getitem__"):
         jnp.at(np.arange(3.0))[idx].get()
 
 
@@ -394,7 +394,7 @@ MASKED = np.array([[0.5, -np.inf, 1.0]])
 def test_softmax_cross_entropy_with_a_masked_logit_is_optaxs_value():
     np.testing.assert_allclose(losses.softmax_cross_entropy(MASKED, np.array([0])),
                                [np.log(np.exp(0.5) + np.exp(1.0)) - 0.5])
-    grad = nj.grad(lambda l: losses.softmax_cross_entropy(l, np.array([0]))[0])(MASKED)
+    grad = nj.grad(lambda s: losses.softmax_cross_entropy(s, np.array([0]))[0])(MASKED)
     p = np.exp([0.5, 1.0]) / np.exp([0.5, 1.0]).sum()
     np.testing.assert_allclose(grad, [[p[0] - 1.0, 0.0, p[1]]])
 
@@ -409,7 +409,7 @@ def test_softmax_cross_entropy_of_huge_logits_is_finite():
 
 @pytest.mark.parametrize("how", ["eager", "jit"])
 def test_multiclass_hinge_with_a_masked_logit_has_its_value_and_gradient(how):
-    loss = lambda l: losses.multiclass_hinge(l, np.array([0]))[0]     # noqa: E731
+    loss = lambda s: losses.multiclass_hinge(s, np.array([0]))[0]     # noqa: E731
     run = (lambda f: f) if how == "eager" else nj.jit
     assert run(loss)(MASKED) == 1.5
     np.testing.assert_array_equal(run(nj.grad(loss))(MASKED), [[-1.0, 0.0, 1.0]])
@@ -418,8 +418,8 @@ def test_multiclass_hinge_with_a_masked_logit_has_its_value_and_gradient(how):
 def test_losses_never_multiply_inf_by_zero():
     # Under a NaN-raising error state an inf * 0 anywhere would raise.
     with np.errstate(invalid="raise"):
-        nj.grad(lambda l: jnp.sum(losses.softmax_cross_entropy(l, np.array([0]))))(MASKED)
-        nj.grad(lambda l: jnp.sum(losses.multiclass_hinge(l, np.array([0]))))(MASKED)
+        nj.grad(lambda s: jnp.sum(losses.softmax_cross_entropy(s, np.array([0]))))(MASKED)
+        nj.grad(lambda s: jnp.sum(losses.multiclass_hinge(s, np.array([0]))))(MASKED)
 
 
 # ----- 12. Every array a transformation returns is its own memory --------------------------
@@ -637,7 +637,7 @@ def test_a_primitive_without_a_vjp_rule_raises_not_implemented_naming_it():
         nj.vmap(lambda x: p.bind(x))(np.ones(2))
 
 
-# ----- 19. Every ndarray method and operator with a meaning works on a tracer ----------------------
+# ----- 19. Every ndarray method and operator with a meaning works on a tracer ---------------------
 
 METHODS = [
     ("var", lambda x: x.var()), ("var-axis", lambda x: x.var(axis=0, ddof=1)),
@@ -680,9 +680,9 @@ def test_ndarray_methods_and_operators_work_on_traced_values(name, f):
 def test_in_place_and_unsupported_methods_say_so_by_name():
     with pytest.raises(TypeError, match="in place"):
         nj.jit(lambda x: x.fill(0.0))(np.ones(2))
-    with pytest.raises(NotImplementedError, match="ndarray.searchsorted"):
+    with pytest.raises(NotImplementedError, match=r"ndarray.searchsorted"):
         nj.jit(lambda x: x.searchsorted(0.5))(np.ones(2))
-    with pytest.raises(AttributeError, match="ndarray.strides"):
+    with pytest.raises(AttributeError, match=r"ndarray.strides"):
         nj.jit(lambda x: x.strides)(np.ones(2))
 
 
@@ -723,7 +723,7 @@ def test_errors_start_with_the_public_name(prefix, error, call):
 def test_cyclic_pytrees_are_refused_with_a_sentence():
     cycle: list = []
     cycle.append(cycle)
-    with pytest.raises(ValueError, match="nanojax.tree_util.tree_flatten.*itself"):
+    with pytest.raises(ValueError, match=r"nanojax.tree_util.tree_flatten.*itself"):
         nj.grad(lambda x: 1.0)(cycle)
     nested: dict = {}
     nested["self"] = nested

@@ -32,7 +32,7 @@ def test_grad_of_non_scalar_output_names_the_shape_and_jacrev(f, shape):
 
 
 def test_grad_of_tuple_output_is_a_scalar_output_error():
-    with pytest.raises(TypeError, match="scalar.*jacrev"):
+    with pytest.raises(TypeError, match=r"scalar.*jacrev"):
         nj.grad(lambda x: (jnp.sum(x), jnp.sum(x)))(X)
 
 
@@ -68,7 +68,7 @@ def test_integer_argument_outside_argnums_is_fine():
     lambda f, a: nj.numerical_grad(f)(a),
 ], ids=["value_and_grad", "grad_tuple_argnums", "numerical_grad"])
 def test_other_gradient_entry_points_reject_integer_inputs(transform):
-    with pytest.raises(TypeError, match="(?i)float"):
+    with pytest.raises(TypeError, match=r"(?i)float"):
         transform(lambda a: a * 1.0, 3)
 
 
@@ -277,7 +277,7 @@ USES = [
 def test_using_a_leaked_tracer_raises_unexpected_tracer_error(leak_name, transform,
                                                               use_name, use):
     t = _leak_from(transform)
-    with pytest.raises(errors.UnexpectedTracerError, match="(?i)transformation has already ended"):
+    with pytest.raises(errors.UnexpectedTracerError, match=r"(?i)transformation has already ended"):
         use(t)
 
 

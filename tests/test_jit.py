@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -226,7 +227,7 @@ def test_python_control_flow_works_when_the_argument_is_static(fun, x, want):
 
 # ----- Generated source ----------------------------------------------------------------
 
-def EVIL_MARKER_function(x, label):   # noqa: N802 - the name is the point
+def EVIL_MARKER_function(x, label):   # the name is the point
     scale = 3.0 if label == "EVIL_MARKER'); import os; os.system('echo pwned" else 1.0
     return {"EVIL_MARKER_key": jnp.tanh(x) * scale}
 

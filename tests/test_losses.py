@@ -9,7 +9,7 @@ order) at points away from the hinge's kink.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pytest

@@ -9,7 +9,8 @@ nothing mutates its inputs; bad arguments fail early with clear messages.
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -659,7 +660,7 @@ def test_float32_derivative_circuits_compute_what_they_stage(rule: Rule, shapes:
     out = np.asarray(fn(*args))
     ct = _leaf(np.ones(out.shape, out.dtype))
     for derivative in (lambda *xs: nj.jvp(fn, xs, xs)[1], lambda *xs: nj.vjp(fn, *xs)[1](ct)):
-        for eqn, ins, value in equations_evaluated(nj.make_jaxpr(derivative)(*args), args):
+        for eqn, _, value in equations_evaluated(nj.make_jaxpr(derivative)(*args), args):
             aval = eqn.outvars[0].aval
             assert (np.shape(value), np.result_type(value)) == (aval.shape, aval.dtype), (
                 f"{eqn.primitive.name} on {[str(getattr(v, 'aval', v)) for v in eqn.invars]} "

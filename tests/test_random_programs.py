@@ -1148,7 +1148,7 @@ def test_out_of_range_axes_raise_under_every_transformation(call):
     f = eval(f"lambda x: {expr}", {"jnp": jnp, "np": np})  # noqa: S307
     x = np.random.default_rng(0).uniform(1.0, 2.0, shape)
     note(f"f = lambda x: {expr}; x = np.ones({shape})")
-    with pytest.raises(Exception):      # NumPy's AxisError (the premise)
+    with pytest.raises(Exception):  # noqa: B017 - NumPy's AxisError (the premise)
         f(x)
     transformed = {
         "jit": lambda: nj.jit(f)(x),
@@ -1159,7 +1159,7 @@ def test_out_of_range_axes_raise_under_every_transformation(call):
     for name, run in transformed.items():
         try:
             out = run()
-        except Exception:
+        except Exception:  # noqa: BLE001 - raising anything is what NumPy does
             continue
         raise AssertionError(f"{name}: {expr} on shape {shape} should raise as NumPy does, "
                              f"but gave shape {np.shape(out)}")
@@ -1228,7 +1228,7 @@ def _repro_eager_dot_matmul_rounding():
     # A product with a scalar is a multiply, eagerly and traced, as in JAX:
     # [0.] * -1.5 is [-0.] (NumPy's own np.dot gives [0.] here).
     c = np.array([0.0])
-    assert _signbit(nj.jit(jnp.dot)(c, -1.5)) == _signbit(jnp.dot(c, -1.5)) == True  # noqa
+    assert _signbit(nj.jit(jnp.dot)(c, -1.5)) == _signbit(jnp.dot(c, -1.5)) == True  # noqa: E712
     rng = np.random.default_rng(1)
     for _ in range(20):
         m, v = rng.normal(size=(4, 1, 2)), rng.normal(size=2)

@@ -306,14 +306,14 @@ def test_vjp_with_pytree_output_and_pytree_input():
 
 
 def test_vjp_has_aux():
-    out, pull, aux = nj.vjp(lambda x: (x * 2.0, x + 1.0), np.array([1.0, 2.0]), has_aux=True)
+    _, pull, aux = nj.vjp(lambda x: (x * 2.0, x + 1.0), np.array([1.0, 2.0]), has_aux=True)
     np.testing.assert_array_equal(aux, [2.0, 3.0])
     assert type(aux) is np.ndarray
     np.testing.assert_array_equal(pull(np.array([1.0, 1.0]))[0], [2.0, 2.0])
 
 
 def test_vjp_of_output_that_does_not_depend_on_input_is_zero():
-    out, pull = nj.vjp(lambda x: np.array([1.0, 2.0]), 3.0)
+    _, pull = nj.vjp(lambda x: np.array([1.0, 2.0]), 3.0)
     assert pull(np.array([1.0, 1.0])) == (0.0,)
 
 
@@ -362,17 +362,17 @@ JAXPRS = [
     ("float32_multiple_outputs", lambda x: (x, x * x), (np.float32(1.0),),
      "{ lambda ; a:f32[]. let b:f32[] = mul a a in (a, b) }"),
     ("multi_line", lambda x: jnp.sum(jnp.tanh(x)), (np.zeros((2, 3)),),
-     "{ lambda ; a:f64[2,3]. let\n"
-     "    b:f64[2,3] = tanh a\n"
-     "    c:f64[] = reduce_sum[axes=(0, 1)] b\n"
-     "  in (c,) }"),
+     ("{ lambda ; a:f64[2,3]. let\n"
+      "    b:f64[2,3] = tanh a\n"
+      "    c:f64[] = reduce_sum[axes=(0, 1)] b\n"
+      "  in (c,) }")),
     ("multi_line_with_const", lambda x: jnp.exp(x) * C3 + jnp.log(x), (np.ones(3),),
-     "{ lambda a:f64[3]; b:f64[3]. let\n"
-     "    c:f64[3] = exp b\n"
-     "    d:f64[3] = mul c a\n"
-     "    e:f64[3] = log b\n"
-     "    f:f64[3] = add d e\n"
-     "  in (f,) }"),
+     ("{ lambda a:f64[3]; b:f64[3]. let\n"
+      "    c:f64[3] = exp b\n"
+      "    d:f64[3] = mul c a\n"
+      "    e:f64[3] = log b\n"
+      "    f:f64[3] = add d e\n"
+      "  in (f,) }")),
     ("integer_pow", lambda x: x ** 3, (2.0,),
      "{ lambda ; a:f64[]. let b:f64[] = integer_pow[y=3] a in (b,) }"),
     ("pytree_in", lambda d: d["a"] - d["b"], ({"b": 1.0, "a": 2.0},),
@@ -586,7 +586,7 @@ def test_returned_gradient_arrays_are_writeable(f):
 
 
 def test_vjp_and_jvp_outputs_are_writeable_arrays():
-    out, pull = nj.vjp(lambda x: jnp.broadcast_to(x, (2, 3)), np.ones(3))
+    _, pull = nj.vjp(lambda x: jnp.broadcast_to(x, (2, 3)), np.ones(3))
     (g,) = pull(np.ones((2, 3)))
     assert g.flags.writeable
     _, t = nj.jvp(lambda x: jnp.broadcast_to(x, (2, 3)), (np.ones(3),), (np.ones(3),))

@@ -170,14 +170,15 @@ def train_val_split(key: Any, X: Any, y: Any, val_fraction: float = 0.2
     """
     X, y = np.asarray(X), np.asarray(y)
     if not 0 < val_fraction < 1:
-        raise ValueError(f"nanojax.datasets.train_val_split: val_fraction must be strictly between 0 and 1, "
-                         f"got {val_fraction!r}")
+        raise ValueError("nanojax.datasets.train_val_split: val_fraction must be strictly between "
+                         f"0 and 1, got {val_fraction!r}")
     if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
         raise ValueError(f"nanojax.datasets.train_val_split: X and y need one row per example, got "
                          f"shapes {X.shape} and {y.shape}")
     total = len(X)
     if total < 2:
-        raise ValueError(f"nanojax.datasets.train_val_split: need at least 2 examples to split, got {total}")
+        raise ValueError("nanojax.datasets.train_val_split: need at least 2 examples to split, "
+                         f"got {total}")
     n_val = min(max(round(total * val_fraction), 1), total - 1)
     order = np.asarray(random.permutation(key, total))
     val, train = order[:n_val], order[n_val:]

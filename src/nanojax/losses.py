@@ -37,7 +37,8 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,8 @@ def _check_same_shape(fn: str, predictions: Any, targets: Any, names: str) -> No
     p, t = jnp.shape(predictions), jnp.shape(targets)
     if p != t:
         hint = " (squeeze the scores' last axis)" if p == t + (1,) else ""
-        raise ValueError(f"nanojax.losses.{fn}: expected {names} of the same shape, got {p} and {t}{hint}")
+        raise ValueError(f"nanojax.losses.{fn}: expected {names} of the same shape, "
+                         f"got {p} and {t}{hint}")
 
 
 def _check_plus_minus_one(fn: str, labels: Any) -> None:
@@ -72,19 +74,20 @@ def _check_class_labels(fn: str, scores: Any, labels: Any) -> int:
     """Labels are integer class indices, one per row of scores; returns num_classes."""
     s, y = jnp.shape(scores), jnp.shape(labels)
     if len(s) == 0:
-        raise ValueError(f"nanojax.losses.{fn}: expected scores of shape (..., num_classes), got a scalar")
+        raise ValueError(f"nanojax.losses.{fn}: expected scores of shape (..., num_classes), "
+                         "got a scalar")
     if labels.dtype.kind not in "iu":
         raise TypeError(f"nanojax.losses.{fn}: labels must be integer class indices, got dtype "
                         f"{labels.dtype}")
     if y != s[:-1]:
-        raise ValueError(f"nanojax.losses.{fn}: expected one label per row of scores, i.e. labels of shape "
-                         f"{s[:-1]} for scores of shape {s}, got labels of shape {y}")
+        raise ValueError(f"nanojax.losses.{fn}: expected one label per row of scores, i.e. labels "
+                         f"of shape {s[:-1]} for scores of shape {s}, got labels of shape {y}")
     num_classes = s[-1]
     if not isinstance(labels, Tracer) and labels.size and (
             labels.min() < 0 or labels.max() >= num_classes):
         bad = labels[(labels < 0) | (labels >= num_classes)]
-        raise ValueError(f"nanojax.losses.{fn}: labels must be in [0, {num_classes}) for {num_classes} "
-                         f"classes, got {np.unique(bad).tolist()[:5]}")
+        raise ValueError(f"nanojax.losses.{fn}: labels must be in [0, {num_classes}) for "
+                         f"{num_classes} classes, got {np.unique(bad).tolist()[:5]}")
     return num_classes
 
 

@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable, Sequence
 from types import SimpleNamespace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -199,11 +200,12 @@ def Dense(n: int, W_init: Initializer | None = None,
         >>> apply((W, b), [[1.0, 2.0, 3.0]])
         Traceback (most recent call last):
         ...
-        ValueError: nanojax.models.Dense: expected inputs with 2 features on the last axis, got shape (1, 3)
+        ValueError: nanojax.models.Dense: expected inputs with 2 features on the last axis,
+        got shape (1, 3)
     """
     if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"nanojax.models.Dense: n, the number of outputs, must be a positive integer, "
-                         f"got {n!r}")
+        raise ValueError("nanojax.models.Dense: n, the number of outputs, must be a positive "
+                         f"integer, got {n!r}")
     W_init = glorot_normal() if W_init is None else W_init
 
     def init_fn(key: Any, input_shape: Sequence[Any]) -> tuple[tuple, tuple]:
@@ -215,8 +217,8 @@ def Dense(n: int, W_init: Initializer | None = None,
         W, b = params
         shape = jnp.shape(inputs)
         if len(shape) == 0 or shape[-1] != jnp.shape(W)[0]:
-            raise ValueError(f"nanojax.models.Dense: expected inputs with {jnp.shape(W)[0]} features on "
-                             f"the last axis, got shape {tuple(shape)}")
+            raise ValueError(f"nanojax.models.Dense: expected inputs with {jnp.shape(W)[0]} "
+                             f"features on the last axis, got shape {tuple(shape)}")
         return jnp.add(jnp.matmul(inputs, W), b)
 
     return init_fn, apply_fn
@@ -265,8 +267,8 @@ def Dropout(rate: float) -> Layer:
     """
     _real("Dropout", "rate", rate)
     if not 0 <= rate < 1:
-        raise ValueError(f"nanojax.models.Dropout: rate is the probability of dropping a unit and must "
-                         f"be in [0, 1), got {rate!r}")
+        raise ValueError("nanojax.models.Dropout: rate is the probability of dropping a unit and "
+                         f"must be in [0, 1), got {rate!r}")
 
     def init_fn(key: Any, input_shape: Sequence[Any]) -> tuple[tuple, tuple]:
         return tuple(input_shape), ()
@@ -274,13 +276,14 @@ def Dropout(rate: float) -> Layer:
     def apply_fn(params: tuple, inputs: Any, *, key: Any = None, train: bool = True,
                  **kwargs: Any) -> Any:
         if isinstance(train, Tracer):
-            raise TypeError("nanojax.models.Dropout: train must be a Python bool, not a traced value; "
-                            "under jit, mark it static: jit(apply, static_argnames='train')")
+            raise TypeError("nanojax.models.Dropout: train must be a Python bool, not a traced "
+                            "value; under jit, mark it static: jit(apply, static_argnames='train')")
         if not train or rate == 0:
             return inputs
         if key is None:
-            raise ValueError("nanojax.models.Dropout: training needs a random key: call apply(params, x, "
-                             "key=k), or pass train=False to evaluate without dropout")
+            raise ValueError("nanojax.models.Dropout: training needs a random key: call "
+                             "apply(params, x, key=k), or pass train=False to evaluate without "
+                             "dropout")
         keep = random.bernoulli(key, 1 - rate, jnp.shape(inputs))
         return jnp.where(keep, jnp.divide(inputs, 1 - rate), 0.0)
 
@@ -408,8 +411,8 @@ def mlp(sizes: Sequence[int], activation: Layer = Relu, W_init: Initializer | No
                         f"such as [2, 100, 3]; got {type(sizes).__name__} ({sizes!r:.40})")
     sizes = [_positive_int("mlp", "each size", s) for s in sizes]
     if len(sizes) < 2:
-        raise ValueError(f"nanojax.models.mlp: sizes must be the input size then at least one layer "
-                         f"width, all positive, such as [2, 100, 3]; got {sizes}")
+        raise ValueError("nanojax.models.mlp: sizes must be the input size then at least one "
+                         f"layer width, all positive, such as [2, 100, 3]; got {sizes}")
     _check_layer(activation, "nanojax.models.mlp: activation")
     layers = [Dense(sizes[1], W_init, b_init)]
     for n in sizes[2:]:

@@ -33,7 +33,8 @@ Examples:
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable, NamedTuple, Union
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -51,7 +52,7 @@ Params = Any         # a pytree of arrays (or Python floats)
 Updates = Any        # a pytree with the params' structure
 OptState = Any       # a pytree of NamedTuples
 Schedule = Callable[[Any], Any]
-ScalarOrSchedule = Union[float, Schedule]
+ScalarOrSchedule = float | Schedule
 
 
 class GradientTransformation(NamedTuple):
@@ -249,7 +250,8 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
         [0.6, 0.8]
     """
     if not _number("clip_by_global_norm", "max_norm", max_norm) > 0:
-        raise ValueError(f"nanojax.optim.clip_by_global_norm: max_norm must be positive, got {max_norm}")
+        raise ValueError("nanojax.optim.clip_by_global_norm: max_norm must be positive, "
+                         f"got {max_norm}")
 
     def update_fn(updates, state, params=None):
         # max_norm / max(norm, max_norm) is 1 below the limit and never divides by 0.

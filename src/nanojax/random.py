@@ -22,7 +22,8 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +70,7 @@ def _check_key_aval(k: ShapedArray, fn: str) -> None:
                         f"nj.random.key(seed) or split), got {k.str_short()}")
 
 
-def _loop_over_keys(prim: Primitive):
+def _loop_over_keys(prim: Primitive) -> Callable[..., Any]:
     """Batch rule: each key is its own stream, so each batch member is drawn
     from its own generator (a loop over keys is inherent here: Philox streams
     cannot be advanced for many keys at once through NumPy's API)."""
@@ -81,7 +82,8 @@ def _loop_over_keys(prim: Primitive):
     return rule
 
 
-def _random_primitive(name: str, impl, abstract_eval) -> Primitive:
+def _random_primitive(name: str, impl: Callable[..., Any],
+                      abstract_eval: Callable[..., ShapedArray]) -> Primitive:
     # Samples and keys are new arrays: no aliasing.
     return P._register(Primitive(name, impl, abstract_eval, differentiable=False,
                                  batch=PerPrimitive(_loop_over_keys), may_alias=False))
@@ -89,7 +91,8 @@ def _random_primitive(name: str, impl, abstract_eval) -> Primitive:
 
 # ----- The primitives -------------------------------------------------------------
 
-def _sample_impl(k, *, dist: str, shape: tuple, dtype: np.dtype, low: Any, high: Any):
+def _sample_impl(k: Any, *, dist: str, shape: tuple, dtype: np.dtype, low: Any,
+                 high: Any) -> np.ndarray:
     gen = _generator(np.asarray(k), _SAMPLE)
     if dist == "normal":
         out = gen.standard_normal(shape, dtype=np.float64)
@@ -210,8 +213,7 @@ def randint(key: Any, shape: Any, minval: int, maxval: int, dtype: Any = np.int6
     if dtype.kind not in "iu":
         raise TypeError(f"nanojax.random.randint: dtype must be an integer type, got {dtype}")
     for bound in (minval, maxval):
-        if isinstance(bound, Tracer) or isinstance(bound, bool) or not isinstance(
-                bound, (int, np.integer)):
+        if isinstance(bound, (Tracer, bool)) or not isinstance(bound, (int, np.integer)):
             raise TypeError("nanojax.random.randint: minval and maxval must be concrete "
                             f"integers, got {type(bound).__name__} ({bound!r:.30})")
     if not int(minval) < int(maxval):

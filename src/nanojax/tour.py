@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Callable, NamedTuple, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -56,7 +57,7 @@ def _vec(values: Sequence[float], fmt: str = "7.4f") -> str:
     return "[" + ", ".join(f"{float(v):{fmt}}" for v in values) + "]"
 
 
-def _compact(values: Sequence[float]) -> str:
+def _compact(values: Iterable[float]) -> str:
     return "[" + ", ".join(f"{float(v):.4g}" for v in values) + "]"
 
 
@@ -153,7 +154,7 @@ def _ninja() -> None:
     a, b, c, d = 3.0, -2.0, 1.0, 2.0
     print(f"  at a={a:g}, b={b:g}, c={c:g}, d={d:g}; nj.grad against central differences")
     _row("circuit", f"{'gradient (nj.grad)':<37}max |diff|")
-    circuits = [
+    circuits: list[tuple[str, Callable, tuple[float, ...]]] = [
         ("a * a", lambda a: a * a, (a,)),
         ("a*a + b*b + c*c", lambda a, b, c: a * a + b * b + c * c, (a, b, c)),
         ("((a*b + c) * d)**2", lambda a, b, c, d: ((a * b + c) * d) ** 2, (a, b, c, d)),
@@ -198,7 +199,7 @@ def svm_cost(params, X, labels, alpha=0.5):
     return jnp.sum(nj.losses.hinge(X @ w + c, labels)) + alpha * jnp.sum(w ** 2)
 
 
-def _accuracy(scores, labels) -> float:
+def _accuracy(scores: Any, labels: Any) -> float:
     return float(np.mean(np.where(np.asarray(scores) > 0, 1, -1) == labels))
 
 

@@ -60,7 +60,8 @@ Examples:
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -91,8 +92,8 @@ def _batch_stream(batches: Iterable[Batch] | Callable[[int], Batch],
                   num_steps: int | None) -> Iterator[Batch]:
     if callable(batches):
         if num_steps is None:
-            raise ValueError("nanojax.train.fit: batches is a function of the step, so num_steps is needed "
-                             "to know when to stop")
+            raise ValueError("nanojax.train.fit: batches is a function of the step, so num_steps "
+                             "is needed to know when to stop")
         return (batches(step) for step in range(num_steps))
     stream = iter(batches)
     return stream if num_steps is None else (b for _, b in zip(range(num_steps), stream))
@@ -101,15 +102,15 @@ def _batch_stream(batches: Iterable[Batch] | Callable[[int], Batch],
 def _check_arguments(optimizer: Any, num_steps: int | None, log_every: int,
                      accuracy_fn: Callable | None, train_data: Any, val_data: Any) -> None:
     if not isinstance(optimizer, optim.GradientTransformation):
-        raise TypeError("nanojax.train.fit: optimizer must be an optim.GradientTransformation, such as "
-                        f"nj.optim.sgd(0.1), got {type(optimizer).__name__}")
+        raise TypeError("nanojax.train.fit: optimizer must be an optim.GradientTransformation, "
+                        f"such as nj.optim.sgd(0.1), got {type(optimizer).__name__}")
     for name, value in (("num_steps", num_steps), ("log_every", log_every)):
         if value is not None and (not isinstance(value, (int, np.integer))
                                   or isinstance(value, bool) or value < 1):
             raise ValueError(f"nanojax.train.fit: {name} must be a positive integer, got {value!r}")
     if accuracy_fn is None and (train_data is not None or val_data is not None):
-        raise ValueError("nanojax.train.fit: train_data and val_data are only used to measure accuracy: "
-                         "pass accuracy_fn(params, data) too")
+        raise ValueError("nanojax.train.fit: train_data and val_data are only used to measure "
+                         "accuracy: pass accuracy_fn(params, data) too")
 
 
 class _Recorder:

@@ -15,7 +15,8 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Hashable, Iterable, NamedTuple
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -24,9 +25,12 @@ __all__ = ["PyTreeDef", "tree_flatten", "tree_unflatten", "tree_leaves",
            "treedef_is_leaf", "all_leaves"]
 
 
+# The aux data a flatten function returns is hashable; what it means is the node
+# type's own business, so the unflatten function takes it as Any (a function written
+# for a tuple of keys, say, is a fine unflatten function).
 class _NodeType(NamedTuple):
     to_iterable: Callable[[Any], tuple[Iterable[Any], Hashable]]
-    from_iterable: Callable[[Hashable, Iterable[Any]], Any]
+    from_iterable: Callable[[Any, Iterable[Any]], Any]
 
 
 _registry: dict[type, _NodeType] = {}
@@ -34,7 +38,7 @@ _registry: dict[type, _NodeType] = {}
 
 def register_pytree_node(nodetype: type,
                          flatten_func: Callable[[Any], tuple[Iterable[Any], Hashable]],
-                         unflatten_func: Callable[[Hashable, Iterable[Any]], Any]) -> None:
+                         unflatten_func: Callable[[Any, Iterable[Any]], Any]) -> None:
     """Make instances of ``nodetype`` pytree nodes.
 
     ``flatten_func(x)`` returns ``(children, aux_data)`` with ``aux_data``
@@ -73,12 +77,12 @@ class PyTreeDef:
 
     __slots__ = ("node_type", "aux", "children", "num_leaves", "_key", "_hash")
 
-    def __init__(self, node_type: type | None, aux: Hashable,
+    def __init__(self, node_type: type | None, aux: Any,
                  children: tuple[PyTreeDef, ...]) -> None:
         self.node_type = node_type      # None means "a leaf"
         self.aux = aux
         self.children = children
-        self.num_leaves = 1 if node_type is None else sum(c.num_leaves for c in children)
+        self.num_leaves: int = 1 if node_type is None else sum(c.num_leaves for c in children)
         self._key = (node_type, aux, children)
         self._hash = hash(self._key)    # children's hashes are cached too: no deep walk
 
@@ -190,8 +194,8 @@ def tree_unflatten(treedef: PyTreeDef, leaves: Iterable[Any]) -> Any:
     if _FLAT_TUPLES.get(len(leaves)) is treedef:
         return tuple(leaves)
     if len(leaves) != treedef.num_leaves:
-        raise ValueError(f"nanojax.tree_util.tree_unflatten: {treedef} expects {treedef.num_leaves} "
-                         f"leaves, got {len(leaves)}")
+        raise ValueError(f"nanojax.tree_util.tree_unflatten: {treedef} expects "
+                         f"{treedef.num_leaves} leaves, got {len(leaves)}")
     return _unflatten(treedef, iter(leaves))
 
 

@@ -87,7 +87,7 @@ def _check_keywords(kwargs: dict) -> None:
         if name not in _NUMPY_DEFAULTS:
             raise TypeError(f"{_PREFIX}got an unexpected keyword argument {name!r}")
         default = _NUMPY_DEFAULTS[name]
-        if not (value is default or isinstance(value, str) and value == default):
+        if not (value is default or (isinstance(value, str) and value == default)):
             raise NotImplementedError(f"{_PREFIX}the keyword {name}={_brief(value)} is not "
                                       f"supported (only its default {default!r} is)")
 
@@ -212,16 +212,17 @@ def _is_index(k: Any) -> bool:
 
 def _check_eagerly(args: tuple, positions: list[int], optimize: Any) -> None:
     """Refuse what NumPy would refuse, with its error type and our sentence."""
-    args = list(args)
+    operands = list(args)
     for i, k in enumerate(positions):
-        args[k] = _numeric_array(args[k], i)
+        operands[k] = _numeric_array(operands[k], i)
     try:
-        _plan(_subscripts(args, positions), [np.shape(args[k]) for k in positions], optimize)
+        _plan(_subscripts(operands, positions), [np.shape(operands[k]) for k in positions],
+              optimize)
     except _NUMPY_ERRORS:
         try:                       # NumPy's exception type, when NumPy refuses too
-            np.einsum(*args, optimize=optimize)
+            np.einsum(*operands, optimize=optimize)
         except _NUMPY_ERRORS as numpy_err:
-            raise _explained(numpy_err, args, positions, optimize) from None
+            raise _explained(numpy_err, operands, positions, optimize) from None
         raise
 
 
@@ -441,7 +442,8 @@ def _label_sizes(subs: _Subscripts, inputs: tuple[tuple[str, ...], ...],
     return sizes
 
 
-def _size_mismatch(subs, label, k0, n0, k1, n1, shapes) -> ValueError:
+def _size_mismatch(subs: _Subscripts, label: str, k0: int, n0: int, k1: int, n1: int,
+                   shapes: list[tuple[int, ...]]) -> ValueError:
     a, b = shapes[k0], shapes[k1]
     if label.startswith(_ELLIPSIS):
         return ValueError(f"{_PREFIX}the '...' axes of operand {k0} (shape {a}) and operand "
