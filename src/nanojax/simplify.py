@@ -136,7 +136,7 @@ def _rewrite(jaxpr: Jaxpr, known: dict) -> Jaxpr:
 
 
 def _cse_key(eqn: JaxprEqn) -> tuple | None:
-    atoms = []
+    atoms: list[Any] = []
     for a in eqn.invars:
         if isinstance(a, Literal):
             atoms.append(("lit", type(a.val), a.val if not isinstance(a.val, np.ndarray)

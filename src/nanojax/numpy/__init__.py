@@ -25,11 +25,11 @@ from numpy import (bool_, dtype, e, float16, float32, float64, inf, int8, int16,
 
 # One module per concern; each function is NumPy's call when nothing is
 # traced and a circuit of lax functions when something is.
-from nanojax.numpy._ufuncs import *  # noqa: F401,F403
-from nanojax.numpy._shapes import *  # noqa: F401,F403
-from nanojax.numpy._creation import *  # noqa: F401,F403
-from nanojax.numpy._reductions import *  # noqa: F401,F403
-from nanojax.numpy._linear import *  # noqa: F401,F403
+from nanojax.numpy._ufuncs import *  # noqa: F403
+from nanojax.numpy._shapes import *  # noqa: F403
+from nanojax.numpy._creation import *  # noqa: F403
+from nanojax.numpy._reductions import *  # noqa: F403
+from nanojax.numpy._linear import *  # noqa: F403
 from nanojax.numpy._einsum import einsum  # noqa: F401  (NumPy's whole grammar)
 from nanojax.numpy._indexing import (at, diagonal, getitem, repeat, take,  # noqa: F401
                                      take_along_axis, trace)

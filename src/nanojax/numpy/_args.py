@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
@@ -42,7 +43,7 @@ def reworded(name: str, err: Exception) -> Exception:
         new = type(err)(message)
         if str(new) == message:
             return new
-    except Exception:                     # an error type with a richer constructor
+    except Exception:  # noqa: BLE001 - an error type with a richer constructor
         pass
     for base in (IndexError, ValueError, TypeError):
         if isinstance(err, base):
@@ -79,14 +80,14 @@ def check_numeric(name: str, x: Any) -> None:
 
 def check_operands(name: str, args: Sequence[Any]) -> None:
     for a in args:
-        if type(a) not in PLAIN or type(a) is np.ndarray and a.dtype.kind not in NUMERIC_KINDS:
+        if type(a) not in PLAIN or (type(a) is np.ndarray and a.dtype.kind not in NUMERIC_KINDS):
             check_numeric(name, a)
 
 
 def call_numpy(name: str, np_fn: Callable, *args: Any, **kwargs: Any) -> Any:
     """The eager call: NumPy itself, after refusing what it would quietly accept."""
     for a in args:
-        if type(a) not in PLAIN or type(a) is np.ndarray and a.dtype.kind not in NUMERIC_KINDS:
+        if type(a) not in PLAIN or (type(a) is np.ndarray and a.dtype.kind not in NUMERIC_KINDS):
             check_numeric(name, a)
     try:
         return np_fn(*args, **kwargs)

@@ -59,7 +59,7 @@ def _prepare(item: Any, name: str) -> tuple[Any, Any]:
                                   else np.intp)
     if isinstance(item, np.ndarray):
         return item, item
-    if isinstance(item, np.generic) or isinstance(item, (float, complex, str, bytes)):
+    if isinstance(item, (np.generic, float, complex, str, bytes)):
         return item, item                  # NumPy's check says what is wrong with it
     raise _args.error(name, IndexError, f"unsupported index {item!r:.50} of type "
                 f"{type(item).__name__}; use ints, slices, None, ... or integer arrays")

@@ -4,7 +4,8 @@ any, all, cumsum, with NumPy's ``axis`` and ``keepdims``."""
 from __future__ import annotations
 
 import builtins
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 

@@ -4,7 +4,8 @@ squeeze, broadcast, concatenate, stack, and the shape queries."""
 from __future__ import annotations
 
 import builtins
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 

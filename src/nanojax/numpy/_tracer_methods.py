@@ -9,15 +9,18 @@ the bottom; anything not in them raises a ``TypeError`` that names it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 import nanojax.numpy as jnp
 from nanojax import primitives as P
-from nanojax.core import Tracer
+from nanojax.core import Primitive, Tracer
 from nanojax.numpy._args import bind_elementwise, operand
 
 
-def _swap(fn):
+def _swap(fn: Callable) -> Callable:
     return lambda self, other: fn(other, self)
 
 
@@ -25,8 +28,8 @@ def _swap(fn):
 _READY = {float, int, bool, np.float64, np.float32, np.ndarray}
 
 
-def _binop(prim, name: str, swapped: bool = False):
-    def method(self, other):
+def _binop(prim: Primitive, name: str, swapped: bool = False) -> Callable:
+    def method(self: Tracer, other: Any) -> Any:
         if type(other) not in _READY and not isinstance(other, Tracer):
             other = operand(other, name)
         try:
@@ -84,13 +87,14 @@ _METHODS = {
 }
 for _name, _fn in _METHODS.items():
     setattr(Tracer, _name, _fn)
-Tracer.__hash__ = None  # type: ignore[assignment]  (== is elementwise, as in NumPy)
-Tracer.T = property(lambda self: jnp.transpose(self))
-Tracer.mT = property(lambda self: jnp.swapaxes(self, -1, -2))
-Tracer.real = property(jnp.real)
-Tracer.imag = property(jnp.imag)
-Tracer.itemsize = property(lambda self: self.dtype.itemsize)
-Tracer.nbytes = property(lambda self: self.size * self.dtype.itemsize)
+_PROPERTIES = {
+    "T": lambda self: jnp.transpose(self), "mT": lambda self: jnp.swapaxes(self, -1, -2),
+    "real": jnp.real, "imag": jnp.imag, "itemsize": lambda self: self.dtype.itemsize,
+    "nbytes": lambda self: self.size * self.dtype.itemsize, "at": lambda self: jnp.at(self),
+}
+for _name, _get in _PROPERTIES.items():
+    setattr(Tracer, _name, property(_get))
+Tracer.__hash__ = None  # type: ignore[assignment]  # == is elementwise, as in NumPy
 
 # Every other ndarray method and attribute: a sentence instead of Python's bare
 # AttributeError. Installed one by one, not as a __getattr__: a __getattr__
@@ -100,8 +104,8 @@ _IN_PLACE = {"fill", "put", "resize", "sort", "partition", "setflags", "itemset"
              "setfield", "byteswap"}
 
 
-def _unsupported_method(name: str):
-    def method(self, *args, **kwargs):
+def _unsupported_method(name: str) -> Callable:
+    def method(self: Tracer, *args: Any, **kwargs: Any) -> Any:
         if name in _IN_PLACE:
             raise TypeError(f"nanojax: x.{name}() changes an array in place, and traced "
                             "values are immutable; use the jnp function that returns a "
@@ -112,8 +116,8 @@ def _unsupported_method(name: str):
     return method
 
 
-def _unsupported_attribute(name: str):
-    def get(self):
+def _unsupported_attribute(name: str) -> property:
+    def get(self: Tracer) -> Any:
         raise AttributeError(f"nanojax: ndarray.{name} has no meaning for a traced value "
                              "(it has a shape and a dtype, not memory)")
     return property(get)
@@ -126,7 +130,6 @@ for _name in dir(np.ndarray):
         setattr(Tracer, _name, _unsupported_method(_name))
     else:
         setattr(Tracer, _name, _unsupported_attribute(_name))
-Tracer.at = property(lambda self: jnp.at(self))
 
 
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
@@ -150,8 +153,9 @@ def _array_function(self, func, types, args, kwargs):
     return fn(*args, **kwargs)
 
 
-Tracer.__array_ufunc__ = _array_ufunc
-Tracer.__array_function__ = _array_function
+for _name, _fn in {"__array_ufunc__": _array_ufunc,
+                   "__array_function__": _array_function}.items():
+    setattr(Tracer, _name, _fn)
 
 
 def _protocol_tables() -> tuple[dict, dict]:

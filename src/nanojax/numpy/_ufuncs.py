@@ -8,7 +8,8 @@ few), with NumPy's broadcasting and dtype promotion.
 from __future__ import annotations
 
 import builtins
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -25,33 +26,40 @@ from nanojax.numpy._args import operand as _operand
 from nanojax.numpy._args import reworded as _reworded
 
 
-def _elementwise(name: str, np_fn: Callable, prim: Any) -> Callable:
-    if np_fn.nin == 2:
-        def fn(x, y, /):
-            if isinstance(x, Tracer) or isinstance(y, Tracer):
-                x, y = _operand(x, name), _operand(y, name)
-                try:
-                    return prim.bind(x, y)
-                except ValueError:       # a shape mismatch: NumPy's sentence, our name
-                    return _args.bind_elementwise(name, prim, x, y)
-            if type(x) not in _PLAIN or type(y) not in _PLAIN:
-                _args.check_operands(name, (x, y))
-            try:
-                return np_fn(x, y)
-            except (TypeError, ValueError) as err:
-                raise _reworded(name, err) from None
-    else:
-        def fn(x, /):
-            if isinstance(x, Tracer):
-                return prim.bind(x)
-            if type(x) not in _PLAIN:
-                _check_numeric(name, x)
-            try:
-                return np_fn(x)
-            except (TypeError, ValueError) as err:
-                raise _reworded(name, err) from None
+def _elementwise(name: str, np_fn: np.ufunc, prim: Any) -> Callable:
+    fn = (_binary if np_fn.nin == 2 else _unary)(name, np_fn, prim)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise ``numpy.{np_fn.__name__}``, traceable (primitive ``{prim.name}``)."
+    return fn
+
+
+def _binary(name: str, np_fn: np.ufunc, prim: Any) -> Callable:
+    def fn(x: Any, y: Any, /) -> Any:
+        if isinstance(x, Tracer) or isinstance(y, Tracer):
+            x, y = _operand(x, name), _operand(y, name)
+            try:
+                return prim.bind(x, y)
+            except ValueError:       # a shape mismatch: NumPy's sentence, our name
+                return _args.bind_elementwise(name, prim, x, y)
+        if type(x) not in _PLAIN or type(y) not in _PLAIN:
+            _args.check_operands(name, (x, y))
+        try:
+            return np_fn(x, y)
+        except (TypeError, ValueError) as err:
+            raise _reworded(name, err) from None
+    return fn
+
+
+def _unary(name: str, np_fn: np.ufunc, prim: Any) -> Callable:
+    def fn(x: Any, /) -> Any:
+        if isinstance(x, Tracer):
+            return prim.bind(x)
+        if type(x) not in _PLAIN:
+            _check_numeric(name, x)
+        try:
+            return np_fn(x)
+        except (TypeError, ValueError) as err:
+            raise _reworded(name, err) from None
     return fn
 
 

@@ -26,16 +26,16 @@ after its own definitions, so the import cycle always finds what it needs.
 from __future__ import annotations
 
 from nanojax.primitives import base, dot, elementwise, indexing, reductions, shapes
-from nanojax.primitives.base import *  # noqa: F401,F403
+from nanojax.primitives.base import *  # noqa: F403
 from nanojax.primitives.base import (_PY_DTYPES, _register, ALL_PRIMITIVES,  # noqa: F401
                                      ELEMENTWISE_ARITY,
                                      broadcast_shapes, dtype_of, elementwise_aval, is_float,
                                      move_to_front, shape_of)
-from nanojax.primitives.dot import *  # noqa: F401,F403
-from nanojax.primitives.elementwise import *  # noqa: F401,F403
+from nanojax.primitives.dot import *  # noqa: F403
+from nanojax.primitives.elementwise import *  # noqa: F403
 from nanojax.primitives.elementwise import _logistic  # noqa: F401
-from nanojax.primitives.indexing import *  # noqa: F401,F403
-from nanojax.primitives.reductions import *  # noqa: F401,F403
-from nanojax.primitives.shapes import *  # noqa: F401,F403
+from nanojax.primitives.indexing import *  # noqa: F403
+from nanojax.primitives.reductions import *  # noqa: F403
+from nanojax.primitives.shapes import *  # noqa: F403
 
 del base, dot, elementwise, indexing, reductions, shapes

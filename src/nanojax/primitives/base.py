@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import functools
 from builtins import max as builtins_max
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
-from nanojax.core import Lowering, PerPrimitive, Primitive, ShapedArray, Tracer
+from nanojax.core import Lowering, PerPrimitive, Primitive, ShapedArray
 
 _FLOAT_TYPES = {float, np.float64}
 ALL_PRIMITIVES: dict[str, Primitive] = {}
@@ -45,7 +46,9 @@ def is_float(x: Any) -> bool:
     return type(x) in _FLOAT_TYPES or np.issubdtype(dtype_of(x), np.inexact)
 
 
-_F64, _I64, _BOOL = np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.bool_)
+_F64: np.dtype = np.dtype(np.float64)
+_I64: np.dtype = np.dtype(np.int64)
+_BOOL: np.dtype = np.dtype(np.bool_)
 
 
 def _is_f64_scalar(aval: ShapedArray) -> bool:
@@ -75,7 +78,7 @@ def _proto(aval: ShapedArray) -> Any:
     return np.ones((), aval.dtype)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _result_dtype(impl: Callable, keys: tuple, params: tuple) -> tuple[np.dtype, bool]:
     with np.errstate(all="ignore"):
         out = impl(*(_proto(ShapedArray((), d, w)) for d, w in keys), **dict(params))
@@ -148,7 +151,8 @@ def _fit_tangent(t: Any, ans: Any) -> Any:
     return t
 
 
-_ELEMENTWISE_AVAL = PerPrimitive(lambda prim: functools.partial(elementwise_aval, prim))
+_ELEMENTWISE_AVAL: PerPrimitive = PerPrimitive(
+    lambda prim: functools.partial(elementwise_aval, prim))
 
 
 def unary(name: str, impl: Callable, deriv: Callable | None, *, differentiable: bool = True,
@@ -195,12 +199,12 @@ def _ufunc(name: str) -> Lowering:
 
 def _arithmetic(op: str, ufunc: str) -> Lowering:
     """Python's operator on float64 scalars (an int64 beside one too), NumPy's otherwise."""
-    expr = "{0} %s {1}" % op
+    expr = "{0} " + op + " {1}"
     return Lowering(float_expr=expr, mixed=True, array_expr=expr, ufunc=ufunc)
 
 
 def _comparison(op: str, ufunc: str) -> Lowering:
-    expr = "{0} %s {1}" % op
+    expr = "{0} " + op + " {1}"
     return Lowering(float_expr=expr, array_expr=expr, ufunc=ufunc)
 
 

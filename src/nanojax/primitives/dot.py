@@ -116,7 +116,7 @@ def _dot_general_batch(size, vals, dims, *, dimension_numbers):
 
 def _lower_dot_general(w, ins, params, in_avals, out_aval):
     """Matrix and vector products as ``a @ b``, transposed views and all (as the impl)."""
-    (lc, rc), (lb, rb) = params["dimension_numbers"]
+    (lc, rc), (lb, _) = params["dimension_numbers"]
     ln, rn = (a.ndim for a in in_avals)
     if not lb and len(lc) == 1 and 1 <= ln <= 2 and 1 <= rn <= 2:
         lhs = f"{ins[0]}.T" if ln == 2 and lc[0] == 0 else ins[0]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Any, Callable
 
 import numpy as np
 
@@ -20,7 +19,7 @@ from nanojax.primitives.base import (_BOOL, _ELEMENTWISE_AVAL, _F64, _FLOAT_TYPE
                                      _PY_DTYPES, _arithmetic, _comparison, _fit_tangent,
                                      _is_f64_scalar, _proto, _register, _ufunc,
                                      batch_elementwise, binary, broadcast_shapes, dtype_of,
-                                     is_float, same, shape_of, unary)
+                                     is_float, same, unary)
 from nanojax.simplify import is_const, is_negative_zero, value_of
 
 # ----- Scalar fast paths -----------------------------------------------------
@@ -151,7 +150,7 @@ def _lower_integer_pow(w, ins, params, in_avals, out_aval):
     return None
 
 
-integer_pow_p = _register(Primitive(
+integer_pow_p: Primitive = _register(Primitive(
     "integer_pow", _integer_pow, _ELEMENTWISE_AVAL,
     vjp_args=(lambda g, ans, x, *, y: (None if y == 0 else g if y == 1 else mul(
         g, mul(float(y), x if y == 2 else integer_pow(x, y - 1)))),),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from builtins import max as builtins_max
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from nanojax.core import PerPrimitive, Primitive, ShapedArray
@@ -31,7 +34,7 @@ class Indexer:
         return cls(tuple((s.start, s.stop, s.step) if isinstance(s, slice) else s
                          for s in index))
 
-    def build(self, arrays) -> tuple:
+    def build(self, arrays: Any) -> tuple:
         arrays = iter(arrays)
         return tuple(next(arrays) if it == self.ARRAY else
                      slice(*it) if isinstance(it, tuple) else it for it in self.items)
@@ -47,7 +50,9 @@ class Indexer:
         return hash(self.items)
 
     def __str__(self):
-        def fmt(it, counter=iter(range(1000))):
+        counter = iter(range(1000))         # numbers the index arrays in order
+
+        def fmt(it):
             if it == self.ARRAY:
                 return f"#{next(counter)}"
             if isinstance(it, tuple):
@@ -77,7 +82,7 @@ def _gather_aval(x, *idx, indexer):
     return ShapedArray(np.shape(out), x.dtype, x.weak_type)
 
 
-def _scatter_impl(add_into: bool):
+def _scatter_impl(add_into: bool) -> Callable:
     def impl(x, updates, *idx, indexer):
         out = np.array(x, copy=True)
         index = indexer.build(idx)
@@ -205,7 +210,7 @@ scatter_add_p = _register(Primitive(
         g, gather(g, *idx, indexer=indexer), *([None] * len(idx))),
     jvp=PerPrimitive(_scatter_jvp), batch=PerPrimitive(_scatter_batch), may_alias=False))
 
-scatter_p = _register(Primitive(
+scatter_p: Primitive = _register(Primitive(
     "scatter", _scatter_impl(False), _scatter_aval("scatter"),
     vjp=lambda g, ans, x, u, *idx, indexer: (
         scatter_p.bind(g, 0.0, *idx, indexer=indexer), gather(g, *idx, indexer=indexer),

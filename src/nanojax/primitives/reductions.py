@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -165,7 +165,7 @@ def _cumsum_aval(x, *, axis, reverse):
 
 # Each input adds into every later output, so its pull is the sum of the
 # later pulls: a cumulative sum run the other way.
-cumsum_p = _register(Primitive(
+cumsum_p: Primitive = _register(Primitive(
     "cumsum", _cumsum_impl, _cumsum_aval,
     vjp_args=(lambda g, ans, x, *, axis, reverse: cumsum_p.bind(
         g, axis=axis, reverse=not reverse),),
