@@ -45,12 +45,9 @@ def _apply(name: str, prim: Primitive, args: Sequence[Any], **params: Any) -> An
     Without a tracer the shape rule runs first, so a mistake gets the same
     sentence eagerly as under jit, instead of NumPy's from deep in the impl.
     """
-    traced = False
     for a in args:
-        if isinstance(a, Tracer):
-            traced = True
-        elif type(a) not in PLAIN or type(a) is np.ndarray and a.dtype.kind not in "biufc":
-            check_numeric(f"lax.{name}", a)
+        _check(name, a)
+    traced = any(isinstance(a, Tracer) for a in args)
     try:
         if not traced and prim.abstract_eval is not None:
             prim.abstract_eval(*(get_aval(a) for a in args), **params)
@@ -60,6 +57,17 @@ def _apply(name: str, prim: Primitive, args: Sequence[Any], **params: Any) -> An
             raise
         message = str(err).removeprefix(f"{prim.name}: ")
         raise reworded(f"lax.{name}", type(err)(message)) from None
+
+
+def _check(name: str, a: Any) -> None:
+    """Refuse an operand that is neither a tracer, an array nor a number."""
+    if isinstance(a, Tracer) or type(a) in PLAIN and (type(a) is not np.ndarray
+                                                      or a.dtype.kind in "biufc"):
+        return
+    if isinstance(a, (list, tuple)):      # as in JAX: lax takes no lists (jnp does)
+        raise TypeError(f"nanojax.lax.{name}: takes arrays and numbers, not a "
+                        f"{describe(a)}; pass np.asarray of it, or use nanojax.numpy")
+    check_numeric(f"lax.{name}", a)
 
 
 def _ints(name: str, what: str, values: Any) -> tuple[int, ...]:
@@ -74,7 +82,9 @@ def _ints(name: str, what: str, values: Any) -> tuple[int, ...]:
     return tuple(int(v) for v in out)
 
 
-def _shape(x: Any) -> tuple[int, ...]:
+def _shape(name: str, x: Any) -> tuple[int, ...]:
+    """``x``'s shape, once ``x`` is known to be an operand ``lax.<name>`` accepts."""
+    _check(name, x)
     return x.shape if isinstance(x, Tracer) else np.shape(x)
 
 
@@ -140,6 +150,7 @@ def round(x: Any, rounding_method: Any = RoundingMethod.AWAY_FROM_ZERO) -> Any: 
     except ValueError:
         raise ValueError(f"nanojax.lax.round: rounding_method must be 0 (AWAY_FROM_ZERO) or "
                          f"1 (TO_NEAREST_EVEN), got {rounding_method!r}") from None
+    _check("round", x)
     dtype = x.dtype if isinstance(x, Tracer) else np.result_type(x)
     if dtype.kind != "f":
         raise TypeError(f"nanojax.lax.round: rounds floating-point values, got {dtype}")
@@ -185,10 +196,14 @@ def stop_gradient(x: Any) -> Any:
 
 def _reduction(name: str, prim: Primitive) -> Any:
     def fn(operand: Any, axes: Sequence[int]) -> Any:
-        ndim = len(_shape(operand))
-        dims = _ints(name, "axes", axes)
-        return _apply(name, prim, (operand,),
-                      axes=tuple(sorted(d % ndim if -ndim <= d < 0 else d for d in dims)))
+        shape = _shape(name, operand)
+        dims = tuple(sorted(d % len(shape) if -len(shape) <= d < 0 else d
+                            for d in _ints(name, "axes", axes)))
+        if len(set(dims)) != len(dims):
+            raise ValueError(f"nanojax.lax.{name}: axes {tuple(axes)} repeat an axis")
+        if name in ("reduce_max", "reduce_min"):
+            _nonempty(name, shape, dims)
+        return _apply(name, prim, (operand,), axes=dims)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Reduce ``operand`` over ``axes`` (primitive ``{prim.name}``)."
     return fn
@@ -200,13 +215,28 @@ reduce_min = _reduction("reduce_min", P.reduce_min_p)
 reduce_prod = _reduction("reduce_prod", P.reduce_prod_p)
 
 
+def _nonempty(name: str, shape: tuple[int, ...], dims: Sequence[int]) -> None:
+    # A max or min over no elements has no value: said at trace time, not at run time.
+    if any(0 <= d < len(shape) and shape[d] == 0 for d in dims):
+        raise ValueError(f"nanojax.lax.{name}: cannot reduce an array of shape {shape} over "
+                         f"its empty axes {tuple(dims)}")
+
+
 def _argreduction(name: str, prim: Primitive) -> Any:
     def fn(operand: Any, axis: int, index_dtype: Any) -> Any:
         if not is_int(axis):
             raise TypeError(f"nanojax.lax.{name}: axis must be an int, got {describe(axis)}")
+        try:
+            dtype = np.dtype(index_dtype)
+        except TypeError as err:
+            raise reworded(f"lax.{name}", err) from None
+        if dtype.kind not in "iu":
+            raise TypeError(f"nanojax.lax.{name}: index_dtype must be an integer type, got "
+                            f"{dtype}")
+        _nonempty(name, _shape(name, operand), (int(axis),))
         out = _apply(name, prim, (operand,), axes=(int(axis),),
                      index_dtype=np.dtype(np.int64))
-        return convert_element_type(out, index_dtype)
+        return convert_element_type(out, dtype)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"The index of the {name[3:]}imum along ``axis``, as ``index_dtype``."
     return fn
@@ -237,9 +267,9 @@ def broadcast_in_dim(operand: Any, shape: Sequence[int],
 def broadcast(operand: Any, sizes: Sequence[int]) -> Any:
     """``operand`` with new leading axes of ``sizes``."""
     sizes = _ints("broadcast", "sizes", sizes)
-    ndim = len(_shape(operand))
-    return broadcast_in_dim(operand, sizes + tuple(_shape(operand)),
-                            tuple(range(len(sizes), len(sizes) + ndim)))
+    shape = tuple(_shape("broadcast", operand))
+    return broadcast_in_dim(operand, sizes + shape,
+                            tuple(range(len(sizes), len(sizes) + len(shape))))
 
 
 def reshape(operand: Any, new_sizes: Sequence[int],
@@ -255,15 +285,16 @@ def reshape(operand: Any, new_sizes: Sequence[int],
 def transpose(operand: Any, permutation: Sequence[int]) -> Any:
     """``operand`` with axis i taken from axis ``permutation[i]``."""
     perm = _ints("transpose", "permutation", permutation)
-    if sorted(perm) != list(range(len(_shape(operand)))):
+    shape = _shape("transpose", operand)
+    if sorted(perm) != list(range(len(shape))):
         raise ValueError(f"nanojax.lax.transpose: permutation {perm} is not a permutation of "
-                         f"the axes of an array of shape {_shape(operand)}")
+                         f"the axes of an array of shape {shape}")
     return _apply("transpose", P.transpose_p, (operand,), permutation=perm)
 
 
 def squeeze(array: Any, dimensions: Sequence[int]) -> Any:
     """``array`` without the axes ``dimensions``, each of size 1."""
-    shape = _shape(array)
+    shape = _shape("squeeze", array)
     dims = _ints("squeeze", "dimensions", dimensions)
     dims = tuple(sorted(d % len(shape) if -len(shape) <= d < 0 else d for d in dims))
     if any(not 0 <= d < len(shape) or shape[d] != 1 for d in dims):
@@ -274,12 +305,12 @@ def squeeze(array: Any, dimensions: Sequence[int]) -> Any:
 
 def expand_dims(array: Any, dimensions: Sequence[int]) -> Any:
     """``array`` with axes of size 1 inserted at ``dimensions`` (of the result)."""
-    shape = list(_shape(array))
-    ndim = len(shape) + len(dimensions)
-    dims = sorted(d % ndim if -ndim <= d < 0 else d
-                  for d in _ints("expand_dims", "dimensions", dimensions))
+    shape = list(_shape("expand_dims", array))
+    given = _ints("expand_dims", "dimensions", dimensions)
+    ndim = len(shape) + len(given)
+    dims = sorted(d % ndim if -ndim <= d < 0 else d for d in given)
     if len(set(dims)) != len(dims) or any(not 0 <= d < ndim for d in dims):
-        raise ValueError(f"nanojax.lax.expand_dims: dimensions {tuple(dimensions)} are not "
+        raise ValueError(f"nanojax.lax.expand_dims: dimensions {given} are not "
                          f"distinct axes of a {ndim}-d result")
     for d in dims:
         shape.insert(d, 1)
@@ -295,12 +326,19 @@ def concatenate(operands: Sequence[Any], dimension: int) -> Any:
     if not is_int(dimension):
         raise TypeError(f"nanojax.lax.concatenate: dimension must be an int, got "
                         f"{describe(dimension)}")
+    shapes = [_shape("concatenate", x) for x in operands]
+    if not 0 <= dimension < len(shapes[0]):
+        raise ValueError(f"nanojax.lax.concatenate: dimension {dimension} is not an axis of "
+                         f"operands of shapes {', '.join(map(str, shapes))}")
     return _apply("concatenate", P.concatenate_p, tuple(operands), dimension=int(dimension))
 
 
 def full(shape: Sequence[int], fill_value: Any, dtype: Any = None) -> Any:
     """An array of ``shape`` filled with ``fill_value`` (which may be traced)."""
     sizes = _ints("full", "shape", shape)
+    if _shape("full", fill_value) != ():
+        raise TypeError(f"nanojax.lax.full: fill_value must be a scalar, got one of shape "
+                        f"{_shape('full', fill_value)}")
     value = fill_value if dtype is None else convert_element_type(fill_value, dtype)
     return broadcast_in_dim(value, sizes, ())
 
@@ -338,8 +376,8 @@ def dot_general(lhs: Any, rhs: Any, dimension_numbers: Any, precision: Any = Non
 
 def dot(lhs: Any, rhs: Any, precision: Any = None, preferred_element_type: Any = None) -> Any:
     """Vector and matrix products: ``lhs``'s last axis against ``rhs``'s first."""
-    ndim = len(_shape(lhs))
-    if ndim == 0 or len(_shape(rhs)) == 0:
+    ndim = len(_shape("dot", lhs))
+    if ndim == 0 or len(_shape("dot", rhs)) == 0:
         raise ValueError("nanojax.lax.dot: operands must be at least 1-d; use lax.mul for "
                          "scalars")
     return dot_general(lhs, rhs, (((ndim - 1,), (0,)), ((), ())), precision,
