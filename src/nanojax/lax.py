@@ -2,7 +2,7 @@
 
 Each function here applies one primitive (or a short fixed circuit of them)
 with no NumPy conveniences: no lists, no ``axis=None``, parameters spelled
-as JAX spells them. ``jnp`` is NumPy's API written on these functions, as
+as JAX spells them. ``jnp`` is NumPy's API written on the same primitives, as
 in JAX. Operands may be arrays, numbers or traced values; elementwise
 functions broadcast as NumPy does (JAX asks for equal shapes, so code
 written for JAX runs here unchanged). A bad operand or shape raises an
@@ -65,9 +65,30 @@ def _check(name: str, a: Any) -> None:
                                                       or a.dtype.kind in "biufc"):
         return
     if isinstance(a, (list, tuple)):      # as in JAX: lax takes no lists (jnp does)
-        raise TypeError(f"nanojax.lax.{name}: takes arrays and numbers, not a "
-                        f"{describe(a)}; pass np.asarray of it, or use nanojax.numpy")
+        raise TypeError(f"nanojax.lax.{name}: takes arrays and numbers, got "
+                        f"{_describe(a)}; pass np.asarray of it, or use nanojax.numpy")
     check_numeric(f"lax.{name}", a)
+
+
+def _as(name: str, fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` for ``lax.<name>``, which is written on it: an error another lax
+    function raises is reported under ``name``, the function the user called."""
+    try:
+        return fn(*args)
+    except (TypeError, ValueError) as err:
+        message = str(err)
+        if type(err) not in (TypeError, ValueError) or not message.startswith("nanojax.lax."):
+            raise
+        raise type(err)(f"nanojax.lax.{name}:{message.partition(':')[2]}") from None
+
+
+def _describe(x: Any) -> str:
+    """``x`` for an error message: an array and a tracer of it read the same."""
+    if isinstance(x, (Tracer, np.ndarray)):
+        return f"an array of shape {tuple(x.shape)} and dtype {x.dtype}"
+    if isinstance(x, (list, tuple)) and any(isinstance(e, (Tracer, np.ndarray)) for e in x):
+        return f"a {type(x).__name__} of {len(x)} arrays or numbers"
+    return describe(x)
 
 
 def _ints(name: str, what: str, values: Any) -> tuple[int, ...]:
@@ -78,7 +99,7 @@ def _ints(name: str, what: str, values: Any) -> tuple[int, ...]:
         out = None
     if out is None or not all(map(is_int, out)):
         raise TypeError(f"nanojax.lax.{name}: {what} must be a sequence of ints, got "
-                        f"{describe(values)}")
+                        f"{_describe(values)}")
     return tuple(int(v) for v in out)
 
 
@@ -127,7 +148,7 @@ def __getattr__(name: str) -> Any:
 def integer_pow(x: Any, y: int) -> Any:
     """``x ** y`` for a Python int ``y``, as repeated multiplication."""
     if not is_int(y):
-        raise TypeError(f"nanojax.lax.integer_pow: y must be an int, got {describe(y)}")
+        raise TypeError(f"nanojax.lax.integer_pow: y must be an int, got {_describe(y)}")
     return _apply("integer_pow", P.integer_pow_p, (x,), y=int(y))
 
 
@@ -225,7 +246,7 @@ def _nonempty(name: str, shape: tuple[int, ...], dims: Sequence[int]) -> None:
 def _argreduction(name: str, prim: Primitive) -> Any:
     def fn(operand: Any, axis: int, index_dtype: Any) -> Any:
         if not is_int(axis):
-            raise TypeError(f"nanojax.lax.{name}: axis must be an int, got {describe(axis)}")
+            raise TypeError(f"nanojax.lax.{name}: axis must be an int, got {_describe(axis)}")
         try:
             dtype = np.dtype(index_dtype)
         except TypeError as err:
@@ -249,7 +270,7 @@ argmin = _argreduction("argmin", P.argmin_p)
 def cumsum(operand: Any, axis: int = 0, reverse: bool = False) -> Any:
     """Running sums along ``axis`` (from the end when ``reverse``)."""
     if not is_int(axis):
-        raise TypeError(f"nanojax.lax.cumsum: axis must be an int, got {describe(axis)}")
+        raise TypeError(f"nanojax.lax.cumsum: axis must be an int, got {_describe(axis)}")
     return _apply("cumsum", P.cumsum_p, (operand,), axis=int(axis), reverse=bool(reverse))
 
 
@@ -258,8 +279,10 @@ def cumsum(operand: Any, axis: int = 0, reverse: bool = False) -> Any:
 def broadcast_in_dim(operand: Any, shape: Sequence[int],
                      broadcast_dimensions: Sequence[int]) -> Any:
     """``operand`` broadcast to ``shape``, its axis i becoming ``broadcast_dimensions[i]``."""
-    return _apply("broadcast_in_dim", P.broadcast_in_dim_p, (operand,),
-                  shape=_ints("broadcast_in_dim", "shape", shape),
+    sizes = _ints("broadcast_in_dim", "shape", shape)
+    if any(d < 0 for d in sizes):
+        raise ValueError(f"nanojax.lax.broadcast_in_dim: shape {sizes} has a negative size")
+    return _apply("broadcast_in_dim", P.broadcast_in_dim_p, (operand,), shape=sizes,
                   broadcast_dimensions=_ints("broadcast_in_dim", "broadcast_dimensions",
                                              broadcast_dimensions))
 
@@ -268,8 +291,8 @@ def broadcast(operand: Any, sizes: Sequence[int]) -> Any:
     """``operand`` with new leading axes of ``sizes``."""
     sizes = _ints("broadcast", "sizes", sizes)
     shape = tuple(_shape("broadcast", operand))
-    return broadcast_in_dim(operand, sizes + shape,
-                            tuple(range(len(sizes), len(sizes) + len(shape))))
+    return _as("broadcast", broadcast_in_dim, operand, sizes + shape,
+               tuple(range(len(sizes), len(sizes) + len(shape))))
 
 
 def reshape(operand: Any, new_sizes: Sequence[int],
@@ -277,9 +300,11 @@ def reshape(operand: Any, new_sizes: Sequence[int],
     """``operand``'s elements in row-major order as ``new_sizes`` (after permuting
     its axes by ``dimensions``, if given)."""
     if dimensions is not None:
-        operand = transpose(operand, dimensions)
-    return _apply("reshape", P.reshape_p, (operand,),
-                  new_sizes=_ints("reshape", "new_sizes", new_sizes))
+        operand = _as("reshape", transpose, operand, dimensions)
+    sizes = _ints("reshape", "new_sizes", new_sizes)
+    if any(d < 0 for d in sizes):       # JAX's lax.reshape has no -1: every size is given
+        raise ValueError(f"nanojax.lax.reshape: new_sizes {sizes} has a negative size")
+    return _apply("reshape", P.reshape_p, (operand,), new_sizes=sizes)
 
 
 def transpose(operand: Any, permutation: Sequence[int]) -> Any:
@@ -315,17 +340,17 @@ def expand_dims(array: Any, dimensions: Sequence[int]) -> Any:
     for d in dims:
         shape.insert(d, 1)
     kept = tuple(i for i in range(ndim) if i not in dims)
-    return broadcast_in_dim(array, shape, kept)
+    return _as("expand_dims", broadcast_in_dim, array, shape, kept)
 
 
 def concatenate(operands: Sequence[Any], dimension: int) -> Any:
     """``operands`` joined along axis ``dimension``."""
     if isinstance(operands, Tracer) or not isinstance(operands, (list, tuple)) or not operands:
         raise TypeError("nanojax.lax.concatenate: operands must be a non-empty sequence of "
-                        f"arrays, got {describe(operands)}")
+                        f"arrays, got {_describe(operands)}")
     if not is_int(dimension):
         raise TypeError(f"nanojax.lax.concatenate: dimension must be an int, got "
-                        f"{describe(dimension)}")
+                        f"{_describe(dimension)}")
     shapes = [_shape("concatenate", x) for x in operands]
     if not 0 <= dimension < len(shapes[0]):
         raise ValueError(f"nanojax.lax.concatenate: dimension {dimension} is not an axis of "
@@ -339,8 +364,9 @@ def full(shape: Sequence[int], fill_value: Any, dtype: Any = None) -> Any:
     if _shape("full", fill_value) != ():
         raise TypeError(f"nanojax.lax.full: fill_value must be a scalar, got one of shape "
                         f"{_shape('full', fill_value)}")
-    value = fill_value if dtype is None else convert_element_type(fill_value, dtype)
-    return broadcast_in_dim(value, sizes, ())
+    value = fill_value if dtype is None else _as("full", convert_element_type, fill_value,
+                                                 dtype)
+    return _as("full", broadcast_in_dim, value, sizes, ())
 
 
 # ----- Contractions ----------------------------------------------------------------
@@ -349,7 +375,7 @@ def _preferred(x: Any, preferred_element_type: Any) -> Any:
     # NumPy accumulates in the operands' type: asking for another one converts them.
     if preferred_element_type is None:
         return x
-    return convert_element_type(x, preferred_element_type)
+    return _as("dot_general", convert_element_type, x, preferred_element_type)
 
 
 def dot_general(lhs: Any, rhs: Any, dimension_numbers: Any, precision: Any = None,
@@ -369,6 +395,15 @@ def dot_general(lhs: Any, rhs: Any, dimension_numbers: Any, precision: Any = Non
         raise TypeError("nanojax.lax.dot_general: dimension_numbers must be "
                         "((lhs_contracting, rhs_contracting), (lhs_batch, rhs_batch)), got "
                         f"{dimension_numbers!r}") from None
+    (lc, rc), (lb, rb) = dims
+    for side, axes in (("lhs", lc + lb), ("rhs", rc + rb)):
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"nanojax.lax.dot_general: the {side} contracting and batch "
+                             f"dimensions {axes} repeat an axis")
+    if len(lc) != len(rc) or len(lb) != len(rb):
+        raise ValueError("nanojax.lax.dot_general: lhs and rhs need as many contracting "
+                         f"dimensions, and as many batch dimensions, as each other; got "
+                         f"{dims}")
     lhs = _preferred(lhs, preferred_element_type)
     rhs = _preferred(rhs, preferred_element_type)
     return _apply("dot_general", P.dot_general_p, (lhs, rhs), dimension_numbers=dims)
@@ -380,5 +415,5 @@ def dot(lhs: Any, rhs: Any, precision: Any = None, preferred_element_type: Any =
     if ndim == 0 or len(_shape("dot", rhs)) == 0:
         raise ValueError("nanojax.lax.dot: operands must be at least 1-d; use lax.mul for "
                          "scalars")
-    return dot_general(lhs, rhs, (((ndim - 1,), (0,)), ((), ())), precision,
-                       preferred_element_type)
+    return _as("dot", dot_general, lhs, rhs, (((ndim - 1,), (0,)), ((), ())), precision,
+               preferred_element_type)
