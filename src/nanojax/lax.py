@@ -2,7 +2,7 @@
 
 Each function here applies one primitive (or a short fixed circuit of them)
 with no NumPy conveniences: no lists, no ``axis=None``, parameters spelled
-as JAX spells them. ``jnp`` is NumPy's API written on these functions, as
+as JAX spells them. ``jnp`` is NumPy's API written on the same primitives, as
 in JAX. Operands may be arrays, numbers or traced values; elementwise
 functions broadcast as NumPy does (JAX asks for equal shapes, so code
 written for JAX runs here unchanged). A bad operand or shape raises an
@@ -45,12 +45,9 @@ def _apply(name: str, prim: Primitive, args: Sequence[Any], **params: Any) -> An
     Without a tracer the shape rule runs first, so a mistake gets the same
     sentence eagerly as under jit, instead of NumPy's from deep in the impl.
     """
-    traced = False
     for a in args:
-        if isinstance(a, Tracer):
-            traced = True
-        elif type(a) not in PLAIN or type(a) is np.ndarray and a.dtype.kind not in "biufc":
-            check_numeric(f"lax.{name}", a)
+        _check(name, a)
+    traced = any(isinstance(a, Tracer) for a in args)
     try:
         if not traced and prim.abstract_eval is not None:
             prim.abstract_eval(*(get_aval(a) for a in args), **params)
@@ -62,6 +59,38 @@ def _apply(name: str, prim: Primitive, args: Sequence[Any], **params: Any) -> An
         raise reworded(f"lax.{name}", type(err)(message)) from None
 
 
+def _check(name: str, a: Any) -> None:
+    """Refuse an operand that is neither a tracer, an array nor a number."""
+    if isinstance(a, Tracer) or type(a) in PLAIN and (type(a) is not np.ndarray
+                                                      or a.dtype.kind in "biufc"):
+        return
+    if isinstance(a, (list, tuple)):      # as in JAX: lax takes no lists (jnp does)
+        raise TypeError(f"nanojax.lax.{name}: takes arrays and numbers, got "
+                        f"{_describe(a)}; pass np.asarray of it, or use nanojax.numpy")
+    check_numeric(f"lax.{name}", a)
+
+
+def _as(name: str, fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` for ``lax.<name>``, which is written on it: an error another lax
+    function raises is reported under ``name``, the function the user called."""
+    try:
+        return fn(*args)
+    except (TypeError, ValueError) as err:
+        message = str(err)
+        if type(err) not in (TypeError, ValueError) or not message.startswith("nanojax.lax."):
+            raise
+        raise type(err)(f"nanojax.lax.{name}:{message.partition(':')[2]}") from None
+
+
+def _describe(x: Any) -> str:
+    """``x`` for an error message: an array and a tracer of it read the same."""
+    if isinstance(x, (Tracer, np.ndarray)):
+        return f"an array of shape {tuple(x.shape)} and dtype {x.dtype}"
+    if isinstance(x, (list, tuple)) and any(isinstance(e, (Tracer, np.ndarray)) for e in x):
+        return f"a {type(x).__name__} of {len(x)} arrays or numbers"
+    return describe(x)
+
+
 def _ints(name: str, what: str, values: Any) -> tuple[int, ...]:
     items = (values,) if is_int(values) else values
     try:
@@ -70,11 +99,13 @@ def _ints(name: str, what: str, values: Any) -> tuple[int, ...]:
         out = None
     if out is None or not all(map(is_int, out)):
         raise TypeError(f"nanojax.lax.{name}: {what} must be a sequence of ints, got "
-                        f"{describe(values)}")
+                        f"{_describe(values)}")
     return tuple(int(v) for v in out)
 
 
-def _shape(x: Any) -> tuple[int, ...]:
+def _shape(name: str, x: Any) -> tuple[int, ...]:
+    """``x``'s shape, once ``x`` is known to be an operand ``lax.<name>`` accepts."""
+    _check(name, x)
     return x.shape if isinstance(x, Tracer) else np.shape(x)
 
 
@@ -117,7 +148,7 @@ def __getattr__(name: str) -> Any:
 def integer_pow(x: Any, y: int) -> Any:
     """``x ** y`` for a Python int ``y``, as repeated multiplication."""
     if not is_int(y):
-        raise TypeError(f"nanojax.lax.integer_pow: y must be an int, got {describe(y)}")
+        raise TypeError(f"nanojax.lax.integer_pow: y must be an int, got {_describe(y)}")
     return _apply("integer_pow", P.integer_pow_p, (x,), y=int(y))
 
 
@@ -140,6 +171,7 @@ def round(x: Any, rounding_method: Any = RoundingMethod.AWAY_FROM_ZERO) -> Any: 
     except ValueError:
         raise ValueError(f"nanojax.lax.round: rounding_method must be 0 (AWAY_FROM_ZERO) or "
                          f"1 (TO_NEAREST_EVEN), got {rounding_method!r}") from None
+    _check("round", x)
     dtype = x.dtype if isinstance(x, Tracer) else np.result_type(x)
     if dtype.kind != "f":
         raise TypeError(f"nanojax.lax.round: rounds floating-point values, got {dtype}")
@@ -187,10 +219,14 @@ def stop_gradient(x: Any) -> Any:
 
 def _reduction(name: str, prim: Primitive) -> Any:
     def fn(operand: Any, axes: Sequence[int]) -> Any:
-        ndim = len(_shape(operand))
-        dims = _ints(name, "axes", axes)
-        return _apply(name, prim, (operand,),
-                      axes=tuple(sorted(d % ndim if -ndim <= d < 0 else d for d in dims)))
+        shape = _shape(name, operand)
+        dims = tuple(sorted(d % len(shape) if -len(shape) <= d < 0 else d
+                            for d in _ints(name, "axes", axes)))
+        if len(set(dims)) != len(dims):
+            raise ValueError(f"nanojax.lax.{name}: axes {tuple(axes)} repeat an axis")
+        if name in ("reduce_max", "reduce_min"):
+            _nonempty(name, shape, dims)
+        return _apply(name, prim, (operand,), axes=dims)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Reduce ``operand`` over ``axes`` (primitive ``{prim.name}``)."
     return fn
@@ -202,13 +238,28 @@ reduce_min = _reduction("reduce_min", P.reduce_min_p)
 reduce_prod = _reduction("reduce_prod", P.reduce_prod_p)
 
 
+def _nonempty(name: str, shape: tuple[int, ...], dims: Sequence[int]) -> None:
+    # A max or min over no elements has no value: said at trace time, not at run time.
+    if any(0 <= d < len(shape) and shape[d] == 0 for d in dims):
+        raise ValueError(f"nanojax.lax.{name}: cannot reduce an array of shape {shape} over "
+                         f"its empty axes {tuple(dims)}")
+
+
 def _argreduction(name: str, prim: Primitive) -> Any:
     def fn(operand: Any, axis: int, index_dtype: Any) -> Any:
         if not is_int(axis):
-            raise TypeError(f"nanojax.lax.{name}: axis must be an int, got {describe(axis)}")
+            raise TypeError(f"nanojax.lax.{name}: axis must be an int, got {_describe(axis)}")
+        try:
+            dtype = np.dtype(index_dtype)
+        except TypeError as err:
+            raise reworded(f"lax.{name}", err) from None
+        if dtype.kind not in "iu":
+            raise TypeError(f"nanojax.lax.{name}: index_dtype must be an integer type, got "
+                            f"{dtype}")
+        _nonempty(name, _shape(name, operand), (int(axis),))
         out = _apply(name, prim, (operand,), axes=(int(axis),),
                      index_dtype=np.dtype(np.int64))
-        return convert_element_type(out, index_dtype)
+        return convert_element_type(out, dtype)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"The index of the {name[3:]}imum along ``axis``, as ``index_dtype``."
     return fn
@@ -221,7 +272,7 @@ argmin = _argreduction("argmin", P.argmin_p)
 def cumsum(operand: Any, axis: int = 0, reverse: bool = False) -> Any:
     """Running sums along ``axis`` (from the end when ``reverse``)."""
     if not is_int(axis):
-        raise TypeError(f"nanojax.lax.cumsum: axis must be an int, got {describe(axis)}")
+        raise TypeError(f"nanojax.lax.cumsum: axis must be an int, got {_describe(axis)}")
     return _apply("cumsum", P.cumsum_p, (operand,), axis=int(axis), reverse=bool(reverse))
 
 
@@ -230,8 +281,10 @@ def cumsum(operand: Any, axis: int = 0, reverse: bool = False) -> Any:
 def broadcast_in_dim(operand: Any, shape: Sequence[int],
                      broadcast_dimensions: Sequence[int]) -> Any:
     """``operand`` broadcast to ``shape``, its axis i becoming ``broadcast_dimensions[i]``."""
-    return _apply("broadcast_in_dim", P.broadcast_in_dim_p, (operand,),
-                  shape=_ints("broadcast_in_dim", "shape", shape),
+    sizes = _ints("broadcast_in_dim", "shape", shape)
+    if any(d < 0 for d in sizes):
+        raise ValueError(f"nanojax.lax.broadcast_in_dim: shape {sizes} has a negative size")
+    return _apply("broadcast_in_dim", P.broadcast_in_dim_p, (operand,), shape=sizes,
                   broadcast_dimensions=_ints("broadcast_in_dim", "broadcast_dimensions",
                                              broadcast_dimensions))
 
@@ -239,9 +292,9 @@ def broadcast_in_dim(operand: Any, shape: Sequence[int],
 def broadcast(operand: Any, sizes: Sequence[int]) -> Any:
     """``operand`` with new leading axes of ``sizes``."""
     sizes = _ints("broadcast", "sizes", sizes)
-    ndim = len(_shape(operand))
-    return broadcast_in_dim(operand, sizes + tuple(_shape(operand)),
-                            tuple(range(len(sizes), len(sizes) + ndim)))
+    shape = tuple(_shape("broadcast", operand))
+    return _as("broadcast", broadcast_in_dim, operand, sizes + shape,
+               tuple(range(len(sizes), len(sizes) + len(shape))))
 
 
 def reshape(operand: Any, new_sizes: Sequence[int],
@@ -249,23 +302,26 @@ def reshape(operand: Any, new_sizes: Sequence[int],
     """``operand``'s elements in row-major order as ``new_sizes`` (after permuting
     its axes by ``dimensions``, if given)."""
     if dimensions is not None:
-        operand = transpose(operand, dimensions)
-    return _apply("reshape", P.reshape_p, (operand,),
-                  new_sizes=_ints("reshape", "new_sizes", new_sizes))
+        operand = _as("reshape", transpose, operand, dimensions)
+    sizes = _ints("reshape", "new_sizes", new_sizes)
+    if any(d < 0 for d in sizes):       # JAX's lax.reshape has no -1: every size is given
+        raise ValueError(f"nanojax.lax.reshape: new_sizes {sizes} has a negative size")
+    return _apply("reshape", P.reshape_p, (operand,), new_sizes=sizes)
 
 
 def transpose(operand: Any, permutation: Sequence[int]) -> Any:
     """``operand`` with axis i taken from axis ``permutation[i]``."""
     perm = _ints("transpose", "permutation", permutation)
-    if sorted(perm) != list(range(len(_shape(operand)))):
+    shape = _shape("transpose", operand)
+    if sorted(perm) != list(range(len(shape))):
         raise ValueError(f"nanojax.lax.transpose: permutation {perm} is not a permutation of "
-                         f"the axes of an array of shape {_shape(operand)}")
+                         f"the axes of an array of shape {shape}")
     return _apply("transpose", P.transpose_p, (operand,), permutation=perm)
 
 
 def squeeze(array: Any, dimensions: Sequence[int]) -> Any:
     """``array`` without the axes ``dimensions``, each of size 1."""
-    shape = _shape(array)
+    shape = _shape("squeeze", array)
     dims = _ints("squeeze", "dimensions", dimensions)
     dims = tuple(sorted(d % len(shape) if -len(shape) <= d < 0 else d for d in dims))
     if any(not 0 <= d < len(shape) or shape[d] != 1 for d in dims):
@@ -276,35 +332,43 @@ def squeeze(array: Any, dimensions: Sequence[int]) -> Any:
 
 def expand_dims(array: Any, dimensions: Sequence[int]) -> Any:
     """``array`` with axes of size 1 inserted at ``dimensions`` (of the result)."""
-    shape = list(_shape(array))
-    ndim = len(shape) + len(dimensions)
-    dims = sorted(d % ndim if -ndim <= d < 0 else d
-                  for d in _ints("expand_dims", "dimensions", dimensions))
+    shape = list(_shape("expand_dims", array))
+    given = _ints("expand_dims", "dimensions", dimensions)
+    ndim = len(shape) + len(given)
+    dims = sorted(d % ndim if -ndim <= d < 0 else d for d in given)
     if len(set(dims)) != len(dims) or any(not 0 <= d < ndim for d in dims):
-        raise ValueError(f"nanojax.lax.expand_dims: dimensions {tuple(dimensions)} are not "
+        raise ValueError(f"nanojax.lax.expand_dims: dimensions {given} are not "
                          f"distinct axes of a {ndim}-d result")
     for d in dims:
         shape.insert(d, 1)
     kept = tuple(i for i in range(ndim) if i not in dims)
-    return broadcast_in_dim(array, shape, kept)
+    return _as("expand_dims", broadcast_in_dim, array, shape, kept)
 
 
 def concatenate(operands: Sequence[Any], dimension: int) -> Any:
     """``operands`` joined along axis ``dimension``."""
     if isinstance(operands, Tracer) or not isinstance(operands, (list, tuple)) or not operands:
         raise TypeError("nanojax.lax.concatenate: operands must be a non-empty sequence of "
-                        f"arrays, got {describe(operands)}")
+                        f"arrays, got {_describe(operands)}")
     if not is_int(dimension):
         raise TypeError(f"nanojax.lax.concatenate: dimension must be an int, got "
-                        f"{describe(dimension)}")
+                        f"{_describe(dimension)}")
+    shapes = [_shape("concatenate", x) for x in operands]
+    if not 0 <= dimension < len(shapes[0]):
+        raise ValueError(f"nanojax.lax.concatenate: dimension {dimension} is not an axis of "
+                         f"operands of shapes {', '.join(map(str, shapes))}")
     return _apply("concatenate", P.concatenate_p, tuple(operands), dimension=int(dimension))
 
 
 def full(shape: Sequence[int], fill_value: Any, dtype: Any = None) -> Any:
     """An array of ``shape`` filled with ``fill_value`` (which may be traced)."""
     sizes = _ints("full", "shape", shape)
-    value = fill_value if dtype is None else convert_element_type(fill_value, dtype)
-    return broadcast_in_dim(value, sizes, ())
+    if _shape("full", fill_value) != ():
+        raise TypeError(f"nanojax.lax.full: fill_value must be a scalar, got one of shape "
+                        f"{_shape('full', fill_value)}")
+    value = fill_value if dtype is None else _as("full", convert_element_type, fill_value,
+                                                 dtype)
+    return _as("full", broadcast_in_dim, value, sizes, ())
 
 
 # ----- Contractions ----------------------------------------------------------------
@@ -313,7 +377,7 @@ def _preferred(x: Any, preferred_element_type: Any) -> Any:
     # NumPy accumulates in the operands' type: asking for another one converts them.
     if preferred_element_type is None:
         return x
-    return convert_element_type(x, preferred_element_type)
+    return _as("dot_general", convert_element_type, x, preferred_element_type)
 
 
 def dot_general(lhs: Any, rhs: Any, dimension_numbers: Any, precision: Any = None,
@@ -333,6 +397,15 @@ def dot_general(lhs: Any, rhs: Any, dimension_numbers: Any, precision: Any = Non
         raise TypeError("nanojax.lax.dot_general: dimension_numbers must be "
                         "((lhs_contracting, rhs_contracting), (lhs_batch, rhs_batch)), got "
                         f"{dimension_numbers!r}") from None
+    (lc, rc), (lb, rb) = dims
+    for side, axes in (("lhs", lc + lb), ("rhs", rc + rb)):
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"nanojax.lax.dot_general: the {side} contracting and batch "
+                             f"dimensions {axes} repeat an axis")
+    if len(lc) != len(rc) or len(lb) != len(rb):
+        raise ValueError("nanojax.lax.dot_general: lhs and rhs need as many contracting "
+                         f"dimensions, and as many batch dimensions, as each other; got "
+                         f"{dims}")
     lhs = _preferred(lhs, preferred_element_type)
     rhs = _preferred(rhs, preferred_element_type)
     return _apply("dot_general", P.dot_general_p, (lhs, rhs), dimension_numbers=dims)
@@ -340,9 +413,9 @@ def dot_general(lhs: Any, rhs: Any, dimension_numbers: Any, precision: Any = Non
 
 def dot(lhs: Any, rhs: Any, precision: Any = None, preferred_element_type: Any = None) -> Any:
     """Vector and matrix products: ``lhs``'s last axis against ``rhs``'s first."""
-    ndim = len(_shape(lhs))
-    if ndim == 0 or len(_shape(rhs)) == 0:
+    ndim = len(_shape("dot", lhs))
+    if ndim == 0 or len(_shape("dot", rhs)) == 0:
         raise ValueError("nanojax.lax.dot: operands must be at least 1-d; use lax.mul for "
                          "scalars")
-    return dot_general(lhs, rhs, (((ndim - 1,), (0,)), ((), ())), precision,
-                       preferred_element_type)
+    return _as("dot", dot_general, lhs, rhs, (((ndim - 1,), (0,)), ((), ())), precision,
+               preferred_element_type)

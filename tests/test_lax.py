@@ -1,0 +1,742 @@
+"""``nanojax.lax``: every function against NumPy, under jit, under grad and vmap.
+
+``CASES`` has one row per representative call of a lax function: its name,
+a function of the row's array operands (parameters are closed over), the
+operands, the NumPy reference, and whether the call is differentiated
+against finite differences (every operand must then be float64). The
+elementwise rows are generated from tables (float64 with broadcasting,
+float32, integers, Python scalars); the structural rows are written out.
+Each row is checked for its value and dtype against NumPy, for bit-for-bit
+equality between eager and ``nj.jit``, and (when marked) for its gradient
+against ``nj.numerical_grad``.
+
+``ERROR_CASES`` pins the error contract: a bad call raises TypeError or
+ValueError whose message starts with ``nanojax.lax.<name>:``, the same
+sentence eagerly and under jit. ``lax.round``'s special values, jaxprs, vmap
+and the guards that keep the tables complete come last.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+import nanojax as nj
+from nanojax import lax
+from nanojax import primitives as P
+from test_primitive_rules import (above_minus_one, apart, draw_args, each, nonzero, normal,
+                                  positive, small_integers)
+
+F32, F64, I32 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int32)
+
+# Every elementwise gate's lax function (renamed as JAX names it): lax name -> gate.
+PRIMITIVE_OF = {lax._RENAMED.get(n, n): n for n in P.ELEMENTWISE_ARITY if n not in lax._NOT_LAX}
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One call of ``lax.<name>``: ``fn(*args)`` should equal ``reference(*args)``."""
+
+    name: str
+    label: str
+    fn: Callable
+    args: tuple
+    reference: Callable
+    grad: bool = False
+
+
+def _param(c: Case):
+    return pytest.param(c, id=f"{c.name}-{c.label}")
+
+
+# ----- Elementwise rows, from tables ---------------------------------------------
+
+def _logistic(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _small(rng, shape):
+    """|x| < 1.2: tan keeps away from its poles."""
+    return rng.uniform(-1.2, 1.2, shape)
+
+
+# name -> (NumPy reference, domain, differentiable, meaningful on integers)
+UNARY = {
+    "neg": (np.negative, normal, True, True),
+    "exp": (np.exp, normal, True, False),
+    "log": (np.log, positive, True, False),
+    "log1p": (np.log1p, above_minus_one, True, False),
+    "tanh": (np.tanh, normal, True, False),
+    "logistic": (_logistic, normal, True, False),
+    "sin": (np.sin, normal, True, False),
+    "cos": (np.cos, normal, True, False),
+    "tan": (np.tan, _small, True, False),
+    "expm1": (np.expm1, normal, True, False),
+    "sqrt": (np.sqrt, positive, True, False),
+    "abs": (np.abs, nonzero, True, True),
+    # Piecewise constant: away from their jumps both gradients are zero.
+    "sign": (np.sign, nonzero, True, True),
+    "floor": (np.floor, normal, True, False),
+    "ceil": (np.ceil, normal, True, False),
+}
+
+BINARY = {
+    "add": (np.add, each(normal, normal), True, True),
+    "sub": (np.subtract, each(normal, normal), True, True),
+    "mul": (np.multiply, each(normal, normal), True, True),
+    "div": (np.divide, each(normal, nonzero), True, False),
+    "max": (np.maximum, apart, True, True),
+    "min": (np.minimum, apart, True, True),
+    "pow": (np.power, each(positive, normal), True, False),
+    "atan2": (np.arctan2, each(normal, nonzero), True, False),
+    "eq": (np.equal, each(small_integers, small_integers), False, True),
+    "ne": (np.not_equal, each(small_integers, small_integers), False, True),
+    "lt": (np.less, each(small_integers, small_integers), False, True),
+    "le": (np.less_equal, each(small_integers, small_integers), False, True),
+    "gt": (np.greater, each(small_integers, small_integers), False, True),
+    "ge": (np.greater_equal, each(small_integers, small_integers), False, True),
+}
+
+# Integer-only gates: name -> (reference, operands).
+_A = np.array([[-8, -3, 0, 5], [7, 12, -1, 2], [3, 3, -6, 9]], np.int32)
+_B = np.array([1, 0, 2, 3], np.int32)
+_MASK_A = np.array([[True, False, True, False], [True, True, False, False],
+                    [False, False, True, True]])
+_MASK_B = np.array([True, False, False, True])
+INTEGER_ONLY = {
+    "bitwise_and": (np.bitwise_and, [(_A, _B), (_MASK_A, _MASK_B)]),
+    "bitwise_or": (np.bitwise_or, [(_A, _B), (_MASK_A, _MASK_B)]),
+    "bitwise_xor": (np.bitwise_xor, [(_A, _B), (_MASK_A, _MASK_B)]),
+    "bitwise_not": (np.invert, [(_A,), (_MASK_A,)]),
+    "shift_left": (np.left_shift, [(_A, _B), (np.int64(3), _B)]),
+    # Arithmetic: a negative number shifted right stays negative (-8 >> 1 == -4).
+    "shift_right_arithmetic": (np.right_shift, [(_A, _B), (np.int64(-8), _B)]),
+}
+
+BROADCAST_SHAPES = [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((), (3, 4)), ((4,), (3, 4))]
+
+
+def _draw(domain, shapes, dtype=F64):
+    return tuple(np.asarray(a).astype(dtype) if np.ndim(a) else dtype.type(a)
+                 for a in draw_args(domain, shapes))
+
+
+def _on(name: str) -> Callable:
+    fn = getattr(lax, name)
+    return lambda *xs: fn(*xs)
+
+
+def _elementwise_cases() -> list[Case]:
+    cases = []
+    for name, (ref, domain, diff, on_ints) in UNARY.items():
+        for shape in [(), (3, 4)]:
+            cases.append(Case(name, f"f64-{shape}", _on(name), _draw(each(domain), [shape]),
+                              ref, grad=diff))
+        cases.append(Case(name, "f32", _on(name), _draw(each(domain), [(3, 4)], F32), ref))
+        if on_ints:
+            cases.append(Case(name, "i32", _on(name), (_A,), ref))
+    for name, (ref, domain, diff, on_ints) in BINARY.items():
+        for shapes in BROADCAST_SHAPES:
+            cases.append(Case(name, f"f64-{shapes[0]}&{shapes[1]}", _on(name),
+                              _draw(domain, shapes), ref, grad=diff))
+        cases.append(Case(name, "f32", _on(name), _draw(domain, [(3, 4), (4,)], F32), ref))
+        # A Python float beside a float32 array leaves it float32 (NumPy's rule).
+        fn = getattr(lax, name)
+        cases.append(Case(name, "f32-python-float", lambda x, fn=fn: fn(x, 1.5),
+                          _draw(each(positive), [(3, 4)], F32),
+                          lambda x, ref=ref: ref(x, 1.5)))
+        if on_ints:
+            cases.append(Case(name, "i32", _on(name), (_A, _B), ref))
+            cases.append(Case(name, "i32-python-int", lambda x, fn=fn: fn(2, x), (_A,),
+                              lambda x, ref=ref: ref(2, x)))
+    for name, (ref, operand_sets) in INTEGER_ONLY.items():
+        for args in operand_sets:
+            cases.append(Case(name, np.result_type(*args).name, _on(name), args, ref))
+    return cases
+
+
+# ----- Structural rows ---------------------------------------------------------------
+
+RNG = np.random.default_rng(0)
+
+
+def r(*shape, dtype=F64):
+    return RNG.standard_normal(shape).astype(dtype)
+
+
+def _distinct(*shape):
+    """Entries at least 0.2 apart: no ties for max, min, argmax."""
+    n = int(np.prod(shape))
+    return ((RNG.permutation(n) - n / 2) * 0.3 + RNG.uniform(0, 0.1, n)).reshape(shape)
+
+
+def _in_dim(shape, dims):
+    """NumPy's broadcast_in_dim: operand axis i becomes axis dims[i] of ``shape``."""
+    def ref(x):
+        kept = [1] * len(shape)
+        for i, d in enumerate(dims):
+            kept[d] = np.shape(x)[i]
+        return np.broadcast_to(np.reshape(x, kept), shape)
+    return ref
+
+
+def _reversed_cumsum(axis):
+    return lambda x: np.flip(np.cumsum(np.flip(x, axis), axis), axis)
+
+
+def _dg(lc, rc, lb=(), rb=(), **kw):
+    return lambda a, b: lax.dot_general(a, b, ((lc, rc), (lb, rb)), **kw)
+
+
+def _einsum(spec):
+    return lambda a, b: np.einsum(spec, a, b)
+
+
+_WHICH_BOOL = np.array([[True, False, True, True], [False, False, True, False],
+                        [True, True, False, False]])
+_WHICH_INT = np.array([[0, 1, 2, 1], [2, 2, 0, 1], [1, 0, 0, 2]], np.int32)
+_ROUNDING = np.array([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.3, -0.7, 1.2, 3.75, -4.25, 7.0])
+_X = _distinct(3, 4)
+_X3 = _distinct(2, 3, 4)
+_TIES = small_integers(np.random.default_rng(3), (3, 4))
+
+STRUCTURAL_CASES = [
+    *(Case("integer_pow", f"y={y}", lambda x, y=y: lax.integer_pow(x, y),
+           (positive(RNG, (3, 4)),), lambda x, y=y: x ** float(y), grad=True)
+      for y in (0, 1, 2, 3, -1, -2)),
+    Case("integer_pow", "i32-y=3", lambda x: lax.integer_pow(x, 3), (_A,), lambda x: x ** 3),
+    Case("integer_pow", "f32-y=-2", lambda x: lax.integer_pow(x, -2),
+         (positive(RNG, (4,)).astype(F32),), lambda x: x ** np.float32(-2)),
+    Case("integer_pow", "np.int64-y", lambda x: lax.integer_pow(x, np.int64(2)), (r(3),),
+         np.square),
+    Case("square", "f64", lax.square, (r(3, 4),), np.square, grad=True),
+    Case("square", "f32", lax.square, (r(3, dtype=F32),), np.square),
+    Case("square", "i32", lax.square, (_A,), np.square),
+    Case("round", "away-from-zero", lax.round, (_ROUNDING,),
+         lambda x: np.sign(x) * np.floor(np.abs(x) + 0.5)),
+    Case("round", "to-nearest-even", lambda x: lax.round(x, lax.RoundingMethod.TO_NEAREST_EVEN),
+         (_ROUNDING,), np.rint),
+    # Away from the ties, where both roundings are flat: a zero gradient.
+    *(Case("round", f"method={m}-off-the-ties", lambda x, m=m: lax.round(x, m), (r(3, 4) * 3,),
+           np.rint, grad=True) for m in (0, 1)),
+    Case("round", "method-1", lambda x: lax.round(x, 1), (_ROUNDING,), np.rint),
+    Case("round", "f32", lax.round, (_ROUNDING.astype(F32),),
+         lambda x: np.sign(x) * np.floor(np.abs(x) + np.float32(0.5))),
+    Case("round", "python-float", lambda: lax.round(2.5), (), lambda: np.float64(3.0)),
+    Case("select_n", "bool", lambda a, b: lax.select_n(_WHICH_BOOL, a, b), (r(3, 4), r(3, 4)),
+         lambda a, b: np.where(_WHICH_BOOL, b, a), grad=True),
+    Case("select_n", "int-three-cases", lambda a, b, c: lax.select_n(_WHICH_INT, a, b, c),
+         (r(3, 4), r(3, 4), r(3, 4)), lambda a, b, c: np.choose(_WHICH_INT, [a, b, c]),
+         grad=True),
+    Case("select_n", "broadcast", lambda a, b: lax.select_n(_WHICH_BOOL, a, b), (r(3, 1), r()),
+         lambda a, b: np.where(_WHICH_BOOL, b, a), grad=True),
+    Case("select_n", "traced-which", lambda w, a, b: lax.select_n(w, a, b),
+         (_WHICH_BOOL, r(3, 4), r(3, 4)), lambda w, a, b: np.where(w, b, a)),
+    Case("select_n", "one-case", lambda a: lax.select_n(_WHICH_BOOL, a), (r(3, 4),),
+         lambda a: a),
+    Case("select_n", "f32", lambda a, b: lax.select_n(_WHICH_BOOL, a, b),
+         (r(3, 4, dtype=F32), r(3, 4, dtype=F32)), lambda a, b: np.where(_WHICH_BOOL, b, a)),
+    Case("convert_element_type", "f64-to-f32", lambda x: lax.convert_element_type(x, F32),
+         (r(3, 4),), lambda x: x.astype(F32)),
+    Case("convert_element_type", "f64-to-i32-truncates",
+         lambda x: lax.convert_element_type(x, np.int32), (r(3, 4) * 3,),
+         lambda x: x.astype(I32)),
+    Case("convert_element_type", "i32-to-f64", lambda x: lax.convert_element_type(x, "float64"),
+         (_A,), lambda x: x.astype(F64)),
+    Case("convert_element_type", "bool-to-f32", lambda x: lax.convert_element_type(x, F32),
+         (_WHICH_BOOL,), lambda x: x.astype(F32)),
+    Case("convert_element_type", "f64-to-f64", lambda x: lax.convert_element_type(x, F64),
+         (r(3, 4),), lambda x: x, grad=True),
+    Case("stop_gradient", "f64", lax.stop_gradient, (r(3, 4),), lambda x: x),
+    Case("stop_gradient", "i32", lax.stop_gradient, (_A,), lambda x: x),
+    *(Case(name, f"axes={axes}-{x.shape}", lambda x, fn=getattr(lax, name), a=axes: fn(x, a),
+           (x,), lambda x, ref=ref, a=axes: ref(x, axis=a), grad=True)
+      for name, ref in [("reduce_sum", np.sum), ("reduce_max", np.max), ("reduce_min", np.min),
+                        ("reduce_prod", np.prod)]
+      for x, axes in [(_X, (0,)), (_X, (1,)), (_X, (0, 1)), (_X, (-1,)), (_X, ()),
+                      (_X3, (0, 2)), (_X3, (2, 0))]),
+    *(Case(name, "i32", lambda x, fn=getattr(lax, name): fn(x, (0,)), (_A,),
+           lambda x, ref=ref: ref(x, axis=0))
+      for name, ref in [("reduce_sum", np.sum), ("reduce_max", np.max), ("reduce_min", np.min),
+                        ("reduce_prod", np.prod)]),
+    Case("reduce_sum", "f32", lambda x: lax.reduce_sum(x, (1,)), (r(3, 4, dtype=F32),),
+         lambda x: np.sum(x, axis=1)),
+    Case("reduce_sum", "empty", lambda x: lax.reduce_sum(x, (0,)), (np.zeros((0, 3)),),
+         lambda x: np.sum(x, axis=0)),
+    *(Case(name, f"axis={axis}-{dt.name}",
+           lambda x, fn=getattr(lax, name), a=axis, dt=dt: fn(x, a, dt), (x,),
+           lambda x, ref=ref, a=axis, dt=dt: ref(x, axis=a).astype(dt))
+      for name, ref in [("argmax", np.argmax), ("argmin", np.argmin)]
+      for x in (_X, _TIES) for axis in (0, 1) for dt in (I32, np.dtype(np.int64))),
+    Case("argmax", "f32", lambda x: lax.argmax(x, 1, np.int32), (r(3, 4, dtype=F32),),
+         lambda x: np.argmax(x, 1).astype(I32)),
+    *(Case("cumsum", f"axis={axis}-reverse={rev}-{x.shape}",
+           lambda x, a=axis, rv=rev: lax.cumsum(x, a, rv), (x,),
+           _reversed_cumsum(axis) if rev else (lambda x, a=axis: np.cumsum(x, a)), grad=True)
+      for x, axis in [(r(5), 0), (r(3, 4), 0), (r(3, 4), 1)] for rev in (False, True)),
+    Case("cumsum", "defaults", lax.cumsum, (r(3, 4),), lambda x: np.cumsum(x, 0)),
+    Case("cumsum", "reverse-keyword", lambda x: lax.cumsum(x, axis=1, reverse=True),
+         (r(3, 4),), _reversed_cumsum(1)),
+    Case("cumsum", "i32", lambda x: lax.cumsum(x, 1), (_A,), lambda x: np.cumsum(x, 1)),
+    Case("cumsum", "f32", lambda x: lax.cumsum(x, 0), (r(4, dtype=F32),), np.cumsum),
+    *(Case("broadcast_in_dim", f"{x.shape}-to-{shape}-along-{dims}",
+           lambda x, s=shape, d=dims: lax.broadcast_in_dim(x, s, d), (x,), _in_dim(shape, dims),
+           grad=True)
+      for x, shape, dims in [(r(3), (2, 3), (1,)), (r(4), (4, 2), (0,)),
+                             (r(3, 1), (3, 4), (0, 1)), (r(3), (2, 3, 4), (1,)),
+                             (r(), (2, 3), ()), (r(2, 3), (2, 3), (0, 1))]),
+    Case("broadcast_in_dim", "i32", lambda x: lax.broadcast_in_dim(x, (2, 4), (1,)), (_B,),
+         _in_dim((2, 4), (1,))),
+    *(Case("broadcast", f"{x.shape}-sizes={sizes}", lambda x, s=sizes: lax.broadcast(x, s),
+           (x,), lambda x, s=sizes: np.broadcast_to(x, s + np.shape(x)), grad=True)
+      for x, sizes in [(r(3), (2,)), (r(), (2, 3)), (r(2, 3), ()), (r(3, 4), (2, 1))]),
+    *(Case("reshape", f"{x.shape}-to-{sizes}-dims={dims}",
+           lambda x, s=sizes, d=dims: lax.reshape(x, s, d), (x,),
+           lambda x, s=sizes, d=dims: np.reshape(x if d is None else np.transpose(x, d), s),
+           grad=True)
+      for x, sizes, dims in [(r(3, 4), (12,), None), (r(2, 3, 4), (4, 6), None),
+                             (r(), (1, 1), None), (r(3, 4), (2, 6), (1, 0)),
+                             (r(2, 3, 4), (4, 6), (2, 0, 1)), (r(3, 4), [6, 2], [0, 1])]),
+    *(Case("transpose", f"{x.shape}-{perm}", lambda x, p=perm: lax.transpose(x, p), (x,),
+           lambda x, p=perm: np.transpose(x, p), grad=True)
+      for x, perm in [(r(), ()), (r(3, 4), (1, 0)), (r(2, 3, 4), (2, 0, 1)),
+                      (r(2, 3, 4), (1, 2, 0)), (r(3, 4), (0, 1))]),
+    *(Case("squeeze", f"{x.shape}-{dims}", lambda x, d=dims: lax.squeeze(x, d), (x,),
+           lambda x, d=dims: np.squeeze(x, tuple(d)), grad=True)
+      for x, dims in [(r(3, 1), (1,)), (r(1, 3, 1), (0, 2)), (r(1, 3, 1), (-1,)), (r(1), (0,)),
+                      (r(3, 4), ()), (r(1, 3, 1), [2, 0])]),
+    *(Case("expand_dims", f"{x.shape}-{dims}", lambda x, d=dims: lax.expand_dims(x, d), (x,),
+           lambda x, d=dims: np.expand_dims(x, tuple(d)), grad=True)
+      for x, dims in [(r(3, 4), (0,)), (r(3, 4), (-1,)), (r(3, 4), (0, 3)), (r(), (0, 1)),
+                      (r(3, 4), (1,)), (r(3), (-1, 0))]),
+    Case("expand_dims", "i32", lambda x: lax.expand_dims(x, (1,)), (_B,),
+         lambda x: np.expand_dims(x, 1)),
+    Case("concatenate", "rows", lambda a, b: lax.concatenate([a, b], 0), (r(2, 3), r(4, 3)),
+         lambda a, b: np.concatenate([a, b], 0), grad=True),
+    Case("concatenate", "columns", lambda a, b: lax.concatenate((a, b), 1), (r(3, 1), r(3, 4)),
+         lambda a, b: np.concatenate([a, b], 1), grad=True),
+    Case("concatenate", "three-with-empty", lambda a, b, c: lax.concatenate([a, b, c], 0),
+         (r(2), r(0), r(3)), lambda a, b, c: np.concatenate([a, b, c]), grad=True),
+    Case("concatenate", "one", lambda a: lax.concatenate([a], 0), (r(3),), lambda a: a),
+    Case("concatenate", "i32", lambda a, b: lax.concatenate([a, b], 0), (_A, _A),
+         lambda a, b: np.concatenate([a, b])),
+    Case("concatenate", "f32-and-f64", lambda a, b: lax.concatenate([a, b], 0),
+         (r(2, dtype=F32), r(3)), lambda a, b: np.concatenate([a, b])),
+    Case("full", "traced-fill", lambda v: lax.full((2, 3), v), (np.float64(1.5),),
+         lambda v: np.full((2, 3), v), grad=True),
+    Case("full", "python-float", lambda: lax.full((2, 3), 1.5), (), lambda: np.full((2, 3), 1.5)),
+    Case("full", "python-int", lambda: lax.full([4], 3), (), lambda: np.full(4, 3)),
+    Case("full", "dtype-f32", lambda v: lax.full((3,), v, np.float32), (np.float64(0.1),),
+         lambda v: np.full(3, v, np.float32)),
+    Case("full", "dtype-i32", lambda: lax.full((2, 2), 7.9, "int32"), (),
+         lambda: np.full((2, 2), 7, np.int32)),
+    Case("full", "scalar-shape", lambda v: lax.full((), v), (np.float64(2.0),),
+         lambda v: np.float64(v)),
+    Case("full", "int-shape", lambda: lax.full(3, 0.5), (), lambda: np.full(3, 0.5)),
+    *(Case("dot_general", label, fn, (r(*ls), r(*rs)), _einsum(spec), grad=True)
+      for label, fn, ls, rs, spec in [
+          ("matmul", _dg((1,), (0,)), (3, 4), (4, 2), "ij,jk->ik"),
+          ("matvec", _dg((1,), (0,)), (3, 4), (4,), "ij,j->i"),
+          ("inner", _dg((0,), (0,)), (4,), (4,), "i,i->"),
+          ("outer", _dg((), ()), (3,), (4,), "i,j->ij"),
+          ("scalar-times-vector", _dg((), ()), (), (3,), ",i->i"),
+          ("contract-leading", _dg((0,), (0,)), (4, 3), (4, 2), "ij,ik->jk"),
+          ("two-contractions", _dg((1, 2), (0, 1)), (2, 3, 4), (3, 4, 5), "ijk,jkl->il"),
+          ("crossed-contractions", _dg((2, 1), (0, 1)), (2, 3, 4), (4, 3, 5), "ijk,kjl->il"),
+          ("batch", _dg((2,), (1,), (0,), (0,)), (2, 3, 4), (2, 4, 5), "bij,bjk->bik"),
+          ("batch-not-leading", _dg((2,), (0,), (1,), (2,)), (3, 2, 4), (4, 5, 2),
+           "ibj,jkb->bik"),
+          ("precision-ignored", _dg((1,), (0,), precision="highest"), (3, 4), (4,), "ij,j->i")]),
+    Case("dot_general", "f32", _dg((1,), (0,)), (r(3, 4, dtype=F32), r(4, dtype=F32)),
+         lambda a, b: a @ b),
+    Case("dot_general", "i32", _dg((1,), (0,)), (_A, _B), lambda a, b: a @ b),
+    Case("dot_general", "preferred-f64", _dg((1,), (0,), preferred_element_type=np.float64),
+         (r(3, 4, dtype=F32), r(4, dtype=F32)), lambda a, b: a.astype(F64) @ b.astype(F64)),
+    Case("dot_general", "list-dimension-numbers",
+         lambda a, b: lax.dot_general(a, b, [[[1], [0]], [[], []]]), (r(3, 4), r(4, 2)),
+         lambda a, b: a @ b),
+    *(Case("dot", label, lax.dot, (r(*ls), r(*rs)), lambda a, b: np.tensordot(a, b, 1),
+           grad=True)
+      for label, ls, rs in [("vector-vector", (4,), (4,)), ("matrix-vector", (3, 4), (4,)),
+                            ("vector-matrix", (4,), (4, 2)), ("matrix-matrix", (3, 4), (4, 2)),
+                            ("3d-by-2d", (2, 3, 4), (4, 5))]),
+    Case("dot", "precision-and-preferred",
+         lambda a, b: lax.dot(a, b, precision=None, preferred_element_type=np.float32),
+         (r(3, 4), r(4)), lambda a, b: (a.astype(F32) @ b.astype(F32))),
+]
+
+CASES = _elementwise_cases() + STRUCTURAL_CASES
+VALUE_CASES = [_param(c) for c in CASES]
+GRAD_CASES = [_param(c) for c in CASES if c.grad]
+
+
+def _dtype(x: Any) -> np.dtype:
+    return np.asarray(x).dtype
+
+
+@pytest.mark.parametrize("case", VALUE_CASES)
+def test_value_and_dtype_match_numpy(case: Case) -> None:
+    got, want = case.fn(*case.args), np.asarray(case.reference(*case.args))
+    assert _dtype(got) == want.dtype
+    assert np.shape(got) == want.shape
+    tol = 1e-6 if want.dtype == F32 else 1e-13
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("case", VALUE_CASES)
+def test_jit_is_bit_for_bit_the_eager_value(case: Case) -> None:
+    eager, compiled = np.asarray(case.fn(*case.args)), np.asarray(nj.jit(case.fn)(*case.args))
+    assert compiled.dtype == eager.dtype and compiled.shape == eager.shape
+    assert compiled.tobytes() == eager.tobytes()
+
+
+def _weighted(case: Case) -> Callable:
+    # sum(w * fn(args)) with w fixed and uneven, so every output entry counts.
+    out_shape = np.shape(case.fn(*case.args))
+    w = np.random.default_rng(7).uniform(0.5, 1.5, out_shape)
+    return lambda *xs: nj.numpy.sum(w * case.fn(*xs))
+
+
+@pytest.mark.parametrize("case", GRAD_CASES)
+def test_gradient_matches_finite_differences(case: Case) -> None:
+    assert all(_dtype(a) == F64 for a in case.args)
+    argnums = tuple(range(len(case.args)))
+    f = _weighted(case)
+    got = nj.grad(f, argnums=argnums)(*case.args)
+    want = nj.numerical_grad(f, argnums=argnums)(*case.args)
+    for g, n, a in zip(got, want, case.args):
+        assert np.shape(g) == np.shape(a)
+        np.testing.assert_allclose(g, n, rtol=1e-6, atol=1e-7)
+
+
+SECOND_ORDER = ["exp", "log", "tanh", "logistic", "sin", "tan", "sqrt", "expm1", "log1p"]
+
+
+@pytest.mark.parametrize("name", SECOND_ORDER)
+def test_second_derivative_matches_finite_differences(name: str) -> None:
+    fn = getattr(lax, name)
+    first = nj.grad(lambda x: fn(x))
+    for x in (0.3, 0.8, 1.1):
+        np.testing.assert_allclose(nj.grad(first)(x), nj.numerical_grad(first)(x),
+                                   rtol=1e-6, atol=1e-8)
+
+
+def test_stop_gradient_blocks_the_gradient_but_keeps_the_value() -> None:
+    x = np.array([1.0, -2.0, 3.0])
+    f = lambda x: nj.numpy.sum(x * lax.stop_gradient(x))  # noqa: E731
+    np.testing.assert_array_equal(nj.grad(f)(x), x)      # not 2x
+    np.testing.assert_array_equal(nj.jit(nj.grad(f))(x), x)
+
+
+def test_integer_pow_and_square_record_integer_pow() -> None:
+    for fn, y in [(lambda x: lax.integer_pow(x, 3), 3), (lax.square, 2)]:
+        (eqn,) = nj.make_jaxpr(fn)(np.ones(3)).eqns
+        assert (eqn.primitive.name, eqn.params["y"]) == ("integer_pow", y)
+
+
+# ----- lax.round's special values --------------------------------------------------
+
+_HALF_BELOW = 0.49999999999999994           # the largest double below 0.5
+ROUND_VALUES = [  # x, ties away from zero, ties to even
+    (0.5, 1.0, 0.0), (1.5, 2.0, 2.0), (2.5, 3.0, 2.0), (-0.5, -1.0, -0.0), (-2.5, -3.0, -2.0),
+    (_HALF_BELOW, 0.0, 0.0), (-_HALF_BELOW, -0.0, -0.0), (-0.3, -0.0, -0.0), (0.0, 0.0, 0.0),
+    (-0.0, -0.0, -0.0), (np.inf, np.inf, np.inf), (-np.inf, -np.inf, -np.inf),
+    (np.nan, np.nan, np.nan), (2.0 ** 52 + 1, 2.0 ** 52 + 1, 2.0 ** 52 + 1),
+    (4503599627370495.5, 4503599627370496.0, 4503599627370496.0),
+    (-4503599627370495.5, -4503599627370496.0, -4503599627370496.0),
+    (2.0 ** 53, 2.0 ** 53, 2.0 ** 53), (1e300, 1e300, 1e300), (5e-324, 0.0, 0.0),
+]
+_ROUND_X = np.array([v[0] for v in ROUND_VALUES])
+
+
+@pytest.mark.parametrize("method, column", [
+    pytest.param(lax.RoundingMethod.AWAY_FROM_ZERO, 1, id="away-from-zero"),
+    pytest.param(lax.RoundingMethod.TO_NEAREST_EVEN, 2, id="to-nearest-even"),
+    pytest.param(0, 1, id="0"), pytest.param(1, 2, id="1")])
+def test_round_special_values_bit_for_bit(method: Any, column: int) -> None:
+    want = np.array([v[column] for v in ROUND_VALUES])
+    for fn in (lambda x: lax.round(x, method), nj.jit(lambda x: lax.round(x, method))):
+        got = np.asarray(fn(_ROUND_X))
+        assert got.dtype == F64
+        # tobytes: -0.0 keeps its sign bit and NaN stays NaN.
+        assert got.tobytes() == want.tobytes(), list(zip(_ROUND_X, got, want))
+
+
+def test_round_defaults_to_away_from_zero_and_keeps_float32() -> None:
+    x = np.array([0.5, -2.5, 1.5, 2.5, -0.3], np.float32)
+    got = lax.round(x)
+    assert got.dtype == F32
+    assert got.tobytes() == np.array([1.0, -3.0, 2.0, 3.0, -0.0], np.float32).tobytes()
+    even = lax.round(x, lax.RoundingMethod.TO_NEAREST_EVEN)
+    assert even.dtype == F32 and even.tobytes() == np.rint(x).tobytes()
+    assert int(lax.RoundingMethod.AWAY_FROM_ZERO) == 0
+    assert int(lax.RoundingMethod.TO_NEAREST_EVEN) == 1
+
+
+def test_round_to_nearest_even_is_one_equation() -> None:
+    closed = nj.make_jaxpr(lambda x: lax.round(x, 1))(np.ones(3))
+    assert [e.primitive.name for e in closed.eqns] == ["round"]
+
+
+# ----- Jaxprs: one equation per call ---------------------------------------------
+
+def test_each_lax_call_is_one_equation_of_its_primitive() -> None:
+    def f(x, y):
+        z = lax.mul(x, y)
+        z = lax.add(z, lax.sin(y))
+        z = lax.dot_general(z, y, (((0,), (0,)), ((), ())))
+        return lax.reduce_max(lax.bitwise_not(lax.lt(x, y)), (0,)), z
+
+    closed = nj.make_jaxpr(f)(np.ones(3), np.ones(3))
+    assert [e.primitive.name for e in closed.eqns] == [
+        "mul", "sin", "add", "dot_general", "lt", "not", "reduce_max"]
+    dn = closed.eqns[3].params["dimension_numbers"]
+    assert dn == (((0,), (0,)), ((), ()))
+
+
+def test_renamed_functions_record_the_primitive_they_rename() -> None:
+    for name, prim in [("bitwise_and", "and"), ("bitwise_or", "or"), ("bitwise_xor", "xor")]:
+        (eqn,) = nj.make_jaxpr(getattr(lax, name))(_A, _B).eqns
+        assert eqn.primitive.name == prim
+
+
+# ----- vmap against a Python loop ---------------------------------------------------
+
+VMAP_CASES = [
+    pytest.param(lambda x, y: lax.atan2(x, y), (r(5, 3), r(5, 1)), id="atan2-broadcast"),
+    pytest.param(lambda x: lax.reduce_sum(x, (1,)), (r(5, 3, 4),), id="reduce_sum"),
+    pytest.param(lambda x: lax.argmax(x, 0, np.int32), (r(5, 3, 4),), id="argmax"),
+    pytest.param(lambda x: lax.cumsum(x, 0, reverse=True), (r(5, 3),), id="cumsum"),
+    pytest.param(lambda x: lax.transpose(x, (1, 0)), (r(5, 3, 4),), id="transpose"),
+    pytest.param(lambda x: lax.reshape(x, (2, 6), (1, 0)), (r(5, 3, 4),), id="reshape"),
+    pytest.param(lambda x: lax.expand_dims(x, (0, 2)), (r(5, 3),), id="expand_dims"),
+    pytest.param(lambda x: lax.broadcast(x, (2,)), (r(5, 3),), id="broadcast"),
+    pytest.param(lambda a, b: lax.dot_general(a, b, (((1,), (0,)), ((), ()))),
+                 (r(5, 3, 4), r(5, 4, 2)), id="dot_general"),
+    pytest.param(lambda w, a, b: lax.select_n(w, a, b),
+                 (RNG.random((5, 3)) < 0.5, r(5, 3), r(5, 3)), id="select_n"),
+    pytest.param(lambda a, b: lax.concatenate([a, b], 0), (r(5, 2), r(5, 3)), id="concatenate"),
+    pytest.param(lambda v: lax.full((2,), v), (r(5),), id="full"),
+    pytest.param(lax.round, (_ROUNDING.reshape(4, 3),), id="round"),
+]
+
+
+@pytest.mark.parametrize("fn, args", VMAP_CASES)
+def test_vmap_matches_a_python_loop(fn: Callable, args: tuple) -> None:
+    looped = np.stack([np.asarray(fn(*(a[i] for a in args))) for i in range(len(args[0]))])
+    batched = np.asarray(nj.vmap(fn)(*args))
+    assert batched.dtype == looped.dtype
+    np.testing.assert_array_equal(batched, looped)
+
+
+# ----- The error contract ---------------------------------------------------------
+
+M = np.ones((2, 3))
+EMPTY = np.zeros((0, 3))
+INTS = np.arange(3)
+
+
+@dataclasses.dataclass(frozen=True)
+class Bad:
+    """A bad call of ``lax.<name>``: ``fn(*args)`` raises ``error`` naming it."""
+
+    name: str
+    label: str
+    fn: Callable
+    args: tuple
+    error: type
+
+
+def _bad_elementwise() -> list[Bad]:
+    rows = []
+    for name, gate in PRIMITIVE_OF.items():
+        fn = getattr(lax, name)
+        if P.ELEMENTWISE_ARITY[gate] == 1:
+            rows += [Bad(name, "string", lambda x, fn=fn: fn("a"), (M,), TypeError),
+                     Bad(name, "list", lambda x, fn=fn: fn([1.0, 2.0]), (M,), TypeError)]
+        else:
+            rows += [Bad(name, "string", lambda x, fn=fn: fn(x, "a"), (M,), TypeError),
+                     Bad(name, "list-of-arrays", lambda x, fn=fn: fn(x, [x, x]), (M,), TypeError),
+                     Bad(name, "none", lambda x, fn=fn: fn(None, x), (M,), TypeError),
+                     Bad(name, "shapes", lambda x, y, fn=fn: fn(x, y), (M, np.ones(4)),
+                         ValueError)]
+    return rows
+
+
+def _dg_bad(dims):
+    return lambda a, b: lax.dot_general(a, b, dims)
+
+
+BAD_CALLS = [
+    Bad("bitwise_not", "float", lax.bitwise_not, (M,), TypeError),
+    Bad("shift_left", "float", lax.shift_left, (M, M), TypeError),
+    Bad("round", "ints", lax.round, (INTS,), TypeError),
+    Bad("round", "bool", lax.round, (INTS > 0,), TypeError),
+    Bad("round", "method-2", lambda x: lax.round(x, 2), (M,), ValueError),
+    Bad("round", "method-string", lambda x: lax.round(x, "half"), (M,), ValueError),
+    Bad("round", "method-none", lambda x: lax.round(x, None), (M,), ValueError),
+    Bad("round", "string", lambda x: lax.round("f"), (M,), TypeError),
+    Bad("round", "list", lambda x: lax.round([0.5]), (M,), TypeError),
+    Bad("integer_pow", "float-exponent", lambda x: lax.integer_pow(x, 2.0), (M,), TypeError),
+    Bad("integer_pow", "array-exponent", lambda x: lax.integer_pow(x, x), (M,), TypeError),
+    Bad("integer_pow", "string", lambda x: lax.integer_pow("a", 2), (M,), TypeError),
+    Bad("integer_pow", "int-to-negative-power", lambda x: lax.integer_pow(x, -1), (INTS,),
+        ValueError),
+    Bad("square", "string", lambda x: lax.square("a"), (M,), TypeError),
+    Bad("select_n", "no-cases", lambda w: lax.select_n(w), (INTS > 0,), ValueError),
+    Bad("select_n", "float-which", lambda x: lax.select_n(x, x, x), (M,), TypeError),
+    Bad("select_n", "shapes", lambda x, y: lax.select_n(True, x, y), (M, np.ones(4)),
+        ValueError),
+    Bad("select_n", "string-case", lambda x: lax.select_n(True, x, "a"), (M,), TypeError),
+    Bad("convert_element_type", "bad-dtype", lambda x: lax.convert_element_type(x, "nope"),
+        (M,), TypeError),
+    Bad("convert_element_type", "string", lambda x: lax.convert_element_type("a", F32), (M,),
+        TypeError),
+    Bad("stop_gradient", "string", lambda x: lax.stop_gradient("a"), (M,), TypeError),
+    *(row for name in ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod")
+      for fn in [getattr(lax, name)]
+      for row in [
+          Bad(name, "axes-none", lambda x, fn=fn: fn(x, None), (M,), TypeError),
+          Bad(name, "float-axes", lambda x, fn=fn: fn(x, (0.0,)), (M,), TypeError),
+          Bad(name, "axis-out-of-range", lambda x, fn=fn: fn(x, (2,)), (M,), ValueError),
+          Bad(name, "repeated-axes", lambda x, fn=fn: fn(x, (1, -1)), (M,), ValueError),
+          Bad(name, "string", lambda x, fn=fn: fn("a", ()), (M,), TypeError)]),
+    Bad("reduce_max", "empty", lambda x: lax.reduce_max(x, (0,)), (EMPTY,), ValueError),
+    Bad("reduce_min", "empty", lambda x: lax.reduce_min(x, (1, 0)), (EMPTY,), ValueError),
+    *(row for name in ("argmax", "argmin") for fn in [getattr(lax, name)] for row in [
+        Bad(name, "float-axis", lambda x, fn=fn: fn(x, 0.0, np.int32), (M,), TypeError),
+        Bad(name, "axis-out-of-range", lambda x, fn=fn: fn(x, 2, np.int32), (M,), ValueError),
+        Bad(name, "negative-axis", lambda x, fn=fn: fn(x, -1, np.int32), (M,), ValueError),
+        Bad(name, "float-index-dtype", lambda x, fn=fn: fn(x, 0, np.float32), (M,), TypeError),
+        Bad(name, "bad-index-dtype", lambda x, fn=fn: fn(x, 0, "nope"), (M,), TypeError),
+        Bad(name, "empty", lambda x, fn=fn: fn(x, 0, np.int32), (EMPTY,), ValueError),
+        Bad(name, "string", lambda x, fn=fn: fn("a", 0, np.int32), (M,), TypeError)]),
+    Bad("cumsum", "float-axis", lambda x: lax.cumsum(x, 1.0), (M,), TypeError),
+    Bad("cumsum", "axis-out-of-range", lambda x: lax.cumsum(x, 2), (M,), ValueError),
+    Bad("cumsum", "negative-axis", lambda x: lax.cumsum(x, -1), (M,), ValueError),
+    Bad("cumsum", "string", lambda x: lax.cumsum("a"), (M,), TypeError),
+    Bad("broadcast_in_dim", "float-shape",
+        lambda x: lax.broadcast_in_dim(x, (2.0, 3), (0, 1)), (M,), TypeError),
+    Bad("broadcast_in_dim", "incompatible", lambda x: lax.broadcast_in_dim(x, (2, 4), (0, 1)),
+        (M,), ValueError),
+    Bad("broadcast_in_dim", "dims-out-of-range",
+        lambda x: lax.broadcast_in_dim(x, (2, 3), (0, 5)), (M,), ValueError),
+    Bad("broadcast_in_dim", "negative-size",
+        lambda x: lax.broadcast_in_dim(x, (-1, 2, 3), (1, 2)), (M,), ValueError),
+    Bad("broadcast_in_dim", "int-dims", lambda x: lax.broadcast_in_dim(x, (2, 3), "01"),
+        (M,), TypeError),
+    Bad("broadcast", "float-sizes", lambda x: lax.broadcast(x, (2.5,)), (M,), TypeError),
+    Bad("broadcast", "negative-size", lambda x: lax.broadcast(x, (-2,)), (M,), ValueError),
+    Bad("broadcast", "string", lambda x: lax.broadcast("a", (2,)), (M,), TypeError),
+    Bad("reshape", "wrong-size", lambda x: lax.reshape(x, (4,)), (M,), ValueError),
+    Bad("reshape", "minus-one", lambda x: lax.reshape(x, (-1,)), (M,), ValueError),
+    Bad("reshape", "two-minus-ones", lambda x: lax.reshape(x, (-1, -6)), (M,), ValueError),
+    Bad("reshape", "float-sizes", lambda x: lax.reshape(x, (3.0, 2)), (M,), TypeError),
+    Bad("reshape", "bad-dimensions", lambda x: lax.reshape(x, (6,), (0, 0)), (M,), ValueError),
+    Bad("reshape", "string", lambda x: lax.reshape("a", ()), (M,), TypeError),
+    Bad("transpose", "not-a-permutation", lambda x: lax.transpose(x, (0, 0)), (M,), ValueError),
+    Bad("transpose", "too-short", lambda x: lax.transpose(x, (0,)), (M,), ValueError),
+    Bad("transpose", "float", lambda x: lax.transpose(x, (1.0, 0)), (M,), TypeError),
+    Bad("transpose", "string", lambda x: lax.transpose("a", ()), (M,), TypeError),
+    Bad("squeeze", "not-size-1", lambda x: lax.squeeze(x, (0,)), (M,), ValueError),
+    Bad("squeeze", "out-of-range", lambda x: lax.squeeze(x, (5,)), (M,), ValueError),
+    Bad("squeeze", "float", lambda x: lax.squeeze(x, (0.0,)), (M,), TypeError),
+    Bad("squeeze", "string", lambda x: lax.squeeze("a", ()), (M,), TypeError),
+    Bad("expand_dims", "repeated", lambda x: lax.expand_dims(x, (0, 0)), (M,), ValueError),
+    Bad("expand_dims", "repeated-after-wrap", lambda x: lax.expand_dims(x, (3, -1)), (M,),
+        ValueError),
+    Bad("expand_dims", "out-of-range", lambda x: lax.expand_dims(x, (5,)), (M,), ValueError),
+    Bad("expand_dims", "float", lambda x: lax.expand_dims(x, (0.0,)), (M,), TypeError),
+    Bad("expand_dims", "string", lambda x: lax.expand_dims("a", (0,)), (M,), TypeError),
+    Bad("concatenate", "not-a-sequence", lambda x: lax.concatenate(x, 0), (M,), TypeError),
+    Bad("concatenate", "empty", lambda x: lax.concatenate([], 0), (M,), TypeError),
+    Bad("concatenate", "float-dimension", lambda x: lax.concatenate([x, x], 0.0), (M,),
+        TypeError),
+    Bad("concatenate", "dimension-out-of-range", lambda x: lax.concatenate([x, x], 2), (M,),
+        ValueError),
+    Bad("concatenate", "negative-dimension", lambda x: lax.concatenate([x, x], -1), (M,),
+        ValueError),
+    Bad("concatenate", "shapes", lambda x, y: lax.concatenate([x, y], 0), (M, np.ones((2, 4))),
+        ValueError),
+    Bad("concatenate", "string", lambda x: lax.concatenate([x, "a"], 0), (M,), TypeError),
+    Bad("full", "array-fill", lambda x: lax.full((2, 3), x), (np.ones(3),), TypeError),
+    Bad("full", "float-shape", lambda x: lax.full((2.0,), 1.0), (M,), TypeError),
+    Bad("full", "negative-shape", lambda x: lax.full((-2,), 1.0), (M,), ValueError),
+    Bad("full", "bad-dtype", lambda x: lax.full((2,), 1.0, "nope"), (M,), TypeError),
+    Bad("full", "string", lambda x: lax.full((2,), "a"), (M,), TypeError),
+    Bad("dot_general", "not-nested", _dg_bad(((1,), (0,))), (M, M.T), TypeError),
+    Bad("dot_general", "float-dims", _dg_bad((((1.0,), (0,)), ((), ()))), (M, M.T), TypeError),
+    Bad("dot_general", "none", _dg_bad(None), (M, M.T), TypeError),
+    Bad("dot_general", "mismatch", _dg_bad((((1,), (0,)), ((), ()))), (M, M), ValueError),
+    Bad("dot_general", "out-of-range", _dg_bad((((5,), (0,)), ((), ()))), (M, M.T), ValueError),
+    Bad("dot_general", "repeated", _dg_bad((((1, 1), (0, 0)), ((), ()))), (M, M.T), ValueError),
+    Bad("dot_general", "batch-is-contracted", _dg_bad((((0,), (0,)), ((0,), (0,)))), (M, M),
+        ValueError),
+    Bad("dot_general", "unequal-counts", _dg_bad((((1, 0), (0,)), ((), ()))), (M, M.T),
+        ValueError),
+    Bad("dot_general", "bad-preferred",
+        lambda a, b: lax.dot_general(a, b, (((1,), (0,)), ((), ())), preferred_element_type="x"),
+        (M, M.T), TypeError),
+    Bad("dot_general", "string", lambda a: lax.dot_general(a, "b", (((1,), (0,)), ((), ()))),
+        (M,), TypeError),
+    Bad("dot", "scalar", lambda x: lax.dot(x, 2.0), (M,), ValueError),
+    Bad("dot", "mismatch", lax.dot, (M, M), ValueError),
+    Bad("dot", "bad-preferred", lambda a, b: lax.dot(a, b, preferred_element_type="x"),
+        (M, M.T), TypeError),
+    Bad("dot", "string", lambda x: lax.dot(x, "b"), (M,), TypeError),
+]
+
+def _error(fn: Callable, args: tuple) -> BaseException:
+    with pytest.raises(Exception) as info:
+        fn(*args)
+    return info.value
+
+
+BAD = _bad_elementwise() + BAD_CALLS
+ERROR_CASES = [pytest.param(b, id=f"{b.name}-{b.label}") for b in BAD]
+
+
+@pytest.mark.parametrize("bad", ERROR_CASES)
+def test_a_bad_call_says_which_function_the_same_eagerly_and_under_jit(bad: Bad) -> None:
+    eager = _error(bad.fn, bad.args)
+    staged = _error(nj.jit(bad.fn), bad.args)
+    assert type(eager) is bad.error, f"{type(eager).__name__}: {eager}"
+    assert str(eager).startswith(f"nanojax.lax.{bad.name}: "), str(eager)
+    assert (type(staged), str(staged)) == (type(eager), str(eager))
+
+
+# ----- Guards: the tables cover lax ------------------------------------------------
+
+def test_an_unknown_name_raises_attribute_error_naming_it() -> None:
+    with pytest.raises(AttributeError, match="no_such_name"):
+        lax.no_such_name  # noqa: B018
+    assert not hasattr(lax, "rem")       # JAX's lax.rem truncates; nanojax has none
+
+
+def test_every_elementwise_primitive_has_a_lax_function() -> None:
+    assert set(P.ELEMENTWISE_ARITY) - set(PRIMITIVE_OF.values()) == lax._NOT_LAX
+    assert set(lax._RENAMED) <= set(PRIMITIVE_OF.values())
+    for name, gate in PRIMITIVE_OF.items():
+        assert name in lax.__all__, f"the gate {gate} has no lax function {name}"
+        operand = _A if name.startswith(("bitwise", "shift")) else np.ones(2)
+        (eqn,) = nj.make_jaxpr(getattr(lax, name))(
+            *[operand] * P.ELEMENTWISE_ARITY[gate]).eqns
+        assert eqn.primitive.name == gate
+    assert len(lax.__all__) == len(set(lax.__all__)), "a name is listed twice"
+
+
+def test_every_lax_function_is_tested() -> None:
+    valued = {c.name for c in CASES}
+    erring = {b.name for b in BAD}
+    graded = {c.name for c in CASES if c.grad}
+    functions = set(lax.__all__) - {"RoundingMethod"}        # tested by the round tests
+    assert not functions - valued, f"no value row: {sorted(functions - valued)}"
+    assert not functions - erring, f"no error row: {sorted(functions - erring)}"
+    differentiable = {n for n in functions if n not in PRIMITIVE_OF
+                      or P.ALL_PRIMITIVES[PRIMITIVE_OF[n]].differentiable}
+    differentiable -= {"argmax", "argmin", "stop_gradient"}   # integer out; tested apart
+    assert not differentiable - graded, f"no gradient row: {sorted(differentiable - graded)}"
+    assert not (valued | erring) - set(lax.__all__), "rows name functions lax does not have"
