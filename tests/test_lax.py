@@ -19,7 +19,8 @@ and the guards that keep the tables complete come last.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -34,6 +35,8 @@ F32, F64, I32 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int32)
 
 # Every elementwise gate's lax function (renamed as JAX names it): lax name -> gate.
 PRIMITIVE_OF = {lax._RENAMED.get(n, n): n for n in P.ELEMENTWISE_ARITY if n not in lax._NOT_LAX}
+
+LAX = {name: getattr(lax, name) for name in lax.__all__}  # loop-bound defaults read it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -252,13 +255,13 @@ STRUCTURAL_CASES = [
          (r(3, 4),), lambda x: x, grad=True),
     Case("stop_gradient", "f64", lax.stop_gradient, (r(3, 4),), lambda x: x),
     Case("stop_gradient", "i32", lax.stop_gradient, (_A,), lambda x: x),
-    *(Case(name, f"axes={axes}-{x.shape}", lambda x, fn=getattr(lax, name), a=axes: fn(x, a),
+    *(Case(name, f"axes={axes}-{x.shape}", lambda x, fn=LAX[name], a=axes: fn(x, a),
            (x,), lambda x, ref=ref, a=axes: ref(x, axis=a), grad=True)
       for name, ref in [("reduce_sum", np.sum), ("reduce_max", np.max), ("reduce_min", np.min),
                         ("reduce_prod", np.prod)]
       for x, axes in [(_X, (0,)), (_X, (1,)), (_X, (0, 1)), (_X, (-1,)), (_X, ()),
                       (_X3, (0, 2)), (_X3, (2, 0))]),
-    *(Case(name, "i32", lambda x, fn=getattr(lax, name): fn(x, (0,)), (_A,),
+    *(Case(name, "i32", lambda x, fn=LAX[name]: fn(x, (0,)), (_A,),
            lambda x, ref=ref: ref(x, axis=0))
       for name, ref in [("reduce_sum", np.sum), ("reduce_max", np.max), ("reduce_min", np.min),
                         ("reduce_prod", np.prod)]),
@@ -267,7 +270,7 @@ STRUCTURAL_CASES = [
     Case("reduce_sum", "empty", lambda x: lax.reduce_sum(x, (0,)), (np.zeros((0, 3)),),
          lambda x: np.sum(x, axis=0)),
     *(Case(name, f"axis={axis}-{dt.name}",
-           lambda x, fn=getattr(lax, name), a=axis, dt=dt: fn(x, a, dt), (x,),
+           lambda x, fn=LAX[name], a=axis, dt=dt: fn(x, a, dt), (x,),
            lambda x, ref=ref, a=axis, dt=dt: ref(x, axis=a).astype(dt))
       for name, ref in [("argmax", np.argmax), ("argmin", np.argmin)]
       for x in (_X, _TIES) for axis in (0, 1) for dt in (I32, np.dtype(np.int64))),
@@ -740,3 +743,14 @@ def test_every_lax_function_is_tested() -> None:
     differentiable -= {"argmax", "argmin", "stop_gradient"}   # integer out; tested apart
     assert not differentiable - graded, f"no gradient row: {sorted(differentiable - graded)}"
     assert not (valued | erring) - set(lax.__all__), "rows name functions lax does not have"
+
+
+def test_div_of_integers_truncates_toward_zero_as_in_jax():
+    x = np.array([7, -7, 7, -7, 6, -6, 0, 1], dtype=np.int32)
+    y = np.array([2, 2, -2, -2, 3, -3, 5, -9], dtype=np.int32)
+    want = np.trunc(x / y).astype(np.int32)
+    for got in (lax.div(x, y), nj.jit(lax.div)(x, y)):
+        assert got.dtype == np.int32
+        np.testing.assert_array_equal(got, want)
+    assert lax.div(-7, 2) == -3
+    assert lax.div(-7.0, 2.0) == -3.5

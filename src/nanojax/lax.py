@@ -23,7 +23,8 @@ Examples:
 from __future__ import annotations
 
 import enum
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -62,8 +63,8 @@ def _apply(name: str, prim: Primitive, args: Sequence[Any], **params: Any) -> An
 
 def _check(name: str, a: Any) -> None:
     """Refuse an operand that is neither a tracer, an array nor a number."""
-    if isinstance(a, Tracer) or type(a) in PLAIN and (type(a) is not np.ndarray
-                                                      or a.dtype.kind in "biufc"):
+    if isinstance(a, Tracer) or (type(a) in PLAIN and (type(a) is not np.ndarray
+                                                      or a.dtype.kind in "biufc")):
         return
     if isinstance(a, (list, tuple)):      # as in JAX: lax takes no lists (jnp does)
         raise TypeError(f"nanojax.lax.{name}: takes arrays and numbers, got "
@@ -138,6 +139,29 @@ _ELEMENTWISE = {_RENAMED.get(n, n): _elementwise(_RENAMED.get(n, n), P.ALL_PRIMI
                 for n, k in P.ELEMENTWISE_ARITY.items() if n not in _NOT_LAX}
 globals().update(_ELEMENTWISE)
 __all__ += sorted(_ELEMENTWISE)
+
+
+_derived_div = _ELEMENTWISE["div"]
+
+
+def _is_integer(x: Any) -> bool:
+    dtype = getattr(x, "dtype", None)
+    if dtype is None:
+        return type(x) is int or isinstance(x, np.integer)
+    return dtype.kind in "iu"
+
+
+def div(x: Any, y: Any, /) -> Any:
+    """``x / y``; two integers divide rounding toward zero, as in C and JAX."""
+    if not (_is_integer(x) and _is_integer(y)):
+        return _derived_div(x, y)              # floats; and bad operands get its errors
+    # Floor division, then one step up where the exact quotient is negative
+    # and not whole: that is where floor and truncation part.
+    floored = _apply("div", P.floor_divide_p, (x, y))
+    inexact = P.ne_p.bind(P.remainder_p.bind(x, y), 0)
+    negative = P.ne_p.bind(P.lt_p.bind(x, 0), P.lt_p.bind(y, 0))
+    step = P.convert_element_type(P.and_p.bind(inexact, negative), P.dtype_of(floored))
+    return P.add_p.bind(floored, step)
 
 
 def __getattr__(name: str) -> Any:
