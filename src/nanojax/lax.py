@@ -22,6 +22,7 @@ Examples:
 
 from __future__ import annotations
 
+import builtins
 import enum
 from typing import Any
 from collections.abc import Sequence
@@ -47,9 +48,12 @@ def _apply(name: str, prim: Primitive, args: Sequence[Any], **params: Any) -> An
     Without a tracer the shape rule runs first, so a mistake gets the same
     sentence eagerly as under jit, instead of NumPy's from deep in the impl.
     """
-    for a in args:
-        _check(name, a)
-    traced = any(isinstance(a, Tracer) for a in args)
+    traced = False
+    for a in args:                 # a plain loop: this runs on every traced jnp call
+        if isinstance(a, Tracer):
+            traced = True
+        else:
+            _check(name, a)
     try:
         if not traced and prim.abstract_eval is not None:
             prim.abstract_eval(*(get_aval(a) for a in args), **params)
@@ -94,6 +98,12 @@ def _describe(x: Any) -> str:
 
 
 def _ints(name: str, what: str, values: Any) -> tuple[int, ...]:
+    if type(values) is tuple:      # the common case, from jnp: a tuple of Python ints
+        for v in values:
+            if type(v) is not int:
+                break
+        else:
+            return values
     items = (values,) if is_int(values) else values
     try:
         out = tuple(items)
@@ -245,8 +255,9 @@ def stop_gradient(x: Any) -> Any:
 def _reduction(name: str, prim: Primitive) -> Any:
     def fn(operand: Any, axes: Sequence[int]) -> Any:
         shape = _shape(name, operand)
-        dims = tuple(sorted(d % len(shape) if -len(shape) <= d < 0 else d
-                            for d in _ints(name, "axes", axes)))
+        dims = _ints(name, "axes", axes)
+        if builtins.min(dims, default=0) < 0 or list(dims) != sorted(dims):
+            dims = tuple(sorted(d % len(shape) if -len(shape) <= d < 0 else d for d in dims))
         if len(set(dims)) != len(dims):
             raise ValueError(f"nanojax.lax.{name}: axes {tuple(axes)} repeat an axis")
         if name in ("reduce_max", "reduce_min"):
