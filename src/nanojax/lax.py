@@ -2,11 +2,12 @@
 
 Each function here applies one primitive (or a short fixed circuit of them)
 with no NumPy conveniences: no lists, no ``axis=None``, parameters spelled
-as JAX spells them. ``jnp`` is NumPy's API written on these functions, as
-in JAX (its elementwise functions, the hot path of every traced program,
-bind their gates directly). Operands may be arrays, numbers or traced values; elementwise
-functions broadcast as NumPy does (JAX asks for equal shapes, so code
-written for JAX runs here unchanged). A bad operand or shape raises an
+as JAX spells them. ``jnp`` is NumPy's API on the same gates: it checks its
+arguments NumPy's way and then binds through the same thin functions these
+call after checking JAX's way, so no argument is checked twice. Operands
+may be arrays, numbers or traced values; elementwise functions broadcast
+as NumPy does (JAX asks for equal shapes, so code written for JAX runs here
+unchanged). A bad operand or shape raises an
 error that names the function, the same eagerly and under a transformation.
 
 Examples:

@@ -24,7 +24,7 @@ from numpy import (bool_, dtype, e, float16, float32, float64, inf, int8, int16,
                    int32, int64, nan, ndarray, newaxis, pi, uint8)
 
 # One module per concern; each function is NumPy's call when nothing is
-# traced and a circuit of lax functions when something is.
+# traced and a circuit of gates when something is.
 from nanojax.numpy._ufuncs import *  # noqa: F403
 from nanojax.numpy._shapes import *  # noqa: F403
 from nanojax.numpy._creation import *  # noqa: F403
@@ -36,4 +36,4 @@ from nanojax.numpy._indexing import (at, diagonal, getitem, repeat, take,  # noq
 from nanojax.numpy import linalg  # noqa: F401
 from nanojax.numpy import _tracer_methods  # noqa: F401  (installs operators)
 
-del lax, numpy_or_traced  # noqa: F821  (the modules' tools, not NumPy's names)
+del numpy_or_traced  # noqa: F821  (the modules' tool, not one of NumPy's names)

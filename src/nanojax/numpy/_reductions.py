@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from nanojax import lax
 from nanojax import primitives as P
 from nanojax.numpy import _args
 from nanojax.numpy._args import check_numeric as _check_numeric
@@ -28,7 +27,7 @@ def _keep(out: Any, x: Any, axes: tuple, keepdims: bool) -> Any:
     if not keepdims:
         return out
     shape_ = tuple(1 if i in axes else d for i, d in enumerate(P.shape_of(x)))
-    return lax.reshape(out, shape_)
+    return P.reshape(out, shape_)
 
 
 def _eager_reduction(name: str, np_fn: Callable, a: Any, axis: Any = None, **kwargs: Any) -> Any:
@@ -56,10 +55,10 @@ def _reduction(name: str, np_fn: Callable, reduce: Callable, has_identity: bool)
 
 
 # Python's own sum, max, min are builtins.sum, builtins.max, builtins.min here.
-_sum = _reduction("sum", np.sum, lax.reduce_sum, has_identity=True)
-amax = _reduction("max", np.max, lax.reduce_max, has_identity=False)
-amin = _reduction("min", np.min, lax.reduce_min, has_identity=False)
-prod = _reduction("prod", np.prod, lax.reduce_prod, has_identity=True)
+_sum = _reduction("sum", np.sum, P.reduce_sum, has_identity=True)
+amax = _reduction("max", np.max, P.reduce_max, has_identity=False)
+amin = _reduction("min", np.min, P.reduce_min, has_identity=False)
+prod = _reduction("prod", np.prod, P.reduce_prod, has_identity=True)
 sum, max, min = _sum, amax, amin  # noqa: A001 - NumPy's names
 
 
@@ -110,17 +109,17 @@ def _argreduction(name: str, np_fn: Callable, reduce: Callable) -> Callable:
             raise ValueError(f"nanojax.numpy.{name}: attempt to get {name} of an empty "
                              "sequence")
         if axis is None:
-            out = reduce(ravel(a), 0, np.int64)
+            out = reduce(ravel(a), 0, np.dtype(np.int64))
             return reshape(out, (1,) * a.ndim) if keepdims else out
         ax = _args.axis_index(name, axis, a.ndim)
-        return _keep(reduce(a, ax, np.int64), a, (ax,), keepdims)
+        return _keep(reduce(a, ax, np.dtype(np.int64)), a, (ax,), keepdims)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"``numpy.{name}``: index of the extreme value (no gradient)."
     return fn
 
 
-argmax = _argreduction("argmax", np.argmax, lax.argmax)
-argmin = _argreduction("argmin", np.argmin, lax.argmin)
+argmax = _argreduction("argmax", np.argmax, P.argmax)
+argmin = _argreduction("argmin", np.argmin, P.argmin)
 
 
 @numpy_or_traced(eager=_eager_reduction)
@@ -135,7 +134,7 @@ def cumsum(a: Any, axis: int | None = None) -> Any:
     if axis is None:
         a, axis = ravel(a), 0
     ax = _args.axis_index("cumsum", axis, a.ndim)
-    return lax.cumsum(a, ax)
+    return P.cumsum(a, ax)
 
 
 def _reduced_shape(shape_: tuple, axes: tuple, keepdims: bool) -> tuple:

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nanojax import lax
 from nanojax import primitives as P
 from nanojax.core import Tracer
 from nanojax.numpy import _args
@@ -53,7 +52,7 @@ def reshape(a: Any, shape: Any, order: str = "C") -> Any:
     elif known != a.size:
         raise ValueError(f"nanojax.numpy.reshape: cannot reshape an array of shape {a.shape} "
                          f"(size {a.size}) into shape {sizes}")
-    return lax.reshape(a, sizes)
+    return P.reshape(a, sizes)
 
 
 @numpy_or_traced()
@@ -66,13 +65,13 @@ def ravel(a: Any) -> Any:
 def transpose(a: Any, axes: Any = None) -> Any:
     """``numpy.transpose``: reverse the axes, or permute them by ``axes``."""
     if axes is None:
-        return lax.transpose(a, tuple(reversed(range(a.ndim))))
+        return P.transpose(a, tuple(reversed(range(a.ndim))))
     perm = tuple(axes) if isinstance(axes, (tuple, list)) else (axes,)
     if len(perm) != a.ndim:
         raise ValueError(f"nanojax.numpy.transpose: axes {tuple(perm)} don't match an array "
                          f"of {a.ndim} dimensions")
     _args.axes("transpose", perm, a.ndim)        # NumPy's errors: out of range, repeated
-    return lax.transpose(a, tuple(int(i) % a.ndim for i in perm))
+    return P.transpose(a, tuple(int(i) % a.ndim for i in perm))
 
 
 @numpy_or_traced()
@@ -82,7 +81,7 @@ def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
     j = _args.axis_index("swapaxes", axis2, a.ndim)
     perm = list(range(a.ndim))
     perm[i], perm[j] = perm[j], perm[i]
-    return lax.transpose(a, tuple(perm))
+    return P.transpose(a, tuple(perm))
 
 
 @numpy_or_traced()
@@ -97,7 +96,7 @@ def moveaxis(a: Any, source: Any, destination: Any) -> Any:
     order = [i for i in range(a.ndim) if i not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
-    return lax.transpose(a, tuple(order))
+    return P.transpose(a, tuple(order))
 
 
 @numpy_or_traced()
@@ -110,7 +109,7 @@ def expand_dims(a: Any, axis: Any) -> Any:
     for i in new:
         sizes.insert(i, 1)
     kept = tuple(i for i in range(out_ndim) if i not in new)
-    return lax.broadcast_in_dim(a, tuple(sizes), kept)
+    return P.broadcast_in_dim(a, tuple(sizes), kept)
 
 
 @numpy_or_traced()
@@ -124,7 +123,7 @@ def squeeze(a: Any, axis: Any = None) -> Any:
             raise ValueError("nanojax.numpy.squeeze: cannot select an axis to squeeze out "
                              f"which has size not equal to one (shape {a.shape}, axis "
                              f"{axis})")
-    return lax.squeeze(a, dims)
+    return P.squeeze(a, dims)
 
 
 @numpy_or_traced()
@@ -179,7 +178,7 @@ def concatenate(arrays: Sequence[Any], axis: int | None = 0) -> Any:
             raise ValueError("nanojax.numpy.concatenate: all the input array dimensions "
                              f"except for the concatenation axis must match exactly, got "
                              f"shapes {[P.shape_of(b) for b in arrays]} along axis {ax}")
-    return lax.concatenate(arrays, ax)
+    return P.concatenate(arrays, ax)
 
 
 def stack(arrays: Sequence[Any], axis: int = 0) -> Any:
@@ -196,7 +195,7 @@ def stack(arrays: Sequence[Any], axis: int = 0) -> Any:
         raise ValueError(f"nanojax.numpy.stack: all input arrays must have the same shape, "
                          f"got {sorted(shapes)}")
     ax = _args.axis_index("stack", axis, len(P.shape_of(arrays[0])) + 1)
-    return lax.concatenate([expand_dims(a, ax) if isinstance(a, Tracer)
+    return P.concatenate([expand_dims(a, ax) if isinstance(a, Tracer)
                           else np.expand_dims(a, ax) for a in arrays], ax)
 
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from nanojax import lax
 from nanojax import primitives as P
 from nanojax.core import Tracer
 from nanojax.numpy import _args
@@ -118,12 +117,12 @@ def round(a: Any, decimals: int = 0) -> Any:  # noqa: A001 - NumPy's name
     if dtype_.kind in "iu" and decimals >= 0:
         return a                                   # whole numbers already
     if decimals == 0:
-        return lax.round(a, lax.RoundingMethod.TO_NEAREST_EVEN)
+        return P.round_p.bind(a)
     # NumPy's own steps: scale by a power of ten, round half to even, scale back.
     scale = float(10.0 ** builtins.abs(decimals))
     if decimals > 0:
-        return divide(lax.round(multiply(a, scale), lax.RoundingMethod.TO_NEAREST_EVEN), scale)
-    out = multiply(lax.round(divide(a, scale), lax.RoundingMethod.TO_NEAREST_EVEN), scale)
+        return divide(P.round_p.bind(multiply(a, scale)), scale)
+    out = multiply(P.round_p.bind(divide(a, scale)), scale)
     return astype(out, dtype_) if dtype_.kind in "iu" else out
 
 
@@ -135,14 +134,14 @@ def power(x: Any, y: Any, /) -> Any:
     """``x ** y``; a Python int exponent becomes the cheaper ``integer_pow``."""
     x = _operand(x, "power")
     if type(y) is int:
-        return lax.integer_pow(x, y)
-    return lax.pow(x, _operand(y, "power"))
+        return P.integer_pow(x, y)
+    return P.pow(x, _operand(y, "power"))
 
 
 @numpy_or_traced()
 def square(x: Any, /) -> Any:
     """``x * x``, as ``integer_pow`` with exponent 2."""
-    return lax.square(x)
+    return P.integer_pow(x, 2)
 
 
 @numpy_or_traced()
@@ -200,7 +199,7 @@ def where(condition: Any, x: Any = None, y: Any = None, /) -> Any:
     condition = _operand(condition, "where")
     if P.dtype_of(condition) != np.bool_:
         condition = not_equal(condition, 0)
-    return lax.select_n(condition, _operand(y, "where"), _operand(x, "where"))
+    return P.select_n(condition, _operand(y, "where"), _operand(x, "where"))
 
 
 def stop_gradient(x: Any) -> Any:
@@ -209,7 +208,7 @@ def stop_gradient(x: Any) -> Any:
 
     def stop(leaf: Any) -> Any:
         if isinstance(leaf, Tracer):
-            return lax.stop_gradient(leaf)
+            return P.stop_gradient_p.bind(leaf)
         _check_numeric("stop_gradient", leaf)
         return leaf
     return tree_map(stop, x)
@@ -229,7 +228,7 @@ def _eager_astype(name: str, np_fn: Callable, x: Any, dtype: Any) -> Any:
 @numpy_or_traced(eager=_eager_astype)
 def astype(x: Any, dtype: Any) -> Any:
     """``x`` converted to ``dtype`` (a new array)."""
-    return lax.convert_element_type(x, _dtype("astype", dtype))
+    return P.convert_element_type(x, _dtype("astype", dtype))
 
 
 def _real_only(name: str, x: Any) -> None:

@@ -180,6 +180,11 @@ cumsum_p: Primitive = _register(Primitive(
 
 def reduce_sum(x, axes): return reduce_sum_p.bind(x, axes=tuple(axes))
 def reduce_prod(x, axes): return reduce_prod_p.bind(x, axes=tuple(axes))
+def reduce_max(x, axes): return reduce_max_p.bind(x, axes=tuple(axes))
+def reduce_min(x, axes): return reduce_min_p.bind(x, axes=tuple(axes))
+def argmax(x, axis, index_dtype): return argmax_p.bind(x, axes=(axis,), index_dtype=index_dtype)
+def argmin(x, axis, index_dtype): return argmin_p.bind(x, axes=(axis,), index_dtype=index_dtype)
+def cumsum(x, axis, reverse=False): return cumsum_p.bind(x, axis=axis, reverse=reverse)
 
 
 from nanojax.primitives.shapes import broadcast_in_dim, reshape, transpose  # noqa: E402
