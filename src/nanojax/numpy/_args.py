@@ -202,12 +202,13 @@ def numpy_or_traced(np_fn: Callable | None = None, *, arrays: int = 1, name: str
     def decorate(traced: Callable) -> Callable:
         fname = name or traced.__name__
         numpy_fn = np_fn if np_fn is not None else getattr(np, fname)
-        params = list(inspect.signature(traced).parameters.values())
-        names = [p.name for p in params]
-        positional = sum(p.kind is inspect.Parameter.POSITIONAL_ONLY for p in params)
+        # The parameters, read off the code object (inspect.signature would cost
+        # import time for every jnp function); jnp functions take no *args.
+        code = traced.__code__
+        names = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
+        positional = code.co_posonlyargcount
         lead = max(positional, arrays)
-        keywords = frozenset(p.name for p in params
-                             if p.kind is not inspect.Parameter.POSITIONAL_ONLY)
+        keywords = frozenset(names[positional:])
 
         def fn(*args: Any, **kwargs: Any) -> Any:
             if len(args) > len(names) or (kwargs and not kwargs.keys() <= keywords):
