@@ -34,7 +34,8 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, Sequence
 
-from nanojax.core import Primitive, ShapedArray, Tracer, check_callable
+from nanojax.api_util import check_callable
+from nanojax.core import Primitive, ShapedArray, Tracer
 from nanojax.primitives import move_to_front, shape_of
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
