@@ -365,7 +365,7 @@ def _seeds(pull: Any, outs: list, out_tree: PyTreeDef, out_nodes: list[int]
            ) -> tuple[dict[int, Any], Any, list[str]]:
     """What to pull the output with: (seeds by wire, the pull, notes)."""
     if pull is not None:
-        return seed_outputs(pull, out_tree, out_nodes, outs, "circuit", "pull"), pull, []
+        return seed_outputs(pull, out_tree, out_nodes, outs, "nanojax.circuit", "pull"), pull, []
     if len(outs) != 1:
         return {}, None, [f"the function has {len(outs)} outputs: values only "
                           "(pass pull=..., one per output, to see pulls)"]
@@ -409,7 +409,7 @@ def circuit(fun: Callable, pull: Any = None) -> Callable[..., Circuit]:
         >>> print(round(float(c.output), 4), [round(float(c.grads[n]), 3) for n in "abcxy"])
         0.8808 [-0.105, 0.315, 0.105, 0.105, 0.21]
     """
-    check_callable(fun, "circuit")
+    check_callable(fun, "nanojax.circuit")
 
     def record_circuit(*args: Any, **kwargs: Any) -> Circuit:
         flat: list = []

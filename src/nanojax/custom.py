@@ -137,7 +137,7 @@ class custom_vjp:  # noqa: N801 - JAX's name
     """
 
     def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()) -> None:
-        check_callable(fun, "custom_vjp")
+        check_callable(fun, "nanojax.custom_vjp")
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
@@ -146,8 +146,8 @@ class custom_vjp:  # noqa: N801 - JAX's name
 
     def defvjp(self, fwd: Callable, bwd: Callable) -> None:
         """Set ``fwd(*args) -> (out, residuals)`` and ``bwd(res, g) -> tuple``."""
-        check_callable(fwd, "defvjp")
-        check_callable(bwd, "defvjp")
+        check_callable(fwd, "nanojax.custom_vjp.defvjp")
+        check_callable(bwd, "nanojax.custom_vjp.defvjp")
         self.fwd, self.bwd = fwd, bwd
 
     def __call__(self, *args: Any) -> Any:

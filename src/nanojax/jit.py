@@ -311,7 +311,7 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
                 return _numpy_semantics(v0, v1)
         <BLANKLINE>
     """
-    check_callable(fun, "jit")
+    check_callable(fun, "nanojax.jit")
     static_nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     static_names = ((static_argnames,) if isinstance(static_argnames, str)
                     else tuple(static_argnames))
@@ -358,7 +358,7 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
     def lookup(args: tuple, kwargs: dict) -> tuple[_Compiled, list]:
         statics, static_kw, dyn_args, dyn_kwargs = split(args, kwargs)
         flat, in_tree = tree_flatten((dyn_args, dyn_kwargs))
-        flat = check_inputs(flat, f"jit({fun_name})")
+        flat = check_inputs(flat, f"nanojax.jit({fun_name})")
         key = (in_tree, tuple(map(_leaf_signature, flat)), statics, static_kw)
         entry = cache.get(key)
         if entry is None:

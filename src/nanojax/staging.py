@@ -155,7 +155,7 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = ()) -> Calla
         >>> print(nj.make_jaxpr(lambda x, y: x * y)(-2.0, 3.0))
         { lambda ; a:f64[] b:f64[]. let c:f64[] = mul a b in (c,) }
     """
-    check_callable(fun, "make_jaxpr")
+    check_callable(fun, "nanojax.make_jaxpr")
 
     def make(*args: Any, **kwargs: Any) -> ClosedJaxpr:
         static = static_positions(static_argnums, len(args), "nanojax.make_jaxpr")
