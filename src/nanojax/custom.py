@@ -34,7 +34,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, Sequence
 
-from nanojax.api_util import check_callable
+from nanojax.api_util import argnums_partial, check_callable
 from nanojax.core import Primitive, ShapedArray, Tracer
 from nanojax.primitives import move_to_front, shape_of
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
@@ -173,18 +173,17 @@ class custom_vjp:  # noqa: N801 - JAX's name
                    leaf_shapes: list) -> _Call:
         num_leaves = len(leaf_shapes)
         fixed = [args[i] for i in sorted(nondiff)]
-
-        def full(leaves: Sequence[Any]) -> list:
-            it = iter(tree_unflatten(in_tree, leaves))
-            return [args[i] if i in nondiff else next(it) for i in range(len(args))]
+        diff = [i for i in range(len(args)) if i not in nondiff]
+        fun_of = argnums_partial(self.fun, args, diff, {})
+        fwd_of = argnums_partial(self.fwd, args, diff, {})
 
         def fun_flat(*leaves: Any) -> list:
-            out_flat, out_tree = tree_flatten(self.fun(*full(leaves)))
+            out_flat, out_tree = tree_flatten(fun_of(*tree_unflatten(in_tree, leaves)))
             call.set_out_tree(out_tree)
             return out_flat
 
         def fwd_flat(*leaves: Any) -> tuple:
-            result = self.fwd(*full(leaves))
+            result = fwd_of(*tree_unflatten(in_tree, leaves))
             if not (isinstance(result, tuple) and len(result) == 2):
                 raise TypeError(f"nanojax.custom_vjp {name}: fwd must return a pair (output, "
                                 f"residuals), got {type(result).__name__}")
