@@ -14,9 +14,8 @@ import pytest
 
 import nanojax as nj
 import nanojax.numpy as jnp
-from nanojax.autodiff import TapeTrace, backward_pass
+from nanojax.tape import TapeTrace, backward_pass
 from nanojax.circuit import Circuit, _param_names, format_value
-from nanojax.core import pop_trace, push_trace
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -211,12 +210,9 @@ def test_keyword_arguments_pass_through_unrecorded():
 
 
 def test_backward_pass_keeps_every_pull_only_when_asked():
-    trace = push_trace(TapeTrace)
-    try:
+    with TapeTrace() as trace:
         x = trace.new_input(3.0)
         out = (x * 2.0) * x
-    finally:
-        pop_trace(trace)
     kept = backward_pass(trace.tape, trace.num_nodes, {out.node: 1.0}, keep=True)
     freed = backward_pass(trace.tape, trace.num_nodes, {out.node: 1.0})
     assert kept[1:] == [3.0, 1.0] and freed[1:] == [None, None]

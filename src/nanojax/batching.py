@@ -15,21 +15,25 @@ from typing import Any, Callable
 import numpy as np
 
 from nanojax import primitives as P
-from nanojax.autodiff import check_inputs, check_outputs
-from nanojax.core import (Primitive, ShapedArray, Trace, Tracer, check_callable, own_memory,
-                          pop_trace, push_trace)
-from nanojax.tree_util import tree_flatten, tree_unflatten
+from nanojax.api_util import check_callable, check_inputs, check_outputs, name_transformed
+from nanojax.core import NOT_BATCHED, Primitive, ShapedArray, Trace, Tracer, own_memory
+from nanojax.tree_util import tree_flatten, tree_leaves, tree_unflatten
 
 __all__ = ["vmap"]
 
 
 class BatchTracer(Tracer):
+    """A whole batch of values: ``val`` holds the examples along its axis ``bdim``."""
+
     __slots__ = ("val", "bdim")
 
     def __init__(self, trace: BatchTrace, val: Any, bdim: int) -> None:
         self._trace = trace
         self.val = val
         self.bdim = bdim
+
+    def payload(self) -> tuple[Any, int]:
+        return self.val, self.bdim
 
     @property
     def aval(self) -> ShapedArray:
@@ -39,20 +43,25 @@ class BatchTracer(Tracer):
 
 
 class BatchTrace(Trace):
+    """Applies each gate to whole batches at once, by the primitive's ``batch`` rule."""
+
     __slots__ = ("axis_size",)
+    tracer_type = BatchTracer
+    constant_data = NOT_BATCHED
 
     def __init__(self, axis_size: int) -> None:
         super().__init__()
         self.axis_size = axis_size
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        vals, dims = self.unwrap(args, BatchTracer, "val", "bdim", None)
+        vals, dims = self.unwrap(args)
         if prim.batch is None:
-            raise NotImplementedError(f"nanojax.vmap: primitive {prim.name} has no batch rule")
+            raise NotImplementedError(f"nanojax.vmap: primitive '{prim.name}' has no batch rule")
         out, out_dim = prim.batch(self.axis_size, vals, dims, **params)
         if prim.multiple_results:
-            return [o if d is None else BatchTracer(self, o, d) for o, d in zip(out, out_dim)]
-        return out if out_dim is None else BatchTracer(self, out, out_dim)
+            return [o if d is NOT_BATCHED else BatchTracer(self, o, d)
+                    for o, d in zip(out, out_dim, strict=True)]
+        return out if out_dim is NOT_BATCHED else BatchTracer(self, out, out_dim)
 
 
 def move_axis(x: Any, src: int, dst: int) -> Any:
@@ -123,28 +132,23 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0,
         axes = _broadcast_prefix(axes_spec, args, "in_axes")
         axes += [0] * (len(flat) - len(axes))           # keyword arguments: axis 0
         size = _axis_size(flat, axes, axis_size, args, kwargs)
-        trace = push_trace(BatchTrace, size)
-        try:
-            tracers = [x if ax is None else BatchTracer(trace, x, ax)
+        with BatchTrace(size) as trace:
+            tracers = [x if ax is NOT_BATCHED else BatchTracer(trace, x, ax)
                        for x, ax in zip(flat, _normalize_axes(flat, axes))]
             call_args, call_kwargs = tree_unflatten(in_tree, tracers)
             out = fun(*call_args, **call_kwargs)
             out_flat, out_tree = tree_flatten(out)
-        finally:
-            pop_trace(trace)
         check_outputs(out_flat, "nanojax.vmap")
         outs_axes = _broadcast_prefix(out_axes, out, "out_axes")
-        placed = [_place_output(o, ax, trace, size) for o, ax in zip(out_flat, outs_axes)]
+        placed = [_place_output(o, ax, trace, size)
+                  for o, ax in zip(out_flat, outs_axes)]
         return tree_unflatten(out_tree, own_memory(placed, flat))
 
-    batched.__name__ = f"vmap({getattr(fun, '__name__', 'fun')})"
-    batched.__doc__ = fun.__doc__
-    return batched
+    return name_transformed(batched, "vmap", fun)
 
 
 def _check_axes_spec(spec: Any, what: str) -> None:
     """in_axes/out_axes: ints and None, alone or in tuples, lists and dicts."""
-    from nanojax.tree_util import tree_leaves
     for leaf in tree_leaves(spec):
         if not isinstance(leaf, (int, np.integer)) or isinstance(leaf, bool):
             raise TypeError(f"nanojax.vmap: {what} must be made of ints and None (in "
@@ -155,8 +159,8 @@ def _check_axes_spec(spec: Any, what: str) -> None:
 def _normalize_axes(flat: list, axes: list) -> list:
     out = []
     for x, ax in zip(flat, axes):
-        if ax is None:
-            out.append(None)
+        if ax is NOT_BATCHED:
+            out.append(NOT_BATCHED)
             continue
         ndim = len(P.shape_of(x))
         if not -ndim <= ax < ndim:
@@ -188,7 +192,7 @@ def _axis_size(flat: list, axes: list, axis_size: int | None, args: tuple,
                kwargs: dict) -> int:
     sizes = []
     for i, (x, ax) in enumerate(zip(flat, axes)):
-        if ax is None:
+        if ax is NOT_BATCHED:
             continue
         if not isinstance(x, (np.ndarray, np.generic, Tracer, float, int, bool)):
             name = _leaf_names(args, kwargs)[i]
@@ -222,7 +226,7 @@ def _place_output(o: Any, ax: int | None, trace: BatchTrace, size: int) -> Any:
             raise ValueError("nanojax.vmap: out_axes is None for an output that depends on "
                              "the batched inputs; give it an axis")
         return np.array(o) if isinstance(o, np.ndarray) else o     # never the caller's array
-    val = o.val if batched else P.move_to_front(o, None, size)
+    val = o.val if batched else P.move_to_front(o, NOT_BATCHED, size)
     src = o.bdim if batched else 0
     ndim = len(P.shape_of(val))
     if not -ndim <= ax < ndim:

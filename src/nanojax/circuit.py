@@ -31,14 +31,15 @@ import html
 import inspect
 import math
 import sys
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
 from nanojax import primitives as P
-from nanojax.autodiff import TapeTrace, TapeTracer, _match_input, backward_pass, seed_outputs
-from nanojax.core import (Primitive, Tracer, _pp_param, _var_name, check_callable, get_aval,
-                          pop_trace, push_trace)
+from nanojax.ad_util import match_input
+from nanojax.api_util import check_callable, name_transformed
+from nanojax.core import Primitive, Tracer, get_aval, pp_param, var_name
+from nanojax.tape import TapeEntry, TapeTrace, TapeTracer, backward_pass, record, seed_outputs
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
 __all__ = ["circuit", "Circuit", "Wire", "format_value"]
@@ -68,31 +69,35 @@ class Wire(NamedTuple):
 # ----- Recording: the tape, plus the gates autodiff may skip -----------------
 
 class _CircuitTrace(TapeTrace):
-    """A tape that also lists the gates with no derivative.
+    """A tape that also keeps the gates with no derivative.
 
     Comparisons and ``stop_gradient`` stay off the tape (no pull passes
     through them, so the backward pass must not see them), but they are gates
-    of the picture all the same: ``gates`` lists every gate in order.
+    of the picture all the same: each gets a wire and an entry of its own.
     """
 
-    __slots__ = ("gates",)
+    __slots__ = ("off_tape",)
 
     def __init__(self) -> None:
-        super().__init__()
-        self.gates: list[tuple] = []
+        super().__init__("nanojax.circuit")
+        self.off_tape: list[TapeEntry] = []
 
-    def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        if prim.differentiable:
-            out = super().process(prim, args, params)
-            self.gates.append(self.tape[-1])
-            return out
-        nodes = [a.node if type(a) is TapeTracer and a._trace is self else -1 for a in args]
-        primals = [a.primal if n >= 0 else a for a, n in zip(args, nodes)]
-        ans = prim.impl(*primals, **params) if self.level == 0 else prim.bind(*primals, **params)
+    def constant_gate(self, prim: Primitive, params: dict, nodes: Sequence[int],
+                      primals: Sequence[Any], ans: Any) -> TapeTracer:
         node = self.num_nodes
         self.num_nodes = node + 1
-        self.gates.append((prim, params, nodes, primals, ans, node))
+        self.off_tape.append(TapeEntry(prim, params, nodes, primals, ans, node))
         return TapeTracer(self, ans, node)
+
+    def gates(self) -> list[TapeEntry]:
+        """Every gate, on the tape or off it, in the order the gates ran."""
+        entries = [TapeEntry._make(entry) for entry in self.tape] + self.off_tape
+        return sorted(entries, key=_first_node)
+
+
+def _first_node(entry: TapeEntry) -> int:
+    node = entry.out_node
+    return node[0] if type(node) is tuple else node
 
 
 def _call_keeping_locals(fun: Callable, args: tuple, kwargs: dict) -> tuple[Any, dict]:
@@ -136,7 +141,7 @@ def _param_names(fun: Callable, nargs: int) -> list[str]:
         elif p.kind is p.VAR_POSITIONAL:
             names += [f"{p.name}[{i}]" for i in range(max(nargs - len(names), 0))]
             break
-    letters = (n for n in map(_var_name, range(2 * nargs + 26)) if n not in names)
+    letters = (n for n in map(var_name, range(2 * nargs + 26)) if n not in names)
     return [names[i] if i < len(names) else next(letters) for i in range(nargs)]
 
 
@@ -169,7 +174,7 @@ def _check_leaf(name: str, x: Any) -> None:
                         "(they pass through unchanged) or close over them.")
 
 
-def _wire_names(inputs: list[str], gates: list[tuple], local_names: dict[int, str]
+def _wire_names(inputs: list[str], gates: list[TapeEntry], local_names: dict[int, str]
                 ) -> dict[int, str]:
     """Inputs by parameter, then locals by variable name, the rest a, b, c..."""
     names = dict(enumerate(inputs))
@@ -178,10 +183,10 @@ def _wire_names(inputs: list[str], gates: list[tuple], local_names: dict[int, st
         if node not in names and name not in used:
             names[node] = name
             used.add(name)
-    letters = (n for n in map(_var_name, range(sys.maxsize)) if n not in used)
+    letters = (n for n in map(var_name, range(sys.maxsize)) if n not in used)
     for gate in gates:
-        if gate[5] not in names:
-            names[gate[5]] = next(letters)
+        if gate.out_node not in names:
+            names[gate.out_node] = next(letters)
     return names
 
 
@@ -227,7 +232,7 @@ def _format_const(x: Any) -> str:
 
 def _gate_head(w: Wire) -> str:
     """``reduce_sum[axes=(0,)]``; a long parameter shows as ``...`` (``Wire.params`` has it)."""
-    shown = [f"{k}={_pp_param(p)}" for k, p in w.params.items()]
+    shown = [f"{k}={pp_param(p)}" for k, p in w.params.items()]
     shown = [s if len(s) <= _LONG else "..." for s in shown]
     params = " ".join(dict.fromkeys(shown))
     return w.gate + (f"[{params}]" if params else "")
@@ -360,7 +365,7 @@ def _seeds(pull: Any, outs: list, out_tree: PyTreeDef, out_nodes: list[int]
            ) -> tuple[dict[int, Any], Any, list[str]]:
     """What to pull the output with: (seeds by wire, the pull, notes)."""
     if pull is not None:
-        return seed_outputs(pull, out_tree, out_nodes, outs, "circuit", "pull"), pull, []
+        return seed_outputs(pull, out_tree, out_nodes, outs, "nanojax.circuit", "pull"), pull, []
     if len(outs) != 1:
         return {}, None, [f"the function has {len(outs)} outputs: values only "
                           "(pass pull=..., one per output, to see pulls)"]
@@ -404,9 +409,9 @@ def circuit(fun: Callable, pull: Any = None) -> Callable[..., Circuit]:
         >>> print(round(float(c.output), 4), [round(float(c.grads[n]), 3) for n in "abcxy"])
         0.8808 [-0.105, 0.315, 0.105, 0.105, 0.21]
     """
-    check_callable(fun, "circuit")
+    check_callable(fun, "nanojax.circuit")
 
-    def record(*args: Any, **kwargs: Any) -> Circuit:
+    def record_circuit(*args: Any, **kwargs: Any) -> Circuit:
         flat: list = []
         names: list[str] = []
         for name, arg in zip(_param_names(fun, len(args)), args):
@@ -415,42 +420,41 @@ def circuit(fun: Callable, pull: Any = None) -> Callable[..., Circuit]:
             names += _leaf_names(name, tree)
         for name, x in zip(names, flat):
             _check_leaf(name, x)
-        return _record(fun, args, kwargs, flat, names, pull)
+        return _circuit_of(fun, args, kwargs, flat, names, pull)
 
-    record.__name__ = f"circuit({getattr(fun, '__name__', 'fun')})"
-    return record
+    return name_transformed(record_circuit, "circuit", fun, doc=False)
 
 
-def _record(fun: Callable, args: tuple, kwargs: dict, flat: list, names: list[str],
-            pull: Any) -> Circuit:
+def _circuit_of(fun: Callable, args: tuple, kwargs: dict, flat: list, names: list[str],
+                pull: Any) -> Circuit:
     """One forward pass on the tape, one backward pass keeping every pull."""
-    in_tree = tree_flatten(args)[1]
-    trace = push_trace(_CircuitTrace)
-    try:
-        tracers = [trace.new_input(x) for x in flat]
-        out, local_vars = _call_keeping_locals(fun, tree_unflatten(in_tree, tracers), kwargs)
-        out_flat, out_tree = tree_flatten(out)
-    finally:
-        pop_trace(trace)
+    local_vars: dict[str, Any] = {}
+
+    def run(*tracers: Any) -> Any:
+        out, seen = _call_keeping_locals(fun, tracers, kwargs)
+        local_vars.update(seen)
+        return out
+
+    trace, outs, out_tree, out_nodes, _ = record(run, flat, tree_flatten(args)[1], False,
+                                                 "nanojax.circuit", _CircuitTrace())
     local_names: dict[int, str] = {}
     for var, v in local_vars.items():
         if type(v) is TapeTracer and v._trace is trace:
             local_names.setdefault(v.node, var)
-    out_nodes = [o.node if type(o) is TapeTracer and o._trace is trace else -1 for o in out_flat]
-    outs = [o.primal if n >= 0 else o for o, n in zip(out_flat, out_nodes)]
     seeds, pulled, notes = _seeds(pull, outs, out_tree, out_nodes)
-    cts = backward_pass(trace.tape, trace.num_nodes, seeds, keep=True) if pulled is not None \
-        else None
-    wire_names = _wire_names(names, trace.gates, local_names)
+    cts = backward_pass(trace.tape, trace.num_nodes, seeds, keep=True, who=trace.who) \
+        if pulled is not None else None
+    gates = trace.gates()
+    wire_names = _wire_names(names, gates, local_names)
 
     def grad_of(node: int, value: Any) -> Any:
         if cts is None or not np.issubdtype(P.dtype_of(value), np.inexact):
             return None
-        return _match_input(cts[node], value)
+        return match_input(cts[node], value)
 
     wires = [Wire(n, "input", (), {}, x, grad_of(i, x))
              for i, (n, x) in enumerate(zip(names, flat))]
-    for prim, params, nodes, primals, ans, node in trace.gates:
+    for prim, params, nodes, primals, ans, node in gates:
         if isinstance(ans, Tracer):
             raise TypeError("nanojax.circuit: a gate computed a traced value (a traced constant "
                             "was closed over); call nj.circuit outside of jit, grad and vmap")

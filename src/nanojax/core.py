@@ -16,13 +16,14 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
+from nanojax.dtypes import PY_SCALAR_DTYPES, PY_TO_NUMPY
 from nanojax.errors import (ConcretizationTypeError, TracerArrayConversionError,
                             TracerBoolConversionError, UnexpectedTracerError,
                             dropped_derivative_message)
 
 __all__ = ["ShapedArray", "Primitive", "PerPrimitive", "Lowering", "Trace", "Tracer", "Var", "Literal",
-           "JaxprEqn", "Jaxpr", "ClosedJaxpr", "eval_jaxpr", "get_aval",
-           "push_trace", "pop_trace", "is_tracer", "concrete_value"]
+           "JaxprEqn", "Jaxpr", "ClosedJaxpr", "eval_jaxpr", "get_aval", "concrete_value",
+           "ZERO", "NOT_BATCHED"]
 
 
 # ----- Abstract values ------------------------------------------------------
@@ -31,9 +32,6 @@ _SHORT_DTYPE = {"float64": "f64", "float32": "f32", "float16": "f16",
                 "int64": "i64", "int32": "i32", "int16": "i16", "int8": "i8",
                 "uint64": "u64", "uint32": "u32", "uint16": "u16", "uint8": "u8",
                 "bool": "bool", "complex128": "c128", "complex64": "c64"}
-
-_WEAK_DTYPE = {float: np.dtype(np.float64), int: np.dtype(np.int64),
-               complex: np.dtype(np.complex128)}
 
 
 class ShapedArray:
@@ -80,10 +78,9 @@ def get_aval(x: Any) -> ShapedArray:
     if isinstance(x, Tracer):
         return x.aval
     t = type(x)
-    if t in _WEAK_DTYPE:
-        return ShapedArray((), _WEAK_DTYPE[t], weak_type=True)
-    if t is bool:
-        return ShapedArray((), np.bool_)
+    dtype = PY_SCALAR_DTYPES.get(t)
+    if dtype is not None:                # a Python number; all but bool are weak
+        return ShapedArray((), dtype, weak_type=t is not bool)
     if isinstance(x, (np.ndarray, np.generic)):
         return ShapedArray(x.shape, x.dtype)
     raise TypeError(f"nanojax: {x!r:.50} of type {t.__name__} is not a valid array value; "
@@ -171,6 +168,10 @@ class Primitive:
         self.abstract_eval = own(abstract_eval)
         self.jvp = own(jvp)
         self.vjp_args = None if vjp_args is None else tuple(map(own, vjp_args))
+        arity = _fixed_arity(impl)
+        if self.vjp_args is not None and arity is not None and len(self.vjp_args) != arity:
+            raise TypeError(f"nanojax.core.Primitive: {name} takes {arity} operands but "
+                            f"has {len(self.vjp_args)} vjp_args rules; give one per operand")
         self.vjp = own(vjp) if vjp is not None else (
             None if self.vjp_args is None else _vjp_from_args(self.vjp_args))
         self.batch = own(batch)
@@ -200,8 +201,37 @@ class Primitive:
 
 def _vjp_from_args(rules: tuple) -> Callable:
     def vjp(g: Any, ans: Any, *args: Any, **params: Any) -> tuple:
-        return tuple(None if rule is None else rule(g, ans, *args, **params) for rule in rules)
+        return tuple(ZERO if rule is None else rule(g, ans, *args, **params) for rule in rules)
     return vjp
+
+
+def _fixed_arity(impl: Callable) -> int | None:
+    """How many operands ``impl`` takes, where its signature fixes it (else None).
+
+    A ufunc knows its ``nin``; a Python function without ``*args`` or defaults
+    takes its positional parameters (parameters of the gate are keywords).
+    Builtins and partials say nothing cheaply, so they are not checked.
+    """
+    if isinstance(impl, np.ufunc):
+        return impl.nin
+    code = getattr(impl, "__code__", None)
+    if code is None or code.co_flags & _CO_VARARGS or getattr(impl, "__defaults__", None):
+        return None
+    return code.co_argcount
+
+
+_CO_VARARGS = 0x04                 # inspect.CO_VARARGS, without importing inspect
+
+
+# ----- Zeros and "not batched": named, never materialized --------------------
+
+ZERO = None
+"""A zero tangent or cotangent. It is never materialized: a rule returns it
+for "no contribution", and the interpreters skip it instead of adding zeros."""
+
+NOT_BATCHED = None
+"""The batch axis of a value ``vmap`` does not batch (it is the same for every
+example): what batch rules receive in ``dims`` and may return as ``out_dim``."""
 
 
 # ----- Traces and tracers ---------------------------------------------------
@@ -215,53 +245,64 @@ _state = _TraceState()
 
 
 class Trace:
-    """An interpreter at one level of this thread's trace stack."""
+    """An interpreter at one level of this thread's trace stack.
+
+    A trace is opened and closed by ``with``: entering puts it on top of every
+    live trace (its level), leaving takes it off and ends it, so that its
+    tracers raise ``UnexpectedTracerError`` if they are used afterwards::
+
+        with TapeTrace("nanojax.grad") as trace:
+            ...
+
+    Subclasses name the tracers they make (``tracer_type``) and the data a
+    value that is not one of them has here (``constant_data``): a constant.
+    """
 
     __slots__ = ("level", "alive")
+    tracer_type: type[Tracer]
+    constant_data: Any = None
 
     def __init__(self) -> None:
-        self.level = len(_state.stack)
+        self.level = -1                   # set on entering
         self.alive = True
+
+    def __enter__(self) -> Any:
+        stack = _state.stack
+        self.level = len(stack)
+        stack.append(self)
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        stack = _state.stack
+        if stack and stack[-1] is self:
+            stack.pop()
+        else:                 # a generator or an exception unwound out of order
+            stack.remove(self)
+        self.alive = False
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         raise NotImplementedError
 
-    def unwrap(self, args: tuple, tracer_type: type, value: str, extra: str,
-               default: Any) -> tuple[list, list]:
+    def unwrap(self, args: Sequence[Any]) -> tuple[list, list]:
         """Split ``args`` into their values and this trace's data on each.
 
-        A tracer of this trace gives ``(tracer.<value>, tracer.<extra>)``;
-        anything else is a constant here and gives ``(arg, default)``.
+        A tracer of this trace gives its ``payload()``; anything else is a
+        constant here and gives ``(arg, constant_data)``.
         """
-        values, extras = [], []
+        values, data = [], []
+        kind, constant = self.tracer_type, self.constant_data
         for a in args:
-            if type(a) is tracer_type and a._trace is self:
-                values.append(getattr(a, value))
-                extras.append(getattr(a, extra))
+            if type(a) is kind and a._trace is self:
+                value, extra = a.payload()
+                values.append(value)
+                data.append(extra)
             else:
                 values.append(a)
-                extras.append(default)
-        return values, extras
+                data.append(constant)
+        return values, data
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(level={self.level})"
-
-
-def push_trace(trace_type: type, *args: Any) -> Any:
-    """Start a trace one level above every live trace on this thread."""
-    trace = trace_type(*args)
-    _state.stack.append(trace)
-    return trace
-
-
-def pop_trace(trace: Trace) -> None:
-    """End ``trace``: its tracers now raise ``UnexpectedTracerError`` if used."""
-    stack = _state.stack
-    if stack and stack[-1] is trace:
-        stack.pop()
-    else:                     # a generator or an exception unwound out of order
-        stack.remove(trace)
-    trace.alive = False
 
 
 class Tracer:
@@ -277,6 +318,10 @@ class Tracer:
 
     @property
     def aval(self) -> ShapedArray:
+        raise NotImplementedError
+
+    def payload(self) -> tuple[Any, Any]:
+        """``(value, data)``: what its interpreter's ``Trace.unwrap`` takes it apart to."""
         raise NotImplementedError
 
     @property
@@ -404,17 +449,6 @@ def own_memory(outputs: list, inputs: Sequence[Any] = ()) -> list:
     return result
 
 
-def check_callable(fun: Any, transform: str) -> None:
-    if not callable(fun):
-        raise TypeError(f"{transform} expects a function to transform, got "
-                        f"{type(fun).__name__} ({fun!r:.50}); pass the function itself, "
-                        f"e.g. {transform}(f)(x), not {transform}(f(x))")
-
-
-def is_tracer(x: Any) -> bool:
-    return isinstance(x, Tracer)
-
-
 def concrete_value(x: Any, what: str) -> Any:
     """``x`` itself if it is concrete, the tracer's concrete value otherwise."""
     return x.to_concrete_value(what) if isinstance(x, Tracer) else x
@@ -514,9 +548,6 @@ class ClosedJaxpr:
     __repr__ = __str__
 
 
-_PY_INT_ARGS = {int: np.int64, bool: np.bool_}
-
-
 def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list:
     """Run a jaxpr by binding each equation's primitive.
 
@@ -528,8 +559,9 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list:
                         f"arguments, got {len(args)}")
     # A Python int or bool argument was staged as an int64 or bool variable:
     # it runs as one, wrapping and ORing as NumPy does, not as a Python int.
-    args = [_PY_INT_ARGS[type(a)](a) if type(a) in _PY_INT_ARGS else a for a in args]
-    env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts))
+    args = [PY_TO_NUMPY[type(a)](a) if type(a) is int or type(a) is bool else a
+            for a in args]
+    env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts, strict=True))
     env.update(zip(jaxpr.invars, args))
 
     def read(v: Any) -> Any:
@@ -538,7 +570,7 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list:
     for eqn in jaxpr.eqns:
         ans = eqn.primitive.bind(*map(read, eqn.invars), **eqn.params)
         if eqn.primitive.multiple_results:
-            env.update(zip(eqn.outvars, ans))
+            env.update(zip(eqn.outvars, ans, strict=True))
         else:
             env[eqn.outvars[0]] = ans
     return [read(v) for v in jaxpr.outvars]
@@ -546,8 +578,8 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list:
 
 # ----- Printing, the way JAX prints -----------------------------------------
 
-def _var_name(i: int) -> str:
-    # a, b, ..., z, ba, bb, ...: base 26 with letters as digits, as JAX does.
+def var_name(i: int) -> str:
+    """The name of variable ``i``: a, b, ..., z, ba, bb, ... (base 26, as JAX does)."""
     s = ""
     while True:
         s = chr(ord("a") + i % 26) + s
@@ -556,7 +588,8 @@ def _var_name(i: int) -> str:
             return s
 
 
-def _pp_param(v: Any) -> str:
+def pp_param(v: Any) -> str:
+    """A parameter of an equation as a jaxpr prints it (``float64``, not ``<class ...>``)."""
     if isinstance(v, np.dtype) or (isinstance(v, type) and issubclass(v, np.generic)):
         return np.dtype(v).name
     if isinstance(v, ClosedJaxpr):
@@ -568,7 +601,7 @@ def pp_jaxpr(jaxpr: Jaxpr, width: int = 80) -> str:
     names: dict[Var, str] = {}
 
     def binder(v: Var) -> str:
-        names[v] = _var_name(len(names))
+        names[v] = var_name(len(names))
         return f"{names[v]}:{v.aval.str_short()}"
 
     def atom(v: Any) -> str:
@@ -580,7 +613,7 @@ def pp_jaxpr(jaxpr: Jaxpr, width: int = 80) -> str:
     for eqn in jaxpr.eqns:
         args = " ".join(atom(v) for v in eqn.invars)
         outs = " ".join(binder(v) for v in eqn.outvars)
-        params = " ".join(f"{k}={_pp_param(p)}" for k, p in eqn.params.items())
+        params = " ".join(f"{k}={pp_param(p)}" for k, p in eqn.params.items())
         head = eqn.primitive.name + (f"[{params}]" if params else "")
         lines.append(f"{outs} = {head} {args}".rstrip())
     outs = ", ".join(atom(v) for v in jaxpr.outvars)

@@ -34,7 +34,8 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, Sequence
 
-from nanojax.core import Primitive, ShapedArray, Tracer, check_callable
+from nanojax.api_util import argnums_partial, check_callable
+from nanojax.core import Primitive, ShapedArray, Tracer
 from nanojax.primitives import move_to_front, shape_of
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
@@ -136,7 +137,7 @@ class custom_vjp:  # noqa: N801 - JAX's name
     """
 
     def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()) -> None:
-        check_callable(fun, "custom_vjp")
+        check_callable(fun, "nanojax.custom_vjp")
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
@@ -145,8 +146,8 @@ class custom_vjp:  # noqa: N801 - JAX's name
 
     def defvjp(self, fwd: Callable, bwd: Callable) -> None:
         """Set ``fwd(*args) -> (out, residuals)`` and ``bwd(res, g) -> tuple``."""
-        check_callable(fwd, "defvjp")
-        check_callable(bwd, "defvjp")
+        check_callable(fwd, "nanojax.custom_vjp.defvjp")
+        check_callable(bwd, "nanojax.custom_vjp.defvjp")
         self.fwd, self.bwd = fwd, bwd
 
     def __call__(self, *args: Any) -> Any:
@@ -172,18 +173,17 @@ class custom_vjp:  # noqa: N801 - JAX's name
                    leaf_shapes: list) -> _Call:
         num_leaves = len(leaf_shapes)
         fixed = [args[i] for i in sorted(nondiff)]
-
-        def full(leaves: Sequence[Any]) -> list:
-            it = iter(tree_unflatten(in_tree, leaves))
-            return [args[i] if i in nondiff else next(it) for i in range(len(args))]
+        diff = [i for i in range(len(args)) if i not in nondiff]
+        fun_of = argnums_partial(self.fun, args, diff, {})
+        fwd_of = argnums_partial(self.fwd, args, diff, {})
 
         def fun_flat(*leaves: Any) -> list:
-            out_flat, out_tree = tree_flatten(self.fun(*full(leaves)))
+            out_flat, out_tree = tree_flatten(fun_of(*tree_unflatten(in_tree, leaves)))
             call.set_out_tree(out_tree)
             return out_flat
 
         def fwd_flat(*leaves: Any) -> tuple:
-            result = self.fwd(*full(leaves))
+            result = fwd_of(*tree_unflatten(in_tree, leaves))
             if not (isinstance(result, tuple) and len(result) == 2):
                 raise TypeError(f"nanojax.custom_vjp {name}: fwd must return a pair (output, "
                                 f"residuals), got {type(result).__name__}")

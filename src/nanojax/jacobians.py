@@ -17,17 +17,18 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from nanojax import primitives as P
-from nanojax.autodiff import (_check_argnums, _check_float_leaves, check_inputs, jvp_of,
-                              vjp_of)
+from nanojax.api_util import (argnums_partial, check_argnums, check_callable, check_float_leaves,
+                              check_inputs, name_transformed)
+from nanojax.autodiff import jvp_of, vjp_of
 from nanojax.batching import vmap
-from nanojax.core import check_callable, own_memory
+from nanojax.core import own_memory
 from nanojax.tree_util import tree_flatten, tree_unflatten
 
 __all__ = ["jacrev", "jacfwd", "hessian"]
 
 
-def _basis(leaves: list, dtype: Any) -> tuple[int, list]:
-    """Rows of the identity, split into pytree-shaped pieces: (n, [n x leaf shape])."""
+def _basis(leaves: list, dtype: Any) -> list:
+    """Rows of the identity, split into pytree-shaped pieces: [n x leaf shape]."""
     sizes = [int(np.prod(P.shape_of(x), dtype=np.int64)) for x in leaves]
     n = sum(sizes)
     eye = np.eye(n, dtype=dtype)
@@ -35,7 +36,7 @@ def _basis(leaves: list, dtype: Any) -> tuple[int, list]:
     for x, k in zip(leaves, sizes):
         pieces.append(eye[:, start:start + k].reshape((n,) + P.shape_of(x)))
         start += k
-    return n, pieces
+    return pieces
 
 
 def _check_float_outputs(leaves: list, name: str) -> None:
@@ -54,18 +55,12 @@ def _float_dtype(leaves: list) -> np.dtype:
 
 def _split_args(fun: Callable, args: tuple, argnums: Any, name: str):
     """The function of the differentiated arguments only, and their checked leaves."""
-    nums = _check_argnums(argnums, len(args), name)
-
-    def restricted(*diff):
-        full = list(args)
-        for i, a in zip(nums, diff):
-            full[i] = a
-        return fun(*full)
-    diff = tuple(args[i] for i in nums)
-    in_leaves, in_tree = tree_flatten(diff)
+    nums = check_argnums(argnums, len(args), name)
+    in_leaves, in_tree = tree_flatten(tuple(args[i] for i in nums))
     in_leaves = check_inputs(in_leaves, name)
-    _check_float_leaves(in_leaves, name)
-    return restricted, tree_unflatten(in_tree, in_leaves), in_leaves, in_tree
+    check_float_leaves(in_leaves, name)
+    return (argnums_partial(fun, args, nums, {}), tree_unflatten(in_tree, in_leaves),
+            in_leaves, in_tree)
 
 
 def _assemble(out_leaves: list, out_tree: Any, in_leaves: list, in_tree: Any,
@@ -99,7 +94,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
         out, pull = vjp_of(restricted, diff, False, "nanojax.jacrev")
         out_leaves, out_tree = tree_flatten(out)
         _check_float_outputs(out_leaves, "nanojax.jacrev")
-        n, pieces = _basis(out_leaves, _float_dtype(out_leaves))
+        pieces = _basis(out_leaves, _float_dtype(out_leaves))
         rows = vmap(lambda *ct: tree_flatten(pull(tree_unflatten(out_tree, ct)))[0])(*pieces)
         starts = np.cumsum([0] + [int(np.prod(P.shape_of(o), dtype=np.int64))
                                   for o in out_leaves])
@@ -109,8 +104,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
             return P.reshape(part, P.shape_of(out_leaves[j]) + P.shape_of(in_leaves[i]))
         return _assemble(out_leaves, out_tree, in_leaves, in_tree, block, argnums)
 
-    jac.__name__ = f"jacrev({getattr(fun, '__name__', 'fun')})"
-    return jac
+    return name_transformed(jac, "jacrev", fun, doc=False)
 
 
 def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
@@ -128,7 +122,7 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     def jac(*args: Any) -> Any:
         restricted, diff, in_leaves, in_tree = _split_args(fun, args, argnums,
                                                            "nanojax.jacfwd")
-        n, pieces = _basis(in_leaves, _float_dtype(in_leaves))
+        pieces = _basis(in_leaves, _float_dtype(in_leaves))
         out_trees = []
 
         def push(*tangent_leaves):
@@ -153,8 +147,7 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
             return P.reshape(moved, out_shape + in_shape)
         return _assemble(out_leaves, out_tree, in_leaves, in_tree, block, argnums)
 
-    jac.__name__ = f"jacfwd({getattr(fun, '__name__', 'fun')})"
-    return jac
+    return name_transformed(jac, "jacfwd", fun, doc=False)
 
 
 def hessian(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
@@ -173,5 +166,4 @@ def hessian(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     def hess(*args: Any) -> Any:
         _split_args(fun, args, argnums, "nanojax.hessian")      # its errors, by name
         return inner(*args)
-    hess.__name__ = f"hessian({getattr(fun, '__name__', 'fun')})"
-    return hess
+    return name_transformed(hess, "hessian", fun, doc=False)

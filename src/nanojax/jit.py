@@ -15,27 +15,23 @@ and constants are bound as values in its namespace, never written as text.
 from __future__ import annotations
 
 import functools
-import inspect
 import math
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from nanojax.autodiff import check_inputs
-from nanojax.core import ClosedJaxpr, Literal, Tracer, Var, check_callable, eval_jaxpr
+from nanojax.api_util import (argnums_partial, check_callable, check_inputs, check_static,
+                              name_transformed, static_by_name)
+from nanojax.core import ClosedJaxpr, Literal, Tracer, Var, eval_jaxpr
+from nanojax.dtypes import F64, I64, PY_SCALAR_DTYPES, PY_TO_NUMPY, SCALAR_TYPES
 from nanojax.simplify import simplify
-from nanojax.staging import _abstractify, trace_to_jaxpr
+from nanojax.staging import abstractify, trace_to_jaxpr
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
 __all__ = ["jit", "Lowered"]
 
-# Argument types whose abstract value is fixed by the type alone.
-_SCALAR_TYPES = {float: "f64", int: "i64", bool: "bool", complex: "c128", np.float64: "f64",
-                 np.float32: "f32", np.int64: "i64", np.int32: "i32", np.bool_: "bool",
-                 np.complex128: "c128"}
-_PY_TO_NUMPY = {float: np.float64, int: np.int64, bool: np.bool_, complex: np.complex128}
-_PY_SCALAR_DTYPES = {np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.bool_)}
-_F64, _I64 = np.dtype(np.float64), np.dtype(np.int64)
+# The dtypes of Python's float, int and bool, whose literals read back exactly.
+_PY_LITERAL_DTYPES = {PY_SCALAR_DTYPES[t] for t in (float, int, bool)}
 
 
 # ----- Code generation ----------------------------------------------------------
@@ -48,7 +44,7 @@ _NAMESPACE = {"_f64": np.float64, "_i64": np.int64, "_bool": np.bool_, "_c128": 
 
 
 def _is_f64_scalar(aval: Any) -> bool:
-    return aval.shape == () and aval.dtype == _F64
+    return aval.shape == () and aval.dtype == F64
 
 
 class _Writer:
@@ -78,16 +74,16 @@ class _Writer:
             val = val.item()                  # the very same number, as Python's own
         # Python's own int, float and bool literals read back exactly.
         if type(val) in (int, bool) or (type(val) is float and math.isfinite(val)):
-            if a.aval.dtype in _PY_SCALAR_DTYPES or a.aval.weak_type:
+            if a.aval.dtype in _PY_LITERAL_DTYPES or a.aval.weak_type:
                 return repr(val)
         return self.bind(val)
 
 
 def _is_mixed_scalars(in_avals: list, out_aval: Any) -> bool:
     """An int64 scalar beside a float64 one, giving a float64."""
-    return (out_aval.shape == () and out_aval.dtype == _F64 and len(in_avals) == 2
+    return (out_aval.shape == () and out_aval.dtype == F64 and len(in_avals) == 2
             and all(a.shape == () for a in in_avals)
-            and {a.dtype for a in in_avals} == {_F64, _I64})
+            and {a.dtype for a in in_avals} == {F64, I64})
 
 
 def _expression(w: _Writer, eqn: Any) -> tuple[str, bool]:
@@ -231,7 +227,7 @@ def _interpreted(closed: ClosedJaxpr, out_tree: PyTreeDef) -> Callable:
     def run(*args: Any) -> Any:
         with np.errstate(all="ignore"):
             outs = eval_jaxpr(closed.jaxpr, closed.consts, *args)
-        outs = [_PY_TO_NUMPY[type(o)](o) if type(o) in _PY_TO_NUMPY else
+        outs = [PY_TO_NUMPY[type(o)](o) if type(o) in PY_TO_NUMPY else
                 np.array(o) if isinstance(o, np.ndarray) else o for o in outs]
         return tree_unflatten(out_tree, outs)
     return run
@@ -245,7 +241,7 @@ def _own(x: np.ndarray) -> np.ndarray:
 
 def _leaf_signature(x: Any) -> Any:
     t = type(x)
-    if t in _SCALAR_TYPES:
+    if t in SCALAR_TYPES:
         return t
     if isinstance(x, Tracer):
         aval = x.aval
@@ -265,7 +261,7 @@ def _plain_signature(tree: Any, leaves: list) -> Any:
     if kind is np.ndarray:
         leaves.append(tree)
         return (tree.shape, tree.dtype)
-    if kind in _SCALAR_TYPES:
+    if kind in SCALAR_TYPES:
         leaves.append(tree)
         return kind
     if kind is tuple or kind is list:
@@ -289,37 +285,6 @@ def _plain_signature(tree: Any, leaves: list) -> Any:
             parts.append(sig)
         return (dict, tuple(keys), tuple(parts))
     return None
-
-
-def _check_static(value: Any, where: str) -> Any:
-    try:
-        hash(value)
-    except TypeError:
-        raise TypeError(f"nanojax.jit: static argument {where} must be hashable (it is part of "
-                        f"the cache key), but got an unhashable {type(value).__name__}. "
-                        "Pass it as a tuple, or make it a regular (traced) argument.") from None
-    return value
-
-
-def _static_by_name(fun: Callable, nums: tuple, names: tuple) -> tuple[tuple, tuple, dict]:
-    """As in JAX, a static argument may be passed by position or by name.
-
-    When only one of static_argnums/static_argnames is given, the other is
-    inferred from ``fun``'s signature. Also returns {position: name} of the
-    positional parameters.
-    """
-    try:
-        params = list(inspect.signature(fun).parameters.values())
-    except (TypeError, ValueError):          # no introspectable signature
-        return nums, names, {}
-    positional = {i: p.name for i, p in enumerate(params)
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)}
-    by_name = {p.name: i for i, p in enumerate(params) if p.kind is p.POSITIONAL_OR_KEYWORD}
-    if not names:
-        names = tuple(positional[i] for i in nums if positional.get(i) in by_name)
-    if not nums:
-        nums = tuple(by_name[n] for n in names if n in by_name)
-    return nums, names, positional
 
 
 def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
@@ -346,11 +311,11 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
                 return _numpy_semantics(v0, v1)
         <BLANKLINE>
     """
-    check_callable(fun, "jit")
+    check_callable(fun, "nanojax.jit")
     static_nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     static_names = ((static_argnames,) if isinstance(static_argnames, str)
                     else tuple(static_argnames))
-    static_nums, static_names, positional = _static_by_name(fun, static_nums, static_names)
+    static_nums, static_names, positional = static_by_name(fun, static_nums, static_names)
     cache: dict[Any, _Compiled] = {}
     fast: dict[tuple, Callable] = {}     # all-scalar positional calls: types -> code
     by_signature: dict[Any, _Compiled] = {}    # plain containers of arrays: see below
@@ -365,23 +330,22 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
                     continue
                 raise ValueError(f"nanojax.jit({fun_name}): static_argnums {i} is out of range for "
                                  f"a call with {nargs} positional arguments")
-            statics.append((i % nargs, _check_static(args[i], f"{i}")))
+            statics.append((i % nargs, check_static(args[i], f"{i}")))
         static_pos = {i for i, _ in statics}
-        static_kw = tuple(sorted((k, _check_static(v, repr(k))) for k, v in kwargs.items()
+        static_kw = tuple(sorted((k, check_static(v, repr(k))) for k, v in kwargs.items()
                                  if k in static_names))
         dyn_args = tuple(a for i, a in enumerate(args) if i not in static_pos)
         dyn_kwargs = {k: v for k, v in kwargs.items() if k not in static_names}
         return tuple(sorted(statics)), static_kw, dyn_args, dyn_kwargs
 
-    def compile_for(key: Any, statics: tuple, static_kw: tuple, dyn_args: tuple,
-                    dyn_kwargs: dict, flat: list, in_tree: PyTreeDef) -> _Compiled:
-        def staged(dyn, kw):
-            full, it = [], iter(dyn)
-            static_map = dict(statics)
-            for i in range(len(dyn) + len(statics)):
-                full.append(static_map[i] if i in static_map else next(it))
-            return fun(*full, **dict(static_kw), **kw)
-        avals = [_abstractify(x) for x in flat]
+    def compile_for(key: Any, args: tuple, statics: tuple, static_kw: tuple, flat: list,
+                    in_tree: PyTreeDef) -> _Compiled:
+        static_pos = {i for i, _ in statics}
+        dynamic = [i for i in range(len(args)) if i not in static_pos]
+
+        def staged(dyn: tuple, kw: dict) -> Any:
+            return argnums_partial(fun, args, dynamic, {**dict(static_kw), **kw})(*dyn)
+        avals = [abstractify(x) for x in flat]
         closed, out_tree = trace_to_jaxpr(staged, avals, in_tree, "nanojax.jit")
         if any(isinstance(c, Tracer) for c in closed.consts):
             # fun closes over values of an enclosing grad/vmap/jit: they are
@@ -394,11 +358,11 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
     def lookup(args: tuple, kwargs: dict) -> tuple[_Compiled, list]:
         statics, static_kw, dyn_args, dyn_kwargs = split(args, kwargs)
         flat, in_tree = tree_flatten((dyn_args, dyn_kwargs))
-        flat = check_inputs(flat, f"jit({fun_name})")
+        flat = check_inputs(flat, f"nanojax.jit({fun_name})")
         key = (in_tree, tuple(map(_leaf_signature, flat)), statics, static_kw)
         entry = cache.get(key)
         if entry is None:
-            entry = compile_for(key, statics, static_kw, dyn_args, dyn_kwargs, flat, in_tree)
+            entry = compile_for(key, args, statics, static_kw, flat, in_tree)
         return entry, flat
 
     def jitted(*args: Any, **kwargs: Any) -> Any:
@@ -420,7 +384,7 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
             return tree_unflatten(entry.out_tree, outs)
         if sig is not None:
             by_signature[sig] = entry
-            if all(type(a) in _SCALAR_TYPES for a in args):
+            if all(type(a) in SCALAR_TYPES for a in args):
                 fast[tuple(map(type, args))] = entry.fn
         return entry.fn(*flat)
 
@@ -429,7 +393,5 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
         return Lowered(entry.jaxpr, entry.source)
 
     jitted.lower = lower  # type: ignore[attr-defined]
-    jitted.__name__ = f"jit({fun_name})"
-    jitted.__doc__ = fun.__doc__
     jitted.__wrapped__ = fun  # type: ignore[attr-defined]
-    return jitted
+    return name_transformed(jitted, "jit", fun)

@@ -12,7 +12,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from nanojax.autodiff import _check_argnums, _check_float_inputs, jvp, vjp
+from nanojax.api_util import check_argnums, check_float_inputs
+from nanojax.autodiff import jvp, vjp
 from nanojax.tree_util import tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["numerical_grad", "check_grads"]
@@ -51,8 +52,8 @@ def numerical_grad(fun: Callable, argnums: int | Sequence[int] = 0, eps: float =
         raise ValueError(f"nanojax.numerical_grad: eps must be positive, got {eps!r}")
 
     def numerical_grad_fun(*args: Any, **kwargs: Any) -> Any:
-        nums = _check_argnums(argnums, len(args), "numerical_grad")
-        _check_float_inputs(args, nums, "numerical_grad")
+        nums = check_argnums(argnums, len(args), "nanojax.numerical_grad")
+        check_float_inputs(args, nums, "nanojax.numerical_grad")
         full = list(args)
 
         def f() -> float:
@@ -174,7 +175,7 @@ def check_grads(fun: Callable, args: Sequence[Any], order: int = 1,
     if bad or not modes:
         raise ValueError(f"nanojax.check_grads: modes must be a non-empty subset of ('fwd', 'rev'), "
                          f"got {modes!r}")
-    _check_float_inputs(args, tuple(range(len(args))), "check_grads")
+    check_float_inputs(args, tuple(range(len(args))), "nanojax.check_grads")
     args = tree_map(lambda x: _leafify(_as_float_leaf(x), x), args)
     eps = 1e-5 if eps is None else eps
     atol = 1e-5 if atol is None else atol

@@ -12,17 +12,20 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from nanojax.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Primitive, check_callable,
-                          ShapedArray, Trace, Tracer, Var, get_aval, pop_trace,
-                          push_trace)
+from nanojax.api_util import argnums_partial, check_callable, name_transformed, static_positions
+from nanojax.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Primitive, ShapedArray, Trace,
+                          Tracer, Var, get_aval)
+from nanojax.dtypes import NUMERIC_KINDS, PY_NUMBERS
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
-__all__ = ["make_jaxpr", "trace_to_jaxpr"]
+__all__ = ["make_jaxpr", "trace_to_jaxpr", "abstractify"]
 
-_SCALARS = (int, float, bool, complex, np.generic)
+_SCALARS = (*PY_NUMBERS, np.generic)
 
 
 class StagingTracer(Tracer):
+    """A variable of the jaxpr being recorded."""
+
     # Not "var": a tracer's attributes must not hide ndarray methods (x.var()).
     __slots__ = ("jaxpr_var",)
 
@@ -36,19 +39,25 @@ class StagingTracer(Tracer):
 
 
 class StagingTrace(Trace):
-    """Appends one equation per primitive application."""
+    """Appends one equation per primitive application.
 
-    __slots__ = ("eqns", "constvars", "consts", "keep_alive")
+    Its operands are ``atom``s (a variable, or a constant made a literal or a
+    constant variable), not ``unwrap``ped values: a jaxpr refers to wires.
+    ``who`` is the public name of the transformation, for error messages.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("eqns", "constvars", "consts", "keep_alive", "who")
+
+    def __init__(self, who: str = "nanojax.make_jaxpr") -> None:
         super().__init__()
+        self.who = who
         self.eqns: list[JaxprEqn] = []
         self.constvars: dict[int, Var] = {}
         self.consts: list[Any] = []
         self.keep_alive: list[Any] = []
 
     def atom(self, x: Any) -> Var | Literal:
-        if isinstance(x, StagingTracer) and x._trace is self:
+        if type(x) is StagingTracer and x._trace is self:
             return x.jaxpr_var
         if isinstance(x, _SCALARS) or (isinstance(x, np.ndarray) and x.ndim == 0
                                        and not isinstance(x, Tracer)):
@@ -69,8 +78,8 @@ class StagingTrace(Trace):
         if len(invars) > 1:
             invars = _typed_literals(invars)
         if prim.abstract_eval is None:
-            raise NotImplementedError(f"staging (jit, make_jaxpr) of the primitive {prim.name} "
-                                      "is not implemented: it has no abstract_eval rule")
+            raise NotImplementedError(f"{self.who}: primitive '{prim.name}' has no abstract_eval "
+                                      "rule: staging it (jit, make_jaxpr) is not implemented")
         out_aval = prim.abstract_eval(*(v.aval for v in invars), **params)
         if prim.multiple_results:
             outvars = [Var(a) for a in out_aval]
@@ -121,32 +130,21 @@ def _typed_literals(invars: list) -> list:
 def trace_to_jaxpr(fun: Callable, in_avals: Sequence[ShapedArray], in_tree: PyTreeDef,
                    who: str = "nanojax.make_jaxpr") -> tuple[ClosedJaxpr, PyTreeDef]:
     """Stage ``fun`` on abstract inputs; return its jaxpr and output structure."""
-    trace = push_trace(StagingTrace)
-    try:
+    with StagingTrace(who) as trace:
         invars = [Var(a) for a in in_avals]
         args = tree_unflatten(in_tree, [StagingTracer(trace, v) for v in invars])
         out_flat, out_tree = tree_flatten(fun(*args))
         for o in out_flat:
             if not isinstance(o, (Tracer, np.ndarray, *_SCALARS)) or (
-                    isinstance(o, (np.ndarray, np.generic)) and o.dtype.kind not in "biufc"):
+                    isinstance(o, (np.ndarray, np.generic))
+                    and o.dtype.kind not in NUMERIC_KINDS):
                 raise TypeError(f"{who}: the function returned {type(o).__name__} "
                                 f"({o!r:.40}), which is not an array; return arrays or "
                                 "numbers (or pytrees of them)")
         outvars = [trace.atom(o) for o in out_flat]
-    finally:
-        pop_trace(trace)
     # Keep the constants' own objects alive with the jaxpr (ids were keys).
     jaxpr = Jaxpr(list(trace.constvars.values()), invars, outvars, trace.eqns)
     return ClosedJaxpr(jaxpr, trace.consts), out_tree
-
-
-def _normalize_static(static_argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
-    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
-    for i in nums:
-        if not -nargs <= i < nargs:
-            raise ValueError(f"nanojax.make_jaxpr: static_argnums {i} is out of range for a call with "
-                             f"{nargs} positional arguments")
-    return tuple(sorted(i % nargs for i in nums))
 
 
 def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = ()) -> Callable[..., ClosedJaxpr]:
@@ -157,25 +155,20 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = ()) -> Calla
         >>> print(nj.make_jaxpr(lambda x, y: x * y)(-2.0, 3.0))
         { lambda ; a:f64[] b:f64[]. let c:f64[] = mul a b in (c,) }
     """
-    check_callable(fun, "make_jaxpr")
+    check_callable(fun, "nanojax.make_jaxpr")
+
     def make(*args: Any, **kwargs: Any) -> ClosedJaxpr:
-        static = _normalize_static(static_argnums, len(args))
-        dynamic = tuple(a for i, a in enumerate(args) if i not in static)
+        static = static_positions(static_argnums, len(args), "nanojax.make_jaxpr")
+        dynamic = [i for i in range(len(args)) if i not in static]
+        flat, in_tree = tree_flatten(tuple(args[i] for i in dynamic))
+        avals = [abstractify(x) for x in flat]
+        return trace_to_jaxpr(argnums_partial(fun, args, dynamic, kwargs), avals, in_tree)[0]
 
-        def staged(*dyn):
-            it = iter(dyn)
-            full = [args[i] if i in static else next(it) for i in range(len(args))]
-            return fun(*full, **kwargs)
-
-        flat, in_tree = tree_flatten(dynamic)
-        avals = [_abstractify(x) for x in flat]
-        return trace_to_jaxpr(staged, avals, in_tree)[0]
-
-    make.__name__ = f"make_jaxpr({getattr(fun, '__name__', 'fun')})"
-    return make
+    return name_transformed(make, "make_jaxpr", fun, doc=False)
 
 
-def _abstractify(x: Any) -> ShapedArray:
+def abstractify(x: Any) -> ShapedArray:
+    """The abstract value of an input: as ``get_aval``, but never weakly typed."""
     aval = get_aval(x)
     # Inputs are variables, never weak: a Python float argument is an f64.
     return ShapedArray(aval.shape, aval.dtype) if aval.weak_type else aval
