@@ -9,7 +9,8 @@ with every message starting with the public name of the transformation.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -204,7 +205,7 @@ def check_float_inputs(args: Sequence[Any], nums: tuple, fn_name: str) -> None:
 def refuse_complex(value: Any, producer: str, who: str) -> None:
     """Derivatives of complex values are not defined here: say so, and what to do."""
     dtype = getattr(value, "dtype", None)
-    if dtype is not None and dtype.kind == "c" or type(value) is complex:
+    if (dtype is not None and dtype.kind == "c") or type(value) is complex:
         raise TypeError(f"{who}: {producer} produced a complex value, and nanojax does "
                         "not differentiate complex numbers yet; keep the differentiated "
                         "computation real (carry real and imaginary parts as two arrays)")

@@ -7,7 +7,8 @@ mode) and hands back values and derivatives in memory of their own.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -25,7 +26,7 @@ __all__ = ["vjp", "grad", "value_and_grad", "jvp", "vjp_of", "jvp_of"]
 
 # ----- Reverse mode ------------------------------------------------------------------
 
-def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
+def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     """Run ``fun`` forward and return ``(out, vjp_fn)`` (and ``aux``).
 
     ``vjp_fn(ct)`` pulls a cotangent ``ct`` shaped like ``out`` back to the
@@ -41,7 +42,7 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
     return vjp_of(fun, primals, has_aux, "nanojax.vjp")
 
 
-def vjp_of(fun: Callable, primals: Sequence[Any], has_aux: bool, who: str):
+def vjp_of(fun: Callable, primals: Sequence[Any], has_aux: bool, who: str) -> tuple:
     """``vjp``, with ``who`` (``nanojax.jacrev``, say) naming the caller in errors."""
     flat, in_tree = tree_flatten(tuple(primals))
     flat = check_inputs(flat, who)
@@ -101,7 +102,7 @@ def _gradient(fun: Callable, argnums: int | Sequence[int], has_aux: bool,
     """
     checked_nums: dict[int, tuple] = {}      # argnums resolved per argument count
 
-    def gradient(*args: Any, **kwargs: Any):
+    def gradient(*args: Any, **kwargs: Any) -> Any:
         nums = checked_nums.get(len(args))
         if nums is None:
             nums = checked_nums[len(args)] = check_argnums(argnums, len(args),

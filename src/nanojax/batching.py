@@ -10,7 +10,8 @@ that live beside the rules, in ``primitives``).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -79,7 +80,7 @@ def _broadcast_prefix(prefix: Any, tree: Any, what: str) -> list:
     """One axis spec per leaf of ``tree``, from a pytree prefix of it."""
     if prefix is None or isinstance(prefix, int):
         return [prefix] * len(tree_flatten(tree)[0])
-    if isinstance(prefix, (tuple, list, dict)) and type(prefix) is type(tree) or (
+    if (isinstance(prefix, (tuple, list, dict)) and type(prefix) is type(tree)) or (
             isinstance(prefix, tuple) and isinstance(tree, tuple)):
         if isinstance(prefix, dict):
             if set(prefix) != set(tree):
@@ -200,7 +201,8 @@ def _axis_size(flat: list, axes: list, axis_size: int | None, args: tuple,
         shape = P.shape_of(x)
         if not -len(shape) <= ax < len(shape) or not shape:
             name = _leaf_names(args, kwargs)[i]
-            raise ValueError(f"nanojax.vmap: in_axes {ax} is out of range for {name} of shape {shape}")
+            raise ValueError(f"nanojax.vmap: in_axes {ax} is out of range for {name} of "
+                             f"shape {shape}")
         sizes.append((i, shape[ax], ax, shape))
     if not sizes:
         if axis_size is None:

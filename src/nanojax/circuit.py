@@ -31,7 +31,8 @@ import html
 import inspect
 import math
 import sys
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, NamedTuple
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -97,7 +98,7 @@ class _CircuitTrace(TapeTrace):
 
 def _first_node(entry: TapeEntry) -> int:
     node = entry.out_node
-    return node[0] if type(node) is tuple else node
+    return node[0] if isinstance(node, tuple) else node
 
 
 def _call_keeping_locals(fun: Callable, args: tuple, kwargs: dict) -> tuple[Any, dict]:
@@ -175,9 +176,9 @@ def _check_leaf(name: str, x: Any) -> None:
 
 
 def _wire_names(inputs: list[str], gates: list[TapeEntry], local_names: dict[int, str]
-                ) -> dict[int, str]:
+                ) -> dict[Any, str]:
     """Inputs by parameter, then locals by variable name, the rest a, b, c..."""
-    names = dict(enumerate(inputs))
+    names: dict[Any, str] = dict(enumerate(inputs))
     used = set(inputs)
     for node, name in local_names.items():
         if node not in names and name not in used:
@@ -311,11 +312,11 @@ class Circuit:
                  '  graph [fontname="Helvetica", fontsize=11];',
                  '  node [fontname="Helvetica", fontsize=12];',
                  '  edge [fontname="Helvetica", fontsize=11];',
-                 '  label=<values flow forward (black), pulls flow back '
-                 '(<font color="red">red</font>)>;',
+                 ('  label=<values flow forward (black), pulls flow back '
+                 '(<font color="red">red</font>)>;'),
                  "  labelloc=b;"]
         uses: dict[str, list[str]] = {w.name: [] for w in self.wires}
-        consts = []
+        consts: list[tuple[str, str, str]] = []
         for w in self.wires:
             node = wire_node[w.name]
             if w.gate == "input":
@@ -367,17 +368,17 @@ def _seeds(pull: Any, outs: list, out_tree: PyTreeDef, out_nodes: list[int]
     if pull is not None:
         return seed_outputs(pull, out_tree, out_nodes, outs, "nanojax.circuit", "pull"), pull, []
     if len(outs) != 1:
-        return {}, None, [f"the function has {len(outs)} outputs: values only "
-                          "(pass pull=..., one per output, to see pulls)"]
+        return {}, None, [(f"the function has {len(outs)} outputs: values only "
+                          "(pass pull=..., one per output, to see pulls)")]
     out, node = outs[0], out_nodes[0]
     dtype, shape = P.dtype_of(out), P.shape_of(out)
     if not np.issubdtype(dtype, np.inexact):
-        return {}, None, [f"the output is {get_aval(out).str_short()}, not float: no pull "
-                          "flows, values only (pass floats such as -2.0, not -2, to see pulls)"]
+        return {}, None, [(f"the output is {get_aval(out).str_short()}, not float: no pull "
+                          "flows, values only (pass floats such as -2.0, not -2, to see pulls)")]
     one = dtype.type(1.0) if not shape else np.ones(shape, dtype)
     notes = [] if not shape else [
-        f"the output is {get_aval(out).str_short()}, not a scalar: grad is the pull of "
-        "its sum (a pull of 1 on every element)"]
+        (f"the output is {get_aval(out).str_short()}, not a scalar: grad is the pull of "
+        "its sum (a pull of 1 on every element)")]
     if node < 0:
         notes.append("the output does not depend on the inputs: every pull is 0")
     return ({node: one} if node >= 0 else {}), tree_unflatten(out_tree, [one]), notes
@@ -435,8 +436,9 @@ def _circuit_of(fun: Callable, args: tuple, kwargs: dict, flat: list, names: lis
         local_vars.update(seen)
         return out
 
-    trace, outs, out_tree, out_nodes, _ = record(run, flat, tree_flatten(args)[1], False,
-                                                 "nanojax.circuit", _CircuitTrace())
+    trace = _CircuitTrace()
+    _, outs, out_tree, out_nodes, _ = record(run, flat, tree_flatten(args)[1], False,
+                                             "nanojax.circuit", trace)
     local_names: dict[int, str] = {}
     for var, v in local_vars.items():
         if type(v) is TapeTracer and v._trace is trace:
@@ -447,7 +449,7 @@ def _circuit_of(fun: Callable, args: tuple, kwargs: dict, flat: list, names: lis
     gates = trace.gates()
     wire_names = _wire_names(names, gates, local_names)
 
-    def grad_of(node: int, value: Any) -> Any:
+    def grad_of(node: Any, value: Any) -> Any:
         if cts is None or not np.issubdtype(P.dtype_of(value), np.inexact):
             return None
         return match_input(cts[node], value)

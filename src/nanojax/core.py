@@ -12,7 +12,8 @@ derivative with the outer one.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -21,9 +22,9 @@ from nanojax.errors import (ConcretizationTypeError, TracerArrayConversionError,
                             TracerBoolConversionError, UnexpectedTracerError,
                             dropped_derivative_message)
 
-__all__ = ["ShapedArray", "Primitive", "PerPrimitive", "Lowering", "Trace", "Tracer", "Var", "Literal",
-           "JaxprEqn", "Jaxpr", "ClosedJaxpr", "eval_jaxpr", "get_aval", "concrete_value",
-           "ZERO", "NOT_BATCHED"]
+__all__ = ["ShapedArray", "Primitive", "PerPrimitive", "Lowering", "Trace", "Tracer", "Var",
+           "Literal", "JaxprEqn", "Jaxpr", "ClosedJaxpr", "eval_jaxpr", "get_aval",
+           "concrete_value", "ZERO", "NOT_BATCHED"]
 
 
 # ----- Abstract values ------------------------------------------------------
@@ -125,6 +126,11 @@ class Lowering(NamedTuple):
     custom: Callable | None = None
 
 
+# A rule as a declaration gives it: the function itself, a factory that makes
+# it for each primitive of a family, or None for "no such rule".
+Rule = Union[Callable, "PerPrimitive", None]
+
+
 class Primitive:
     """A gate of the circuit, declared once with every rule that interpreters need.
 
@@ -153,10 +159,10 @@ class Primitive:
     __slots__ = ("name", "impl", "abstract_eval", "jvp", "vjp", "vjp_args", "batch",
                  "differentiable", "multiple_results", "may_alias", "lowering", "simplify")
 
-    def __init__(self, name: str, impl: Callable, abstract_eval: Callable | None, *,
-                 jvp: Callable | None = None, vjp: Callable | None = None,
-                 vjp_args: Sequence[Callable | None] | None = None,
-                 batch: Callable | None = None, differentiable: bool = True,
+    def __init__(self, name: str, impl: Callable, abstract_eval: Rule, *,
+                 jvp: Rule = None, vjp: Rule = None,
+                 vjp_args: Sequence[Rule] | None = None,
+                 batch: Rule = None, differentiable: bool = True,
                  multiple_results: bool = False,
                  may_alias: bool | Callable[[dict], bool] = True,
                  lowering: Lowering | None = None,
@@ -315,6 +321,30 @@ class Tracer:
 
     __slots__ = ("_trace",)
     __array_priority__ = 1000
+    _trace: Trace
+
+    if TYPE_CHECKING:
+        # Installed at import by nanojax.numpy._tracer_methods; declared here
+        # so that code written with them type-checks.
+        def __getattr__(self, name: str) -> Any: ...
+        def __getitem__(self, idx: Any) -> Any: ...
+        def __add__(self, other: Any) -> Any: ...
+        def __radd__(self, other: Any) -> Any: ...
+        def __sub__(self, other: Any) -> Any: ...
+        def __rsub__(self, other: Any) -> Any: ...
+        def __mul__(self, other: Any) -> Any: ...
+        def __rmul__(self, other: Any) -> Any: ...
+        def __truediv__(self, other: Any) -> Any: ...
+        def __rtruediv__(self, other: Any) -> Any: ...
+        def __pow__(self, other: Any) -> Any: ...
+        def __rpow__(self, other: Any) -> Any: ...
+        def __matmul__(self, other: Any) -> Any: ...
+        def __rmatmul__(self, other: Any) -> Any: ...
+        def __neg__(self) -> Any: ...
+        def __lt__(self, other: Any) -> Any: ...
+        def __le__(self, other: Any) -> Any: ...
+        def __gt__(self, other: Any) -> Any: ...
+        def __ge__(self, other: Any) -> Any: ...
 
     @property
     def aval(self) -> ShapedArray:
@@ -559,10 +589,10 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list:
                         f"arguments, got {len(args)}")
     # A Python int or bool argument was staged as an int64 or bool variable:
     # it runs as one, wrapping and ORing as NumPy does, not as a Python int.
-    args = [PY_TO_NUMPY[type(a)](a) if type(a) is int or type(a) is bool else a
-            for a in args]
+    values = [PY_TO_NUMPY[type(a)](a) if type(a) is int or type(a) is bool else a
+              for a in args]
     env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts, strict=True))
-    env.update(zip(jaxpr.invars, args))
+    env.update(zip(jaxpr.invars, values))
 
     def read(v: Any) -> Any:
         return v.val if isinstance(v, Literal) else env[v]

@@ -32,7 +32,8 @@ Examples:
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Sequence
+from typing import Any, NoReturn
+from collections.abc import Callable, Sequence
 
 from nanojax.api_util import argnums_partial, check_callable
 from nanojax.core import Primitive, ShapedArray, Tracer
@@ -54,6 +55,14 @@ class _Call:
         self.out_tree: PyTreeDef | None = None
         self.owner = owner            # the call a batched call was made from
         self.avals_cache: dict[tuple, list[ShapedArray]] = {}
+
+    @property
+    def tree(self) -> PyTreeDef:
+        """The output's structure, known once the function or fwd has run."""
+        if self.out_tree is None:
+            raise TypeError(f"nanojax.custom_vjp {self.name}: the output structure is not "
+                            "known before the function has run")
+        return self.out_tree
 
     def set_out_tree(self, tree: PyTreeDef) -> None:
         for call in (self, self.owner):
@@ -90,13 +99,13 @@ def _vjp(g: list, ans: list, *leaves: Any, call: _Call) -> list:
     return call.bwd_flat(res, g)
 
 
-def _jvp(primals, tangents, ans, *, call: _Call):
-    raise TypeError(f"nanojax.custom_vjp: can't apply forward-mode differentiation (jvp, jacfwd, hessian) to "
-                    f"the custom_vjp function {call.name}: it only defines a backward "
-                    "pass. Use grad/vjp/jacrev, as in JAX.")
+def _jvp(primals: Any, tangents: Any, ans: Any, *, call: _Call) -> NoReturn:
+    raise TypeError("nanojax.custom_vjp: can't apply forward-mode differentiation (jvp, "
+                    f"jacfwd, hessian) to the custom_vjp function {call.name}: it only "
+                    "defines a backward pass. Use grad/vjp/jacrev, as in JAX.")
 
 
-def _batch(size: int, vals: list, dims: list, *, call: _Call):
+def _batch(size: int, vals: list, dims: list, *, call: _Call) -> tuple:
     from nanojax.batching import vmap
     # Batch axes first, so that bwd's batched cotangents (axis 0) line up with
     # their inputs; an unbatched input's cotangent is summed over the batch.
@@ -126,7 +135,7 @@ def _check_cotangent_shapes(name: str, cts: list, shapes: list, in_tree: PyTreeD
                              f"has shape {shape}; return one cotangent shaped like each input")
 
 
-class custom_vjp:  # noqa: N801 - JAX's name
+class custom_vjp:
     """Decorate a function to give it a backward pass of your own (see module doc).
 
     Args:
@@ -167,15 +176,17 @@ class custom_vjp:  # noqa: N801 - JAX's name
             return self.fun(*args)
         call = self._flat_call(name, args, nondiff, in_tree, [shape_of(x) for x in flat])
         outs = custom_vjp_call_p.bind(*flat, call=call)
-        return tree_unflatten(call.out_tree, outs)
+        return tree_unflatten(call.tree, outs)
 
     def _flat_call(self, name: str, args: tuple, nondiff: set, in_tree: PyTreeDef,
                    leaf_shapes: list) -> _Call:
         num_leaves = len(leaf_shapes)
         fixed = [args[i] for i in sorted(nondiff)]
         diff = [i for i in range(len(args)) if i not in nondiff]
+        fwd, bwd = self.fwd, self.bwd
+        assert fwd is not None and bwd is not None        # __call__ checked defvjp ran
         fun_of = argnums_partial(self.fun, args, diff, {})
-        fwd_of = argnums_partial(self.fwd, args, diff, {})
+        fwd_of = argnums_partial(fwd, args, diff, {})
 
         def fun_flat(*leaves: Any) -> list:
             out_flat, out_tree = tree_flatten(fun_of(*tree_unflatten(in_tree, leaves)))
@@ -192,7 +203,7 @@ class custom_vjp:  # noqa: N801 - JAX's name
             return out_flat, result[1]
 
         def bwd_flat(res: Any, g: list) -> list:
-            cts = self.bwd(*fixed, res, tree_unflatten(call.out_tree, g))
+            cts = bwd(*fixed, res, tree_unflatten(call.tree, g))
             if not isinstance(cts, tuple) or len(cts) != len(in_tree.children):
                 raise TypeError(
                     f"nanojax.custom_vjp {name}: bwd must return a tuple with one cotangent per "
@@ -200,7 +211,7 @@ class custom_vjp:  # noqa: N801 - JAX's name
                     f"{type(cts).__name__}"
                     + (f" of length {len(cts)}" if isinstance(cts, tuple) else ""))
             leaves = tree_unflatten(in_tree, [None] * num_leaves)
-            ct_flat = []
+            ct_flat: list[Any] = []
             for arg, ct in zip(leaves, cts):
                 arg_leaves, arg_tree = tree_flatten(arg, is_leaf=lambda x: x is None)
                 if ct is None:

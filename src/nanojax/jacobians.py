@@ -12,7 +12,8 @@ leaf) pair: a pytree of outputs whose leaves are pytrees of inputs.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -53,7 +54,7 @@ def _float_dtype(leaves: list) -> np.dtype:
     return np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
 
 
-def _split_args(fun: Callable, args: tuple, argnums: Any, name: str):
+def _split_args(fun: Callable, args: tuple, argnums: Any, name: str) -> tuple:
     """The function of the differentiated arguments only, and their checked leaves."""
     nums = check_argnums(argnums, len(args), name)
     in_leaves, in_tree = tree_flatten(tuple(args[i] for i in nums))

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -73,9 +74,9 @@ class _Writer:
         if type(val) in (np.float64, np.int64, np.bool_):
             val = val.item()                  # the very same number, as Python's own
         # Python's own int, float and bool literals read back exactly.
-        if type(val) in (int, bool) or (type(val) is float and math.isfinite(val)):
-            if a.aval.dtype in _PY_LITERAL_DTYPES or a.aval.weak_type:
-                return repr(val)
+        if (type(val) in (int, bool) or (type(val) is float and math.isfinite(val))) and (
+                a.aval.dtype in _PY_LITERAL_DTYPES or a.aval.weak_type):
+            return repr(val)
         return self.bind(val)
 
 
@@ -104,7 +105,7 @@ def _expression(w: _Writer, eqn: Any) -> tuple[str, bool]:
                 return custom
         if low.float_expr is not None and out_aval.shape == () and (
                 all(map(_is_f64_scalar, in_avals))
-                or low.mixed and _is_mixed_scalars(in_avals, out_aval)):
+                or (low.mixed and _is_mixed_scalars(in_avals, out_aval))):
             return low.float_expr.format(*ins), True
         if low.array_expr is not None and out_aval.shape != ():
             return low.array_expr.format(*ins), False
@@ -177,7 +178,8 @@ def _generate(closed: ClosedJaxpr, out_tree: PyTreeDef) -> tuple[str, Callable]:
             if _may_alias(eqn) else frozenset()
         for v in eqn.outvars:          # a view lives in its operands' buffers
             buffers[v] = viewed or frozenset({v})
-    results, claimed = [], set()
+    results: list[str] = []
+    claimed: set[str] = set()
     for v in jaxpr.outvars:
         text = w.atom(v)
         short = v.aval.str_short().split("[")[0]
@@ -339,7 +341,7 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
         return tuple(sorted(statics)), static_kw, dyn_args, dyn_kwargs
 
     def compile_for(key: Any, args: tuple, statics: tuple, static_kw: tuple, flat: list,
-                    in_tree: PyTreeDef) -> _Compiled:
+                    in_tree: PyTreeDef) -> _Compiled | _Staged:
         static_pos = {i for i, _ in statics}
         dynamic = [i for i in range(len(args)) if i not in static_pos]
 
@@ -355,14 +357,14 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
         cache[key] = entry
         return entry
 
-    def lookup(args: tuple, kwargs: dict) -> tuple[_Compiled, list]:
+    def lookup(args: tuple, kwargs: dict) -> tuple[_Compiled | _Staged, list]:
         statics, static_kw, dyn_args, dyn_kwargs = split(args, kwargs)
         flat, in_tree = tree_flatten((dyn_args, dyn_kwargs))
         flat = check_inputs(flat, f"nanojax.jit({fun_name})")
         key = (in_tree, tuple(map(_leaf_signature, flat)), statics, static_kw)
-        entry = cache.get(key)
-        if entry is None:
-            entry = compile_for(key, args, statics, static_kw, flat, in_tree)
+        cached = cache.get(key)
+        entry = cached if cached is not None else compile_for(key, args, statics, static_kw,
+                                                              flat, in_tree)
         return entry, flat
 
     def jitted(*args: Any, **kwargs: Any) -> Any:
@@ -373,11 +375,11 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
                 return run(*args)
             leaves: list = []
             sig = _plain_signature(args, leaves)
-            entry = by_signature.get(sig) if sig is not None else None
-            if entry is not None:
-                return entry.fn(*leaves)
+            hit = by_signature.get(sig) if sig is not None else None
+            if hit is not None:
+                return hit.fn(*leaves)
         entry, flat = lookup(args, kwargs)
-        if type(entry) is _Staged or any(isinstance(x, Tracer) for x in flat):
+        if isinstance(entry, _Staged) or any(isinstance(x, Tracer) for x in flat):
             # Under another transformation: bind the circuit's primitives on
             # its tracers, so the call is differentiated, batched or staged.
             outs = eval_jaxpr(entry.jaxpr.jaxpr, entry.jaxpr.consts, *flat)

@@ -8,7 +8,8 @@ and ``vjp`` (and their derivatives, for ``order=2``) against it.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -47,7 +48,8 @@ def numerical_grad(fun: Callable, argnums: int | Sequence[int] = 0, eps: float =
         3.0 -2.0
     """
     if method not in ("central", "forward"):
-        raise ValueError(f"nanojax.numerical_grad: method must be 'central' or 'forward', got {method!r}")
+        raise ValueError("nanojax.numerical_grad: method must be 'central' or 'forward', "
+                         f"got {method!r}")
     if not eps > 0:
         raise ValueError(f"nanojax.numerical_grad: eps must be positive, got {eps!r}")
 
@@ -59,13 +61,13 @@ def numerical_grad(fun: Callable, argnums: int | Sequence[int] = 0, eps: float =
         def f() -> float:
             return _scalar(fun(*full, **kwargs), "nanojax.numerical_grad")
 
-        base = f() if method == "forward" else None
+        base = f() if method == "forward" else 0.0     # read by forward differences only
         grads = []
         for i in nums:
             leaves, tree = tree_flatten(args[i])
             work = [_as_float_leaf(x) for x in leaves]
             out_leaves = []
-            for k, leaf in enumerate(work):
+            for leaf in work:
                 g = np.zeros_like(leaf)
                 for pos in np.ndindex(leaf.shape):
                     orig = leaf[pos]
@@ -128,7 +130,7 @@ def _compare(analytic: Any, numeric: Any, atol: float, rtol: float, what: str) -
             f"{atol + rtol * abs(n[worst]):.3g}); analytic={a}, numerical={n}")
 
 
-def _check_jvp(f: Callable, args: tuple, eps: float, atol: float, rtol: float,
+def _check_jvp(f: Callable, args: Sequence[Any], eps: float, atol: float, rtol: float,
                rng: np.random.Generator) -> None:
     tangents = _random_like(args, rng)
     _, t_out = jvp(f, args, tangents)
@@ -138,7 +140,7 @@ def _check_jvp(f: Callable, args: tuple, eps: float, atol: float, rtol: float,
     _compare(t_out, numeric, atol, rtol, "JVP (forward mode)")
 
 
-def _check_vjp(f: Callable, args: tuple, eps: float, atol: float, rtol: float,
+def _check_vjp(f: Callable, args: Sequence[Any], eps: float, atol: float, rtol: float,
                rng: np.random.Generator) -> None:
     out, pull = vjp(f, *args)
     ct = _random_like(out, rng)
@@ -173,8 +175,8 @@ def check_grads(fun: Callable, args: Sequence[Any], order: int = 1,
         raise ValueError(f"nanojax.check_grads: order must be 1, 2 or 3, got {order!r}")
     bad = set(modes) - {"fwd", "rev"}
     if bad or not modes:
-        raise ValueError(f"nanojax.check_grads: modes must be a non-empty subset of ('fwd', 'rev'), "
-                         f"got {modes!r}")
+        raise ValueError("nanojax.check_grads: modes must be a non-empty subset of "
+                         f"('fwd', 'rev'), got {modes!r}")
     check_float_inputs(args, tuple(range(len(args))), "nanojax.check_grads")
     args = tree_map(lambda x: _leafify(_as_float_leaf(x), x), args)
     eps = 1e-5 if eps is None else eps

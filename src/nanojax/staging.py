@@ -8,7 +8,8 @@ transformations become constants of the jaxpr.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -147,7 +148,8 @@ def trace_to_jaxpr(fun: Callable, in_avals: Sequence[ShapedArray], in_tree: PyTr
     return ClosedJaxpr(jaxpr, trace.consts), out_tree
 
 
-def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = ()) -> Callable[..., ClosedJaxpr]:
+def make_jaxpr(fun: Callable,
+               static_argnums: int | Sequence[int] = ()) -> Callable[..., ClosedJaxpr]:
     """Record ``fun`` as a jaxpr for arguments like the given ones.
 
     Examples:

@@ -10,14 +10,15 @@ because a wire that branches sums its gradients.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, NamedTuple
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from nanojax import primitives as P
 from nanojax.ad_util import as_constant, match_input, zeros_like
 from nanojax.api_util import check_inputs, check_outputs, describe, refuse_complex
-from nanojax.core import ZERO, Primitive, ShapedArray, Trace, Tracer, get_aval, own_memory
+from nanojax.core import Primitive, ShapedArray, Trace, Tracer, get_aval, own_memory
 from nanojax.dtypes import FLOAT_SCALARS
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
@@ -112,7 +113,8 @@ class TapeTrace(Trace):
                 ny, y = y.node, y.primal
             else:
                 ny = -1
-            primals, nodes = (x, y), (nx, ny)
+            primals: Sequence[Any] = (x, y)
+            nodes: Sequence[int] = (nx, ny)
         else:
             primals, nodes = self.unwrap(args)
         # At level 0 nothing below can be traced: skip bind's tracer scan.

@@ -180,7 +180,7 @@ def binary(name: str, impl: Callable, dx: Callable | None, dy: Callable | None, 
     """
     ELEMENTWISE_ARITY[name] = 2
     jvp = None
-    if differentiable:
+    if dx is not None and dy is not None:
         def jvp(primals, tangents, ans):
             tx, ty = tangents
             return _fit_tangent(_sum_jvps([

@@ -150,12 +150,17 @@ def _lower_integer_pow(w, ins, params, in_avals, out_aval):
     return None
 
 
+def _integer_pow_pull(g, ans, x, *, y):
+    # Also its push: an elementwise Jacobian is diagonal.
+    if y == 0:
+        return None
+    return g if y == 1 else mul(g, mul(float(y), x if y == 2 else integer_pow(x, y - 1)))
+
+
 integer_pow_p: Primitive = _register(Primitive(
-    "integer_pow", _integer_pow, _ELEMENTWISE_AVAL,
-    vjp_args=(lambda g, ans, x, *, y: (None if y == 0 else g if y == 1 else mul(
-        g, mul(float(y), x if y == 2 else integer_pow(x, y - 1)))),),
+    "integer_pow", _integer_pow, _ELEMENTWISE_AVAL, vjp_args=(_integer_pow_pull,),
     jvp=lambda primals, tangents, ans, *, y: None if tangents[0] is None else (
-        integer_pow_p.vjp_args[0](tangents[0], ans, *primals, y=y)),
+        _integer_pow_pull(tangents[0], ans, *primals, y=y)),
     batch=PerPrimitive(batch_elementwise), may_alias=False,
     lowering=Lowering(custom=_lower_integer_pow)))
 
