@@ -27,7 +27,6 @@ Examples:
 
 from __future__ import annotations
 
-import html
 import inspect
 import math
 import sys
@@ -252,6 +251,7 @@ def _esc(s: str) -> str:
     >>> _esc("params['<b>']")
     "params['&lt;b&gt;']"
     """
+    import html                   # only pictures need it: not paid for at import
     return "".join(" " if ord(ch) < 32 else ch for ch in html.escape(str(s), quote=False))
 
 

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import math
 import operator
-import string
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -48,10 +47,12 @@ __all__ = ["einsum"]
 
 _PREFIX = "nanojax.numpy.einsum: "
 _ELLIPSIS = "..."
-_LETTERS = frozenset(string.ascii_letters)
+_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 # The sublist form numbers its labels 0..51; NumPy maps them to these
 # letters, so implicit-output order is the same in both forms.
-_SUBLIST_LETTERS = string.ascii_uppercase + string.ascii_lowercase
+# string.ascii_uppercase + string.ascii_lowercase, spelled out: importing
+# string costs every program its import time.
+_SUBLIST_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _NUMBER_TYPES = (int, float, bool, complex, np.generic)
 # NumPy keywords we accept only at their default values.
 _NUMPY_DEFAULTS = {"out": None, "dtype": None, "order": "K", "casting": "safe"}

@@ -167,10 +167,11 @@ def _protocol_tables() -> tuple[dict, dict]:
     ufuncs: dict = {}
     functions: dict = {}
     for theirs, ours in ((np, jnp), (np.linalg, jnp.linalg)):
-        for name in dir(ours):
-            fn, np_fn = getattr(ours, name), getattr(theirs, name, None)
+        their_names = vars(theirs)
+        for name, fn in vars(ours).items():
             if name.startswith("_") or not callable(fn) or isinstance(fn, type):
                 continue
+            np_fn = their_names.get(name)
             if isinstance(np_fn, np.ufunc):
                 ufuncs[np_fn] = fn
             elif hasattr(np_fn, "_implementation"):     # dispatched by __array_function__
