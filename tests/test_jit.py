@@ -424,3 +424,42 @@ def test_jit_runs_the_simplified_jaxpr():
     full = nj.make_jaxpr(nj.grad(tanh_layer))(x)
     lowered = nj.jit(nj.grad(tanh_layer)).lower(x)
     assert len(lowered.jaxpr.eqns) < len(full.eqns)
+
+
+# ----- Memory: intermediates are released at their last use ----------------------------
+
+def _peak_bytes(fn, *args):
+    import tracemalloc
+    fn(*args)                                   # compile first: measure the call alone
+    tracemalloc.start()
+    try:
+        fn(*args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _chain(n):
+    def f(x):
+        for _ in range(n):
+            x = jnp.tanh(x) * 1.5 + 0.25
+        return x
+    return f
+
+
+def test_a_long_jitted_chain_holds_a_few_intermediates_not_all_of_them():
+    x = np.ones(50_000)                         # 400 kB per intermediate
+    short = _peak_bytes(nj.jit(_chain(5)), x)
+    long = _peak_bytes(nj.jit(_chain(40)), x)
+    assert long < short + 2 * x.nbytes, (short, long)
+    assert long < 6 * x.nbytes, long            # 120 intermediates if none were released
+
+
+def test_released_intermediates_change_no_result_and_no_input():
+    x = np.linspace(-2.0, 2.0, 1000)
+    before = x.copy()
+    f = _chain(12)
+    np.testing.assert_array_equal(nj.jit(f)(x), f(x))
+    np.testing.assert_array_equal(x, before)
+    g = nj.grad(lambda x: jnp.sum(f(x)))
+    np.testing.assert_array_equal(nj.jit(g)(x), g(x))

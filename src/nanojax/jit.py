@@ -167,13 +167,16 @@ def _generate(closed: ClosedJaxpr, out_tree: PyTreeDef) -> tuple[str, Callable]:
     # is copied only if it may share memory with the caller's arrays or with
     # an earlier output, so returning fresh results costs nothing.
     buffers: dict[Var, frozenset] = {v: _EXTERNAL for v in (*jaxpr.constvars, *jaxpr.invars)}
+    dies_after = _last_uses(jaxpr)
     body, scalar_math = [], False
-    for eqn in jaxpr.eqns:
+    for i, eqn in enumerate(jaxpr.eqns):
         expr, float_math = _expression(w, eqn)
         scalar_math |= float_math
         outs = [w.name(v) for v in eqn.outvars]
         comma = "," if eqn.primitive.multiple_results else ""     # unpack a list of results
         body.append(f"{', '.join(outs)}{comma} = {expr}")
+        if dies_after.get(i):
+            body.append(f"del {', '.join(w.names[v] for v in dies_after[i])}")
         viewed = frozenset().union(*(buffers[a] for a in eqn.invars if isinstance(a, Var))) \
             if _may_alias(eqn) else frozenset()
         for v in eqn.outvars:          # a view lives in its operands' buffers
@@ -211,6 +214,30 @@ def _generate(closed: ClosedJaxpr, out_tree: PyTreeDef) -> tuple[str, Callable]:
     source = "\n".join(lines) + "\n"
     exec(compile(source, "<nanojax.jit>", "exec"), w.namespace)  # noqa: S102 - our own code
     return source, w.namespace["jitted"]
+
+
+def _last_uses(jaxpr: Any) -> dict[int, list[Var]]:
+    """The array intermediates to release after each equation: those it is the last to read.
+
+    Straight-line code that keeps every intermediate until it returns holds
+    them all at once; released at their last use, the peak is the largest
+    live set. Scalars are left alone (a ``del`` would only cost time), and so
+    are the outputs, the arguments and the constants.
+    """
+    keep = {v for v in jaxpr.outvars if isinstance(v, Var)}
+    keep.update(jaxpr.invars, jaxpr.constvars)
+    last: dict[Var, int] = {}
+    for i, eqn in enumerate(jaxpr.eqns):
+        for v in eqn.outvars:
+            last[v] = i                  # never read again: dies where it is made
+        for a in eqn.invars:
+            if isinstance(a, Var):
+                last[a] = i
+    dies: dict[int, list[Var]] = {}
+    for v, i in last.items():
+        if v not in keep and v.aval.shape != ():
+            dies.setdefault(i, []).append(v)
+    return dies
 
 
 _EXTERNAL_BUFFER = "the caller's memory"
