@@ -6,6 +6,7 @@ simplifier that runs before code generation."""
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 from collections.abc import Callable
 from typing import Any
@@ -463,3 +464,58 @@ def test_released_intermediates_change_no_result_and_no_input():
     np.testing.assert_array_equal(x, before)
     g = nj.grad(lambda x: jnp.sum(f(x)))
     np.testing.assert_array_equal(nj.jit(g)(x), g(x))
+
+
+# ----- Buffer reuse: a dying operand's memory takes the result --------------------------
+
+def _reuse_cases():
+    w = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+    const = np.arange(12.0).reshape(3, 4)
+
+    def mlp(x, W):
+        return jnp.sum(jnp.tanh(x @ W) * 2.0 + 1.0)
+
+    def with_const(x):
+        return jnp.exp(x * const) - const          # a constant operand is never written
+
+    def returns_two(x):
+        h = jnp.tanh(x) * 3.0
+        return h, h + 1.0                          # h is an output: it must survive
+
+    def reshaped(x):
+        h = jnp.exp(x) + 1.0
+        v = jnp.reshape(h, (4, 3))                 # a view of h: h is never overwritten
+        return v * 2.0, h
+    def view_outlives(x):
+        h = jnp.exp(x) + 1.0
+        v = jnp.reshape(h, (12,))                  # still read after h's last use
+        doubled = h * 2.0                          # h dies here; its memory must not
+        return jnp.reshape(doubled, (12,)) + v
+    return [("mlp-grad", nj.grad(mlp, argnums=(0, 1)), (w, w.T.copy())),
+            ("const", with_const, (w,)), ("outputs", returns_two, (w,)),
+            ("view", reshaped, (w,)), ("view-outlives", view_outlives, (w,))]
+
+
+@pytest.mark.parametrize("name,fn,args", _reuse_cases(), ids=[c[0] for c in _reuse_cases()])
+def test_buffer_reuse_changes_no_bit_and_touches_no_input_constant_or_output(
+        name, fn, args, monkeypatch):
+    jit_module = importlib.import_module("nanojax.jit")    # nj.jit is the function
+    before = [a.copy() for a in args]
+    with_reuse = nj.jit(fn)(*args)
+    monkeypatch.setattr(jit_module, "REUSE_BUFFERS", False)
+    without = nj.jit(fn)(*args)
+    for got, want in zip(tree_leaves(with_reuse), tree_leaves(without), strict=True):
+        assert np.asarray(got).tobytes() == np.asarray(want).tobytes()
+    for got, want in zip(tree_leaves(with_reuse), tree_leaves(fn(*args)), strict=True):
+        np.testing.assert_array_equal(got, want)
+    for a, b in zip(args, before, strict=True):
+        np.testing.assert_array_equal(a, b)
+    outs = [o for o in tree_leaves(with_reuse) if isinstance(o, np.ndarray)]
+    for i, o in enumerate(outs):                   # outputs own separate memory
+        assert not any(np.shares_memory(o, p) for p in outs[:i])
+        assert not any(np.shares_memory(o, a) for a in args)
+
+
+def test_a_chain_reuses_its_buffers():
+    source = nj.jit(_chain(3)).lower(np.ones(10)).as_text()
+    assert "out=" in source

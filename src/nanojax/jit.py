@@ -168,19 +168,30 @@ def _generate(closed: ClosedJaxpr, out_tree: PyTreeDef) -> tuple[str, Callable]:
     # an earlier output, so returning fresh results costs nothing.
     buffers: dict[Var, frozenset] = {v: _EXTERNAL for v in (*jaxpr.constvars, *jaxpr.invars)}
     dies_after = _last_uses(jaxpr)
+    viewed: set[Var] = set()          # buffers some other variable is a view of
     body, scalar_math = [], False
     for i, eqn in enumerate(jaxpr.eqns):
-        expr, float_math = _expression(w, eqn)
+        reuse = _reusable_operand(eqn, dies_after.get(i, ()), buffers, viewed)
+        if reuse is not None:
+            # The operand dies here and owns its memory: the ufunc writes into it.
+            reused, ufunc = reuse
+            ins = ", ".join([*(w.atom(a) for a in eqn.invars), f"out={w.names[reused]}"])
+            expr, float_math = f"_np.{ufunc}({ins})", False
+        else:
+            expr, float_math = _expression(w, eqn)
         scalar_math |= float_math
         outs = [w.name(v) for v in eqn.outvars]
         comma = "," if eqn.primitive.multiple_results else ""     # unpack a list of results
         body.append(f"{', '.join(outs)}{comma} = {expr}")
         if dies_after.get(i):
             body.append(f"del {', '.join(w.names[v] for v in dies_after[i])}")
-        viewed = frozenset().union(*(buffers[a] for a in eqn.invars if isinstance(a, Var))) \
+        shared = frozenset().union(*(buffers[a] for a in eqn.invars if isinstance(a, Var))) \
             if _may_alias(eqn) else frozenset()
+        if reuse is not None:
+            shared = frozenset()       # the dead operand's memory is the output's alone
         for v in eqn.outvars:          # a view lives in its operands' buffers
-            buffers[v] = viewed or frozenset({v})
+            buffers[v] = shared or frozenset({v})
+            viewed.update(b for b in buffers[v] if b is not v and isinstance(b, Var))
     results: list[str] = []
     claimed: set[str] = set()
     for v in jaxpr.outvars:
@@ -214,6 +225,34 @@ def _generate(closed: ClosedJaxpr, out_tree: PyTreeDef) -> tuple[str, Callable]:
     source = "\n".join(lines) + "\n"
     exec(compile(source, "<nanojax.jit>", "exec"), w.namespace)  # noqa: S102 - our own code
     return source, w.namespace["jitted"]
+
+
+REUSE_BUFFERS = True     # tests turn it off to check that reuse changes no bit
+
+
+def _reusable_operand(eqn: Any, dying: Any, buffers: dict, viewed: set
+                      ) -> tuple[Var, str] | None:
+    """An operand a ufunc may overwrite with its result, and the ufunc; or None.
+
+    It must die at this equation, have the output's shape and dtype, and own
+    its memory outright: made here (not an argument's, a constant's, an
+    output's), and no other variable a view of it. Then ``out=`` computes the
+    very same bits into memory that is already paged in, instead of asking
+    malloc for a fresh array.
+    """
+    low = eqn.primitive.lowering
+    if (not REUSE_BUFFERS or low is None or low.ufunc is None or eqn.params
+            or eqn.primitive.multiple_results):
+        return None
+    out = eqn.outvars[0].aval
+    if out.shape == ():
+        return None
+    for a in eqn.invars:
+        if (isinstance(a, Var) and a in dying and a.aval.shape == out.shape
+                and a.aval.dtype == out.dtype and buffers.get(a) == frozenset({a})
+                and a not in viewed):
+            return a, low.ufunc
+    return None
 
 
 def _last_uses(jaxpr: Any) -> dict[int, list[Var]]:
