@@ -190,14 +190,16 @@ def operand(x: Any, name: str) -> Any:
 # ----- The one shape of a jnp function ---------------------------------------------
 
 def numpy_or_traced(np_fn: Callable | None = None, *, arrays: int = 1, name: str | None = None,
-                    eager: Callable = call_numpy) -> Callable:
+                    eager: Callable = call_numpy, numpy_order: bool = True) -> Callable:
     """Decorate the traced body of a jnp function: with no traced value among its
     first ``arrays`` arguments the call is NumPy's own, ``eager(name, np_fn, ...)``
     (``call_numpy``: NumPy after its checks, errors in our name).
 
-    The eager path is a type test and the NumPy call, so plain NumPy code pays
-    nothing for being traceable. Arguments after the positional-only ones
-    reach NumPy by keyword, so a jnp function's parameters carry NumPy's names.
+    The plain eager call (positional arguments NumPy takes in the same order,
+    keywords among ours) goes straight through after one type test, so plain
+    NumPy code pays nothing for being traceable. Without ``numpy_order``
+    (a reduction, say, whose NumPy twin puts ``dtype`` and ``out`` between
+    our parameters) the arguments after the array reach ``eager`` by keyword.
     """
     def decorate(traced: Callable) -> Callable:
         fname = name or traced.__name__
@@ -209,25 +211,58 @@ def numpy_or_traced(np_fn: Callable | None = None, *, arrays: int = 1, name: str
         positional = code.co_posonlyargcount
         lead = max(positional, arrays)
         keywords = frozenset(names[positional:])
+        plain = len(names) if numpy_order else lead     # positional arguments passed as is
 
-        def fn(*args: Any, **kwargs: Any) -> Any:
+        def checked(args: tuple, kwargs: dict) -> Any:
+            # Every call but the plain eager one: a traced value, a bad signature,
+            # or arguments to hand over by keyword.
             if len(args) > len(names) or (kwargs and not kwargs.keys() <= keywords):
                 try:
                     inspect.signature(traced).bind(*args, **kwargs)
                 except TypeError as err:                           # Python's sentence
                     raise error(fname, TypeError, str(err)) from None
-            if arrays == 1:
-                first = args[0] if args else kwargs.get(names[0])
-                is_traced = isinstance(first, Tracer)
-            else:
-                is_traced = has_tracer(args[:arrays]) or any(
-                    has_tracer(kwargs.get(n)) for n in names[len(args):arrays])
-            if is_traced:
+            if has_tracer(args[:arrays]) or any(
+                    has_tracer(kwargs.get(n)) for n in names[len(args):arrays]):
                 return traced(*args, **kwargs)
-            if len(args) > lead:
+            if len(args) > plain:
                 kwargs = dict(zip(names[lead:], args[lead:]), **kwargs)
                 args = args[:lead]
-            return eager(fname, numpy_fn, *args, **kwargs)
+            return numpy_call(args, kwargs)
+
+        if eager is call_numpy:
+            def numpy_call(args: tuple, kwargs: dict) -> Any:
+                # call_numpy's work, but only the array arguments are checked as
+                # arrays: the others (a shape, an order) are NumPy's to judge.
+                for a in args[:arrays]:
+                    if type(a) not in PLAIN or (type(a) is np.ndarray
+                                                and a.dtype.kind not in NUMERIC_KINDS):
+                        check_numeric(fname, a)
+                try:
+                    return numpy_fn(*args, **kwargs)
+                except (TypeError, ValueError, IndexError) as err:
+                    raise reworded(fname, err) from None
+        else:
+            def numpy_call(args: tuple, kwargs: dict) -> Any:
+                return eager(fname, numpy_fn, *args, **kwargs)
+
+        if arrays == 1 and eager is not call_numpy:
+            def fn(*args: Any, **kwargs: Any) -> Any:
+                if (args and not isinstance(args[0], Tracer) and len(args) <= plain
+                        and (not kwargs or kwargs.keys() <= keywords)):
+                    return eager(fname, numpy_fn, *args, **kwargs)      # one frame fewer
+                return checked(args, kwargs)
+        elif arrays == 1:
+            def fn(*args: Any, **kwargs: Any) -> Any:
+                if (args and not isinstance(args[0], Tracer) and len(args) <= plain
+                        and (not kwargs or kwargs.keys() <= keywords)):
+                    return numpy_call(args, kwargs)
+                return checked(args, kwargs)
+        else:
+            def fn(*args: Any, **kwargs: Any) -> Any:
+                if (arrays <= len(args) <= plain and not kwargs
+                        and not has_tracer(args[:arrays])):
+                    return numpy_call(args, kwargs)
+                return checked(args, kwargs)
         functools.update_wrapper(fn, traced)
         return fn
     return decorate

@@ -66,7 +66,7 @@ prod = _reduction("prod", np.prod, P.reduce_prod, has_identity=True)
 sum, max, min = _sum, amax, amin  # noqa: A001 - NumPy's names
 
 
-@numpy_or_traced(eager=_eager_reduction)
+@numpy_or_traced(eager=_eager_reduction, numpy_order=False)
 def mean(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The average over ``axis``."""
     axes = _axes(a, axis, "mean")
@@ -76,7 +76,7 @@ def mean(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return divide(total, float(count))
 
 
-@numpy_or_traced(eager=_eager_reduction)
+@numpy_or_traced(eager=_eager_reduction, numpy_order=False)
 def var(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     """The variance over ``axis``, with ``ddof`` degrees of freedom removed."""
     axes = _axes(a, axis, "var")
@@ -87,7 +87,7 @@ def var(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     return divide(_sum(square(centered), axis=axes, keepdims=keepdims), dof)
 
 
-@numpy_or_traced(eager=_eager_reduction)
+@numpy_or_traced(eager=_eager_reduction, numpy_order=False)
 def std(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     """The standard deviation over ``axis``."""
     return sqrt(var(a, axis=axis, ddof=ddof, keepdims=keepdims))
@@ -107,7 +107,7 @@ def _eager_along_axis(name: str, np_fn: Callable, a: Any, axis: Any = None,
 
 
 def _argreduction(name: str, np_fn: Callable, reduce: Callable) -> Callable:
-    @numpy_or_traced(np_fn, name=name, eager=_eager_along_axis)
+    @numpy_or_traced(np_fn, name=name, eager=_eager_along_axis, numpy_order=False)
     def fn(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
         if a.size == 0:
             raise ValueError(f"nanojax.numpy.{name}: attempt to get {name} of an empty "
@@ -126,13 +126,13 @@ argmax = _argreduction("argmax", np.argmax, P.argmax)
 argmin = _argreduction("argmin", np.argmin, P.argmin)
 
 
-@numpy_or_traced(eager=_eager_reduction)
+@numpy_or_traced(eager=_eager_reduction, numpy_order=False)
 def ptp(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The range, ``max - min``, over ``axis``."""
     return subtract(amax(a, axis=axis, keepdims=keepdims), amin(a, axis=axis, keepdims=keepdims))
 
 
-@numpy_or_traced(eager=_eager_along_axis)
+@numpy_or_traced(eager=_eager_along_axis, numpy_order=False)
 def cumsum(a: Any, axis: int | None = None) -> Any:
     """Running sums along ``axis`` (of the flattened array when None)."""
     if axis is None:
@@ -146,7 +146,7 @@ def _reduced_shape(shape_: tuple, axes: tuple, keepdims: bool) -> tuple:
                  if keepdims or i not in axes)
 
 
-@numpy_or_traced(name="any", eager=_eager_reduction)
+@numpy_or_traced(name="any", eager=_eager_reduction, numpy_order=False)
 def _any(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Whether any element along ``axis`` is true (a max over booleans)."""
     a = _bool_operand(a, "any")
@@ -156,7 +156,7 @@ def _any(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return amax(a, axis=axes, keepdims=keepdims)
 
 
-@numpy_or_traced(name="all", eager=_eager_reduction)
+@numpy_or_traced(name="all", eager=_eager_reduction, numpy_order=False)
 def _all(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Whether every element along ``axis`` is true (a min over booleans)."""
     a = _bool_operand(a, "all")
