@@ -15,9 +15,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from nanojax.dtypes import BOOL, F64, FLOAT_SCALARS, I64, PY_SCALAR_DTYPES
 from nanojax.core import Lowering, PerPrimitive, Primitive, ShapedArray
 
-_FLOAT_TYPES = {float, np.float64}
+_FLOAT_TYPES = FLOAT_SCALARS         # the scalar hot path: see nanojax.dtypes
 ALL_PRIMITIVES: dict[str, Primitive] = {}
 # The gates made by ``unary`` and ``binary``, by name, with their number of
 # operands: lax gives each a function of its own from this table.
@@ -33,8 +34,7 @@ def shape_of(x: Any) -> tuple[int, ...]:
     return getattr(x, "shape", ())
 
 
-_PY_DTYPES = {float: np.dtype(np.float64), int: np.dtype(np.int64),
-              bool: np.dtype(np.bool_), complex: np.dtype(np.complex128)}
+_PY_DTYPES = PY_SCALAR_DTYPES
 
 
 def dtype_of(x: Any) -> np.dtype:
@@ -46,9 +46,9 @@ def is_float(x: Any) -> bool:
     return type(x) in _FLOAT_TYPES or np.issubdtype(dtype_of(x), np.inexact)
 
 
-_F64: np.dtype = np.dtype(np.float64)
-_I64: np.dtype = np.dtype(np.int64)
-_BOOL: np.dtype = np.dtype(np.bool_)
+_F64: np.dtype = F64
+_I64: np.dtype = I64
+_BOOL: np.dtype = BOOL
 
 
 def _is_f64_scalar(aval: ShapedArray) -> bool:
