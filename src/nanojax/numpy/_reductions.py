@@ -146,24 +146,22 @@ def _reduced_shape(shape_: tuple, axes: tuple, keepdims: bool) -> tuple:
                  if keepdims or i not in axes)
 
 
-@numpy_or_traced(name="any", eager=_eager_reduction, numpy_order=False)
-def _any(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Whether any element along ``axis`` is true (a max over booleans)."""
-    a = _bool_operand(a, "any")
-    axes = _axes(a, axis, "any")
-    if 0 in (a.shape[i] for i in axes):       # an empty any is False
-        return zeros(_reduced_shape(a.shape, axes, keepdims), bool)
-    return amax(a, axis=axes, keepdims=keepdims)
+def _truth_reduction(name: str, extreme: Callable, empty: Callable) -> Callable:
+    """``any`` (a max over booleans) or ``all`` (a min); ``empty`` makes the
+    answer over no elements (False for any, True for all)."""
+    @numpy_or_traced(getattr(np, name), name=name, eager=_eager_reduction,
+                     numpy_order=False)
+    def fn(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        a = _bool_operand(a, name)
+        axes = _axes(a, axis, name)
+        if 0 in (a.shape[i] for i in axes):
+            return empty(_reduced_shape(a.shape, axes, keepdims), bool)
+        return extreme(a, axis=axes, keepdims=keepdims)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Whether {name} elements along ``axis`` are true."
+    return fn
 
 
-@numpy_or_traced(name="all", eager=_eager_reduction, numpy_order=False)
-def _all(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Whether every element along ``axis`` is true (a min over booleans)."""
-    a = _bool_operand(a, "all")
-    axes = _axes(a, axis, "all")
-    if 0 in (a.shape[i] for i in axes):       # an empty all is True
-        return ones(_reduced_shape(a.shape, axes, keepdims), bool)
-    return amin(a, axis=axes, keepdims=keepdims)
-
-
+_any = _truth_reduction("any", amax, zeros)
+_all = _truth_reduction("all", amin, ones)
 any, all = _any, _all  # noqa: A001 - NumPy's names
