@@ -116,7 +116,10 @@ class Lowering(NamedTuple):
     the name of the NumPy ufunc that ``impl`` is, for any other operands.
     ``custom(writer, ins, params, in_avals, out_aval)``: for the rest, an
     ``(expression, is_float_math)`` pair or None. Without any of these, the
-    line calls ``impl``.
+    line calls ``impl``. ``into(params, in_avals, out_aval)``: None, or a
+    ``form(writer, ins, out)`` giving an expression that computes the very
+    same array into the existing array named ``out`` (a ufunc's is derived:
+    ``out=``); ``elementwise`` says that ``out`` may be one of the operands.
     """
 
     float_expr: str | None = None
@@ -124,6 +127,8 @@ class Lowering(NamedTuple):
     array_expr: str | None = None
     ufunc: str | None = None
     custom: Callable | None = None
+    into: Callable | None = None
+    elementwise: bool = False
 
 
 # A rule as a declaration gives it: the function itself, a factory that makes
@@ -153,11 +158,17 @@ class Primitive:
     share memory with an input or another output. ``lowering``: how ``jit``
     writes it (see ``Lowering``). ``simplify(ins, params, known)``: an atom
     the output equals (``x`` for ``x * 1``), or None; see ``nanojax.simplify``.
+    ``layout``: the memory order of ``impl``'s array result, which ``jit``
+    must reproduce (a sum iterates in memory order, so the order changes
+    its bits): ``"operands"`` (C order whenever every array operand is,
+    as NumPy's ufuncs, reductions and copies give), ``"c"`` (always C
+    order), ``layout(params, in_avals, operands_c) -> bool``, or None (unknown).
     Any rule may be a ``PerPrimitive`` factory.
     """
 
     __slots__ = ("name", "impl", "abstract_eval", "jvp", "vjp", "vjp_args", "batch",
-                 "differentiable", "multiple_results", "may_alias", "lowering", "simplify")
+                 "differentiable", "multiple_results", "may_alias", "lowering", "simplify",
+                 "layout")
 
     def __init__(self, name: str, impl: Callable, abstract_eval: Rule, *,
                  jvp: Rule = None, vjp: Rule = None,
@@ -166,7 +177,8 @@ class Primitive:
                  multiple_results: bool = False,
                  may_alias: bool | Callable[[dict], bool] = True,
                  lowering: Lowering | None = None,
-                 simplify: Callable | None = None) -> None:
+                 simplify: Callable | None = None,
+                 layout: str | Callable | None = None) -> None:
         def own(rule: Any) -> Any:
             return rule.make(self) if isinstance(rule, PerPrimitive) else rule
         self.name = name
@@ -186,6 +198,7 @@ class Primitive:
         self.may_alias = may_alias            # unknown (the default): assume a view
         self.lowering = lowering
         self.simplify = simplify
+        self.layout = layout
 
     def bind(self, *args: Any, **params: Any) -> Any:
         # The eager path: one scan for tracers, then NumPy.

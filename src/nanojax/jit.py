@@ -24,6 +24,8 @@ import numpy as np
 from nanojax.api_util import (argnums_partial, check_callable, check_inputs, check_static,
                               name_transformed, static_by_name)
 from nanojax.core import ClosedJaxpr, Literal, Tracer, Var, eval_jaxpr
+from nanojax.memory_plan import (EXTERNAL, POOL_LIMIT_BYTES, WorkspacePool, c_ordered,
+                                 plan_memory)
 from nanojax.dtypes import F64, I64, PY_SCALAR_DTYPES, PY_TO_NUMPY, SCALAR_TYPES
 from nanojax.simplify import simplify
 from nanojax.staging import abstractify, trace_to_jaxpr
@@ -115,11 +117,6 @@ def _expression(w: _Writer, eqn: Any) -> tuple[str, bool]:
     return f"{w.bind(fn, '_p')}({', '.join(ins)})", False
 
 
-def _may_alias(eqn: Any) -> bool:
-    rule = eqn.primitive.may_alias
-    return rule(eqn.params) if callable(rule) else bool(rule)
-
-
 _OUT_WRAP = {"f64": "_f64", "i64": "_i64", "bool": "_bool", "c128": "_c128"}
 
 
@@ -152,45 +149,47 @@ class _Staged:
 class _Compiled:
     __slots__ = ("fn", "jaxpr", "source", "out_tree")
 
-    def __init__(self, closed: ClosedJaxpr, out_tree: PyTreeDef) -> None:
+    def __init__(self, closed: ClosedJaxpr, out_tree: PyTreeDef, args_c: list[bool]) -> None:
         self.jaxpr = closed
         self.out_tree = out_tree
-        self.source, self.fn = _generate(closed, out_tree)
+        self.source, self.fn = _generate(closed, out_tree, args_c)
 
 
-def _generate(closed: ClosedJaxpr, out_tree: PyTreeDef) -> tuple[str, Callable]:
+def _generate(closed: ClosedJaxpr, out_tree: PyTreeDef, args_c: list[bool]
+              ) -> tuple[str, Callable]:
     jaxpr = closed.jaxpr
     w = _Writer(jaxpr, closed.consts)
     args = [w.name(v) for v in jaxpr.invars]
+    plan = plan_memory(jaxpr, closed.consts, args_c, lambda eqn: _into_form(eqn) is not None,
+                       _is_elementwise, use_workspace=REUSE_BUFFERS)
     # Which buffers each variable may live in: an input's or constant's
     # (EXTERNAL), or one allocated here (the variable that made it). An output
     # is copied only if it may share memory with the caller's arrays or with
     # an earlier output, so returning fresh results costs nothing.
-    buffers: dict[Var, frozenset] = {v: _EXTERNAL for v in (*jaxpr.constvars, *jaxpr.invars)}
-    dies_after = _last_uses(jaxpr)
+    buffers = plan.buffers
+    views = [f"_w{k}" for k in range(len(plan.views))]
     viewed: set[Var] = set()          # buffers some other variable is a view of
     body, scalar_math = [], False
     for i, eqn in enumerate(jaxpr.eqns):
-        reuse = _reusable_operand(eqn, dies_after.get(i, ()), buffers, viewed)
-        if reuse is not None:
-            # The operand dies here and owns its memory: the ufunc writes into it.
-            reused, ufunc = reuse
-            ins = ", ".join([*(w.atom(a) for a in eqn.invars), f"out={w.names[reused]}"])
-            expr, float_math = f"_np.{ufunc}({ins})", False
+        home = plan.home.get(eqn.outvars[0])
+        reuse = None if home is not None else _reusable_operand(
+            eqn, plan.dies_after.get(i, ()), buffers, viewed, plan.c_order)
+        into = views[home] if home is not None else w.names[reuse] if reuse is not None \
+            else None
+        form = _into_form(eqn) if into is not None else None
+        if form is not None and into is not None:
+            # Into its workspace view, or into the memory of an operand that
+            # dies here and owns it: memory already paged in.
+            expr, float_math = form(w, [w.atom(a) for a in eqn.invars], into), False
         else:
             expr, float_math = _expression(w, eqn)
         scalar_math |= float_math
         outs = [w.name(v) for v in eqn.outvars]
         comma = "," if eqn.primitive.multiple_results else ""     # unpack a list of results
         body.append(f"{', '.join(outs)}{comma} = {expr}")
-        if dies_after.get(i):
-            body.append(f"del {', '.join(w.names[v] for v in dies_after[i])}")
-        shared = frozenset().union(*(buffers[a] for a in eqn.invars if isinstance(a, Var))) \
-            if _may_alias(eqn) else frozenset()
-        if reuse is not None:
-            shared = frozenset()       # the dead operand's memory is the output's alone
+        if plan.dies_after.get(i):
+            body.append(f"del {', '.join(w.names[v] for v in plan.dies_after[i])}")
         for v in eqn.outvars:          # a view lives in its operands' buffers
-            buffers[v] = shared or frozenset({v})
             viewed.update(b for b in buffers[v] if b is not v and isinstance(b, Var))
     results: list[str] = []
     claimed: set[str] = set()
@@ -211,6 +210,8 @@ def _generate(closed: ClosedJaxpr, out_tree: PyTreeDef) -> tuple[str, Callable]:
     w.namespace["_own"] = _own
     ret = _return_expr(results, out_tree)
     w.namespace["_unflatten"] = functools.partial(tree_unflatten, out_tree)
+    if views:
+        body = _with_workspace(w, plan, views, body)
     lines = [f"def jitted({', '.join(args)}):"]
     if scalar_math:
         # Python math raises where NumPy warns (1/0, an overflowing power):
@@ -227,22 +228,60 @@ def _generate(closed: ClosedJaxpr, out_tree: PyTreeDef) -> tuple[str, Callable]:
     return source, w.namespace["jitted"]
 
 
+def _with_workspace(w: _Writer, plan: Any, views: list[str], body: list[str]) -> list[str]:
+    """The body between taking a workspace and giving it back.
+
+    A workspace small enough is kept between calls (in a pool, one per call
+    running at once); a larger one is made for each call and dropped.
+    """
+    unpack = f"{', '.join(views)}{',' if len(views) == 1 else ''} = _ws"
+    if plan.workspace_bytes <= POOL_LIMIT_BYTES:
+        pool = WorkspacePool(plan.make_workspace)
+        w.namespace["_take"], w.namespace["_give_back"] = pool.take, pool.give_back
+        return ["_ws = _take()", unpack, *body, "_give_back(_ws)"]
+    w.namespace["_take"] = plan.make_workspace
+    return ["_ws = _take()", unpack, *body, "del _ws"]
+
+
 REUSE_BUFFERS = True     # tests turn it off to check that reuse changes no bit
 
 
-def _reusable_operand(eqn: Any, dying: Any, buffers: dict, viewed: set
-                      ) -> tuple[Var, str] | None:
-    """An operand a ufunc may overwrite with its result, and the ufunc; or None.
+def _into_form(eqn: Any) -> Callable | None:
+    """How to write the equation's result into a given array, or None.
+
+    ``form(writer, ins, out)`` is the expression; it computes the very bits
+    of the equation's ``impl``, into memory already there.
+    """
+    low = eqn.primitive.lowering
+    if low is None or eqn.primitive.multiple_results:
+        return None
+    if low.into is not None:
+        return low.into(eqn.params, [a.aval for a in eqn.invars], eqn.outvars[0].aval)
+    if low.ufunc is not None and not eqn.params:
+        return lambda w, ins, out: f"_np.{low.ufunc}({', '.join(ins)}, out={out})"
+    return None
+
+
+def _is_elementwise(eqn: Any) -> bool:
+    low = eqn.primitive.lowering
+    return low is not None and (low.ufunc is not None or low.elementwise) and not eqn.params
+
+
+def _reusable_operand(eqn: Any, dying: Any, buffers: dict, viewed: set, c_order: dict
+                      ) -> Var | None:
+    """An operand an elementwise equation may overwrite with its result, or None.
 
     It must die at this equation, have the output's shape and dtype, and own
     its memory outright: made here (not an argument's, a constant's, an
-    output's), and no other variable a view of it. Then ``out=`` computes the
-    very same bits into memory that is already paged in, instead of asking
-    malloc for a fresh array.
+    output's, a workspace view), and no other variable a view of it. Then
+    ``out=`` computes the very same bits into memory that is already paged
+    in, instead of asking malloc for a fresh array. The operands must agree
+    on the layout NumPy would give a fresh result: all in C order, or one.
     """
-    low = eqn.primitive.lowering
-    if (not REUSE_BUFFERS or low is None or low.ufunc is None or eqn.params
-            or eqn.primitive.multiple_results):
+    if not REUSE_BUFFERS or not _is_elementwise(eqn) or _into_form(eqn) is None:
+        return None
+    arrays = [a for a in eqn.invars if isinstance(a, Var) and a.aval.shape != ()]
+    if len(arrays) > 1 and not c_order[eqn.outvars[0]]:
         return None
     out = eqn.outvars[0].aval
     if out.shape == ():
@@ -251,36 +290,11 @@ def _reusable_operand(eqn: Any, dying: Any, buffers: dict, viewed: set
         if (isinstance(a, Var) and a in dying and a.aval.shape == out.shape
                 and a.aval.dtype == out.dtype and buffers.get(a) == frozenset({a})
                 and a not in viewed):
-            return a, low.ufunc
+            return a
     return None
 
 
-def _last_uses(jaxpr: Any) -> dict[int, list[Var]]:
-    """The array intermediates to release after each equation: those it is the last to read.
-
-    Straight-line code that keeps every intermediate until it returns holds
-    them all at once; released at their last use, the peak is the largest
-    live set. Scalars are left alone (a ``del`` would only cost time), and so
-    are the outputs, the arguments and the constants.
-    """
-    keep = {v for v in jaxpr.outvars if isinstance(v, Var)}
-    keep.update(jaxpr.invars, jaxpr.constvars)
-    last: dict[Var, int] = {}
-    for i, eqn in enumerate(jaxpr.eqns):
-        for v in eqn.outvars:
-            last[v] = i                  # never read again: dies where it is made
-        for a in eqn.invars:
-            if isinstance(a, Var):
-                last[a] = i
-    dies: dict[int, list[Var]] = {}
-    for v, i in last.items():
-        if v not in keep and v.aval.shape != ():
-            dies.setdefault(i, []).append(v)
-    return dies
-
-
-_EXTERNAL_BUFFER = "the caller's memory"
-_EXTERNAL = frozenset({_EXTERNAL_BUFFER})
+_EXTERNAL_BUFFER = EXTERNAL
 
 
 def _return_expr(results: list[str], out_tree: PyTreeDef) -> str:
@@ -314,7 +328,8 @@ def _leaf_signature(x: Any) -> Any:
     if isinstance(x, Tracer):
         aval = x.aval
         return ("tracer", aval.shape, aval.dtype.str)
-    return (x.shape, x.dtype.str)
+    # The memory order too: the code writes C-ordered results where NumPy would.
+    return (x.shape, x.dtype.str, c_ordered(x))
 
 
 def _plain_signature(tree: Any, leaves: list) -> Any:
@@ -328,7 +343,8 @@ def _plain_signature(tree: Any, leaves: list) -> Any:
     kind = type(tree)
     if kind is np.ndarray:
         leaves.append(tree)
-        return (tree.shape, tree.dtype)
+        return (tree.shape, tree.dtype, tree.ndim < 2 or tree.flags.c_contiguous
+                or c_ordered(tree))
     if kind in SCALAR_TYPES:
         leaves.append(tree)
         return kind
@@ -419,7 +435,7 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
             # fun closes over values of an enclosing grad/vmap/jit: they are
             # this call's, so the circuit runs on them now and is not kept.
             return _Staged(closed, out_tree)
-        entry = _Compiled(simplify(closed), out_tree)
+        entry = _Compiled(simplify(closed), out_tree, [c_ordered(x) for x in flat])
         cache[key] = entry
         return entry
 

@@ -168,7 +168,7 @@ def unary(name: str, impl: Callable, deriv: Callable | None, *, differentiable: 
     return _register(Primitive(
         name, impl, _ELEMENTWISE_AVAL, jvp=jvp, vjp_args=None if deriv is None else (deriv,),
         batch=PerPrimitive(batch_elementwise), differentiable=differentiable,
-        may_alias=False, lowering=lowering))
+        may_alias=False, lowering=lowering, layout="operands"))
 
 
 def binary(name: str, impl: Callable, dx: Callable | None, dy: Callable | None, *,
@@ -189,7 +189,7 @@ def binary(name: str, impl: Callable, dx: Callable | None, dy: Callable | None, 
     return _register(Primitive(
         name, impl, _ELEMENTWISE_AVAL, jvp=jvp, vjp_args=(dx, dy) if differentiable else None,
         batch=PerPrimitive(batch_elementwise), differentiable=differentiable,
-        may_alias=False, lowering=lowering, simplify=simplify))
+        may_alias=False, lowering=lowering, simplify=simplify, layout="operands"))
 
 
 def _ufunc(name: str) -> Lowering:

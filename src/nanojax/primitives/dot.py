@@ -114,15 +114,31 @@ def _dot_general_batch(size, vals, dims, *, dimension_numbers):
     return dot_general(lhs, rhs, ((lc, shift(rc)), (lb, shift(rb)))), len(lb) + n_lhs_free
 
 
-def _lower_dot_general(w, ins, params, in_avals, out_aval):
-    """Matrix and vector products as ``a @ b``, transposed views and all (as the impl)."""
+def _matmul_operands(ins, params, in_avals):
+    """``a`` and ``b`` (transposed views where needed) of a product that is ``a @ b``."""
     (lc, rc), (lb, _) = params["dimension_numbers"]
     ln, rn = (a.ndim for a in in_avals)
     if not lb and len(lc) == 1 and 1 <= ln <= 2 and 1 <= rn <= 2:
         lhs = f"{ins[0]}.T" if ln == 2 and lc[0] == 0 else ins[0]
         rhs = f"{ins[1]}.T" if rn == 2 and rc[0] == 1 else ins[1]
-        return f"{lhs} @ {rhs}", False
+        return lhs, rhs
     return None
+
+
+def _lower_dot_general(w, ins, params, in_avals, out_aval):
+    """Matrix and vector products as ``a @ b``, transposed views and all (as the impl)."""
+    operands = _matmul_operands(ins, params, in_avals)
+    return None if operands is None else (f"{operands[0]} @ {operands[1]}", False)
+
+
+def _dot_general_into(params, in_avals, out_aval):
+    if out_aval.shape == () or _matmul_operands(("a", "b"), params, in_avals) is None:
+        return None
+
+    def form(w, ins, out):
+        lhs, rhs = _matmul_operands(ins, params, in_avals)
+        return f"_np.matmul({lhs}, {rhs}, out={out})"
+    return form
 
 
 dot_general_p = _register(Primitive(
@@ -130,7 +146,9 @@ dot_general_p = _register(Primitive(
     vjp_args=(lambda *a, **p: _dot_general_vjp(*a, **p, only=0),
               lambda *a, **p: _dot_general_vjp(*a, **p, only=1)),
     jvp=_dot_general_jvp, batch=_dot_general_batch, may_alias=False,
-    lowering=Lowering(custom=_lower_dot_general)))
+    lowering=Lowering(custom=_lower_dot_general, into=_dot_general_into),
+    layout=lambda params, in_avals, operands_c: (      # np.matmul makes C order
+        _matmul_operands(("a", "b"), params, in_avals) is not None)))
 
 
 # ----- The function rules are written with (a thin bind) ------------------------

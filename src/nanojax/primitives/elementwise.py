@@ -162,7 +162,7 @@ integer_pow_p: Primitive = _register(Primitive(
     jvp=lambda primals, tangents, ans, *, y: None if tangents[0] is None else (
         _integer_pow_pull(tangents[0], ans, *primals, y=y)),
     batch=PerPrimitive(batch_elementwise), may_alias=False,
-    lowering=Lowering(custom=_lower_integer_pow)))
+    lowering=Lowering(custom=_lower_integer_pow), layout="operands"))
 
 # ----- Elementwise transcendental functions -----------------------------------
 # On scalars too these call NumPy: math.tanh, say, differs from np.tanh in the
@@ -189,6 +189,10 @@ atan2_p = binary("atan2", np.arctan2,
                  lowering=_ufunc("arctan2"))
 
 
+def _relu_into(w, ins, out):
+    return f"_np.maximum({ins[0]}, 0, out={out})"
+
+
 def _relu(x):
     if type(x) in _FLOAT_TYPES:
         return x if x > 0 or x != x else 0.0        # NaN passes through, as in maximum
@@ -200,7 +204,9 @@ def _relu(x):
 # masks at x > 0, so relu'(0) = 0 where maximum would split a tie in half.
 relu_p = unary("relu", _relu, lambda g, ans, x: select_n(gt(x, 0.0), 0.0, g),
                lowering=Lowering(float_expr="{0} if {0} > 0 or {0} != {0} else 0.0",
-                                 array_expr="_np.maximum({0}, 0)"))
+                                 array_expr="_np.maximum({0}, 0)",
+                                 into=lambda params, in_avals, out_aval: _relu_into,
+                                 elementwise=True))
 sqrt_p = unary("sqrt", np.sqrt, lambda g, ans, x: div(g, mul(2.0, ans)),
                lowering=_ufunc("sqrt"))
 abs_p = unary("abs", np.abs, lambda g, ans, x: mul(g, sign(x)),
@@ -349,7 +355,8 @@ select_n_p = _register(Primitive(
     "select_n", _select_n_impl, _select_n_aval, vjp=_select_n_vjp,
     vjp_args=(None, _select_n_case_vjp(0), _select_n_case_vjp(1)), jvp=_select_n_jvp,
     batch=PerPrimitive(batch_elementwise), may_alias=False,
-    lowering=Lowering(custom=_lower_select_n), simplify=_simplify_select_n))
+    lowering=Lowering(custom=_lower_select_n), simplify=_simplify_select_n,
+    layout="operands"))
 
 
 # ----- Type conversion and stop_gradient --------------------------------------
@@ -386,12 +393,12 @@ convert_element_type_p = _register(Primitive(
     lambda x, *, new_dtype: ShapedArray(x.shape, new_dtype),
     vjp_args=(_convert_vjp,), jvp=_convert_jvp, batch=PerPrimitive(batch_elementwise),
     may_alias=False,                                 # astype copies
-    lowering=Lowering(custom=_lower_convert), simplify=same))
+    lowering=Lowering(custom=_lower_convert), simplify=same, layout="operands"))
 
 stop_gradient_p = _register(Primitive(
     "stop_gradient", lambda x: x, lambda x: ShapedArray(x.shape, x.dtype, x.weak_type),
     differentiable=False, batch=PerPrimitive(batch_elementwise),
-    lowering=Lowering(float_expr="{0}")))
+    lowering=Lowering(float_expr="{0}"), layout="operands"))
 
 # The same values, C-contiguous (a copy only if they are not): what np.ravel
 # hands back where a reshape would be a strided view. Layout matters to the
@@ -405,7 +412,7 @@ def _contiguous(x):
 contiguous_p = _register(Primitive(
     "contiguous", _contiguous, lambda x: ShapedArray(x.shape, x.dtype, x.weak_type),
     vjp_args=(lambda g, ans, x: g,), jvp=lambda primals, tangents, ans: tangents[0],
-    batch=PerPrimitive(batch_elementwise)))
+    batch=PerPrimitive(batch_elementwise), layout="c"))
 
 
 # ----- The functions rules are written with (thin binds) ------------------------

@@ -208,14 +208,16 @@ scatter_add_p = _register(Primitive(
     "scatter-add", _scatter_impl(True), _scatter_aval("scatter-add"),
     vjp=lambda g, ans, x, u, *idx, indexer: (
         g, gather(g, *idx, indexer=indexer), *([None] * len(idx))),
-    jvp=PerPrimitive(_scatter_jvp), batch=PerPrimitive(_scatter_batch), may_alias=False))
+    jvp=PerPrimitive(_scatter_jvp), batch=PerPrimitive(_scatter_batch), may_alias=False,
+    layout="operands"))
 
 scatter_p: Primitive = _register(Primitive(
     "scatter", _scatter_impl(False), _scatter_aval("scatter"),
     vjp=lambda g, ans, x, u, *idx, indexer: (
         scatter_p.bind(g, 0.0, *idx, indexer=indexer), gather(g, *idx, indexer=indexer),
         *([None] * len(idx))),
-    jvp=PerPrimitive(_scatter_jvp), batch=PerPrimitive(_scatter_batch), may_alias=False))
+    jvp=PerPrimitive(_scatter_jvp), batch=PerPrimitive(_scatter_batch), may_alias=False,
+    layout="operands"))
 
 
 # ----- The functions rules are written with (thin binds) ------------------------

@@ -33,12 +33,22 @@ _batch_reduce = PerPrimitive(_batch_unary(
 
 def _reduction_lowering(ufunc: str) -> Lowering:
     """``_np.<ufunc>.reduce(x, axis=...)``: the impl's own call, without its checks."""
+    def applies(params, in_avals, out_aval):
+        return bool(params["axes"]) and in_avals[0].size and out_aval.shape != ()
+
     def custom(w, ins, params, in_avals, out_aval):
-        if params["axes"] and in_avals[0].size and out_aval.shape != ():
+        if applies(params, in_avals, out_aval):
             return f"_np.{ufunc}.reduce({ins[0]}, axis={w.bind(tuple(params['axes']), '_a')})", \
                 False
         return None
-    return Lowering(custom=custom)
+
+    def into(params, in_avals, out_aval):
+        if not applies(params, in_avals, out_aval):
+            return None
+        # With out=, reduce computes in out's dtype: the output's, as without it.
+        return lambda w, ins, out: (f"_np.{ufunc}.reduce({ins[0]}, "
+                                    f"axis={w.bind(tuple(params['axes']), '_a')}, out={out})")
+    return Lowering(custom=custom, into=into)
 
 
 def _reduces_nothing(params: dict) -> bool:
@@ -70,7 +80,7 @@ reduce_sum_p = _register(Primitive(
     jvp=lambda primals, tangents, ans, *, axes: (
         None if tangents[0] is None else reduce_sum(tangents[0], axes)),
     batch=_batch_reduce, may_alias=False, lowering=_reduction_lowering("add"),
-    simplify=_simplify_reduce_sum))
+    simplify=_simplify_reduce_sum, layout="operands"))
 
 
 def _chooser_locations(x, ans, axes):
@@ -100,7 +110,7 @@ def _reduce_chooser(name: str, np_fn: Callable, ufunc: str) -> Primitive:
         return np_fn(x, axis=axes)
     return _register(Primitive(
         name, impl, _reduced_aval(name), vjp_args=(vjp,), jvp=jvp, batch=_batch_reduce,
-        may_alias=_reduces_nothing, lowering=_reduction_lowering(ufunc)))
+        may_alias=_reduces_nothing, lowering=_reduction_lowering(ufunc), layout="operands"))
 
 
 reduce_max_p = _reduce_chooser("reduce_max", np.max, "maximum")
@@ -135,7 +145,7 @@ reduce_prod_p = _register(Primitive(
     jvp=lambda primals, tangents, ans, *, axes: (
         None if tangents[0] is None else
         reduce_sum(mul(tangents[0], _others_product(primals[0], axes)), axes)),
-    batch=_batch_reduce, may_alias=_reduces_nothing))
+    batch=_batch_reduce, may_alias=_reduces_nothing, layout="operands"))
 
 
 def _argchooser(name: str, np_fn: Callable) -> Primitive:

@@ -44,7 +44,7 @@ broadcast_in_dim_p = _register(Primitive(
     batch=PerPrimitive(_batch_unary(lambda size, *, shape, broadcast_dimensions: dict(
         shape=(size,) + shape,
         broadcast_dimensions=(0,) + tuple(d + 1 for d in broadcast_dimensions)))),
-    simplify=same))
+    simplify=same, layout="operands"))
 
 
 def _reshape_aval(x, *, new_sizes):
@@ -70,7 +70,8 @@ reshape_p = _register(Primitive(
         None if tangents[0] is None else reshape(tangents[0], new_sizes)),
     batch=PerPrimitive(_batch_unary(lambda size, *, new_sizes: dict(
         new_sizes=(size,) + new_sizes))),
-    lowering=_lower_with("reshape", "new_sizes"), simplify=same))
+    lowering=_lower_with("reshape", "new_sizes"), simplify=same,
+    layout="operands"))        # a view keeps C order; a copy is made in C order
 
 
 def _transpose_aval(x, *, permutation):
@@ -90,7 +91,9 @@ transpose_p = _register(Primitive(
         permutation=(0,) + tuple(p + 1 for p in permutation)))),
     lowering=_lower_with("transpose", "permutation"),
     simplify=lambda ins, params, known: (
-        ins[0] if params["permutation"] == tuple(range(len(params["permutation"]))) else None)))
+        ins[0] if params["permutation"] == tuple(range(len(params["permutation"]))) else None),
+    layout=lambda params, in_avals, operands_c: (operands_c[0] and list(params["permutation"])
+                                       == sorted(params["permutation"]))))
 
 
 def _squeeze_aval(x, *, dimensions):
