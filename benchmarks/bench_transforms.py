@@ -204,9 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     common._ensure_nanojax_importable()
     repeat, target, number = (1, 0.0, 1) if args.quick else (args.repeat, 0.2, None)
     rep = common.Report()
-    if not (args.quick or args.default_malloc) and common.pin_malloc():
-        rep.notes.append("glibc malloc thresholds raised so large temporaries reuse heap "
-                         "memory (see bench_grad.py); --default-malloc to measure without")
+    if args.raise_malloc_thresholds and not args.quick and common.pin_malloc():
+        rep.notes.append("glibc malloc thresholds RAISED so large temporaries reuse heap "
+                         "memory (see bench_grad.py): not what users get")
     try:
         step_hand = bench_step(rep, repeat, target, number, args.quick)
         bench_per_example(rep, repeat, target, number)

@@ -100,10 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("cases", nargs="*", default=["mlp", "svm-max", "svm-if"])
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--tape", action="store_true", help="time each primitive's impl (MLP)")
-    p.add_argument("--default-malloc", action="store_true",
-                   help="leave glibc's malloc thresholds alone (see bench_grad.pin_malloc)")
+    p.add_argument("--raise-malloc-thresholds", action="store_true",
+                   help="raise glibc's mmap and trim thresholds (see bench_grad.pin_malloc)")
     args = p.parse_args(argv)
-    if not args.default_malloc:
+    if args.raise_malloc_thresholds:
         _bench_module().pin_malloc()
     cases = case_functions()
     for name in args.cases:
