@@ -31,6 +31,14 @@ def _dot_general_impl(lhs, rhs, *, dimension_numbers):
             and rc == (n,)):
         return np.matmul(lhs, rhs)
     lf, rf = _free_dims(lhs.ndim, lc, lb), _free_dims(rhs.ndim, rc, rb)
+    if not lc:
+        # Nothing to sum: a broadcast product (vmap's per-example outer
+        # products), one multiply instead of a matmul per batch element.
+        lhs = np.transpose(lhs, lb + lf).reshape(
+            tuple(lhs.shape[d] for d in lb + lf) + (1,) * len(rf))
+        rhs = np.transpose(rhs, rb + rf)
+        rhs = rhs.reshape(rhs.shape[:len(rb)] + (1,) * len(lf) + rhs.shape[len(rb):])
+        return np.multiply(lhs, rhs)
     batch = tuple(lhs.shape[d] for d in lb)
     l_free, r_free = tuple(lhs.shape[d] for d in lf), tuple(rhs.shape[d] for d in rf)
     k = int(np.prod([lhs.shape[d] for d in lc], dtype=np.int64))
