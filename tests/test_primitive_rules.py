@@ -264,6 +264,8 @@ STRUCTURAL_RULES = [
     case("dot_general", "crossed-contractions", _dot((2, 1), (0, 1)), (2, 3, 4), (4, 3, 5)),
     case("dot_general", "batch", _dot((2,), (1,), (0,), (0,)), (2, 3, 4), (2, 4, 5)),
     case("dot_general", "batch-not-leading", _dot((2,), (0,), (1,), (2,)), (3, 2, 4), (4, 5, 2)),
+    case("dot_general", "batch-outer", _dot((), (), (0,), (0,)), (5, 3), (5, 2)),
+    case("dot_general", "batch-outer-not-leading", _dot((), (), (1,), (2,)), (3, 4, 2), (2, 5, 4)),
     case("gather", "int", _getitem(1), (3, 4)),
     case("gather", "negative-int", _getitem((-1, 2)), (3, 4)),
     case("gather", "slices", _getitem((slice(0, 2), slice(None, None, -2))), (3, 4)),
@@ -756,3 +758,18 @@ def test_shape_error_names_the_primitive_and_shapes(fn: Callable, shapes: list,
         nj.make_jaxpr(fn)(*args)
     for fragment in fragments:
         assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("dims,lhs_shape,rhs_shape,spec", [
+    (((), (), (0,), (0,)), (5, 3), (5, 2), "bi,bj->bij"),
+    (((), (), (1,), (2,)), (3, 4, 2), (2, 5, 4), "ibk,jcb->bikjc"),
+    (((), (), (), ()), (3,), (4, 2), "i,jk->ijk"),
+    (((1,), (0,), (), ()), (3, 4), (4, 2), "ij,jk->ik"),
+    (((2,), (1,), (0,), (0,)), (2, 3, 4), (2, 4, 5), "bij,bjk->bik"),
+])
+def test_dot_general_values_match_einsum(dims, lhs_shape, rhs_shape, spec):
+    lc, rc, lb, rb = dims
+    rng = np.random.default_rng(7)
+    lhs, rhs = rng.normal(size=lhs_shape), rng.normal(size=rhs_shape)
+    got = _dot(lc, rc, lb, rb)(lhs, rhs)
+    np.testing.assert_allclose(got, np.einsum(spec, lhs, rhs), rtol=1e-12, atol=1e-12)
