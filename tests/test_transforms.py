@@ -597,3 +597,18 @@ def test_python_float_inputs_give_float_gradients():
     g = nj.grad(lambda x, y: x * y + y, argnums=(0, 1))(2.0, 3.0)
     assert g == (3.0, 3.0)
     assert all(isinstance(v, (float, np.floating)) for v in g)
+
+
+@pytest.mark.parametrize("op", [jnp.multiply, jnp.add, jnp.maximum, jnp.minimum])
+def test_a_gate_fed_the_same_wire_twice_pulls_once_and_doubles_it(op):
+    x = np.array([-1.5, -0.0, 0.0, 2.0, 3.25])
+    g = nj.grad(lambda x: jnp.sum(op(x, x) * np.arange(1.0, 6.0)))
+    _, pull = nj.vjp(lambda a, b: op(a, b), x, x.copy())   # the two pulls, wires apart
+    first, second = pull(np.arange(1.0, 6.0))
+    assert g(x).tobytes() == (first + second).tobytes()
+    eqns = nj.make_jaxpr(nj.grad(lambda x: jnp.sum(op(x, x))))(x).eqns
+    assert sum(e.primitive.name == op_name(op) for e in eqns) <= 2, eqns   # forward, one pull
+
+
+def op_name(op):
+    return {jnp.multiply: "mul", jnp.add: "add", jnp.maximum: "max", jnp.minimum: "min"}[op]

@@ -163,12 +163,14 @@ class Primitive:
     its bits): ``"operands"`` (C order whenever every array operand is,
     as NumPy's ufuncs, reductions and copies give), ``"c"`` (always C
     order), ``layout(params, in_avals, operands_c) -> bool``, or None (unknown).
-    Any rule may be a ``PerPrimitive`` factory.
+    ``symmetric``: swapping the two operands swaps their pulls, so where
+    both are the same wire (``x * x``) the backward pass computes one pull
+    and adds it to itself. Any rule may be a ``PerPrimitive`` factory.
     """
 
     __slots__ = ("name", "impl", "abstract_eval", "jvp", "vjp", "vjp_args", "batch",
                  "differentiable", "multiple_results", "may_alias", "lowering", "simplify",
-                 "layout")
+                 "layout", "symmetric")
 
     def __init__(self, name: str, impl: Callable, abstract_eval: Rule, *,
                  jvp: Rule = None, vjp: Rule = None,
@@ -178,7 +180,7 @@ class Primitive:
                  may_alias: bool | Callable[[dict], bool] = True,
                  lowering: Lowering | None = None,
                  simplify: Callable | None = None,
-                 layout: str | Callable | None = None) -> None:
+                 layout: str | Callable | None = None, symmetric: bool = False) -> None:
         def own(rule: Any) -> Any:
             return rule.make(self) if isinstance(rule, PerPrimitive) else rule
         self.name = name
@@ -199,6 +201,7 @@ class Primitive:
         self.lowering = lowering
         self.simplify = simplify
         self.layout = layout
+        self.symmetric = symmetric
 
     def bind(self, *args: Any, **params: Any) -> Any:
         # The eager path: one scan for tracers, then NumPy.

@@ -256,6 +256,7 @@ def backward_pass(tape: list[tuple], num_nodes: int, seeds: dict[int, Any],
                                 f"{len(in_cts)} cotangents for {len(nodes)} operands")
         else:
             in_cts = parts
+        first = None
         for k, in_node in enumerate(nodes):
             if in_node < 0:
                 continue
@@ -263,7 +264,10 @@ def backward_pass(tape: list[tuple], num_nodes: int, seeds: dict[int, Any],
             if ct is None:
                 continue
             if parts is not None:     # a per-argument rule: only needed pulls are computed
-                ct = ct(g, ans, *primals, **params)
+                if k == 1 and first is not None and in_node == nodes[0] and prim.symmetric:
+                    ct = first        # x * x: the second pull is the first, to the bit
+                else:
+                    ct = ct(g, ans, *primals, **params)
                 if ct is None:
                     continue
             x = primals[k]
@@ -271,6 +275,7 @@ def backward_pass(tape: list[tuple], num_nodes: int, seeds: dict[int, Any],
                 shape = getattr(x, "shape", ())
                 if getattr(ct, "shape", ()) != shape:
                     ct = unbroadcast(ct, shape)
+            first = ct
             prev = cts[in_node]
             cts[in_node] = ct if prev is None else P.add_p.bind(prev, ct)
     return cts

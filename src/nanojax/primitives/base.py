@@ -173,7 +173,7 @@ def unary(name: str, impl: Callable, deriv: Callable | None, *, differentiable: 
 
 def binary(name: str, impl: Callable, dx: Callable | None, dy: Callable | None, *,
            differentiable: bool = True, lowering: Lowering | None = None,
-           simplify: Callable | None = None) -> Primitive:
+           simplify: Callable | None = None, symmetric: bool = False) -> Primitive:
     """An elementwise two-input gate with NumPy broadcasting.
 
     ``dx(g, ans, x, y)`` and ``dy(g, ans, x, y)`` are the pulls on each input.
@@ -189,7 +189,8 @@ def binary(name: str, impl: Callable, dx: Callable | None, dy: Callable | None, 
     return _register(Primitive(
         name, impl, _ELEMENTWISE_AVAL, jvp=jvp, vjp_args=(dx, dy) if differentiable else None,
         batch=PerPrimitive(batch_elementwise), differentiable=differentiable,
-        may_alias=False, lowering=lowering, simplify=simplify, layout="operands"))
+        may_alias=False, lowering=lowering, simplify=simplify, layout="operands",
+        symmetric=symmetric))
 
 
 def _ufunc(name: str) -> Lowering:

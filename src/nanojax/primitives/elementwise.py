@@ -81,7 +81,7 @@ def _integer_pow(x, *, y):
 
 add_p = binary(
     "add", operator.add, lambda g, ans, x, y: g, lambda g, ans, x, y: g,
-    lowering=_arithmetic("+", "add"),
+    lowering=_arithmetic("+", "add"), symmetric=True,
     simplify=lambda ins, params, known: (ins[0] if is_negative_zero(ins[1], known) else
                                          ins[1] if is_negative_zero(ins[0], known) else None))
 sub_p = binary(
@@ -90,7 +90,7 @@ sub_p = binary(
     simplify=lambda ins, params, known: ins[0] if is_const(ins[1], known, 0.0) else None)
 mul_p = binary(
     "mul", operator.mul, lambda g, ans, x, y: mul(g, y), lambda g, ans, x, y: mul(g, x),
-    lowering=_arithmetic("*", "multiply"),
+    lowering=_arithmetic("*", "multiply"), symmetric=True,
     simplify=lambda ins, params, known: (ins[0] if is_const(ins[1], known, 1.0) else
                                          ins[1] if is_const(ins[0], known, 1.0) else None))
 div_p = binary(
@@ -106,12 +106,12 @@ max_p = binary("max", _chooser(np.maximum, operator.gt),
                lambda g, ans, x, y: mul(g, _tie_split(x, y)),
                lambda g, ans, x, y: mul(g, _tie_split(y, x)),
                lowering=Lowering(float_expr="{0} if {0} > {1} or {0} != {0} else {1}",
-                                 ufunc="maximum"))
+                                 ufunc="maximum"), symmetric=True)
 min_p = binary("min", _chooser(np.minimum, operator.lt),
                lambda g, ans, x, y: mul(g, _tie_split(y, x)),
                lambda g, ans, x, y: mul(g, _tie_split(x, y)),
                lowering=Lowering(float_expr="{0} if {0} < {1} or {0} != {0} else {1}",
-                                 ufunc="minimum"))
+                                 ufunc="minimum"), symmetric=True)
 
 
 def _tie_split(x, y):
