@@ -612,3 +612,34 @@ def test_a_gate_fed_the_same_wire_twice_pulls_once_and_doubles_it(op):
 
 def op_name(op):
     return {jnp.multiply: "mul", jnp.add: "add", jnp.maximum: "max", jnp.minimum: "min"}[op]
+
+
+def _eager_peak(fn, *args):
+    import tracemalloc
+    fn(*args)
+    tracemalloc.start()
+    try:
+        fn(*args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_tape_keeps_only_what_the_pulls_read():
+    def chain(x):
+        for _ in range(20):
+            x = jnp.tanh(x) * 1.5 + 0.25      # tanh's pull reads its result, no more
+        return jnp.sum(x)
+    x = np.ones(50_000)                        # 400 kB per array
+    peak = _eager_peak(nj.grad(chain), x)
+    assert peak < 26 * x.nbytes, peak          # 60 arrays if every gate kept its own
+
+
+def test_a_vjp_pull_can_be_called_again_after_grad_empties_its_own_tape():
+    x = RNG.normal(size=(4, 3))
+    f = lambda x: jnp.tanh(x @ x.T) * 2.0 + 1.0    # noqa: E731
+    _, pull = nj.vjp(f, x)
+    ct = np.ones((4, 4))
+    first = pull(ct)[0]
+    np.testing.assert_array_equal(pull(ct)[0], first)
+    np.testing.assert_array_equal(nj.grad(lambda x: jnp.sum(f(x)))(x), first)

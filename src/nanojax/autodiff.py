@@ -125,7 +125,7 @@ def _gradient(fun: Callable, argnums: int | Sequence[int], has_aux: bool,
             raise TypeError(f"nanojax.grad requires a real-valued float output, got {dtype}; "
                             "return a float (jnp.astype(out, float) for an int or bool)")
         grads = tree_unflatten(in_tree, pull(trace, flat, {node: dtype.type(1.0)}
-                                             if node >= 0 else {}))
+                                             if node >= 0 else {}, consume=True))
         g = grads[0] if isinstance(argnums, int) else grads
         if not with_value:
             return (g, aux) if has_aux else g

@@ -77,6 +77,7 @@ class _CircuitTrace(TapeTrace):
     """
 
     __slots__ = ("off_tape",)
+    keeps_every_value = True             # the picture shows every wire's value
 
     def __init__(self) -> None:
         super().__init__("nanojax.circuit")

@@ -165,12 +165,16 @@ class Primitive:
     order), ``layout(params, in_avals, operands_c) -> bool``, or None (unknown).
     ``symmetric``: swapping the two operands swaps their pulls, so where
     both are the same wire (``x * x``) the backward pass computes one pull
-    and adds it to itself. Any rule may be a ``PerPrimitive`` factory.
+    and adds it to itself. ``residuals``: what of a gate the eager tape keeps
+    for the vjp rules: None (operands and result), ``"operands"``, ``"ans"``
+    (the result, and the operands' shapes and dtypes) or ``"shapes"`` (only
+    shapes and dtypes); the rest is freed as the forward pass moves on.
+    Any rule may be a ``PerPrimitive`` factory.
     """
 
     __slots__ = ("name", "impl", "abstract_eval", "jvp", "vjp", "vjp_args", "batch",
                  "differentiable", "multiple_results", "may_alias", "lowering", "simplify",
-                 "layout", "symmetric")
+                 "layout", "symmetric", "residuals")
 
     def __init__(self, name: str, impl: Callable, abstract_eval: Rule, *,
                  jvp: Rule = None, vjp: Rule = None,
@@ -180,7 +184,8 @@ class Primitive:
                  may_alias: bool | Callable[[dict], bool] = True,
                  lowering: Lowering | None = None,
                  simplify: Callable | None = None,
-                 layout: str | Callable | None = None, symmetric: bool = False) -> None:
+                 layout: str | Callable | None = None, symmetric: bool = False,
+                 residuals: str | None = None) -> None:
         def own(rule: Any) -> Any:
             return rule.make(self) if isinstance(rule, PerPrimitive) else rule
         self.name = name
@@ -202,6 +207,10 @@ class Primitive:
         self.simplify = simplify
         self.layout = layout
         self.symmetric = symmetric
+        if residuals not in (None, "operands", "ans", "shapes"):
+            raise ValueError(f"nanojax.core.Primitive: {name}: residuals must be None, "
+                             f"'operands', 'ans' or 'shapes', got {residuals!r}")
+        self.residuals = residuals
 
     def bind(self, *args: Any, **params: Any) -> Any:
         # The eager path: one scan for tracers, then NumPy.

@@ -89,6 +89,7 @@ class TapeTrace(Trace):
     __slots__ = ("tape", "num_nodes", "who")
     tracer_type = TapeTracer
     constant_data = -1                   # the wire of a value not on this tape
+    keeps_every_value = False            # True: no residual is dropped (nj.circuit shows them)
 
     def __init__(self, who: str = "nanojax.vjp") -> None:
         super().__init__()
@@ -133,7 +134,13 @@ class TapeTrace(Trace):
             return [TapeTracer(self, a, n) for a, n in zip(ans, out_nodes)]
         node = self.num_nodes
         self.num_nodes = node + 1
-        self.tape.append((prim, params, nodes, primals, ans, node))
+        if type(ans) is np.ndarray and prim.residuals is not None and not self.keeps_every_value:
+            # Keep only what the vjp rules read: an array nothing reads is freed
+            # as soon as the forward pass is done with it, not at the end.
+            self.tape.append((prim, params, nodes, *_residuals(prim.residuals, primals, ans),
+                              node))
+        else:
+            self.tape.append((prim, params, nodes, primals, ans, node))
         return TapeTracer(self, ans, node)
 
     def constant_gate(self, prim: Primitive, params: dict, nodes: Sequence[int],
@@ -145,6 +152,19 @@ class TapeTrace(Trace):
         ``nj.circuit`` overrides this to show the gate all the same.)
         """
         return as_constant(ans)
+
+
+def _residuals(kind: str, primals: Sequence[Any], ans: Any) -> tuple[Sequence[Any], Any]:
+    """A gate's operands and result as its tape entry keeps them (``Primitive.residuals``).
+
+    An array the rules do not read is kept as its shape and dtype.
+    """
+    if kind != "operands":
+        primals = tuple(ShapedArray(p.shape, p.dtype) if type(p) is np.ndarray else p
+                        for p in primals)
+    if kind != "ans":
+        ans = ShapedArray(ans.shape, ans.dtype)
+    return primals, ans
 
 
 # ----- Recording ------------------------------------------------------------------
@@ -212,19 +232,29 @@ def _no_vjp(prim: Primitive, who: str) -> NotImplementedError:
         "wrap the computation in nj.custom_vjp with a backward rule")
 
 
-def backward_pass(tape: list[tuple], num_nodes: int, seeds: dict[int, Any],
-                  keep: bool = False, who: str = "nanojax.vjp") -> list:
+def backward_pass(tape: list, num_nodes: int, seeds: dict[int, Any],
+                  keep: bool = False, who: str = "nanojax.vjp", consume: bool = False) -> list:
     """Walk the tape in reverse; return the cotangent of every wire (``ZERO`` if none).
 
     Each gate's pull is freed once passed on, unless ``keep``: then every
-    wire keeps its pull (``nj.circuit`` shows them all).
+    wire keeps its pull (``nj.circuit`` shows them all). With ``consume``
+    the tape is emptied as it is walked, so each gate's residuals (its
+    operands and result) are freed as soon as its rule has run and the
+    cotangents reuse their memory, instead of all of them living until the
+    end (``grad`` walks its tape once; a ``vjp`` pull may be called again).
     """
     # ZERO is None, and is spelled None in this loop: Python tests ``is None``
     # in one instruction, and a name costs 1.5% of a scalar grad here.
     cts: list[Any] = [None] * num_nodes
     for node, g in seeds.items():
         cts[node] = g
-    for prim, params, nodes, primals, ans, node in reversed(tape):
+    if consume:
+        # Pop entries off the end until the None put first: C's loop, no frame per entry.
+        tape.insert(0, None)
+        entries: Any = iter(tape.pop, None)
+    else:
+        entries = reversed(tape)
+    for prim, params, nodes, primals, ans, node in entries:
         if type(node) is tuple:       # several outputs: their pulls go in as a list
             if all(cts[n] is None for n in node):
                 continue
@@ -281,10 +311,13 @@ def backward_pass(tape: list[tuple], num_nodes: int, seeds: dict[int, Any],
     return cts
 
 
-def pull(trace: TapeTrace, flat: list, seeds: dict[int, Any], extra_inputs: Sequence = ()
-         ) -> list:
-    """The cotangents of the inputs ``flat``, each its input's dtype and own memory."""
-    cts = backward_pass(trace.tape, trace.num_nodes, seeds, False, trace.who)
+def pull(trace: TapeTrace, flat: list, seeds: dict[int, Any], extra_inputs: Sequence = (),
+         consume: bool = False) -> list:
+    """The cotangents of the inputs ``flat``, each its input's dtype and own memory.
+
+    ``consume``: the tape is not needed again, so it is emptied as it is walked.
+    """
+    cts = backward_pass(trace.tape, trace.num_nodes, seeds, False, trace.who, consume)
     grads = [match_input(cts[i], x) for i, x in enumerate(flat)]
     for g in grads:
         if type(g) is not np.float64:         # scalar pulls share no memory

@@ -156,7 +156,7 @@ _ELEMENTWISE_AVAL: PerPrimitive = PerPrimitive(
 
 
 def unary(name: str, impl: Callable, deriv: Callable | None, *, differentiable: bool = True,
-          lowering: Lowering | None = None) -> Primitive:
+          lowering: Lowering | None = None, residuals: str | None = None) -> Primitive:
     """An elementwise one-input gate; ``deriv(g, ans, x)`` is g times f'(x).
 
     The same rule is the pull and the push: an elementwise Jacobian is
@@ -168,12 +168,13 @@ def unary(name: str, impl: Callable, deriv: Callable | None, *, differentiable: 
     return _register(Primitive(
         name, impl, _ELEMENTWISE_AVAL, jvp=jvp, vjp_args=None if deriv is None else (deriv,),
         batch=PerPrimitive(batch_elementwise), differentiable=differentiable,
-        may_alias=False, lowering=lowering, layout="operands"))
+        may_alias=False, lowering=lowering, layout="operands", residuals=residuals))
 
 
 def binary(name: str, impl: Callable, dx: Callable | None, dy: Callable | None, *,
            differentiable: bool = True, lowering: Lowering | None = None,
-           simplify: Callable | None = None, symmetric: bool = False) -> Primitive:
+           simplify: Callable | None = None, symmetric: bool = False,
+           residuals: str | None = None) -> Primitive:
     """An elementwise two-input gate with NumPy broadcasting.
 
     ``dx(g, ans, x, y)`` and ``dy(g, ans, x, y)`` are the pulls on each input.
@@ -190,7 +191,7 @@ def binary(name: str, impl: Callable, dx: Callable | None, dy: Callable | None, 
         name, impl, _ELEMENTWISE_AVAL, jvp=jvp, vjp_args=(dx, dy) if differentiable else None,
         batch=PerPrimitive(batch_elementwise), differentiable=differentiable,
         may_alias=False, lowering=lowering, simplify=simplify, layout="operands",
-        symmetric=symmetric))
+        symmetric=symmetric, residuals=residuals))
 
 
 def _ufunc(name: str) -> Lowering:

@@ -156,7 +156,7 @@ dot_general_p = _register(Primitive(
     jvp=_dot_general_jvp, batch=_dot_general_batch, may_alias=False,
     lowering=Lowering(custom=_lower_dot_general, into=_dot_general_into),
     layout=lambda params, in_avals, operands_c: (      # np.matmul makes C order
-        _matmul_operands(("a", "b"), params, in_avals) is not None)))
+        _matmul_operands(("a", "b"), params, in_avals) is not None), residuals="operands"))
 
 
 # ----- The function rules are written with (a thin bind) ------------------------

@@ -83,22 +83,26 @@ add_p = binary(
     "add", operator.add, lambda g, ans, x, y: g, lambda g, ans, x, y: g,
     lowering=_arithmetic("+", "add"), symmetric=True,
     simplify=lambda ins, params, known: (ins[0] if is_negative_zero(ins[1], known) else
-                                         ins[1] if is_negative_zero(ins[0], known) else None))
+                                         ins[1] if is_negative_zero(ins[0], known) else None),
+    residuals="shapes")
 sub_p = binary(
     "sub", operator.sub, lambda g, ans, x, y: g, lambda g, ans, x, y: neg(g),
     lowering=_arithmetic("-", "subtract"),
-    simplify=lambda ins, params, known: ins[0] if is_const(ins[1], known, 0.0) else None)
+    simplify=lambda ins, params, known: ins[0] if is_const(ins[1], known, 0.0) else None,
+    residuals="shapes")
 mul_p = binary(
     "mul", operator.mul, lambda g, ans, x, y: mul(g, y), lambda g, ans, x, y: mul(g, x),
     lowering=_arithmetic("*", "multiply"), symmetric=True,
     simplify=lambda ins, params, known: (ins[0] if is_const(ins[1], known, 1.0) else
-                                         ins[1] if is_const(ins[0], known, 1.0) else None))
+                                         ins[1] if is_const(ins[0], known, 1.0) else None),
+    residuals="operands")
 div_p = binary(
     "div", _div, lambda g, ans, x, y: div(g, y), lambda g, ans, x, y: neg(mul(g, div(ans, y))),
     lowering=_arithmetic("/", "divide"),
     simplify=lambda ins, params, known: ins[0] if is_const(ins[1], known, 1.0) else None)
 neg_p = unary("neg", operator.neg, lambda g, ans, x: neg(g),
-              lowering=Lowering(float_expr="-{0}", array_expr="-{0}", ufunc="negative"))
+              lowering=Lowering(float_expr="-{0}", array_expr="-{0}", ufunc="negative"),
+              residuals="shapes")
 # At a tie each side gets half of the pull, as in JAX (the guide's hand code
 # routes all of it to both). Python's chooser, as np.maximum: NaN wins, and
 # a tie returns the second operand.
@@ -106,12 +110,12 @@ max_p = binary("max", _chooser(np.maximum, operator.gt),
                lambda g, ans, x, y: mul(g, _tie_split(x, y)),
                lambda g, ans, x, y: mul(g, _tie_split(y, x)),
                lowering=Lowering(float_expr="{0} if {0} > {1} or {0} != {0} else {1}",
-                                 ufunc="maximum"), symmetric=True)
+                                 ufunc="maximum"), symmetric=True, residuals="operands")
 min_p = binary("min", _chooser(np.minimum, operator.lt),
                lambda g, ans, x, y: mul(g, _tie_split(y, x)),
                lambda g, ans, x, y: mul(g, _tie_split(x, y)),
                lowering=Lowering(float_expr="{0} if {0} < {1} or {0} != {0} else {1}",
-                                 ufunc="minimum"), symmetric=True)
+                                 ufunc="minimum"), symmetric=True, residuals="operands")
 
 
 def _tie_split(x, y):
@@ -162,31 +166,34 @@ integer_pow_p: Primitive = _register(Primitive(
     jvp=lambda primals, tangents, ans, *, y: None if tangents[0] is None else (
         _integer_pow_pull(tangents[0], ans, *primals, y=y)),
     batch=PerPrimitive(batch_elementwise), may_alias=False,
-    lowering=Lowering(custom=_lower_integer_pow), layout="operands"))
+    lowering=Lowering(custom=_lower_integer_pow), layout="operands", residuals="operands"))
 
 # ----- Elementwise transcendental functions -----------------------------------
 # On scalars too these call NumPy: math.tanh, say, differs from np.tanh in the
 # last bit for about one value in seven, and eager and jit must agree.
 
-exp_p = unary("exp", np.exp, lambda g, ans, x: mul(g, ans), lowering=_ufunc("exp"))
-log_p = unary("log", np.log, lambda g, ans, x: div(g, x), lowering=_ufunc("log"))
+exp_p = unary("exp", np.exp, lambda g, ans, x: mul(g, ans), lowering=_ufunc("exp"), residuals="ans")
+log_p = unary("log", np.log, lambda g, ans, x: div(g, x), lowering=_ufunc("log"),
+              residuals="operands")
 log1p_p = unary("log1p", np.log1p, lambda g, ans, x: div(g, add(x, 1.0)),
-                lowering=_ufunc("log1p"))
+                lowering=_ufunc("log1p"), residuals="operands")
 tanh_p = unary("tanh", np.tanh, lambda g, ans, x: mul(g, sub(1.0, mul(ans, ans))),
-               lowering=_ufunc("tanh"))
+               lowering=_ufunc("tanh"), residuals="ans")
 logistic_p = unary("logistic", _logistic,
-                   lambda g, ans, x: mul(g, mul(ans, sub(1.0, ans))))
-sin_p = unary("sin", np.sin, lambda g, ans, x: mul(g, cos(x)), lowering=_ufunc("sin"))
-cos_p = unary("cos", np.cos, lambda g, ans, x: neg(mul(g, sin(x))), lowering=_ufunc("cos"))
+                   lambda g, ans, x: mul(g, mul(ans, sub(1.0, ans))), residuals="ans")
+sin_p = unary("sin", np.sin, lambda g, ans, x: mul(g, cos(x)), lowering=_ufunc("sin"),
+              residuals="operands")
+cos_p = unary("cos", np.cos, lambda g, ans, x: neg(mul(g, sin(x))), lowering=_ufunc("cos"),
+              residuals="operands")
 tan_p = unary("tan", np.tan, lambda g, ans, x: mul(g, add(1.0, mul(ans, ans))),
-              lowering=_ufunc("tan"))
+              lowering=_ufunc("tan"), residuals="ans")
 expm1_p = unary("expm1", np.expm1, lambda g, ans, x: mul(g, add(ans, 1.0)),
-                lowering=_ufunc("expm1"))
+                lowering=_ufunc("expm1"), residuals="ans")
 # atan2(x, y) is the angle of the point (y, x): its pulls are y/r² and -x/r².
 atan2_p = binary("atan2", np.arctan2,
                  lambda g, ans, x, y: mul(g, div(y, add(mul(x, x), mul(y, y)))),
                  lambda g, ans, x, y: neg(mul(g, div(x, add(mul(x, x), mul(y, y))))),
-                 lowering=_ufunc("arctan2"))
+                 lowering=_ufunc("arctan2"), residuals="operands")
 
 
 def _relu_into(w, ins, out):
@@ -206,11 +213,11 @@ relu_p = unary("relu", _relu, lambda g, ans, x: select_n(gt(x, 0.0), 0.0, g),
                lowering=Lowering(float_expr="{0} if {0} > 0 or {0} != {0} else 0.0",
                                  array_expr="_np.maximum({0}, 0)",
                                  into=lambda params, in_avals, out_aval: _relu_into,
-                                 elementwise=True))
+                                 elementwise=True), residuals="operands")
 sqrt_p = unary("sqrt", np.sqrt, lambda g, ans, x: div(g, mul(2.0, ans)),
-               lowering=_ufunc("sqrt"))
+               lowering=_ufunc("sqrt"), residuals="ans")
 abs_p = unary("abs", np.abs, lambda g, ans, x: mul(g, sign(x)),
-              lowering=Lowering(float_expr="abs({0})", ufunc="absolute"))
+              lowering=Lowering(float_expr="abs({0})", ufunc="absolute"), residuals="operands")
 # sign and floor, like the comparisons, are flat wherever they have a derivative.
 # np.sign gives 0.0 for both zeros and passes NaN through.
 sign_p = unary("sign", np.sign, None, differentiable=False, lowering=Lowering(
@@ -356,7 +363,7 @@ select_n_p = _register(Primitive(
     vjp_args=(None, _select_n_case_vjp(0), _select_n_case_vjp(1)), jvp=_select_n_jvp,
     batch=PerPrimitive(batch_elementwise), may_alias=False,
     lowering=Lowering(custom=_lower_select_n), simplify=_simplify_select_n,
-    layout="operands"))
+    layout="operands", residuals="operands"))
 
 
 # ----- Type conversion and stop_gradient --------------------------------------
@@ -393,7 +400,7 @@ convert_element_type_p = _register(Primitive(
     lambda x, *, new_dtype: ShapedArray(x.shape, new_dtype),
     vjp_args=(_convert_vjp,), jvp=_convert_jvp, batch=PerPrimitive(batch_elementwise),
     may_alias=False,                                 # astype copies
-    lowering=Lowering(custom=_lower_convert), simplify=same, layout="operands"))
+    lowering=Lowering(custom=_lower_convert), simplify=same, layout="operands", residuals="shapes"))
 
 stop_gradient_p = _register(Primitive(
     "stop_gradient", lambda x: x, lambda x: ShapedArray(x.shape, x.dtype, x.weak_type),
@@ -412,7 +419,7 @@ def _contiguous(x):
 contiguous_p = _register(Primitive(
     "contiguous", _contiguous, lambda x: ShapedArray(x.shape, x.dtype, x.weak_type),
     vjp_args=(lambda g, ans, x: g,), jvp=lambda primals, tangents, ans: tangents[0],
-    batch=PerPrimitive(batch_elementwise), layout="c"))
+    batch=PerPrimitive(batch_elementwise), layout="c", residuals="shapes"))
 
 
 # ----- The functions rules are written with (thin binds) ------------------------

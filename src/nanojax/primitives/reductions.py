@@ -80,7 +80,7 @@ reduce_sum_p = _register(Primitive(
     jvp=lambda primals, tangents, ans, *, axes: (
         None if tangents[0] is None else reduce_sum(tangents[0], axes)),
     batch=_batch_reduce, may_alias=False, lowering=_reduction_lowering("add"),
-    simplify=_simplify_reduce_sum, layout="operands"))
+    simplify=_simplify_reduce_sum, layout="operands", residuals="shapes"))
 
 
 def _chooser_locations(x, ans, axes):

@@ -44,7 +44,7 @@ broadcast_in_dim_p = _register(Primitive(
     batch=PerPrimitive(_batch_unary(lambda size, *, shape, broadcast_dimensions: dict(
         shape=(size,) + shape,
         broadcast_dimensions=(0,) + tuple(d + 1 for d in broadcast_dimensions)))),
-    simplify=same, layout="operands"))
+    simplify=same, layout="operands", residuals="shapes"))
 
 
 def _reshape_aval(x, *, new_sizes):
@@ -71,7 +71,7 @@ reshape_p = _register(Primitive(
     batch=PerPrimitive(_batch_unary(lambda size, *, new_sizes: dict(
         new_sizes=(size,) + new_sizes))),
     lowering=_lower_with("reshape", "new_sizes"), simplify=same,
-    layout="operands"))        # a view keeps C order; a copy is made in C order
+    layout="operands", residuals="shapes"))        # a view keeps C order; a copy is made in C order
 
 
 def _transpose_aval(x, *, permutation):
@@ -93,7 +93,7 @@ transpose_p = _register(Primitive(
     simplify=lambda ins, params, known: (
         ins[0] if params["permutation"] == tuple(range(len(params["permutation"]))) else None),
     layout=lambda params, in_avals, operands_c: (operands_c[0] and list(params["permutation"])
-                                       == sorted(params["permutation"]))))
+                                       == sorted(params["permutation"])), residuals="shapes"))
 
 
 def _squeeze_aval(x, *, dimensions):
@@ -112,7 +112,7 @@ squeeze_p = _register(Primitive(
         None if tangents[0] is None else squeeze(tangents[0], dimensions)),
     batch=PerPrimitive(_batch_unary(lambda size, *, dimensions: dict(
         dimensions=tuple(d + 1 for d in dimensions)))),
-    simplify=same))
+    simplify=same, residuals="shapes"))
 
 
 def _concatenate_aval(*xs, dimension):
