@@ -16,7 +16,9 @@ implementation), with glibc's default malloc (no ``MALLOC_*``,
 checks the numbers against the hand version (``np.allclose``), calls the
 step 3 times to warm up, and reports the median and minimum of 7 runs, each
 run looping the step often enough to take about 0.1 s, in microseconds per
-step. Garbage collection stays on, as in a user's loop.
+step. Every worker runs ``--rounds`` times (default 3), the rounds one after
+another, and the table shows the median over rounds: a shared machine's slow
+spells then fall on every implementation alike. Garbage collection stays on, as in a user's loop.
 
 Workloads:
 
@@ -630,15 +632,38 @@ def spawn(job: Job, env: dict, quick: bool) -> dict:
             "crashed": f"exit status {proc.returncode}, no result: {tail}"}
 
 
-def run_jobs(jobs: list[Job], env: dict, quick: bool) -> list[dict]:
-    outputs = []
-    for n, job in enumerate(jobs, 1):
-        if sys.stderr.isatty():   # progress for a person waiting; silent under tests and pipes
-            print(f"[{n}/{len(jobs)}] {job.name}", file=sys.stderr, flush=True)
-        out = spawn(job, env, quick)
-        out["size"] = list(job.size) if job.size else None
-        outputs.append(out)
-    return outputs
+def run_jobs(jobs: list[Job], env: dict, quick: bool, rounds: int = 1) -> list[dict]:
+    """Every job once per round, the rounds one after another, merged by ``merge_rounds``.
+
+    A shared machine has slow spells of seconds: a worker of about a second
+    can land in one while the hand version's does not. Interleaved rounds
+    put every implementation in every spell alike.
+    """
+    per_round = []
+    for r in range(rounds):
+        outputs = []
+        for n, job in enumerate(jobs, 1):
+            if sys.stderr.isatty():   # progress for a person waiting; silent under tests, pipes
+                print(f"[round {r + 1}/{rounds}, {n}/{len(jobs)}] {job.name}", file=sys.stderr,
+                      flush=True)
+            out = spawn(job, env, quick)
+            out["size"] = list(job.size) if job.size else None
+            outputs.append(out)
+        per_round.append(outputs)
+    return merge_rounds(per_round)
+
+
+def merge_rounds(per_round: list[list[dict]]) -> list[dict]:
+    """One output per job: the median over rounds of each median, the least minimum."""
+    merged = per_round[0]
+    for k, out in enumerate(merged):
+        runs = [r[k] for r in per_round if r[k].get("results")]
+        for i, result in enumerate(out.get("results", [])):
+            same = [o["results"][i] for o in runs if len(o["results"]) > i]
+            result["median_us"] = statistics.median(s["median_us"] for s in same)
+            result["min_us"] = min(s["min_us"] for s in same)
+            result["rounds"] = len(same)
+    return merged
 
 
 def row_key(out: dict) -> str:
@@ -772,8 +797,10 @@ def standing_notes(workloads: list[str], blas_source: str) -> list[str]:
 
 def header(outputs: list[dict], allocator: str, quick: bool) -> str:
     threads, _ = blas_summary(outputs)
+    rounds = max((r.get("rounds", 1) for o in outputs for r in o.get("results", [])), default=1)
     mode = ("quick smoke run, 1 run of 1 call, timings are not meaningful" if quick
-            else f"median of {REPEAT}")
+            else f"median of {REPEAT} runs per process, median over {rounds} interleaved "
+                 "processes")
     return (f"nanojax step benchmarks: python {platform.python_version()}, numpy "
             f"{np.__version__}, BLAS threads: {threads}, allocator: {allocator}, {mode}, "
             "each implementation in its own process")
@@ -789,6 +816,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="skip the table with glibc's malloc thresholds raised")
     p.add_argument("--blas-threads", type=int, default=1, metavar="N",
                    help="OPENBLAS/OMP/MKL_NUM_THREADS of the workers (default 1)")
+    p.add_argument("--rounds", type=int, default=3, metavar="N",
+                   help="run every worker N times, interleaved; report the median (default 3)")
     p.add_argument("--json", type=Path, metavar="PATH", help="also write all results here")
     p.add_argument("--worker", nargs=2, metavar=("WORKLOAD", "IMPL"), help=argparse.SUPPRESS)
     p.add_argument("--size", type=lambda s: tuple(int(n) for n in s.split(",")),
@@ -813,13 +842,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         return worker(*args.worker, args.size, args.quick)
     workloads = [w for w in WORKLOADS if w in args.only]
+    rounds = 1 if args.quick else args.rounds
     default = run_jobs(jobs_for(workloads, args.quick), child_env(False, args.blas_threads),
-                       args.quick)
+                       args.quick, rounds)
     raised_workloads = [w for w in workloads if w in ARRAY_WORKLOADS]
     raised: list[dict] = []
     if not (args.quick or args.no_raised) and raised_workloads:
         raised = run_jobs(jobs_for(raised_workloads, False),
-                          child_env(True, args.blas_threads), False)
+                          child_env(True, args.blas_threads), False, rounds)
 
     failures, notes = problems_of(default + raised)
     checks = check_lines(default + raised)

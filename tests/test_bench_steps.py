@@ -191,3 +191,14 @@ def test_goal_formatting():
     bench = _load()
     assert [bench.fmt_goal(g) for g in (1.0, 1.05, 2.5, 60.0)] == \
         ["<= 1.0", "<= 1.05", "<= 2.5", "<= 60.0"]
+
+
+def test_merge_rounds_takes_the_median_of_medians_and_the_least_minimum():
+    bench = _load()
+
+    def output(median, low):
+        return {"workload": "spiral_step", "impl": "hand",
+                "results": [{"impl": "hand", "median_us": median, "min_us": low}]}
+    merged = bench.merge_rounds([[output(5.0, 4.0)], [output(9.0, 8.0)], [output(6.0, 3.0)]])
+    assert merged[0]["results"][0] == {"impl": "hand", "median_us": 6.0, "min_us": 3.0,
+                                       "rounds": 3}
