@@ -605,3 +605,42 @@ def test_the_code_lays_results_out_as_numpy_does_so_sums_keep_their_bits(layout)
         return jnp.sum(-nj.nn.relu(t) + 0.5), jnp.sum(t * x.T, axis=1), jnp.sum(x * x)
     for got, want in zip(nj.jit(f)(x), f(x), strict=True):
         assert np.asarray(got).tobytes() == np.asarray(want).tobytes()
+
+
+# ----- The scalar call path: the last signature checks its own types -----------------
+
+def test_calls_alternating_scalar_types_each_run_their_own_code():
+    f = lambda x, y: x * y + 1      # noqa: E731
+    jitted = nj.jit(f)
+    calls = [(2.0, 3.0), (2, 3), (np.float32(2.0), 3.0), (2.0, 3.0), (True, 3),
+             (np.ones(2), 3.0), (2.0, np.ones(2)), (np.float64(2.0), 3)]
+    for args in calls * 2:
+        got, want = jitted(*args), f(*args)
+        assert type(got) is type(want) or np.asarray(got).dtype == np.asarray(want).dtype, args
+        np.testing.assert_array_equal(got, want)
+        assert np.asarray(got).dtype == np.asarray(want).dtype, args
+
+
+def test_a_scalar_jitted_function_still_composes_after_its_fast_calls():
+    jitted = nj.jit(lambda x, y: x * y * y)
+    assert jitted(2.0, 3.0) == 18.0
+    assert nj.grad(jitted)(2.0, 3.0) == 9.0                   # tracers take the general path
+    assert nj.grad(jitted, argnums=1)(2.0, 3.0) == 12.0
+    np.testing.assert_array_equal(nj.vmap(jitted)(np.ones(3), np.ones(3)), np.ones(3))
+    assert jitted(2.0, 3.0) == 18.0
+
+
+def test_static_scalar_arguments_never_take_the_type_checked_path():
+    jitted = nj.jit(lambda x, n: x * n, static_argnums=1)
+    assert jitted(2.0, 3.0) == 6.0
+    assert jitted(2.0, 4.0) == 8.0                            # same types, another value
+
+
+@pytest.mark.parametrize("x", [np.linspace(0.0, 1.0, 1000, dtype=np.float32), np.float32(0.5),
+                               np.arange(6, dtype=np.int32)])
+def test_a_python_number_passed_to_jit_stays_weakly_typed(x):
+    # As in JAX: the 3.0 takes the dtype of the array it meets, as eagerly.
+    f = lambda x, y: jnp.sum(jnp.tanh(x * y))                          # noqa: E731
+    got, want = nj.jit(f)(x, 3.0), f(x, 3.0)
+    assert np.asarray(got).dtype == np.asarray(want).dtype
+    assert np.asarray(got).tobytes() == np.asarray(want).tobytes()

@@ -170,7 +170,9 @@ def make_jaxpr(fun: Callable,
 
 
 def abstractify(x: Any) -> ShapedArray:
-    """The abstract value of an input: as ``get_aval``, but never weakly typed."""
-    aval = get_aval(x)
-    # Inputs are variables, never weak: a Python float argument is an f64.
-    return ShapedArray(aval.shape, aval.dtype) if aval.weak_type else aval
+    """The abstract value of an input, as ``get_aval``: a Python number stays weakly typed.
+
+    As in JAX, ``jit(f)(x32, 3.0)`` computes in float32, as ``f(x32, 3.0)``
+    does: the 3.0 takes the dtype of the array it meets.
+    """
+    return get_aval(x)
