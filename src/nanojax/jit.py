@@ -147,12 +147,33 @@ class _Staged:
 
 
 class _Compiled:
-    __slots__ = ("fn", "jaxpr", "source", "out_tree")
+    __slots__ = ("fn", "jaxpr", "source", "out_tree", "namespace")
 
     def __init__(self, closed: ClosedJaxpr, out_tree: PyTreeDef, args_c: list[bool]) -> None:
         self.jaxpr = closed
         self.out_tree = out_tree
         self.source, self.fn = _generate(closed, out_tree, args_c)
+        self.namespace = self.fn.__globals__
+
+    def guarded(self, types: tuple, other_types: Callable) -> Callable:
+        """The same code behind a check of its arguments' types (``other_types`` if not).
+
+        For a call on scalars only, checking ``type(v) is float`` in Python is
+        cheaper than building the tuple of types a dict lookup needs: the
+        guide's SVM step calls its jitted gradient a thousand times a second.
+        """
+        args = self.source.split("(", 1)[1].split(")", 1)[0]
+        names = [a.strip() for a in args.split(",") if a.strip()]
+        ns = dict(self.namespace, _other_types=other_types)
+        checks = []
+        for k, (name, t) in enumerate(zip(names, types, strict=True)):
+            ns[f"_type{k}"] = t
+            checks.append(f"type({name}) is not _type{k}")
+        head, body = self.source.split("\n", 1)
+        source = (f"{head}\n    if {' or '.join(checks)}:\n"
+                  f"        return _other_types({', '.join(names)})\n{body}")
+        exec(compile(source, "<nanojax.jit>", "exec"), ns)  # noqa: S102 - our own code
+        return ns["jitted"]
 
 
 def _generate(closed: ClosedJaxpr, out_tree: PyTreeDef, args_c: list[bool]
@@ -402,6 +423,9 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
     static_nums, static_names, positional = static_by_name(fun, static_nums, static_names)
     cache: dict[Any, _Compiled] = {}
     fast: dict[tuple, Callable] = {}     # all-scalar positional calls: types -> code
+    # (arity, code) of the last all-scalar signature called, the code checking
+    # its own types; one tuple, so that a thread never sees half of an update.
+    guarded: tuple[int, Callable] = (-1, lambda *args: None)
     by_signature: dict[Any, _Compiled] = {}    # plain containers of arrays: see below
     fun_name = getattr(fun, "__name__", "fun")
 
@@ -450,6 +474,16 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
         return entry, flat
 
     def jitted(*args: Any, **kwargs: Any) -> Any:
+        arity, run = guarded
+        if len(args) == arity and not kwargs:
+            return run(*args)
+        return dispatch(args, kwargs)
+
+    def other_types(*args: Any) -> Any:
+        return dispatch(args, {})
+
+    def dispatch(args: tuple, kwargs: dict) -> Any:
+        nonlocal guarded
         sig = None
         if not kwargs and not static_nums:
             run = fast.get(tuple(map(type, args)))
@@ -469,7 +503,11 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
         if sig is not None:
             by_signature[sig] = entry
             if all(type(a) in SCALAR_TYPES for a in args):
-                fast[tuple(map(type, args))] = entry.fn
+                types = tuple(map(type, args))
+                fast[types] = entry.fn
+                if not static_nums and not static_names:
+                    guarded = (len(args), entry.guarded(types, other_types) if args
+                               else entry.fn)
         return entry.fn(*flat)
 
     def lower(*args: Any, **kwargs: Any) -> Lowered:
