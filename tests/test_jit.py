@@ -644,3 +644,25 @@ def test_a_python_number_passed_to_jit_stays_weakly_typed(x):
     got, want = nj.jit(f)(x, 3.0), f(x, 3.0)
     assert np.asarray(got).dtype == np.asarray(want).dtype
     assert np.asarray(got).tobytes() == np.asarray(want).tobytes()
+
+
+_MIXED = {"f32": np.linspace(-1.0, 1.0, 20, dtype=np.float32).reshape(4, 5),
+          "f64": np.linspace(-1.0, 1.0, 20).reshape(4, 5),
+          "i32": np.arange(1, 21, dtype=np.int32).reshape(4, 5),
+          "u8": np.arange(1, 21, dtype=np.uint8).reshape(4, 5),
+          "bool": (np.arange(20) % 3 == 0).reshape(4, 5),
+          "py-float": 1.5, "py-int": 2, "np-f32": np.float32(1.5), "np-i64": np.int64(2)}
+
+
+@pytest.mark.parametrize("a,b", [("py-int", "u8"), ("py-float", "f32"), ("py-int", "i32"),
+                                 ("np-f32", "f64"), ("bool", "py-float"), ("u8", "np-i64"),
+                                 ("i32", "py-int")])
+def test_jit_computes_in_the_dtypes_eager_numpy_does(a, b):
+    x, y = _MIXED[a], _MIXED[b]
+
+    def f(x, y):
+        z = x * x + y                    # a scalar square first: it must stay weak
+        return jnp.sum(z * y, axis=0) + z[0]
+    got, want = nj.jit(f)(x, y), f(x, y)
+    assert np.asarray(got).dtype == np.asarray(want).dtype
+    assert np.asarray(got).tobytes() == np.asarray(want).tobytes()

@@ -111,7 +111,8 @@ class Lowering(NamedTuple):
     ``float_expr``: a Python expression (``"{0} + {1}"``) for operands that
     are all float64 scalars: bit-identical to NumPy there, and many times
     faster; with ``mixed`` it also serves an int64 operand beside a float64
-    one (both convert it as NumPy does). ``array_expr``: a NumPy expression
+    one (both convert it as NumPy does) and Python ints together (as they
+    compute eagerly). ``array_expr``: a NumPy expression
     for an array result (``ndarray`` operators are the ufuncs). ``ufunc``:
     the name of the NumPy ufunc that ``impl`` is, for any other operands.
     ``custom(writer, ins, params, in_avals, out_aval)``: for the rest, an

@@ -82,6 +82,10 @@ class _Writer:
         return self.bind(val)
 
 
+def _is_weak_int_scalar(aval: Any) -> bool:
+    return aval.shape == () and aval.dtype == I64 and aval.weak_type
+
+
 def _is_mixed_scalars(in_avals: list, out_aval: Any) -> bool:
     """An int64 scalar beside a float64 one, giving a float64."""
     return (out_aval.shape == () and out_aval.dtype == F64 and len(in_avals) == 2
@@ -107,7 +111,11 @@ def _expression(w: _Writer, eqn: Any) -> tuple[str, bool]:
                 return custom
         if low.float_expr is not None and out_aval.shape == () and (
                 all(map(_is_f64_scalar, in_avals))
-                or (low.mixed and _is_mixed_scalars(in_avals, out_aval))):
+                or (low.mixed and (_is_mixed_scalars(in_avals, out_aval)
+                                   or all(map(_is_weak_int_scalar, in_avals))))):
+            # Python numbers stay Python numbers, as they do eagerly: a weak
+            # int times a weak int is Python's int, which meets a uint8 array
+            # as a weak scalar, where NumPy's int64 would widen it.
             return low.float_expr.format(*ins), True
         if low.array_expr is not None and out_aval.shape != ():
             return low.array_expr.format(*ins), False
