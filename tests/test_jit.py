@@ -666,3 +666,12 @@ def test_jit_computes_in_the_dtypes_eager_numpy_does(a, b):
     got, want = nj.jit(f)(x, y), f(x, y)
     assert np.asarray(got).dtype == np.asarray(want).dtype
     assert np.asarray(got).tobytes() == np.asarray(want).tobytes()
+
+
+def test_a_slice_that_keeps_everything_is_simplified_away_and_others_index_directly():
+    x = RNG.normal(size=(4, 1, 3))
+    f = lambda x: jnp.tanh(x[:, 0:1]) + x[1:, :, ::2].sum()       # noqa: E731
+    lowered = nj.jit(f).lower(x)
+    assert [e.primitive.name for e in lowered.jaxpr.eqns].count("gather") == 1
+    assert "v0[_k" in lowered.as_text()                            # x[index], not a call
+    np.testing.assert_array_equal(nj.jit(f)(x), f(x))

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from nanojax.core import PerPrimitive, Primitive, ShapedArray
+from nanojax.core import Lowering, PerPrimitive, Primitive, ShapedArray
 from nanojax.primitives.base import (_front_with_rank, _register, dtype_of, move_to_front,
                                      shape_of)
 
@@ -180,6 +180,26 @@ def _scatter_batch(prim):
     return rule
 
 
+def _takes_everything(ins, params, known):
+    """``x[:, 0:1]`` of an (n, 1) array: slices that keep every element, in order, are ``x``."""
+    items, x = params["indexer"].items, ins[0]
+    shape = x.aval.shape
+    if len(ins) != 1 or len(items) > len(shape):
+        return None
+    for it, n in zip(items, shape):
+        if not isinstance(it, tuple) or slice(*it).indices(n) != (0, n, 1):
+            return None
+    return x
+
+
+def _lower_basic_index(w, ins, params, in_avals, out_aval):
+    """Ints and slices only: ``x[index]`` with the index tuple made once, not per call."""
+    indexer = params["indexer"]
+    if indexer.num_arrays or not in_avals[0].shape:
+        return None
+    return f"{ins[0]}[{w.bind(indexer.build(()))}]", False
+
+
 # The index operands vary in number, so the vjp is one rule for all operands.
 # Basic indexing (ints, slices) returns a view; integer arrays always copy.
 gather_p = _register(Primitive(
@@ -189,7 +209,8 @@ gather_p = _register(Primitive(
         *([None] * len(idx))),
     jvp=lambda primals, tangents, ans, *, indexer: (
         None if tangents[0] is None else gather(tangents[0], *primals[1:], indexer=indexer)),
-    batch=_gather_batch, may_alias=lambda params: params["indexer"].num_arrays == 0))
+    batch=_gather_batch, may_alias=lambda params: params["indexer"].num_arrays == 0,
+    simplify=_takes_everything, lowering=Lowering(custom=_lower_basic_index)))
 
 
 def _scatter_jvp(prim):
