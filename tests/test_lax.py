@@ -369,6 +369,35 @@ STRUCTURAL_CASES = [
     Case("dot", "precision-and-preferred",
          lambda a, b: lax.dot(a, b, precision=None, preferred_element_type=np.float32),
          (r(3, 4), r(4)), lambda a, b: (a.astype(F32) @ b.astype(F32))),
+    # Small everyday names; the dynamic-slice family has its own tests too
+    # (tests/test_lax_slicing.py: traced starts, clamping, vmap).
+    Case("rsqrt", "f64", lax.rsqrt, (positive(RNG, (3, 4)),), lambda x: 1.0 / np.sqrt(x),
+         grad=True),
+    Case("rsqrt", "f32", lax.rsqrt, (positive(RNG, (4,)).astype(F32),),
+         lambda x: np.float32(1.0) / np.sqrt(x)),
+    Case("clamp", "f64", lambda x: lax.clamp(-0.5, x, 0.5), (_X,),
+         lambda x: np.clip(x, -0.5, 0.5), grad=True),
+    Case("select", "bool", lambda x, y: lax.select(_WHICH_BOOL, x, y), (r(3, 4), r(3, 4)),
+         lambda x, y: np.where(_WHICH_BOOL, x, y), grad=True),
+    Case("iota", "i32", lambda: lax.iota(np.int32, 5), (), lambda: np.arange(5, dtype=np.int32)),
+    Case("broadcasted_iota", "axis-1", lambda: lax.broadcasted_iota(np.int64, (2, 3), 1), (),
+         lambda: np.tile(np.arange(3), (2, 1))),
+    Case("dynamic_slice", "clamped", lambda x: lax.dynamic_slice(x, (2, -1), (2, 3)), (_X,),
+         lambda x: x[1:3, 1:4], grad=True),
+    Case("dynamic_slice_in_dim", "axis-1", lambda x: lax.dynamic_slice_in_dim(x, 1, 2, 1),
+         (_X,), lambda x: x[:, 1:3], grad=True),
+    Case("dynamic_index_in_dim", "dropped", lambda x: lax.dynamic_index_in_dim(x, -1, 0, False),
+         (_X,), lambda x: x[2], grad=True),
+    Case("dynamic_update_slice", "clamped",
+         lambda x, u: lax.dynamic_update_slice(x, u, (5, 1)), (r(3, 4), r(2, 2)),
+         lambda x, u: np.concatenate([x[:1], np.concatenate([x[1:, :1], u, x[1:, 3:]], 1)]),
+         grad=True),
+    Case("dynamic_update_slice_in_dim", "axis-0",
+         lambda x, u: lax.dynamic_update_slice_in_dim(x, u, 1, 0), (r(3, 4), r(1, 4)),
+         lambda x, u: np.concatenate([x[:1], u, x[2:]]), grad=True),
+    Case("dynamic_update_index_in_dim", "without-axis",
+         lambda x, u: lax.dynamic_update_index_in_dim(x, u, 0, 1), (r(3, 4), r(3)),
+         lambda x, u: np.concatenate([u[:, None], x[:, 1:]], 1), grad=True),
 ]
 
 CASES = _elementwise_cases() + STRUCTURAL_CASES
@@ -670,6 +699,25 @@ BAD_CALLS = [
     Bad("full", "negative-shape", lambda x: lax.full((-2,), 1.0), (M,), ValueError),
     Bad("full", "bad-dtype", lambda x: lax.full((2,), 1.0, "nope"), (M,), TypeError),
     Bad("full", "string", lambda x: lax.full((2,), "a"), (M,), TypeError),
+    Bad("rsqrt", "string", lambda x: lax.rsqrt("a"), (M,), TypeError),
+    Bad("clamp", "list", lambda x: lax.clamp(0.0, [1.0], 1.0), (M,), TypeError),
+    Bad("select", "int-pred", lambda x: lax.select(np.ones(3, int), x[0], x[0]), (M,),
+        TypeError),
+    Bad("iota", "negative", lambda x: lax.iota(np.int32, -1), (M,), ValueError),
+    Bad("broadcasted_iota", "bad-axis", lambda x: lax.broadcasted_iota(int, (2,), 1), (M,),
+        ValueError),
+    Bad("dynamic_slice", "too-big", lambda x: lax.dynamic_slice(x, (0, 0), (3, 3)), (M,),
+        TypeError),
+    Bad("dynamic_slice_in_dim", "bad-axis", lambda x: lax.dynamic_slice_in_dim(x, 0, 1, 2),
+        (M,), TypeError),
+    Bad("dynamic_index_in_dim", "float-index", lambda x: lax.dynamic_index_in_dim(x, 0.5),
+        (M,), TypeError),
+    Bad("dynamic_update_slice", "dtype", lambda x: lax.dynamic_update_slice(
+        x, np.ones((1, 1), F32), (0, 0)), (M,), TypeError),
+    Bad("dynamic_update_slice_in_dim", "rank", lambda x: lax.dynamic_update_slice_in_dim(
+        x, np.ones(3), 0, 0), (M,), TypeError),
+    Bad("dynamic_update_index_in_dim", "too-big", lambda x: lax.dynamic_update_index_in_dim(
+        x, np.ones(5), 0, 0), (M,), TypeError),
     Bad("dot_general", "not-nested", _dg_bad(((1,), (0,))), (M, M.T), TypeError),
     Bad("dot_general", "float-dims", _dg_bad((((1.0,), (0,)), ((), ()))), (M, M.T), TypeError),
     Bad("dot_general", "none", _dg_bad(None), (M, M.T), TypeError),
@@ -735,12 +783,13 @@ def test_every_lax_function_is_tested() -> None:
     valued = {c.name for c in CASES}
     erring = {b.name for b in BAD}
     graded = {c.name for c in CASES if c.grad}
-    functions = set(lax.__all__) - {"RoundingMethod"}        # tested by the round tests
+    functions = set(lax.__all__) - {"RoundingMethod", "Precision"}   # round, dot tests
     assert not functions - valued, f"no value row: {sorted(functions - valued)}"
     assert not functions - erring, f"no error row: {sorted(functions - erring)}"
     differentiable = {n for n in functions if n not in PRIMITIVE_OF
                       or P.ALL_PRIMITIVES[PRIMITIVE_OF[n]].differentiable}
-    differentiable -= {"argmax", "argmin", "stop_gradient"}   # integer out; tested apart
+    differentiable -= {"argmax", "argmin", "stop_gradient",   # integer out; tested apart
+                       "iota", "broadcasted_iota"}        # constants: no operand
     assert not differentiable - graded, f"no gradient row: {sorted(differentiable - graded)}"
     assert not (valued | erring) - set(lax.__all__), "rows name functions lax does not have"
 

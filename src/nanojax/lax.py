@@ -32,13 +32,19 @@ import numpy as np
 
 from nanojax import primitives as P
 from nanojax.core import Primitive, Tracer, get_aval
+from nanojax.lax_slicing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim,
+                                  dynamic_update_index_in_dim, dynamic_update_slice,
+                                  dynamic_update_slice_in_dim)
 from nanojax.numpy._args import PLAIN, check_numeric, describe, is_int, reworded
 
 __all__ = [  # the elementwise functions are added below, from the registry
-    "RoundingMethod", "argmax", "argmin", "broadcast", "broadcast_in_dim", "concatenate",
-    "convert_element_type", "cumsum", "dot", "dot_general", "expand_dims", "full",
-    "integer_pow", "reduce_max", "reduce_min", "reduce_prod", "reduce_sum", "reshape",
-    "round", "select_n", "square", "squeeze", "stop_gradient", "transpose"]
+    "Precision", "RoundingMethod", "argmax", "argmin", "broadcast", "broadcast_in_dim",
+    "broadcasted_iota", "clamp", "concatenate", "convert_element_type", "cumsum", "dot",
+    "dot_general", "dynamic_index_in_dim", "dynamic_slice", "dynamic_slice_in_dim",
+    "dynamic_update_index_in_dim", "dynamic_update_slice", "dynamic_update_slice_in_dim",
+    "expand_dims", "full", "integer_pow", "iota", "reduce_max", "reduce_min", "reduce_prod",
+    "reduce_sum", "reshape", "round", "rsqrt", "select", "select_n", "square", "squeeze",
+    "stop_gradient", "transpose"]
 
 # ----- Applying a primitive ------------------------------------------------------
 
@@ -225,6 +231,29 @@ def round(x: Any, rounding_method: Any = RoundingMethod.AWAY_FROM_ZERO) -> Any: 
     return P.select_n(fraction_possible, x, rounded)
 
 
+def rsqrt(x: Any) -> Any:
+    """``1 / sqrt(x)``, elementwise (the 1.0 takes ``x``'s float dtype)."""
+    return _apply("rsqrt", P.div_p, (1.0, _apply("rsqrt", P.sqrt_p, (x,))))
+
+
+def clamp(low: Any, x: Any, high: Any, /) -> Any:
+    """JAX's ``clamp(min, x, max)``: ``x`` held between the two, ``lax.min(lax.max(x, min), max)``.
+
+    Positional, as it is always called: inside lax, ``min`` and ``max`` are functions.
+    """
+    return _apply("clamp", P.min_p, (_apply("clamp", P.max_p, (x, low)), high))
+
+
+def select(pred: Any, on_true: Any, on_false: Any) -> Any:
+    """``on_true`` where the boolean ``pred`` holds, ``on_false`` elsewhere."""
+    _check("select", pred)
+    dtype = P.dtype_of(pred) if isinstance(pred, (Tracer, np.ndarray, np.generic)) else None
+    if dtype != np.bool_ and type(pred) is not bool:
+        raise TypeError(f"nanojax.lax.select: pred must be boolean, got {describe(pred)}; "
+                        "use lax.select_n for an integer selector")
+    return _as("select", select_n, pred, on_false, on_true)
+
+
 def select_n(which: Any, *cases: Any) -> Any:
     """``cases[which]`` elementwise: a boolean ``which`` picks ``cases[1]`` where true."""
     if not cases:
@@ -406,6 +435,38 @@ def full(shape: Sequence[int], fill_value: Any, dtype: Any = None) -> Any:
     value = fill_value if dtype is None else _as("full", convert_element_type, fill_value,
                                                  dtype)
     return _as("full", broadcast_in_dim, value, sizes, ())
+
+
+def iota(dtype: Any, size: int) -> np.ndarray:
+    """``0, 1, ..., size - 1`` in ``dtype``: a constant, as ``np.arange``."""
+    (n,) = _ints("iota", "size", (size,))
+    if n < 0:
+        raise ValueError(f"nanojax.lax.iota: size must be non-negative, got {n}")
+    return np.arange(n, dtype=np.dtype(dtype))
+
+
+def broadcasted_iota(dtype: Any, shape: Sequence[int], dimension: int) -> np.ndarray:
+    """An array of ``shape`` holding each element's index along ``dimension``."""
+    sizes = _ints("broadcasted_iota", "shape", shape)
+    (d,) = _ints("broadcasted_iota", "dimension", (dimension,))
+    if not 0 <= d < len(sizes):
+        raise ValueError(f"nanojax.lax.broadcasted_iota: dimension {d} is not an axis of "
+                         f"shape {sizes}")
+    ones = [1] * len(sizes)
+    ones[d] = sizes[d]
+    return np.broadcast_to(np.arange(sizes[d], dtype=np.dtype(dtype)).reshape(ones),
+                           sizes).copy()
+
+
+class Precision(enum.Enum):
+    """``precision=`` of ``dot_general`` and ``dot``: accepted, with nothing to choose.
+
+    NumPy computes in the operands' own precision, which is what HIGHEST asks for.
+    """
+
+    DEFAULT = 0
+    HIGH = 1
+    HIGHEST = 2
 
 
 # ----- Contractions ----------------------------------------------------------------

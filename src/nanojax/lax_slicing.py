@@ -1,0 +1,234 @@
+"""``lax.dynamic_slice`` and its family: windows at start indices that may be traced.
+
+A window of static size starts at an index that may be a traced value (a
+loop counter under ``jit``, a batched offset under ``vmap``). As in JAX, a
+negative start counts from the end, and a start that would run the window
+past an edge is clamped so that the window fits. With every start a plain
+int this is basic slicing (copied, as JAX returns new arrays); with a traced
+start it is a ``gather`` (or, to update, a ``scatter``) on index arrays
+``start + arange(size)``, so grad, vmap and jit come from those primitives'
+rules.
+
+Examples:
+    >>> import numpy as np
+    >>> from nanojax import lax
+    >>> x = np.arange(12).reshape(3, 4)
+    >>> lax.dynamic_slice(x, (1, 1), (2, 3))
+    array([[ 5,  6,  7],
+           [ 9, 10, 11]])
+    >>> lax.dynamic_slice_in_dim(np.arange(5), 4, 3)     # clamped to fit: starts at 2
+    array([2, 3, 4])
+    >>> lax.dynamic_update_slice(np.zeros(6), np.ones(3), (5,))
+    array([0., 0., 0., 1., 1., 1.])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from collections.abc import Sequence
+
+import numpy as np
+
+import nanojax.numpy as jnp
+from nanojax.core import Tracer
+from nanojax.numpy import _indexing
+from nanojax.numpy._args import check_numeric, describe, is_int
+
+__all__ = ["dynamic_slice", "dynamic_slice_in_dim", "dynamic_index_in_dim",
+           "dynamic_update_slice", "dynamic_update_slice_in_dim", "dynamic_update_index_in_dim"]
+
+
+def _operand(name: str, x: Any) -> Any:
+    if isinstance(x, Tracer):
+        return x
+    if isinstance(x, (list, tuple)):
+        raise TypeError(f"nanojax.lax.{name}: takes arrays and numbers, got {describe(x)}; "
+                        "pass np.asarray of it, or use nanojax.numpy")
+    check_numeric(f"lax.{name}", x)
+    return np.asarray(x)
+
+
+def _starts(name: str, start_indices: Any, ndim: int) -> list:
+    """The start indices, one scalar per axis: ints, integer NumPy scalars or traced ints."""
+    if isinstance(start_indices, (np.ndarray, Tracer)):
+        if start_indices.ndim != 1:
+            raise TypeError(f"nanojax.lax.{name}: start_indices must be a 1-d array or a "
+                            f"sequence of scalars, got shape {tuple(start_indices.shape)}")
+        starts = [start_indices[k] for k in range(start_indices.shape[0])]
+    elif isinstance(start_indices, (list, tuple)):
+        starts = list(start_indices)
+    else:
+        raise TypeError(f"nanojax.lax.{name}: start_indices must be a sequence with one "
+                        f"index per axis, got {describe(start_indices)}")
+    if len(starts) != ndim:
+        raise TypeError(f"nanojax.lax.{name}: {len(starts)} start indices for an operand of "
+                        f"rank {ndim}; give one per axis")
+    for s in starts:
+        if isinstance(s, (Tracer, np.ndarray)):
+            if s.shape != () or s.dtype.kind not in "iu":
+                raise TypeError(f"nanojax.lax.{name}: each start index must be an integer "
+                                f"scalar, got one of shape {tuple(s.shape)} and dtype {s.dtype}")
+        elif not is_int(s):
+            raise TypeError(f"nanojax.lax.{name}: each start index must be an integer "
+                            f"scalar, got {describe(s)}")
+    return starts
+
+
+def _sizes(name: str, slice_sizes: Any, shape: tuple) -> tuple[int, ...]:
+    try:
+        sizes = tuple(slice_sizes)
+    except TypeError:
+        sizes = None
+    if sizes is None or not all(is_int(n) for n in sizes):
+        raise TypeError(f"nanojax.lax.{name}: slice_sizes must be a sequence of ints, got "
+                        f"{describe(slice_sizes)}")
+    sizes = tuple(int(n) for n in sizes)
+    if len(sizes) != len(shape) or any(not 0 <= n <= d for n, d in zip(sizes, shape)):
+        raise TypeError(f"nanojax.lax.{name}: slice_sizes {sizes} do not fit an operand of "
+                        f"shape {shape}; give one size per axis, each between 0 and the axis")
+    return sizes
+
+
+def _negatives_allowed(name: str, allow: Any, ndim: int) -> list[bool]:
+    if isinstance(allow, (bool, np.bool_)):
+        return [bool(allow)] * ndim
+    flags = list(allow)
+    if len(flags) != ndim:
+        raise TypeError(f"nanojax.lax.{name}: allow_negative_indices has {len(flags)} "
+                        f"entries for an operand of rank {ndim}")
+    return [bool(f) for f in flags]
+
+
+def _clamped(start: Any, dim: int, size: int, allow_negative: bool) -> Any:
+    """Where the window really starts: from the end if negative, then moved to fit."""
+    if not isinstance(start, Tracer):
+        s = int(start)
+        if allow_negative and s < 0:
+            s += dim
+        return min(max(s, 0), dim - size)
+    if allow_negative:
+        start = jnp.where(start < 0, start + dim, start)
+    return jnp.clip(start, 0, dim - size)
+
+
+def _window(name: str, shape: tuple, starts: list, sizes: tuple, allow: list) -> tuple:
+    """The index of the window: slices where every start is known, else index arrays."""
+    begins = [_clamped(s, d, n, a) for s, d, n, a in zip(starts, shape, sizes, allow)]
+    if not any(isinstance(b, Tracer) for b in begins):
+        return tuple(slice(b, b + n) for b, n in zip(begins, sizes))
+    ndim = len(shape)
+    index = []
+    for k, (b, n) in enumerate(zip(begins, sizes)):
+        ones = [1] * ndim
+        ones[k] = n                          # an open mesh: each axis's indices broadcast
+        index.append(jnp.reshape(b + jnp.arange(n), tuple(ones)))
+    return tuple(index)
+
+
+def dynamic_slice(operand: Any, start_indices: Any, slice_sizes: Sequence[int], *,
+                  allow_negative_indices: Any = True) -> Any:
+    """The window of ``slice_sizes`` starting at ``start_indices`` (clamped to fit)."""
+    return _slice("dynamic_slice", operand, start_indices, slice_sizes, allow_negative_indices)
+
+
+def _slice(name: str, operand: Any, start_indices: Any, slice_sizes: Sequence[int],
+           allow_negative_indices: Any) -> Any:
+    x = _operand(name, operand)
+    shape = tuple(x.shape)
+    starts = _starts(name, start_indices, len(shape))
+    sizes = _sizes(name, slice_sizes, shape)
+    index = _window(name, shape, starts, sizes, _negatives_allowed(
+        name, allow_negative_indices, len(shape)))
+    if not isinstance(x, Tracer) and all(type(i) is slice for i in index):
+        return x[index].copy()
+    return _indexing.getitem(x, index)
+
+
+def dynamic_update_slice(operand: Any, update: Any, start_indices: Any, *,
+                         allow_negative_indices: Any = True) -> Any:
+    """``operand`` with ``update`` written over the window at ``start_indices`` (clamped)."""
+    return _update("dynamic_update_slice", operand, update, start_indices,
+                   allow_negative_indices)
+
+
+def _update(name: str, operand: Any, update: Any, start_indices: Any,
+            allow_negative_indices: Any) -> Any:
+    x, u = _operand(name, operand), _operand(name, update)
+    shape = tuple(x.shape)
+    if u.dtype != x.dtype:
+        raise TypeError(f"nanojax.lax.{name}: update and operand dtypes must match, got "
+                        f"{u.dtype} and {x.dtype}")
+    if len(u.shape) != len(shape):
+        raise TypeError(f"nanojax.lax.{name}: update of rank {len(u.shape)} for an operand "
+                        f"of rank {len(shape)}; they must have the same rank")
+    starts = _starts(name, start_indices, len(shape))
+    sizes = _sizes(name, tuple(u.shape), shape)
+    index = _window(name, shape, starts, sizes, _negatives_allowed(
+        name, allow_negative_indices, len(shape)))
+    if not isinstance(x, Tracer) and not isinstance(u, Tracer) and all(
+            type(i) is slice for i in index):
+        out = x.copy()
+        out[index] = u
+        return out
+    return _indexing.at(x)[index].set(u)
+
+
+def _in_dim(name: str, operand: Any, start: Any, axis: int) -> tuple[Any, list, int]:
+    x = _operand(name, operand)
+    ndim = len(x.shape)
+    if not is_int(axis) or not -ndim <= int(axis) < max(ndim, 1):
+        raise TypeError(f"nanojax.lax.{name}: axis {axis!r} is not an axis of an operand of "
+                        f"rank {ndim}")
+    axis = int(axis) % ndim
+    starts: list = [0] * ndim
+    starts[axis] = start
+    return x, starts, axis
+
+
+def dynamic_slice_in_dim(operand: Any, start_index: Any, slice_size: int, axis: int = 0, *,
+                         allow_negative_indices: bool = True) -> Any:
+    """``dynamic_slice`` along one axis: ``operand[..., start:start + size, ...]``."""
+    return _slice_in_dim("dynamic_slice_in_dim", operand, start_index, slice_size, axis,
+                         allow_negative_indices)
+
+
+def _slice_in_dim(name: str, operand: Any, start_index: Any, slice_size: int, axis: int,
+                  allow_negative_indices: bool) -> Any:
+    x, starts, axis = _in_dim(name, operand, start_index, axis)
+    sizes = list(x.shape)
+    sizes[axis] = slice_size
+    return _slice(name, x, starts, sizes, allow_negative_indices)
+
+
+def dynamic_index_in_dim(operand: Any, index: Any, axis: int = 0, keepdims: bool = True, *,
+                         allow_negative_indices: bool = True) -> Any:
+    """The slice at ``index`` along ``axis``, that axis kept (of size 1) or dropped."""
+    out = _slice_in_dim("dynamic_index_in_dim", operand, index, 1, axis,
+                        allow_negative_indices)
+    if keepdims:
+        return out
+    return jnp.squeeze(out, axis=int(axis) % len(out.shape))
+
+
+def dynamic_update_slice_in_dim(operand: Any, update: Any, start_index: Any, axis: int, *,
+                                allow_negative_indices: bool = True) -> Any:
+    """``dynamic_update_slice`` along one axis."""
+    return _update_in_dim("dynamic_update_slice_in_dim", operand, update, start_index, axis,
+                          allow_negative_indices)
+
+
+def _update_in_dim(name: str, operand: Any, update: Any, start_index: Any, axis: int,
+                   allow_negative_indices: bool) -> Any:
+    x, starts, _ = _in_dim(name, operand, start_index, axis)
+    return _update(name, x, update, starts, allow_negative_indices)
+
+
+def dynamic_update_index_in_dim(operand: Any, update: Any, index: Any, axis: int, *,
+                                allow_negative_indices: bool = True) -> Any:
+    """Write ``update`` at ``index`` along ``axis``; ``update`` may lack that axis."""
+    name = "dynamic_update_index_in_dim"
+    x, _, ax = _in_dim(name, operand, index, axis)
+    u = _operand(name, update)
+    if len(u.shape) == len(x.shape) - 1:
+        u = jnp.expand_dims(u, ax)
+    return _update_in_dim(name, x, u, index, ax, allow_negative_indices)
