@@ -1,5 +1,7 @@
 """``lax.dynamic_slice`` and its family: windows at start indices that may be traced.
 
+(And the static slices, ``lax.slice``, ``slice_in_dim``, ``index_in_dim``, ``rev``.)
+
 A window of static size starts at an index that may be a traced value (a
 loop counter under ``jit``, a batched offset under ``vmap``). As in JAX, a
 negative start counts from the end, and a start that would run the window
@@ -24,6 +26,7 @@ Examples:
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 from collections.abc import Sequence
 
@@ -35,7 +38,8 @@ from nanojax.numpy import _indexing
 from nanojax.numpy._args import check_numeric, describe, is_int
 
 __all__ = ["dynamic_slice", "dynamic_slice_in_dim", "dynamic_index_in_dim",
-           "dynamic_update_slice", "dynamic_update_slice_in_dim", "dynamic_update_index_in_dim"]
+           "dynamic_update_slice", "dynamic_update_slice_in_dim", "dynamic_update_index_in_dim",
+           "index_in_dim", "rev", "slice", "slice_in_dim"]
 
 
 def _operand(name: str, x: Any) -> Any:
@@ -115,7 +119,7 @@ def _window(name: str, shape: tuple, starts: list, sizes: tuple, allow: list) ->
     """The index of the window: slices where every start is known, else index arrays."""
     begins = [_clamped(s, d, n, a) for s, d, n, a in zip(starts, shape, sizes, allow)]
     if not any(isinstance(b, Tracer) for b in begins):
-        return tuple(slice(b, b + n) for b, n in zip(begins, sizes))
+        return tuple(builtins.slice(b, b + n) for b, n in zip(begins, sizes))
     ndim = len(shape)
     index = []
     for k, (b, n) in enumerate(zip(begins, sizes)):
@@ -139,7 +143,7 @@ def _slice(name: str, operand: Any, start_indices: Any, slice_sizes: Sequence[in
     sizes = _sizes(name, slice_sizes, shape)
     index = _window(name, shape, starts, sizes, _negatives_allowed(
         name, allow_negative_indices, len(shape)))
-    if not isinstance(x, Tracer) and all(type(i) is slice for i in index):
+    if not isinstance(x, Tracer) and all(type(i) is builtins.slice for i in index):
         return x[index].copy()
     return _indexing.getitem(x, index)
 
@@ -166,7 +170,7 @@ def _update(name: str, operand: Any, update: Any, start_indices: Any,
     index = _window(name, shape, starts, sizes, _negatives_allowed(
         name, allow_negative_indices, len(shape)))
     if not isinstance(x, Tracer) and not isinstance(u, Tracer) and all(
-            type(i) is slice for i in index):
+            type(i) is builtins.slice for i in index):
         out = x.copy()
         out[index] = u
         return out
@@ -232,3 +236,110 @@ def dynamic_update_index_in_dim(operand: Any, update: Any, index: Any, axis: int
     if len(u.shape) == len(x.shape) - 1:
         u = jnp.expand_dims(u, ax)
     return _update_in_dim(name, x, u, index, ax, allow_negative_indices)
+
+
+# ----- Static slices ------------------------------------------------------------------
+
+def _static_index(name: str, x: Any, index: tuple) -> Any:
+    """``x[index]`` for ints and slices: a copy for a plain array (as JAX's are new)."""
+    if isinstance(x, Tracer):
+        return _indexing.getitem(x, index)
+    return x[index].copy()
+
+
+def slice(operand: Any, start_indices: Sequence[int], limit_indices: Sequence[int],  # noqa: A001
+          strides: Sequence[int] | None = None) -> Any:
+    """``operand[start:limit:stride, ...]``, every bound a static int inside the array."""
+    return _static_slice("slice", operand, start_indices, limit_indices, strides)
+
+
+def _static_slice(name: str, operand: Any, start_indices: Sequence[int],
+                  limit_indices: Sequence[int], strides: Sequence[int] | None) -> Any:
+    x = _operand(name, operand)
+    shape = tuple(x.shape)
+    starts = _static_ints(name, "start_indices", start_indices, len(shape))
+    limits = _static_ints(name, "limit_indices", limit_indices, len(shape))
+    steps = (1,) * len(shape) if strides is None else _static_ints(name, "strides", strides,
+                                                                   len(shape))
+    for s, e, step, d in zip(starts, limits, steps, shape):
+        if not (0 <= s <= e <= d and step > 0):
+            raise ValueError(f"nanojax.lax.{name}: start {starts}, limit {limits} and strides "
+                             f"{steps} must satisfy 0 <= start <= limit <= {shape} with "
+                             "positive strides")
+    return _static_index(name, x, tuple(builtins.slice(s, e, step)
+                                        for s, e, step in zip(starts, limits, steps)))
+
+
+def _static_ints(name: str, what: str, values: Any, ndim: int) -> tuple[int, ...]:
+    try:
+        out = tuple(values)
+    except TypeError:
+        out = None
+    if out is None or not all(is_int(v) for v in out):
+        raise TypeError(f"nanojax.lax.{name}: {what} must be a sequence of ints, got "
+                        f"{describe(values)}")
+    if len(out) != ndim:
+        raise TypeError(f"nanojax.lax.{name}: {what} has {len(out)} entries for an operand "
+                        f"of rank {ndim}")
+    return tuple(int(v) for v in out)
+
+
+def _axis(name: str, axis: Any, ndim: int) -> int:
+    if not is_int(axis) or not -ndim <= int(axis) < ndim:
+        raise TypeError(f"nanojax.lax.{name}: axis {axis!r} is not an axis of an operand of "
+                        f"rank {ndim}")
+    return int(axis) % ndim
+
+
+def slice_in_dim(operand: Any, start_index: int | None, limit_index: int | None,
+                 stride: int = 1, axis: int = 0) -> Any:
+    """``lax.slice`` along one axis; None means the edge, a negative index counts from the end."""
+    name = "slice_in_dim"
+    x = _operand(name, operand)
+    shape = tuple(x.shape)
+    ax = _axis(name, axis, len(shape))
+    d = shape[ax]
+    bounds = []
+    for v, default in ((start_index, 0), (limit_index, d)):
+        if v is None:
+            v = default
+        elif not is_int(v):
+            raise TypeError(f"nanojax.lax.{name}: start_index and limit_index must be ints "
+                            f"or None, got {describe(v)}")
+        bounds.append(int(v) + d if int(v) < 0 else int(v))
+    starts, limits, strides = [0] * len(shape), list(shape), [1] * len(shape)
+    starts[ax], limits[ax], strides[ax] = bounds[0], bounds[1], stride
+    return _static_slice(name, x, starts, limits, strides)
+
+
+def index_in_dim(operand: Any, index: int, axis: int = 0, keepdims: bool = True) -> Any:
+    """The slice at a static ``index`` along ``axis`` (negative counts from the end)."""
+    name = "index_in_dim"
+    x = _operand(name, operand)
+    shape = tuple(x.shape)
+    ax = _axis(name, axis, len(shape))
+    if not is_int(index) or not -shape[ax] <= int(index) < shape[ax]:
+        raise IndexError(f"nanojax.lax.{name}: index {index!r} is out of bounds for axis {ax} "
+                         f"of size {shape[ax]}")
+    i = int(index) % shape[ax]
+    index_tuple = tuple(builtins.slice(i, i + 1) if k == ax else builtins.slice(None)
+                        for k in range(len(shape)))
+    out = _static_index(name, x, index_tuple)
+    return out if keepdims else jnp.squeeze(out, axis=ax)
+
+
+def rev(operand: Any, dimensions: Sequence[int]) -> Any:
+    """``operand`` reversed along each axis in ``dimensions``."""
+    name = "rev"
+    x = _operand(name, operand)
+    ndim = len(x.shape)
+    try:
+        dims = tuple(dimensions)
+    except TypeError:
+        dims = None
+    if dims is None or not all(is_int(d) and 0 <= int(d) < ndim for d in dims) or len(
+            set(dims)) != len(dims):
+        raise ValueError(f"nanojax.lax.{name}: dimensions must be distinct axes of an operand "
+                         f"of rank {ndim}, got {dimensions!r}")
+    return _static_index(name, x, tuple(builtins.slice(None, None, -1) if k in dims
+                                        else builtins.slice(None) for k in range(ndim)))
