@@ -205,3 +205,9 @@ def test_precision_is_accepted_by_the_contractions():
     a, b = RNG.normal(size=(2, 3)), RNG.normal(size=(3, 4))
     for p in lax.Precision:
         np.testing.assert_array_equal(lax.dot(a, b, precision=p), a @ b)
+
+
+def test_a_zero_d_operand_has_no_axis_to_slice_along():
+    with pytest.raises(TypeError, match=r"nanojax\.lax\.dynamic_slice_in_dim: axis 0"):
+        lax.dynamic_slice_in_dim(np.float64(1.0), 0, 1)
+    assert lax.dynamic_slice(np.array(2.0), (), ()) == 2.0

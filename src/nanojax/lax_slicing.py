@@ -180,10 +180,7 @@ def _update(name: str, operand: Any, update: Any, start_indices: Any,
 def _in_dim(name: str, operand: Any, start: Any, axis: int) -> tuple[Any, list, int]:
     x = _operand(name, operand)
     ndim = len(x.shape)
-    if not is_int(axis) or not -ndim <= int(axis) < max(ndim, 1):
-        raise TypeError(f"nanojax.lax.{name}: axis {axis!r} is not an axis of an operand of "
-                        f"rank {ndim}")
-    axis = int(axis) % ndim
+    axis = _axis(name, axis, ndim)
     starts: list = [0] * ndim
     starts[axis] = start
     return x, starts, axis
