@@ -82,8 +82,8 @@ def _elementwise_rows() -> list[Row]:
     rows = []
     unary = [("neg", f), ("exp", f), ("log", pos), ("log1p", pos), ("tanh", f),
              ("logistic", f), ("relu", f), ("sin", f), ("cos", f), ("sqrt", pos), ("abs", f),
-             ("sign", small), ("floor", f), ("ceil", f), ("round", f), ("stop_gradient", f),
-             ("contiguous", f)]
+             ("sign", small), ("floor", f), ("ceil", f), ("trunc", f), ("round", f),
+             ("stop_gradient", f), ("contiguous", f)]
     for name, kind in unary:
         for shape in [(), (2, 3)]:
             rows.append(Row(f"{name}{shape}", name, bind(name), (kind(*shape),)))
@@ -96,7 +96,7 @@ def _elementwise_rows() -> list[Row]:
     binary = [("add", f), ("sub", f), ("mul", f), ("div", pos), ("max", small),
               ("min", small), ("pow", pos), ("eq", small), ("ne", small), ("lt", small),
               ("le", small), ("gt", small), ("ge", small)]
-    binary += [("floor_divide", pos), ("remainder", pos)]
+    binary += [("floor_divide", pos), ("remainder", pos), ("rem", pos)]
     for name, kind in binary:
         for xs, ys in [((), (3,)), ((3, 1), (1, 4))]:
             rows.append(Row(f"{name}{xs}x{ys}", name, bind(name), (kind(*xs), kind(*ys))))

@@ -28,7 +28,8 @@ import pytest
 import nanojax as nj
 from nanojax import lax
 from nanojax import primitives as P
-from test_primitive_rules import (above_minus_one, apart, draw_args, each, nonzero, normal,
+from test_primitive_rules import (above_minus_one, apart, draw_args, each, far_from_multiples,
+                                  nonzero, normal,
                                   positive, small_integers)
 
 F32, F64, I32 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int32)
@@ -95,6 +96,7 @@ BINARY = {
     "min": (np.minimum, apart, True, True),
     "pow": (np.power, each(positive, normal), True, False),
     "atan2": (np.arctan2, each(normal, nonzero), True, False),
+    "rem": (np.fmod, each(nonzero, far_from_multiples), True, False),  # ints: tested apart
     "eq": (np.equal, each(small_integers, small_integers), False, True),
     "ne": (np.not_equal, each(small_integers, small_integers), False, True),
     "lt": (np.less, each(small_integers, small_integers), False, True),
@@ -776,7 +778,7 @@ def test_a_bad_call_says_which_function_the_same_eagerly_and_under_jit(bad: Bad)
 def test_an_unknown_name_raises_attribute_error_naming_it() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
         lax.no_such_name  # noqa: B018
-    assert not hasattr(lax, "rem")       # JAX's lax.rem truncates; nanojax has none
+    assert not hasattr(lax, "trunc")     # NumPy's name; JAX's lax has none
 
 
 def test_every_elementwise_primitive_has_a_lax_function() -> None:
@@ -815,3 +817,15 @@ def test_div_of_integers_truncates_toward_zero_as_in_jax():
         np.testing.assert_array_equal(got, want)
     assert lax.div(-7, 2) == -3
     assert lax.div(-7.0, 2.0) == -3.5
+
+
+def test_rem_truncates_toward_zero_as_in_jax():
+    # C's remainder (NumPy's fmod): the sign of the dividend, unlike jnp.remainder.
+    x = np.array([5.5, -5.5, 7.0, -7.0, 0.0, -0.0])
+    y = np.array([2.0, 2.0, -3.0, 3.0, 2.0, 2.0])
+    for got in (lax.rem(x, y), nj.jit(lax.rem)(x, y)):
+        assert got.tobytes() == np.fmod(x, y).tobytes()
+    np.testing.assert_array_equal(lax.rem(np.array([7, -7]), np.array([2, 2])), [1, -1])
+    gx, gy = nj.grad(lambda x, y: nj.numpy.sum(lax.rem(x, y)), argnums=(0, 1))(x[:4], y[:4])
+    np.testing.assert_array_equal(gx, np.ones(4))
+    np.testing.assert_array_equal(gy, -np.trunc(x[:4] / y[:4]))

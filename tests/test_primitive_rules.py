@@ -177,6 +177,7 @@ ELEMENTWISE_RULES = [
     unary("abs", jnp.abs, nonzero),
     unary("integer_pow", lambda x: jnp.power(x, 3), label="y=3"),
     binary("remainder", jnp.remainder, each(nonzero, far_from_multiples)),
+    binary("rem", jnp.fmod, each(nonzero, far_from_multiples)),
     unary("contiguous", lambda x: jnp.ravel(x.T) if jnp.ndim(x) else jnp.ravel(x)),
     # One operand a Python scalar: a weak-typed literal in the circuit.
     unary("add", lambda x: x + 1.5, label="python-scalar"),
@@ -391,6 +392,7 @@ FLAT_RULES = [
     FlatRule("sign", jnp.sign, np.sign, ((3, 4),), each(small_integers)),
     FlatRule("floor", jnp.floor, np.floor, ((3, 4),)),
     FlatRule("ceil", jnp.ceil, np.ceil, ((3, 4),)),
+    FlatRule("trunc", jnp.trunc, np.trunc, ((3, 4),)),
     FlatRule("round", jnp.round, np.round, ((3, 4),)),
     FlatRule("round", lambda x: jnp.round(x * 10.0, 1), lambda x: np.round(x * 10.0, 1),
              ((3, 4),), label="decimals=1"),

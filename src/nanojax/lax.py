@@ -132,12 +132,12 @@ def _shape(name: str, x: Any) -> tuple[int, ...]:
 # ----- Elementwise: one function per elementwise primitive ------------------------
 # Derived from the registry, so a new elementwise gate is in lax at once. The
 # primitives JAX spells differently are renamed; those with no lax function of
-# their own (relu is jax.nn's; floor_divide and remainder are NumPy's, JAX's
-# lax.rem truncates) are left to jnp and nn.
+# their own (relu is jax.nn's; floor_divide, remainder and trunc are NumPy's;
+# lax.rem is the truncating one, NumPy's fmod) are left to jnp and nn.
 
 _RENAMED = {"and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor",
             "not": "bitwise_not"}
-_NOT_LAX = {"relu", "floor_divide", "remainder", "round"}
+_NOT_LAX = {"relu", "floor_divide", "remainder", "round", "trunc"}
 
 
 def _elementwise(name: str, prim: Primitive, arity: int) -> Any:

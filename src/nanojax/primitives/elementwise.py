@@ -225,6 +225,7 @@ sign_p = unary("sign", np.sign, None, differentiable=False, lowering=Lowering(
     ufunc="sign"))
 floor_p = unary("floor", np.floor, None, differentiable=False, lowering=_ufunc("floor"))
 ceil_p = unary("ceil", np.ceil, None, differentiable=False, lowering=_ufunc("ceil"))
+trunc_p = unary("trunc", np.trunc, None, differentiable=False, lowering=_ufunc("trunc"))
 # Rounds half to even, as NumPy and jnp.round do.
 round_p = unary("round", np.round, None, differentiable=False)
 
@@ -236,6 +237,12 @@ floor_divide_p = binary("floor_divide", np.floor_divide, None, None, differentia
 remainder_p = binary("remainder", np.remainder, lambda g, ans, x, y: g,
                      lambda g, ans, x, y: neg(mul(g, floor_divide_p.bind(x, y))),
                      lowering=_ufunc("remainder"))
+# JAX's lax.rem is C's remainder, NumPy's fmod: the sign of x, x - q * y with q
+# = trunc(x / y), NumPy's own to the bit. Its pull on y is -q, read off the
+# result itself ((x - rem) / y, rounded: x / y may round across an integer).
+rem_p = binary("rem", np.fmod, lambda g, ans, x, y: g,
+               lambda g, ans, x, y: neg(mul(g, round_p.bind(div(sub(x, ans), y)))),
+               lowering=_ufunc("fmod"))
 
 # ----- Comparisons: boolean outputs, no gradient -----------------------------
 
