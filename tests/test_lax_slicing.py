@@ -211,3 +211,57 @@ def test_a_zero_d_operand_has_no_axis_to_slice_along():
     with pytest.raises(TypeError, match=r"nanojax\.lax\.dynamic_slice_in_dim: axis 0"):
         lax.dynamic_slice_in_dim(np.float64(1.0), 0, 1)
     assert lax.dynamic_slice(np.array(2.0), (), ()) == 2.0
+
+
+# ----- pad -------------------------------------------------------------------------
+
+def _reference_pad(x, value, config):
+    for axis, (low, high, interior) in enumerate(config):
+        n = x.shape[axis]
+        if interior and n > 1:
+            shape = list(x.shape)
+            shape[axis] = n + (n - 1) * interior
+            spread = np.full(shape, value, x.dtype)
+            index = [slice(None)] * x.ndim
+            index[axis] = slice(None, None, interior + 1)
+            spread[tuple(index)] = x
+            x = spread
+        widths = [(0, 0)] * x.ndim
+        widths[axis] = (max(low, 0), max(high, 0))
+        x = np.pad(x, widths, constant_values=value)
+        index = [slice(None)] * x.ndim
+        index[axis] = slice(max(-low, 0), x.shape[axis] - max(-high, 0))
+        x = x[tuple(index)]
+    return x
+
+
+PAD_CONFIGS = [[(1, 2, 0), (0, 0, 0)], [(0, 0, 1), (2, 1, 2)], [(-1, 1, 0), (1, -2, 1)],
+               [(2, -3, 1), (0, 0, 0)], [(0, 0, 0), (-3, 0, 0)]]
+
+
+@pytest.mark.parametrize("config", PAD_CONFIGS)
+def test_pad_matches_the_reference_eagerly_and_under_jit(config):
+    x = RNG.normal(size=(3, 4))
+    want = _reference_pad(x, -2.5, config)
+    np.testing.assert_array_equal(lax.pad(x, -2.5, config), want)
+    np.testing.assert_array_equal(nj.jit(lambda x, v: lax.pad(x, v, config))(x, -2.5), want)
+    ints = np.arange(12).reshape(3, 4)
+    np.testing.assert_array_equal(lax.pad(ints, 7, config), _reference_pad(ints, 7, config))
+
+
+@pytest.mark.parametrize("config", PAD_CONFIGS)
+def test_pad_gradients_reach_the_operand_and_the_padding_value(config):
+    x = RNG.normal(size=(3, 4))
+    nj.check_grads(lambda x, v: jnp.sin(lax.pad(x, v, config)), (x, 0.3), order=2)
+
+
+def test_pad_refuses_a_bad_config():
+    x = np.ones((2, 3))
+    with pytest.raises(TypeError, match=r"nanojax\.lax\.pad: padding_config"):
+        lax.pad(x, 0.0, [(1, 1, 0)])
+    with pytest.raises(ValueError, match=r"nanojax\.lax\.pad: interior"):
+        lax.pad(x, 0.0, [(0, 0, -1), (0, 0, 0)])
+    with pytest.raises(ValueError, match=r"nanojax\.lax\.pad: padding \(-3, 0\) crops"):
+        lax.pad(x, 0.0, [(-3, 0, 0), (0, 0, 0)])
+    with pytest.raises(TypeError, match=r"nanojax\.lax\.pad: padding_value must be a scalar"):
+        lax.pad(x, np.ones(2), [(0, 0, 0), (0, 0, 0)])

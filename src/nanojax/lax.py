@@ -34,7 +34,7 @@ from nanojax import primitives as P
 from nanojax.core import Primitive, Tracer, get_aval
 from nanojax.lax_slicing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim,
                                   dynamic_update_index_in_dim, dynamic_update_slice,
-                                  dynamic_update_slice_in_dim, index_in_dim, rev,
+                                  dynamic_update_slice_in_dim, index_in_dim, pad, rev,
                                   slice, slice_in_dim)  # noqa: A004 - JAX's lax.slice
 from nanojax.numpy._args import PLAIN, check_numeric, describe, is_int, reworded
 
@@ -43,7 +43,7 @@ __all__ = [  # the elementwise functions are added below, from the registry
     "broadcasted_iota", "clamp", "concatenate", "convert_element_type", "cumsum", "dot",
     "dot_general", "dynamic_index_in_dim", "dynamic_slice", "dynamic_slice_in_dim",
     "dynamic_update_index_in_dim", "dynamic_update_slice", "dynamic_update_slice_in_dim",
-    "expand_dims", "full", "index_in_dim", "integer_pow", "iota", "reduce_max", "reduce_min",
+    "expand_dims", "full", "index_in_dim", "integer_pow", "iota", "pad", "reduce_max", "reduce_min",
     "reduce_prod", "reduce_sum", "reshape", "rev", "round", "rsqrt", "select", "select_n",
     "slice", "slice_in_dim", "square", "squeeze", "stop_gradient", "transpose"]
 

@@ -39,7 +39,7 @@ from nanojax.numpy._args import check_numeric, describe, is_int
 
 __all__ = ["dynamic_slice", "dynamic_slice_in_dim", "dynamic_index_in_dim",
            "dynamic_update_slice", "dynamic_update_slice_in_dim", "dynamic_update_index_in_dim",
-           "index_in_dim", "rev", "slice", "slice_in_dim"]
+           "index_in_dim", "pad", "rev", "slice", "slice_in_dim"]
 
 
 def _operand(name: str, x: Any) -> Any:
@@ -340,3 +340,80 @@ def rev(operand: Any, dimensions: Sequence[int]) -> Any:
                          f"of rank {ndim}, got {dimensions!r}")
     return _static_index(name, x, tuple(builtins.slice(None, None, -1) if k in dims
                                         else builtins.slice(None) for k in range(ndim)))
+
+
+# ----- Padding ----------------------------------------------------------------------
+
+def pad(operand: Any, padding_value: Any, padding_config: Sequence[Sequence[int]]) -> Any:
+    """``operand`` padded with ``padding_value``: per axis ``(low, high, interior)``.
+
+    ``interior`` values go between neighbouring elements, then ``low`` before
+    and ``high`` after; a negative ``low`` or ``high`` crops instead.
+    ``padding_value`` is a scalar and may be traced.
+
+    Examples:
+        >>> import numpy as np
+        >>> from nanojax import lax
+        >>> lax.pad(np.array([1.0, 2.0, 3.0]), 0.0, [(1, 2, 1)])
+        array([0., 1., 0., 2., 0., 3., 0., 0.])
+        >>> lax.pad(np.array([1.0, 2.0, 3.0]), 9.0, [(-1, 1, 0)])
+        array([2., 3., 9.])
+    """
+    name = "pad"
+    x = _operand(name, operand)
+    ndim = len(x.shape)
+    config = _padding_config(name, padding_config, ndim)
+    value = _operand(name, padding_value)
+    if tuple(value.shape) != ():
+        raise TypeError(f"nanojax.lax.{name}: padding_value must be a scalar, got one of shape "
+                        f"{tuple(value.shape)}")
+    value = jnp.astype(value, x.dtype)
+    for axis, (low, high, interior) in enumerate(config):
+        x = _pad_axis(name, x, value, axis, low, high, interior)
+    if not isinstance(x, Tracer) and not isinstance(operand, Tracer):
+        x = np.array(x)                    # its own memory, as JAX's arrays are new
+    return x
+
+
+def _padding_config(name: str, config: Any, ndim: int) -> list[tuple[int, int, int]]:
+    try:
+        rows = [tuple(row) for row in config]
+    except TypeError:
+        rows = None
+    if rows is None or len(rows) != ndim or not all(
+            len(r) == 3 and all(is_int(v) for v in r) for r in rows):
+        raise TypeError(f"nanojax.lax.{name}: padding_config must give (low, high, interior) "
+                        f"ints for each of the operand's {ndim} axes, got {describe(config)}")
+    out = [(int(lo), int(hi), int(inner)) for lo, hi, inner in rows]
+    if any(inner < 0 for _, _, inner in out):
+        raise ValueError(f"nanojax.lax.{name}: interior padding must be non-negative, got "
+                         f"{[inner for _, _, inner in out]}")
+    return out
+
+
+def _full_along(x: Any, value: Any, axis: int, n: int) -> Any:
+    shape = list(x.shape)
+    shape[axis] = n
+    return jnp.broadcast_to(value, tuple(shape))
+
+
+def _along(x: Any, axis: int, index: Any) -> tuple:
+    return tuple(index if k == axis else builtins.slice(None) for k in range(len(x.shape)))
+
+
+def _pad_axis(name: str, x: Any, value: Any, axis: int, low: int, high: int,
+              interior: int) -> Any:
+    n = x.shape[axis]
+    if interior and n > 1:
+        spread = _full_along(x, value, axis, n + (n - 1) * interior)
+        x = _indexing.at(spread)[_along(x, axis, builtins.slice(None, None, interior + 1))].set(x)
+        n = x.shape[axis]
+    if low + n + high < 0 or (low < 0 and -low > n) or (high < 0 and -high > n + min(low, 0)):
+        raise ValueError(f"nanojax.lax.{name}: padding ({low}, {high}) crops more than the "
+                         f"{n} elements of axis {axis}")
+    start, stop = max(-low, 0), n - max(-high, 0)
+    if start or stop != n:
+        x = _indexing.getitem(x, _along(x, axis, builtins.slice(start, stop)))
+    parts = ([_full_along(x, value, axis, low)] if low > 0 else []) + [x] + (
+        [_full_along(x, value, axis, high)] if high > 0 else [])
+    return parts[0] if len(parts) == 1 else jnp.concatenate(parts, axis=axis)
