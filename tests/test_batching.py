@@ -144,6 +144,9 @@ def _structural_rows() -> list[Row]:
         for rev in (False, True):
             rows.append(Row(f"cumsum-axis={axis}-reverse={rev}", "cumsum",
                             bind("cumsum", axis=axis, reverse=rev), (small(2, 3),)))
+    for axis in (0, 1):
+        rows.append(Row(f"argsort-axis={axis}", "argsort", bind("argsort", axis=axis),
+                        (small(2, 3),)))
     for name in ("argmax", "argmin"):
         for axes in [(0,), (1,)]:
             rows.append(Row(f"{name}-axes={axes}", name,

@@ -411,6 +411,8 @@ FLAT_RULES = [
     FlatRule("argmax", lambda x: jnp.argmax(x, axis=0), lambda x: np.argmax(x, axis=0),
              ((3, 4),), label="axis=0"),
     FlatRule("argmax", jnp.argmax, np.argmax, ((3, 4),), label="all"),
+    FlatRule("argsort", lambda x: jnp.argsort(x, axis=0),
+             lambda x: np.argsort(x, axis=0, kind="stable"), ((3, 4),), label="axis=0"),
     FlatRule("argmin", lambda x: jnp.argmin(x, axis=1, keepdims=True),
              lambda x: np.argmin(x, axis=1, keepdims=True), ((3, 4),), label="keepdims"),
     FlatRule("argmin", lambda x: jnp.argmin(x, axis=0), lambda x: np.argmin(x, axis=0),

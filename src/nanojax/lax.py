@@ -35,7 +35,7 @@ from nanojax.core import Primitive, Tracer, get_aval
 from nanojax.lax_slicing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim,
                                   dynamic_update_index_in_dim, dynamic_update_slice,
                                   dynamic_update_slice_in_dim, index_in_dim, pad, rev,
-                                  slice, slice_in_dim)  # noqa: A004 - JAX's lax.slice
+                                  slice, slice_in_dim, top_k)  # noqa: A004 - JAX's lax.slice
 from nanojax.numpy._args import PLAIN, check_numeric, describe, is_int, reworded
 
 __all__ = [  # the elementwise functions are added below, from the registry
@@ -45,7 +45,7 @@ __all__ = [  # the elementwise functions are added below, from the registry
     "dynamic_update_index_in_dim", "dynamic_update_slice", "dynamic_update_slice_in_dim",
     "expand_dims", "full", "index_in_dim", "integer_pow", "iota", "pad", "reduce_max", "reduce_min",
     "reduce_prod", "reduce_sum", "reshape", "rev", "round", "rsqrt", "select", "select_n",
-    "slice", "slice_in_dim", "square", "squeeze", "stop_gradient", "transpose"]
+    "slice", "slice_in_dim", "square", "squeeze", "stop_gradient", "top_k", "transpose"]
 
 # ----- Applying a primitive ------------------------------------------------------
 

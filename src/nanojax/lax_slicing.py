@@ -39,7 +39,7 @@ from nanojax.numpy._args import check_numeric, describe, is_int
 
 __all__ = ["dynamic_slice", "dynamic_slice_in_dim", "dynamic_index_in_dim",
            "dynamic_update_slice", "dynamic_update_slice_in_dim", "dynamic_update_index_in_dim",
-           "index_in_dim", "pad", "rev", "slice", "slice_in_dim"]
+           "index_in_dim", "pad", "rev", "slice", "slice_in_dim", "top_k"]
 
 
 def _operand(name: str, x: Any) -> Any:
@@ -417,3 +417,31 @@ def _pad_axis(name: str, x: Any, value: Any, axis: int, low: int, high: int,
     parts = ([_full_along(x, value, axis, low)] if low > 0 else []) + [x] + (
         [_full_along(x, value, axis, high)] if high > 0 else [])
     return parts[0] if len(parts) == 1 else jnp.concatenate(parts, axis=axis)
+
+
+# ----- top_k ----------------------------------------------------------------------------
+
+def top_k(operand: Any, k: int) -> tuple[Any, Any]:
+    """The ``k`` largest entries along the last axis, largest first, and their int32 indices.
+
+    Equal entries come in their order in ``operand``, as in JAX. The values are
+    gathered, so their gradient flows back to the entries they came from.
+
+    Examples:
+        >>> import numpy as np
+        >>> from nanojax import lax
+        >>> lax.top_k(np.array([1.0, 4.0, 2.0, 4.0]), 3)
+        (array([4., 4., 2.]), array([1, 3, 2], dtype=int32))
+    """
+    name = "top_k"
+    x = _operand(name, operand)
+    shape = tuple(x.shape)
+    if not shape:
+        raise TypeError(f"nanojax.lax.{name}: the operand must have at least one axis")
+    if not is_int(k) or not 0 <= int(k) <= shape[-1]:
+        raise ValueError(f"nanojax.lax.{name}: k must be an int between 0 and the last axis' "
+                         f"size {shape[-1]}, got {k!r}")
+    order = jnp.argsort(x, axis=-1, descending=True)
+    indices = _indexing.getitem(order, (Ellipsis, builtins.slice(0, int(k))))
+    values = jnp.take_along_axis(x, indices, axis=-1)
+    return values, jnp.astype(indices, np.int32)

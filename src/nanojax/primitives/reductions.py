@@ -162,6 +162,20 @@ argmax_p = _argchooser("argmax", np.argmax)
 argmin_p = _argchooser("argmin", np.argmin)
 
 
+def _argsort_aval(x, *, axis):
+    _check_axes("argsort", x, (axis,))
+    return ShapedArray(x.shape, np.dtype(np.int64))
+
+
+# A stable sort's permutation, as JAX sorts by default: equal entries keep their
+# order, and NaN sorts after everything. Values are sorted by gathering with it
+# (jnp.sort), so their gradient is the gather's; the permutation has none.
+argsort_p = _register(Primitive(
+    "argsort", lambda x, *, axis: np.argsort(x, axis=axis, kind="stable").astype(np.int64),
+    _argsort_aval, differentiable=False, may_alias=False,
+    batch=PerPrimitive(_batch_unary(lambda size, *, axis: dict(axis=axis + 1)))))
+
+
 def _cumsum_impl(x, *, axis, reverse):
     if not reverse:
         return np.cumsum(x, axis=axis)
@@ -195,6 +209,7 @@ def reduce_min(x, axes): return reduce_min_p.bind(x, axes=tuple(axes))
 def argmax(x, axis, index_dtype): return argmax_p.bind(x, axes=(axis,), index_dtype=index_dtype)
 def argmin(x, axis, index_dtype): return argmin_p.bind(x, axes=(axis,), index_dtype=index_dtype)
 def cumsum(x, axis, reverse=False): return cumsum_p.bind(x, axis=axis, reverse=reverse)
+def argsort(x, axis): return argsort_p.bind(x, axis=axis)
 
 
 from nanojax.primitives.shapes import broadcast_in_dim, reshape, transpose  # noqa: E402
