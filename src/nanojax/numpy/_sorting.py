@@ -31,13 +31,22 @@ from nanojax.numpy import _args, _indexing
 __all__ = ["argsort", "sort"]
 
 
+_KINDS = (None, "stable", "mergesort", "quicksort", "heapsort")
+
+
+def _plain(a: Any, kind: Any, order: Any, descending: bool) -> bool:
+    """The common eager call, NumPy's own stable sort: a real array, ascending, no fields."""
+    return (type(a) is np.ndarray and a.dtype.kind in "biuf" and order is None
+            and not descending and kind in _KINDS)
+
+
 def _prepare(name: str, a: Any, axis: Any, kind: Any, order: Any, stable: Any) -> tuple:
     if order is not None:
         raise _args.error(name, NotImplementedError, "order (sorting by fields) is not "
                           "supported: nanojax arrays have no fields")
     # Every kind (and stable=False) is served by the stable sort: a stable
     # order is a valid answer to each of them.
-    if kind not in (None, "stable", "mergesort", "quicksort", "heapsort"):
+    if kind not in _KINDS:
         raise _args.error(name, ValueError, f"unknown kind {kind!r}; NumPy's are 'quicksort', "
                           "'mergesort', 'heapsort' and 'stable'")
     x = _args.operand(a, name)
@@ -67,6 +76,8 @@ def _reversed(x: Any, axis: int) -> Any:
 def argsort(a: Any, axis: int | None = -1, kind: Any = None, order: Any = None, *,
             stable: bool = True, descending: bool = False) -> Any:
     """The stable order of ``a``'s entries along ``axis`` (of the flat array if None)."""
+    if _plain(a, kind, order, descending):
+        return _args.call_numpy("argsort", np.argsort, a, axis=axis, kind="stable")
     x, ax = _prepare("argsort", a, axis, kind, order, stable)
     out = _order(x, ax, descending)
     if not isinstance(out, Tracer):
@@ -77,6 +88,8 @@ def argsort(a: Any, axis: int | None = -1, kind: Any = None, order: Any = None, 
 def sort(a: Any, axis: int | None = -1, kind: Any = None, order: Any = None, *,
          stable: bool = True, descending: bool = False) -> Any:
     """``a`` sorted along ``axis`` (stable), ascending unless ``descending``."""
+    if _plain(a, kind, order, descending):
+        return _args.call_numpy("sort", np.sort, a, axis=axis, kind="stable")
     x, ax = _prepare("sort", a, axis, kind, order, stable)
     if P.shape_of(x) == ():
         return x
