@@ -61,3 +61,8 @@ def test_eager_pad_is_numpys_with_every_mode():
 def test_traced_pad_refuses_what_it_cannot_do_with_a_sentence(call, error, message):
     with pytest.raises(error, match=f"nanojax.numpy.pad: .*{message}"):
         nj.jit(call)(np.ones((2, 3)))
+
+
+def test_constant_values_that_do_not_fit_get_a_sentence():
+    with pytest.raises(ValueError, match=r"nanojax\.numpy\.pad: constant_values"):
+        nj.jit(lambda x: jnp.pad(x, 1, constant_values=[1.0, 2.0, 3.0]))(np.ones((2, 3)))

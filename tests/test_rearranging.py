@@ -68,3 +68,8 @@ def test_vmap_of_roll_and_split_match_a_loop():
 def test_bad_arguments_on_traced_values_get_a_sentence(call, error, message):
     with pytest.raises(error, match=message):
         nj.jit(call)(X)
+
+
+def test_ragged_split_indices_get_a_sentence():
+    with pytest.raises(TypeError, match=r"nanojax\.numpy\.split: indices_or_sections"):
+        nj.jit(lambda x: jnp.split(x, [[1], [1, 2]]))(X)

@@ -90,7 +90,12 @@ def _constant_values(values: Any, ndim: int) -> list[tuple[Any, Any]]:
     if _args.has_tracer(values):
         raise _args.error(_NAME, TypeError, "constant_values may be one traced scalar, not "
                           "a sequence holding traced values")
-    table = np.broadcast_to(np.asarray(values), (ndim, 2))
+    try:
+        table = np.broadcast_to(np.asarray(values), (ndim, 2))
+    except ValueError:
+        raise _args.error(_NAME, ValueError, f"constant_values {values!r:.60} do not fit an "
+                          f"array of {ndim} axes; give a scalar, a (before, after) pair, or a "
+                          "pair per axis") from None
     return [(table[k, 0], table[k, 1]) for k in range(ndim)]
 
 

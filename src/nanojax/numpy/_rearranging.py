@@ -102,7 +102,10 @@ def _pieces(name: str, n: int, indices_or_sections: Any, even: bool) -> list[tup
         for k in range(sections):
             bounds.append(bounds[-1] + size + (1 if k < extra else 0))
     else:
-        cuts = np.asarray(indices_or_sections)
+        try:
+            cuts = np.asarray(indices_or_sections)
+        except ValueError:               # a ragged nest of lists
+            cuts = np.zeros((0, 0))
         if cuts.ndim != 1 or (cuts.size and cuts.dtype.kind not in "iu"):
             raise _args.error(name, TypeError, "indices_or_sections must be an int or a "
                               "1-d sequence of ints")
