@@ -15,6 +15,7 @@ import pytest
 
 import nanojax as nj
 import nanojax.numpy as jnp
+from test_jit import _peak_bytes            # tracemalloc's peak of a second call
 
 RNG = np.random.default_rng(1)
 X = RNG.normal(size=(2, 3))
@@ -614,24 +615,13 @@ def op_name(op):
     return {jnp.multiply: "mul", jnp.add: "add", jnp.maximum: "max", jnp.minimum: "min"}[op]
 
 
-def _eager_peak(fn, *args):
-    import tracemalloc
-    fn(*args)
-    tracemalloc.start()
-    try:
-        fn(*args)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def test_the_tape_keeps_only_what_the_pulls_read():
     def chain(x):
         for _ in range(20):
             x = jnp.tanh(x) * 1.5 + 0.25      # tanh's pull reads its result, no more
         return jnp.sum(x)
     x = np.ones(50_000)                        # 400 kB per array
-    peak = _eager_peak(nj.grad(chain), x)
+    peak = _peak_bytes(nj.grad(chain), x)
     assert peak < 26 * x.nbytes, peak          # 60 arrays if every gate kept its own
 
 

@@ -229,7 +229,7 @@ def _generate(closed: ClosedJaxpr, out_tree: PyTreeDef, args_c: list[bool]
             text = f"{_OUT_WRAP[short]}({text})"     # NumPy scalars, as eager returns
         elif isinstance(v, Var):
             mine = buffers[v]
-            if mine & claimed or _EXTERNAL_BUFFER in mine:
+            if mine & claimed or EXTERNAL in mine:
                 text = f"_copy({text})"
             elif v not in mine:
                 text = f"_own({text})"     # a view of a fresh array: copy if read-only
@@ -323,7 +323,6 @@ def _reusable_operand(eqn: Any, dying: Any, buffers: dict, viewed: set, c_order:
     return None
 
 
-_EXTERNAL_BUFFER = EXTERNAL
 
 
 def _return_expr(results: list[str], out_tree: PyTreeDef) -> str:
