@@ -134,7 +134,14 @@ def _matmul_operands(ins, params, in_avals):
 
 
 def _lower_dot_general(w, ins, params, in_avals, out_aval):
-    """Matrix and vector products as ``a @ b``, transposed views and all (as the impl)."""
+    """Matrix and vector products as ``a @ b``, transposed views and all (as the impl).
+
+    An outer product (nothing contracted or batched) is ``multiply.outer``:
+    the impl's broadcast multiply, one product per entry, without its reshapes.
+    """
+    (lc, _), (lb, _) = params["dimension_numbers"]
+    if not lc and not lb:
+        return f"_np.multiply.outer({ins[0]}, {ins[1]})", False
     operands = _matmul_operands(ins, params, in_avals)
     return None if operands is None else (f"{operands[0]} @ {operands[1]}", False)
 
