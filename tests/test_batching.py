@@ -262,7 +262,50 @@ def _random_rows() -> list[Row]:
     return rows
 
 
-ROWS = _elementwise_rows() + _structural_rows() + _indexing_rows() + _random_rows()
+def _joined(outs):
+    """A gate's several outputs as one flat array, as the table's checks take one."""
+    return jnp.concatenate([jnp.ravel(o) for o in tree_leaves(outs)])
+
+
+def _control_flow_rows() -> list[Row]:
+    from nanojax import lax
+
+    def rnn(w, h, xs):
+        return _joined(lax.scan(lambda c, x: (jnp.tanh(w @ c + x), jnp.sum(c)), h, xs))
+
+    def doubling(x, limit):
+        # Each example stops at its own step when the limit is batched.
+        return _joined(lax.while_loop(lambda c: c[0] < limit,
+                                      lambda c: (c[0] * 2.0 + 1.0, c[1] + 1), (x, 0)))
+
+    def counted(x):
+        return _joined(lax.while_loop(lambda c: c[1] < 3,
+                                      lambda c: (jnp.sin(c[0]) + c[0], c[1] + 1), (x, 0)))
+    branches = [lambda a, b: a * b, lambda a, b: a - b, lambda a, b: jnp.sin(a) + b]
+    return [
+        Row("cond-pred", "cond", lambda p, x, y: lax.cond(p, *branches[:2], x, y),
+            (boolean(), f(3), f(3))),
+        Row("cond-traced-pred", "cond", lambda x, y: lax.cond(jnp.sum(x) > 0, *branches[:2],
+                                                             x, y), (f(3), f(2, 3))),
+        Row("cond-switch-index", "cond", lambda i, x, y: lax.switch(i, branches, x, y),
+            (ints(4), f(2, 3), f(2, 3))),
+        Row("scan-rnn", "scan", rnn, (lambda rng: 0.5 * rng.normal(size=(3, 3)), f(3), f(4, 3))),
+        Row("scan-reverse-no-carry", "scan",
+            lambda xs, y: lax.scan(lambda _, x: (None, x * y), None, xs, reverse=True)[1],
+            (f(4, 2), f(2))),
+        Row("scan-int-counter", "scan",
+            lambda xs: _joined(lax.scan(lambda c, x: ((c[0] + 1, c[1] + x * c[0]), c[0]),
+                                        (0, 0.0), xs)),
+            (f(5),)),
+        Row("while-batched-pred", "while", doubling, (pos(), lambda rng: rng.uniform(3, 40))),
+        Row("while-counter-pred", "while", counted, (f(2),)),
+        Row("while-fori-dynamic", "while",
+            lambda n, x: lax.fori_loop(0, n, lambda i, c: c * x + 1.0, x), (ints(4), f(2))),
+    ]
+
+
+ROWS = (_elementwise_rows() + _structural_rows() + _indexing_rows() + _random_rows()
+        + _control_flow_rows())
 
 
 def draw(kinds: tuple, rng: np.random.Generator) -> list[tuple]:

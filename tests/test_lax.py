@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 
 import nanojax as nj
+import nanojax.numpy as jnp
 from nanojax import lax
 from nanojax import primitives as P
 from test_primitive_rules import (above_minus_one, apart, draw_args, each, far_from_multiples,
@@ -418,7 +419,55 @@ STRUCTURAL_CASES = [
          lambda x, u: np.concatenate([u[:, None], x[:, 1:]], 1), grad=True),
 ]
 
-CASES = _elementwise_cases() + STRUCTURAL_CASES
+
+
+def _np_rnn(w, h, xs):
+    ys = []
+    for x in xs:
+        h = np.tanh(w @ h + x)
+        ys.append(np.sum(h))
+    return np.concatenate([h, ys])
+
+
+def _lax_rnn(w, h, xs):
+    carry, ys = lax.scan(lambda c, x: (jnp.tanh(w @ c + x), jnp.sum(jnp.tanh(w @ c + x))), h, xs)
+    return jnp.concatenate([carry, ys])
+
+
+def _np_fori(x):
+    c = x
+    for i in range(1, 4):
+        c = np.sin(c) * 2.0 + i
+    return c
+
+
+_BRANCHES = [jnp.sin, jnp.cos, jnp.tanh]
+
+CONTROL_FLOW_CASES = [
+    Case("cond", "true", lambda x, y: lax.cond(True, lambda a, b: a * b, lambda a, b: a - b, x, y),
+         (r(3, 4), r(3, 4)), lambda x, y: x * y, grad=True),
+    Case("cond", "traced-pred", lambda x: lax.cond(jnp.sum(x) > 100.0, jnp.sin, jnp.cos, x),
+         (_X,), np.cos, grad=True),
+    Case("switch", "clamped-high", lambda x: lax.switch(5, _BRANCHES, x), (_X,), np.tanh,
+         grad=True),
+    Case("switch", "clamped-low", lambda x: lax.switch(-2, _BRANCHES, x), (_X,), np.sin,
+         grad=True),
+    Case("while_loop", "three-doublings", lambda x: lax.while_loop(
+        lambda c: c[1] < 3, lambda c: (c[0] * 2.0, c[1] + 1), (x, 0))[0], (_X,),
+        lambda x: x * 8.0),
+    Case("fori_loop", "static-bounds", lambda x: lax.fori_loop(
+        1, 4, lambda i, c: jnp.sin(c) * 2.0 + i, x), (_X,), _np_fori, grad=True),
+    Case("scan", "rnn", _lax_rnn, (0.3 * r(3, 3), r(3), r(5, 3)), _np_rnn, grad=True),
+    Case("scan", "reverse-cumsum", lambda xs: lax.scan(lambda c, x: (c + x, c + x), 0.0, xs,
+                                                       reverse=True)[1],
+         (r(6),), lambda xs: np.cumsum(xs[::-1])[::-1], grad=True),
+    Case("map", "row-norms", lambda x: lax.map(lambda row: jnp.sum(row * row), x), (_X,),
+         lambda x: np.sum(x * x, axis=1), grad=True),
+    Case("map", "batch_size-2", lambda x: lax.map(jnp.sin, x, batch_size=2), (_X,), np.sin,
+         grad=True),
+]
+
+CASES = _elementwise_cases() + STRUCTURAL_CASES + CONTROL_FLOW_CASES
 VALUE_CASES = [_param(c) for c in CASES]
 GRAD_CASES = [_param(c) for c in CASES if c.grad]
 
@@ -770,7 +819,31 @@ def _error(fn: Callable, args: tuple) -> BaseException:
     return info.value
 
 
-BAD = _bad_elementwise() + BAD_CALLS
+BAD_CONTROL_FLOW = [
+    Bad("cond", "array-pred", lambda x: lax.cond(x > 0, jnp.sin, jnp.cos, x), (M,), TypeError),
+    Bad("cond", "branch-types", lambda x: lax.cond(True, lambda a: a, jnp.sum, x), (M,),
+        TypeError),
+    Bad("cond", "not-a-function", lambda x: lax.cond(True, x, jnp.cos, x), (M,), TypeError),
+    Bad("switch", "no-branches", lambda x: lax.switch(0, [], x), (M,), ValueError),
+    Bad("switch", "float-index", lambda x: lax.switch(1.0, [jnp.sin], x), (M,), TypeError),
+    Bad("while_loop", "cond-not-bool", lambda x: lax.while_loop(lambda c: c, jnp.sin, x), (M,),
+        TypeError),
+    Bad("while_loop", "carry-shape", lambda x: lax.while_loop(lambda c: False, jnp.sum, x), (M,),
+        TypeError),
+    Bad("fori_loop", "float-bounds", lambda x: lax.fori_loop(0.0, 3, lambda i, c: c, x), (M,),
+        TypeError),
+    Bad("scan", "int-carry-float-body", lambda x: lax.scan(lambda c, s: (c + s, s), 0, x),
+        (M,), TypeError),
+    Bad("scan", "not-a-pair", lambda x: lax.scan(lambda c, s: c, 0.0, x), (M,), TypeError),
+    Bad("scan", "length-mismatch", lambda x: lax.scan(lambda c, s: (c, s), 0.0, x, length=5),
+        (M,), ValueError),
+    Bad("scan", "no-xs-no-length", lambda x: lax.scan(lambda c, s: (c, s), x), (M,),
+        ValueError),
+    Bad("map", "scalar-xs", lambda x: lax.map(jnp.sin, jnp.sum(x)), (M,), ValueError),
+    Bad("map", "bad-batch_size", lambda x: lax.map(jnp.sin, x, batch_size=0), (M,), ValueError),
+]
+
+BAD = _bad_elementwise() + BAD_CALLS + BAD_CONTROL_FLOW
 ERROR_CASES = [pytest.param(b, id=f"{b.name}-{b.label}") for b in BAD]
 
 
@@ -813,7 +886,8 @@ def test_every_lax_function_is_tested() -> None:
     differentiable = {n for n in functions if n not in PRIMITIVE_OF
                       or P.ALL_PRIMITIVES[PRIMITIVE_OF[n]].differentiable}
     differentiable -= {"argmax", "argmin", "stop_gradient",   # integer out; tested apart
-                       "iota", "broadcasted_iota"}        # constants: no operand
+                       "iota", "broadcasted_iota",        # constants: no operand
+                       "while_loop"}       # forward mode only, as in JAX: test_control_flow
     assert not differentiable - graded, f"no gradient row: {sorted(differentiable - graded)}"
     assert not (valued | erring) - set(lax.__all__), "rows name functions lax does not have"
 

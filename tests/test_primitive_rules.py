@@ -30,6 +30,7 @@ import pytest
 
 import nanojax as nj
 import nanojax.numpy as jnp
+from nanojax import lax
 from nanojax.core import Literal
 from nanojax.primitives import ALL_PRIMITIVES
 
@@ -133,6 +134,7 @@ class Rule:
     label: str = ""
     tol: float | None = None
     eps: float | None = None
+    modes: tuple = ("fwd", "rev")
 
 
 def bind(name: str, **params: Any) -> Callable:
@@ -302,7 +304,63 @@ STRUCTURAL_RULES = [
          (3,)),
 ]
 
-GRAD_RULES = ELEMENTWISE_RULES + STRUCTURAL_RULES
+
+
+# ----- Control flow: gates carrying jaxprs (nanojax.control_flow) -----------------
+
+def _joined(*outs):
+    """Every output of a gate as one flat array, as the checks below take one result."""
+    return jnp.concatenate([jnp.ravel(o) for o in nj.tree_util.tree_leaves(outs)])
+
+
+def _rnn(w, h, xs, reverse=False):
+    def step(c, x):
+        c = jnp.tanh(w @ c + x)
+        return c, jnp.sin(c) * c
+    return _joined(lax.scan(step, h, xs, reverse=reverse))
+
+
+def _pytree_scan(x, xs):
+    # A dict carry with an integer counter, a tuple of ys, and an x that is a pair.
+    def step(c, pair):
+        a, b = pair
+        # (The counter is an int64, as eagerly: times a float32 it would widen.)
+        new = {"n": c["n"] + 1, "v": c["v"] * a + b * jnp.astype(c["n"], b.dtype)}
+        return new, (new["v"], a * b)
+    carry, ys = lax.scan(step, {"n": 0, "v": x}, xs)
+    return _joined(carry["v"], ys)
+
+
+def _while_doubling(x):
+    # The trip count depends on the integer counter only: smooth in x.
+    return lax.while_loop(lambda c: c[1] < 3, lambda c: (jnp.sin(c[0]) * 2.0, c[1] + 1),
+                          (x, 0))[0]
+
+
+def _branches(x, y):
+    return [lambda a, b: jnp.sin(a) * b, lambda a, b: a * a - b, lambda a, b: jnp.exp(a + b)]
+
+
+CONTROL_FLOW_RULES = [
+    *(case("cond", f"index={i}", lambda x, y, i=i: lax.switch(i, _branches(x, y), x, y),
+           (3, 4), (3, 4)) for i in range(3)),
+    case("cond", "bool-pred", lambda x, y: lax.cond(True, *_branches(x, y)[:2], x, y), (3,), ()),
+    case("cond", "traced-pred-closure",
+         lambda x, y: lax.cond(jnp.sum(x * x) > 100.0, lambda: x * y, lambda: jnp.tanh(x) + y),
+         (3,), (3,)),
+    case("scan", "rnn", _rnn, (3, 3), (3,), (4, 3), domain=each(lambda r, s: 0.5 * normal(r, s),
+                                                                normal, normal)),
+    case("scan", "reverse", lambda w, h, xs: _rnn(w, h, xs, reverse=True), (2, 2), (2,), (3, 2)),
+    case("scan", "no-xs", lambda a, h: _joined(lax.scan(
+        lambda c, _: (c * a + jnp.sin(c), c), h, None, length=3)), (3,), (3,)),
+    case("scan", "pytree-int-counter", _pytree_scan, (2,), (3, 2)),
+    case("scan", "fori-static", lambda x: lax.fori_loop(
+        1, 4, lambda i, c: c * jnp.cos(c) + jnp.astype(i, c.dtype), x), (2, 2)),
+    case("scan", "empty", lambda h, xs: _rnn(jnp.eye(2, dtype=h.dtype), h, xs), (2,), (0, 2)),
+    Rule("while", _while_doubling, 1, each(normal), ((3,),), "forward-only", modes=("fwd",)),
+]
+
+GRAD_RULES = ELEMENTWISE_RULES + STRUCTURAL_RULES + CONTROL_FLOW_RULES
 
 
 def _shape_id(shape: tuple) -> str:
@@ -345,15 +403,15 @@ def applied(rule: Rule, shapes: tuple, const: int | None) -> tuple[Callable, lis
 
 
 def check_rule(fn: Callable, args: list, tol: float | None = None,
-               eps: float | None = None) -> None:
+               eps: float | None = None, modes: tuple = ("fwd", "rev")) -> None:
     """The one finite-difference referee: both modes, derivatives of derivatives too."""
-    nj.check_grads(fn, tuple(args), order=2, modes=("fwd", "rev"), atol=tol, rtol=tol, eps=eps)
+    nj.check_grads(fn, tuple(args), order=2, modes=modes, atol=tol, rtol=tol, eps=eps)
 
 
 @pytest.mark.parametrize("rule, shapes, const", GRAD_CASES)
 def test_rule_matches_finite_differences(rule: Rule, shapes: tuple, const: int | None) -> None:
     assert len(shapes) == rule.arity
-    check_rule(*applied(rule, shapes, const), rule.tol, rule.eps)
+    check_rule(*applied(rule, shapes, const), rule.tol, rule.eps, rule.modes)
 
 
 # ----- The table of primitives with no derivative --------------------------------
@@ -644,9 +702,10 @@ def equations_evaluated(closed: nj.ClosedJaxpr, args: list):
 
     for eqn in closed.eqns:
         ins = [read(v) for v in eqn.invars]
-        (outvar,) = eqn.outvars
-        env[outvar] = eqn.primitive.bind(*ins, **eqn.params)
-        yield eqn, ins, env[outvar]
+        out = eqn.primitive.bind(*ins, **eqn.params)
+        env.update(zip(eqn.outvars, out if eqn.primitive.multiple_results else [out],
+                       strict=True))
+        yield eqn, ins, out
 
 
 def _float32_case(rule: Rule, shapes: tuple) -> tuple[Callable, list]:
@@ -665,13 +724,16 @@ def test_float32_derivative_circuits_compute_what_they_stage(rule: Rule, shapes:
     fn, args = _float32_case(rule, shapes)
     out = np.asarray(fn(*args))
     ct = _leaf(np.ones(out.shape, out.dtype))
-    for derivative in (lambda *xs: nj.jvp(fn, xs, xs)[1], lambda *xs: nj.vjp(fn, *xs)[1](ct)):
-        for eqn, _, value in equations_evaluated(nj.make_jaxpr(derivative)(*args), args):
-            aval = eqn.outvars[0].aval
-            assert (np.shape(value), np.result_type(value)) == (aval.shape, aval.dtype), (
-                f"{eqn.primitive.name} on {[str(getattr(v, 'aval', v)) for v in eqn.invars]} "
-                f"staged as {aval.str_short()}, computed {np.result_type(value)}"
-                f"{list(np.shape(value))}")
+    derivatives = [lambda *xs: nj.jvp(fn, xs, xs)[1], lambda *xs: nj.vjp(fn, *xs)[1](ct)]
+    for derivative in derivatives[:len(rule.modes)]:        # fwd first
+        for eqn, _, out in equations_evaluated(nj.make_jaxpr(derivative)(*args), args):
+            values = out if eqn.primitive.multiple_results else [out]
+            for var, value in zip(eqn.outvars, values, strict=True):
+                aval = var.aval
+                assert (np.shape(value), np.result_type(value)) == (aval.shape, aval.dtype), (
+                    f"{eqn.primitive.name} on {[str(getattr(v, 'aval', v)) for v in eqn.invars]}"
+                    f" staged as {aval.str_short()}, computed {np.result_type(value)}"
+                    f"{list(np.shape(value))}")
 
 
 def _is_array(x: Any) -> bool:
@@ -684,7 +746,9 @@ def test_float32_rules_give_tangents_and_cotangents_their_primals_dtype(
     fn, args = _float32_case(rule, shapes)
     for eqn, ins, ans in equations_evaluated(nj.make_jaxpr(fn)(*args), args):
         prim = eqn.primitive
-        if not prim.differentiable:
+        if not prim.differentiable or prim.multiple_results:
+            # A gate carrying jaxprs: its rules transform its bodies, whose own
+            # gates are checked here by their rows (and the test above runs it).
             continue
         floats = [_is_array(x) and np.result_type(x).kind == "f" for x in ins]
         tangents = [np.ones_like(x) if f else None for x, f in zip(ins, floats)]

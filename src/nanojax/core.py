@@ -170,12 +170,19 @@ class Primitive:
     for the vjp rules: None (operands and result), ``"operands"``, ``"ans"``
     (the result, and the operands' shapes and dtypes) or ``"shapes"`` (only
     shapes and dtypes); the rest is freed as the forward pass moves on.
-    Any rule may be a ``PerPrimitive`` factory.
+    ``joint_jvp(primals, tangents, **params) -> (ans, tangents)``: for a
+    gate whose tangents are best computed with its value in one go (a loop
+    runs once, carrying both), used instead of binding it and then ``jvp``.
+    ``vjp_fwd(*args, **params) -> (ans, residuals)``: what the tape runs
+    instead of the gate, keeping ``residuals`` (a list), which its ``vjp``
+    rule then receives after the operands (a loop keeps the carry of each
+    step, rather than running again to find them). Any rule may be a
+    ``PerPrimitive`` factory.
     """
 
     __slots__ = ("name", "impl", "abstract_eval", "jvp", "vjp", "vjp_args", "batch",
                  "differentiable", "multiple_results", "may_alias", "lowering", "simplify",
-                 "layout", "symmetric", "residuals")
+                 "layout", "symmetric", "residuals", "joint_jvp", "vjp_fwd")
 
     def __init__(self, name: str, impl: Callable, abstract_eval: Rule, *,
                  jvp: Rule = None, vjp: Rule = None,
@@ -186,7 +193,8 @@ class Primitive:
                  lowering: Lowering | None = None,
                  simplify: Callable | None = None,
                  layout: str | Callable | None = None, symmetric: bool = False,
-                 residuals: str | None = None) -> None:
+                 residuals: str | None = None, joint_jvp: Callable | None = None,
+                 vjp_fwd: Callable | None = None) -> None:
         def own(rule: Any) -> Any:
             return rule.make(self) if isinstance(rule, PerPrimitive) else rule
         self.name = name
@@ -212,6 +220,8 @@ class Primitive:
             raise ValueError(f"nanojax.core.Primitive: {name}: residuals must be None, "
                              f"'operands', 'ans' or 'shapes', got {residuals!r}")
         self.residuals = residuals
+        self.joint_jvp = joint_jvp
+        self.vjp_fwd = vjp_fwd
 
     def bind(self, *args: Any, **params: Any) -> Any:
         # The eager path: one scan for tracers, then NumPy.
@@ -649,12 +659,23 @@ def pp_param(v: Any) -> str:
     if isinstance(v, np.dtype) or (isinstance(v, type) and issubclass(v, np.generic)):
         return np.dtype(v).name
     if isinstance(v, ClosedJaxpr):
-        return "{ " + pp_jaxpr(v.jaxpr).strip("{} ").strip() + " }"
+        return pp_jaxpr(v.jaxpr)
     return str(v)
 
 
-def pp_jaxpr(jaxpr: Jaxpr, width: int = 80) -> str:
-    names: dict[Var, str] = {}
+def _is_jaxpr_param(v: Any) -> bool:
+    return isinstance(v, ClosedJaxpr) or (
+        isinstance(v, tuple) and bool(v) and all(isinstance(b, ClosedJaxpr) for b in v))
+
+
+def pp_jaxpr(jaxpr: Jaxpr, width: int = 80, names: dict | None = None, indent: int = 0) -> str:
+    """The jaxpr as JAX prints it; a loop's or a branch's body nested inside, named on.
+
+    ``names`` (shared with the enclosing jaxpr, so every variable has its own
+    name) and ``indent`` are for those nested bodies.
+    """
+    names = {} if names is None else names
+    pad = " " * indent
 
     def binder(v: Var) -> str:
         names[v] = var_name(len(names))
@@ -665,10 +686,14 @@ def pp_jaxpr(jaxpr: Jaxpr, width: int = 80) -> str:
 
     consts = " ".join(binder(v) for v in jaxpr.constvars)
     ins = " ".join(binder(v) for v in jaxpr.invars)
-    lines = []
+    lines, nested = [], False
     for eqn in jaxpr.eqns:
         args = " ".join(atom(v) for v in eqn.invars)
         outs = " ".join(binder(v) for v in eqn.outvars)
+        if any(_is_jaxpr_param(p) for p in eqn.params.values()):
+            nested = True
+            lines.append(_pp_nested_eqn(eqn, outs, args, names, indent + 4))
+            continue
         params = " ".join(f"{k}={pp_param(p)}" for k, p in eqn.params.items())
         head = eqn.primitive.name + (f"[{params}]" if params else "")
         lines.append(f"{outs} = {head} {args}".rstrip())
@@ -677,7 +702,24 @@ def pp_jaxpr(jaxpr: Jaxpr, width: int = 80) -> str:
     header = f"{{ lambda {consts}; {ins}. let"
     # Short circuits fit on one line, equations separated by "; ", as in JAX.
     one_line = f"{header} {'; '.join(lines)} in {outs} }}"
-    if len(one_line) <= width:
+    if len(one_line) + indent <= width and not nested:
         return one_line
-    body = "".join(f"\n    {line}" for line in lines)
-    return f"{header}{body}\n  in {outs} }}"
+    body = "".join(f"\n{pad}    {line}" for line in lines)
+    return f"{header}{body}\n{pad}  in {outs} }}"
+
+
+def _pp_nested_eqn(eqn: JaxprEqn, outs: str, args: str, names: dict, indent: int) -> str:
+    """An equation carrying jaxprs, its parameters one per line as JAX prints them."""
+    pad = " " * (indent + 2)
+    parts = [f"{outs} = {eqn.primitive.name}["]
+    for k, p in sorted(eqn.params.items()):
+        if isinstance(p, ClosedJaxpr):
+            parts.append(f"{pad}{k}={pp_jaxpr(p.jaxpr, names=names, indent=indent + 2)}")
+        elif _is_jaxpr_param(p):
+            parts.append(f"{pad}{k}=(")
+            parts += [f"{pad}  {pp_jaxpr(b.jaxpr, names=names, indent=indent + 4)}" for b in p]
+            parts.append(f"{pad})")
+        else:
+            parts.append(f"{pad}{k}={pp_param(p)}")
+    parts.append(f"{' ' * indent}] {args}".rstrip())
+    return "\n".join(parts)

@@ -51,15 +51,23 @@ class JVPTrace(Trace):
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         primals, tangents = self.unwrap(args)
-        ans = prim.bind(*primals, **params)
-        if not prim.differentiable:
-            return as_constant(ans)
+        if prim.joint_jvp is not None:
+            ans, t = prim.joint_jvp(primals, tangents, **params)
+        else:
+            ans = prim.bind(*primals, **params)
+            if not prim.differentiable:
+                return as_constant(ans)
+            if prim.jvp is None:
+                raise NotImplementedError(
+                    f"{self.who}: primitive '{prim.name}' has no jvp rule: forward-mode "
+                    "differentiation (jvp, jacfwd) of it is not implemented; use reverse "
+                    "mode (grad, vjp, jacrev)")
+            t = None
         for a in (ans if prim.multiple_results else (ans,)):
             refuse_complex(a, prim.name, self.who)
-        if prim.jvp is None:
-            raise NotImplementedError(
-                f"{self.who}: primitive '{prim.name}' has no jvp rule: forward-mode "
-                "differentiation (jvp, jacfwd) of it is not implemented; use reverse "
-                "mode (grad, vjp, jacrev)")
-        t = prim.jvp(primals, tangents, ans, **params)
+        if prim.joint_jvp is None:
+            t = prim.jvp(primals, tangents, ans, **params)
+        if prim.multiple_results:     # one tangent per output, None for a zero
+            return [as_constant(a) if ti is ZERO else JVPTracer(self, a, ti)
+                    for a, ti in zip(ans, t, strict=True)]
         return as_constant(ans) if t is ZERO else JVPTracer(self, ans, t)

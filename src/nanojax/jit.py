@@ -56,12 +56,42 @@ class _Writer:
     def __init__(self, jaxpr: Any, consts: list) -> None:
         self.namespace: dict[str, Any] = dict(_NAMESPACE)
         self.names: dict[Var, str] = {}
+        self.helpers: list[str] = []        # functions the code calls: loops, branches
         for v, c in zip(jaxpr.constvars, consts):
             self.namespace[self.name(v)] = c
 
     def name(self, v: Var) -> str:
         self.names[v] = f"v{len(self.names)}"
         return self.names[v]
+
+    def block(self, closed: ClosedJaxpr, in_names: list[str]) -> tuple[list[str], list[str], bool]:
+        """Lines computing the outputs of a body (a branch, a loop step) from ``in_names``.
+
+        Returns the lines, the expressions of the outputs and whether they
+        use Python float math. The body is simplified first, and written
+        one line per equation like the circuit around it, but without the
+        memory plan: a loop step's variables are simply rebound each time.
+        """
+        closed = simplify(closed)
+        jaxpr = closed.jaxpr
+        for v, c in zip(jaxpr.constvars, closed.consts):
+            self.namespace[self.name(v)] = c
+        for v, name in zip(jaxpr.invars, in_names, strict=True):
+            self.names[v] = name
+        lines, float_math = [], False
+        for eqn in jaxpr.eqns:
+            expr, fm = _expression(self, eqn)
+            float_math |= fm
+            outs = [self.name(v) for v in eqn.outvars]
+            lines.append(_assignment(outs, eqn.primitive.multiple_results, expr))
+        return lines, [self.atom(v) for v in jaxpr.outvars], float_math
+
+    def helper(self, prefix: str, args: list[str], lines: list[str]) -> str:
+        """Define a function of generated ``lines`` before the jitted one; return its name."""
+        name = f"{prefix}{len(self.helpers)}"
+        self.helpers.append("\n".join([f"def {name}({', '.join(args)}):",
+                                        *(f"    {line}" for line in lines)]))
+        return name
 
     def bind(self, value: Any, prefix: str = "_k") -> str:
         """A name for ``value`` in the namespace: the source never holds its repr."""
@@ -125,6 +155,12 @@ def _expression(w: _Writer, eqn: Any) -> tuple[str, bool]:
     return f"{w.bind(fn, '_p')}({', '.join(ins)})", False
 
 
+def _assignment(outs: list[str], multiple: bool, expr: str) -> str:
+    if not multiple:
+        return f"{outs[0]} = {expr}"
+    return f"{', '.join(outs)}, = {expr}" if outs else expr      # unpack a list of results
+
+
 _OUT_WRAP = {"f64": "_f64", "i64": "_i64", "bool": "_bool", "c128": "_c128"}
 
 
@@ -170,14 +206,16 @@ class _Compiled:
         cheaper than building the tuple of types a dict lookup needs: the
         guide's SVM step calls its jitted gradient a thousand times a second.
         """
-        args = self.source.split("(", 1)[1].split(")", 1)[0]
+        # The helpers (loops, branches) are defined already, in the namespace.
+        own = self.source[self.source.index("def jitted("):]
+        args = own.split("(", 1)[1].split(")", 1)[0]
         names = [a.strip() for a in args.split(",") if a.strip()]
         ns = dict(self.namespace, _other_types=other_types)
         checks = []
         for k, (name, t) in enumerate(zip(names, types, strict=True)):
             ns[f"_type{k}"] = t
             checks.append(f"type({name}) is not _type{k}")
-        head, body = self.source.split("\n", 1)
+        head, body = own.split("\n", 1)
         source = (f"{head}\n    if {' or '.join(checks)}:\n"
                   f"        return _other_types({', '.join(names)})\n{body}")
         exec(compile(source, "<nanojax.jit>", "exec"), ns)  # noqa: S102 - our own code
@@ -214,8 +252,7 @@ def _generate(closed: ClosedJaxpr, out_tree: PyTreeDef, args_c: list[bool]
             expr, float_math = _expression(w, eqn)
         scalar_math |= float_math
         outs = [w.name(v) for v in eqn.outvars]
-        comma = "," if eqn.primitive.multiple_results else ""     # unpack a list of results
-        body.append(f"{', '.join(outs)}{comma} = {expr}")
+        body.append(_assignment(outs, eqn.primitive.multiple_results, expr))
         if plan.dies_after.get(i):
             body.append(f"del {', '.join(w.names[v] for v in plan.dies_after[i])}")
         for v in eqn.outvars:          # a view lives in its operands' buffers
@@ -252,7 +289,7 @@ def _generate(closed: ClosedJaxpr, out_tree: PyTreeDef, args_c: list[bool]
         w.namespace["_numpy_semantics"] = _interpreted(closed, out_tree)
     else:
         lines += [f"    {line}" for line in body] + [f"    return {ret}"]
-    source = "\n".join(lines) + "\n"
+    source = "".join(f"{h}\n\n\n" for h in w.helpers) + "\n".join(lines) + "\n"
     exec(compile(source, "<nanojax.jit>", "exec"), w.namespace)  # noqa: S102 - our own code
     return source, w.namespace["jitted"]
 

@@ -32,6 +32,7 @@ import numpy as np
 
 from nanojax import primitives as P
 from nanojax.core import Primitive, Tracer, get_aval
+from nanojax.lax_control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: A004
 from nanojax.lax_slicing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim,
                                   dynamic_update_index_in_dim, dynamic_update_slice,
                                   dynamic_update_slice_in_dim, index_in_dim, pad, rev,
@@ -45,7 +46,9 @@ __all__ = [  # the elementwise functions are added below, from the registry
     "dynamic_update_index_in_dim", "dynamic_update_slice", "dynamic_update_slice_in_dim",
     "expand_dims", "full", "index_in_dim", "integer_pow", "iota", "pad", "reduce_max", "reduce_min",
     "reduce_prod", "reduce_sum", "reshape", "rev", "round", "rsqrt", "select", "select_n",
-    "slice", "slice_in_dim", "square", "squeeze", "stop_gradient", "top_k", "transpose"]
+    "slice", "slice_in_dim", "square", "squeeze", "stop_gradient", "top_k", "transpose",
+    # control flow: nanojax.lax_control_flow
+    "cond", "fori_loop", "map", "scan", "switch", "while_loop"]
 
 # ----- Applying a primitive ------------------------------------------------------
 
@@ -117,7 +120,7 @@ def _ints(name: str, what: str, values: Any) -> tuple[int, ...]:
         out = tuple(items)
     except TypeError:
         out = None
-    if out is None or not all(map(is_int, out)):
+    if out is None or not all(builtins.map(is_int, out)):
         raise TypeError(f"nanojax.lax.{name}: {what} must be a sequence of ints, got "
                         f"{_describe(values)}")
     return tuple(int(v) for v in out)
@@ -423,7 +426,7 @@ def concatenate(operands: Sequence[Any], dimension: int) -> Any:
     shapes = [_shape("concatenate", x) for x in operands]
     if not 0 <= dimension < len(shapes[0]):
         raise ValueError(f"nanojax.lax.concatenate: dimension {dimension} is not an axis of "
-                         f"operands of shapes {', '.join(map(str, shapes))}")
+                         f"operands of shapes {', '.join(builtins.map(str, shapes))}")
     return _apply("concatenate", P.concatenate_p, tuple(operands), dimension=int(dimension))
 
 

@@ -76,7 +76,9 @@ class StagingTrace(Trace):
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         invars = [self.atom(a) for a in args]
-        if len(invars) > 1:
+        if len(invars) > 1 and not prim.multiple_results:
+            # (A gate with several results, a loop say, does not combine its
+            # operands elementwise: each literal keeps its own type.)
             invars = _typed_literals(invars)
         if prim.abstract_eval is None:
             raise NotImplementedError(f"{self.who}: primitive '{prim.name}' has no abstract_eval "

@@ -118,9 +118,15 @@ class TapeTrace(Trace):
             nodes: Sequence[int] = (nx, ny)
         else:
             primals, nodes = self.unwrap(args)
+        if prim.vjp_fwd is not None:
+            # The gate keeps residuals of its own: its vjp gets them after the operands.
+            ans, kept = prim.vjp_fwd(*primals, **params)
+            primals = (*primals, *kept)
         # At level 0 nothing below can be traced: skip bind's tracer scan.
-        ans = (prim.impl(*primals, **params) if self.level == 0
-               else prim.bind(*primals, **params))
+        elif self.level == 0:
+            ans = prim.impl(*primals, **params)
+        else:
+            ans = prim.bind(*primals, **params)
         if not prim.differentiable:
             return self.constant_gate(prim, params, nodes, primals, ans)
         if type(ans) not in FLOAT_SCALARS:            # floats: the hot path
