@@ -265,3 +265,17 @@ def test_pad_refuses_a_bad_config():
         lax.pad(x, 0.0, [(-3, 0, 0), (0, 0, 0)])
     with pytest.raises(TypeError, match=r"nanojax\.lax\.pad: padding_value must be a scalar"):
         lax.pad(x, np.ones(2), [(0, 0, 0), (0, 0, 0)])
+
+
+def test_an_array_made_under_jit_is_a_constant_that_traced_indices_can_gather_from():
+    # As in JAX: jnp.asarray inside a traced function gives a value of the circuit.
+    table = np.arange(10.0) ** 2
+    lookup = nj.jit(lambda i: jnp.asarray(table)[i] + jnp.take(table, i))
+    assert lookup(3) == 18.0
+    np.testing.assert_array_equal(nj.jit(nj.vmap(lambda i: jnp.array(table)[i]))(
+        np.array([1, 4])), [1.0, 16.0])
+    assert nj.jit(nj.grad(lambda x, i: jnp.asarray(table)[i] * x))(2.0, 3) == 9.0
+    # Eagerly it stays a NumPy array of its own.
+    assert type(jnp.asarray(table)) is np.ndarray
+    with pytest.raises(nj.errors.TracerArrayConversionError):
+        nj.jit(lambda i: np.asarray(table)[i])(3)          # NumPy's own cannot take a tracer

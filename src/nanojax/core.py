@@ -347,6 +347,14 @@ class Trace:
         return f"{type(self).__name__}(level={self.level})"
 
 
+def innermost_staging_trace() -> Trace | None:
+    """The staging trace (``jit``, ``make_jaxpr``) nearest the top of this thread's stack."""
+    for trace in reversed(_state.stack):
+        if getattr(trace, "is_staging", False):
+            return trace
+    return None
+
+
 class Tracer:
     """A value flowing through a transformed function.
 

@@ -46,6 +46,7 @@ import nanojax.numpy as jnp
 from nanojax import nn
 from nanojax.core import Tracer
 from nanojax.tree_util import tree_leaves
+from nanojax.numpy._creation import plain_asarray
 
 __all__ = ["hinge", "squared_hinge", "multiclass_hinge", "softmax_cross_entropy",
            "squared_error", "mse", "l2_penalty", "l1_penalty"]
@@ -111,7 +112,7 @@ def hinge(scores: Any, labels: Any) -> Any:
         >>> hinge([0.56, 0.37, 1.1], [1, -1, 1]).round(3)
         array([0.44, 1.37, 0.  ])
     """
-    scores, labels = jnp.asarray(scores), jnp.asarray(labels)
+    scores, labels = plain_asarray(scores), plain_asarray(labels)
     _check_same_shape("hinge", scores, labels, "scores and labels")
     _check_plus_minus_one("hinge", labels)
     # relu, not maximum: exactly on the margin the pull is 0, not half of it.
@@ -147,7 +148,7 @@ def multiclass_hinge(scores: Any, labels: Any) -> Any:
         >>> multiclass_hinge(scores, [0, 1]).round(2)   # 2.9 + 0 for the first
         array([2.9, 0. ])
     """
-    scores, labels = jnp.asarray(scores), jnp.asarray(labels)
+    scores, labels = plain_asarray(scores), plain_asarray(labels)
     num_classes = _check_class_labels("multiclass_hinge", scores, labels)
     # Picked and masked out, never multiplied by a one-hot: -inf * 0 is NaN,
     # and masked logits (-inf) are common.
@@ -181,7 +182,7 @@ def softmax_cross_entropy(logits: Any, labels: Any) -> Any:
         >>> print(softmax_cross_entropy([[1000.0, 0.0], [0.0, 1000.0]], [0, 0]))  # no overflow
         [   0. 1000.]
     """
-    logits, labels = jnp.asarray(logits), jnp.asarray(labels)
+    logits, labels = plain_asarray(logits), plain_asarray(labels)
     _check_class_labels("softmax_cross_entropy", logits, labels)
     # 0 - x, not -x: a perfect prediction costs 0.0, not -0.0.
     return jnp.subtract(0.0, _at_labels(nn.log_softmax(logits, axis=-1), labels))
@@ -196,7 +197,7 @@ def squared_error(predictions: Any, targets: Any) -> Any:
         >>> squared_error([1.0, 2.0], [0.0, 4.0])
         array([1., 4.])
     """
-    predictions, targets = jnp.asarray(predictions), jnp.asarray(targets)
+    predictions, targets = plain_asarray(predictions), plain_asarray(targets)
     _check_same_shape("squared_error", predictions, targets, "predictions and targets")
     return jnp.square(predictions - targets)
 

@@ -16,6 +16,7 @@ import nanojax.numpy as jnp
 from nanojax import primitives as P
 from nanojax.core import Tracer
 from nanojax.numpy._args import call_numpy, check_numeric
+from nanojax.numpy._creation import plain_asarray
 
 __all__ = ["relu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax",
            "logsumexp", "one_hot"]
@@ -78,7 +79,7 @@ def one_hot(labels: Any, num_classes: int, dtype: Any = np.float64) -> Any:
     array([[1., 0., 0.],
            [0., 0., 1.]])
     """
-    labels = jnp.asarray(labels)
+    labels = plain_asarray(labels)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"nanojax.nn.one_hot: labels must be integers, got {labels.dtype}")
     hits = jnp.equal(jnp.expand_dims(labels, -1), np.arange(num_classes))

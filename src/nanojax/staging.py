@@ -48,6 +48,7 @@ class StagingTrace(Trace):
     """
 
     __slots__ = ("eqns", "constvars", "consts", "keep_alive", "who")
+    is_staging = True               # what nanojax.numpy.asarray looks for
 
     def __init__(self, who: str = "nanojax.make_jaxpr") -> None:
         super().__init__()
@@ -73,6 +74,12 @@ class StagingTrace(Trace):
             self.consts.append(value)
             self.keep_alive.append(x)     # its id is the key: it must outlive tracing
         return var
+
+    def constant(self, x: np.ndarray) -> StagingTracer:
+        """An array (not 0-d: that would be a literal) as a constant wire of this jaxpr."""
+        var = self.atom(x)
+        assert isinstance(var, Var)
+        return StagingTracer(self, var)
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         invars = [self.atom(a) for a in args]

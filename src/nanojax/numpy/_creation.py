@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from nanojax import primitives as P
-from nanojax.core import Tracer
+from nanojax.core import Tracer, innermost_staging_trace
 from nanojax.numpy import _args
 from nanojax.numpy._args import PLAIN as _PLAIN
 from nanojax.numpy._args import call_numpy as _call_numpy
@@ -27,11 +27,29 @@ from nanojax.numpy._ufuncs import _dtype, add, astype, divide, floor, multiply, 
 
 
 def asarray(a: Any, dtype: Any = None) -> Any:
-    """``numpy.asarray``; a list that holds traced values is stacked."""
+    """``numpy.asarray``; a list that holds traced values is stacked.
+
+    While ``jit`` (or ``make_jaxpr``) records, an array made here is a
+    constant of the circuit, as in JAX: so ``jnp.asarray(table)[i]`` with a
+    traced ``i`` is a gather, where NumPy's own indexing could not take ``i``.
+    """
+    return staged_constant(plain_asarray(a, dtype))
+
+
+def staged_constant(x: Any) -> Any:
+    """``x`` as a constant of the jaxpr being recorded, if one is; else ``x`` itself."""
+    if type(x) is not np.ndarray or x.ndim == 0:
+        return x
+    trace = innermost_staging_trace()
+    return x if trace is None else trace.constant(x)  # type: ignore[attr-defined]
+
+
+def plain_asarray(a: Any, dtype: Any = None) -> Any:
+    """``asarray`` that never stages: a plain array unless ``a`` holds traced values."""
     if isinstance(a, Tracer):
         return a if dtype is None else astype(a, dtype)
     if isinstance(a, (list, tuple)) and _has_tracer(a):
-        out = stack([asarray(e) for e in a])
+        out = stack([plain_asarray(e) for e in a])
         return out if dtype is None else astype(out, dtype)
     _check_numeric("asarray", a)
     if isinstance(a, np.ma.MaskedArray):
@@ -52,8 +70,8 @@ def copy(a: Any) -> Any:
 def array(a: Any, dtype: Any = None) -> Any:
     """``numpy.array`` (a copy); a list that holds traced values is stacked."""
     if _has_tracer(a):
-        return asarray(a, dtype)
-    return np.array(asarray(a, dtype), copy=True)
+        return plain_asarray(a, dtype)
+    return staged_constant(np.array(plain_asarray(a, dtype), copy=True))
 
 
 def _like(name: str, a: Any) -> tuple[tuple, np.dtype]:

@@ -19,6 +19,7 @@ import nanojax.numpy as jnp
 from nanojax import primitives as P
 from nanojax.core import Tracer, concrete_value
 from nanojax.numpy import _args
+from nanojax.numpy._creation import plain_asarray
 from nanojax.primitives import Indexer
 
 GETITEM = "nanojax.numpy.ndarray.__getitem__"
@@ -50,7 +51,7 @@ def _prepare(item: Any, name: str) -> tuple[Any, Any]:
         bounds = tuple(_concrete_int(v, name) for v in (item.start, item.stop, item.step))
         return bounds, slice(*bounds)
     if isinstance(item, (list, tuple)):
-        item = jnp.asarray(item)
+        item = plain_asarray(item)
     if isinstance(item, Tracer):
         if item.dtype == np.bool_:
             item = np.asarray(concrete_value(item, f"{name}: a boolean mask"))
@@ -201,7 +202,7 @@ def take(a: Any, indices: Any, axis: int | None = None) -> Any:
     if axis is None:
         a, axis = jnp.ravel(a), 0
     axis = _args.axis_index("take", axis, len(P.shape_of(a)))
-    return getitem(a, (slice(None),) * axis + (jnp.asarray(indices),))
+    return getitem(a, (slice(None),) * axis + (plain_asarray(indices),))
 
 
 def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
