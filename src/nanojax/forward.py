@@ -62,4 +62,10 @@ class JVPTrace(Trace):
                 "differentiation (jvp, jacfwd) of it is not implemented; use reverse "
                 "mode (grad, vjp, jacrev)")
         t = prim.jvp(primals, tangents, ans, **params)
+        if prim.multiple_results:
+            # One tangent per output (ZERO for all of them, or for some: an
+            # integer output such as lu's pivots has none).
+            ts = [ZERO] * len(ans) if t is ZERO else t
+            return [as_constant(a) if ti is ZERO else JVPTracer(self, a, ti)
+                    for a, ti in zip(ans, ts, strict=True)]
         return as_constant(ans) if t is ZERO else JVPTracer(self, ans, t)
