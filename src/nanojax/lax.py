@@ -30,6 +30,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from nanojax import lax_linalg as linalg  # noqa: F401 - nanojax.lax.linalg, as in JAX
 from nanojax import primitives as P
 from nanojax.core import Primitive, Tracer, get_aval
 from nanojax.lax_slicing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim,
@@ -44,7 +45,7 @@ __all__ = [  # the elementwise functions are added below, from the registry
     "dot_general", "dynamic_index_in_dim", "dynamic_slice", "dynamic_slice_in_dim",
     "dynamic_update_index_in_dim", "dynamic_update_slice", "dynamic_update_slice_in_dim",
     "expand_dims", "full", "index_in_dim", "integer_pow", "iota", "pad", "reduce_max", "reduce_min",
-    "reduce_prod", "reduce_sum", "reshape", "rev", "round", "rsqrt", "select", "select_n",
+    "linalg", "reduce_prod", "reduce_sum", "reshape", "rev", "round", "rsqrt", "select", "select_n",
     "slice", "slice_in_dim", "square", "squeeze", "stop_gradient", "top_k", "transpose"]
 
 # ----- Applying a primitive ------------------------------------------------------
