@@ -45,8 +45,9 @@ __all__ = [  # the elementwise functions are added below, from the registry
     "dot_general", "dynamic_index_in_dim", "dynamic_slice", "dynamic_slice_in_dim",
     "dynamic_update_index_in_dim", "dynamic_update_slice", "dynamic_update_slice_in_dim",
     "expand_dims", "full", "index_in_dim", "integer_pow", "iota", "pad", "reduce_max", "reduce_min",
-    "linalg", "reduce_prod", "reduce_sum", "reshape", "rev", "round", "rsqrt", "select", "select_n",
+    "reduce_prod", "reduce_sum", "reshape", "rev", "round", "rsqrt", "select", "select_n",
     "slice", "slice_in_dim", "square", "squeeze", "stop_gradient", "top_k", "transpose"]
+__all__ += ["linalg"]                 # the submodule nanojax.lax.linalg, as in JAX
 
 # ----- Applying a primitive ------------------------------------------------------
 
