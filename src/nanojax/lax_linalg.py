@@ -91,6 +91,11 @@ def tril(x: Any, k: int = 0) -> Any:
     return P.select_n(np.tril(np.ones((m, n), bool), k), 0.0, x)
 
 
+def triu(x: Any, k: int = 0) -> Any:
+    m, n = x.shape[-2:]
+    return P.select_n(np.triu(np.ones((m, n), bool), k), 0.0, x)
+
+
 def symmetrize(x: Any) -> Any:
     """``(x + x^T) / 2``: JAX's ``symmetrize_input``."""
     return P.mul(P.add(x, mT(x)), 0.5)
