@@ -169,7 +169,8 @@ def _cholesky_aval(a):
 
 def _phi(x):
     """The lower triangle with its diagonal halved."""
-    return mul(_band(x, 0, True), np.where(np.eye(shape_of(x)[-1], dtype=bool), 0.5, 1.0))
+    halves = np.where(np.eye(shape_of(x)[-1], dtype=bool), 0.5, 1.0).astype(dtype_of(x))
+    return mul(_band(x, 0, True), halves)
 
 
 def _cholesky_jvp(primals, tangents, L):
