@@ -254,7 +254,7 @@ def matrix_power(a: Any, n: int) -> Any:
         raise error(name, ValueError, f"expects square matrices (at least 2 dimensions), "
                     f"got an array of shape {shape}")
     if n == 0:
-        return np.broadcast_to(np.eye(shape[-1], dtype=jnp.result_type(a)), shape).copy()
+        return np.broadcast_to(np.eye(shape[-1], dtype=P.dtype_of(a)), shape).copy()
     if n < 0:
         a, n = inv(a), -n
     result, power = None, a
