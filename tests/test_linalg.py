@@ -142,7 +142,7 @@ VALUE_CASES = [
     ("scipy-lu_solve", lambda a, y: sla.lu_solve(sla.lu_factor(a), y), np.linalg.solve, (A, B)),
     ("scipy-lu_solve-T", lambda a, y: sla.lu_solve(sla.lu_factor(a), y, trans=1),
      lambda a, y: np.linalg.solve(a.T, y), (A, b)),
-    ("scipy-lu-reconstructs", lambda a: (lambda p, l, u: p @ l @ u)(*sla.lu(a)), lambda a: a,
+    ("scipy-lu-reconstructs", lambda a: (lambda p, lo, up: p @ lo @ up)(*sla.lu(a)), lambda a: a,
      (TALL,)),
     ("scipy-lu-permute_l", lambda a: (lambda pl, u: pl @ u)(*sla.lu(a, permute_l=True)),
      lambda a: a, (WIDE,)),
@@ -343,8 +343,8 @@ ERROR_CASES = [
     (lambda: jnp.linalg.cholesky(np.ones((2, 2), complex)), TypeError,
      "nanojax.numpy.linalg.cholesky: complex matrices are not supported"),
     (lambda: jnp.linalg.inv(np.ones((2, 2), np.float16)), TypeError, "float16"),
-    (lambda: jnp.linalg.solve(A, np.ones(3)), ValueError, "nanojax.numpy.linalg.solve: b of "
-     "shape"),
+    (lambda: jnp.linalg.solve(A, np.ones(3)), ValueError,
+     "nanojax.numpy.linalg.solve: b of shape"),
     (lambda: jnp.linalg.solve(STACK, np.ones((4, 3, 1))), ValueError, "do not broadcast"),
     (lambda: jnp.linalg.inv(np.zeros((2, 2))), np.linalg.LinAlgError, "singular"),
     (lambda: jnp.linalg.qr(A, mode="raw"), ValueError, "mode must be"),
@@ -359,8 +359,8 @@ ERROR_CASES = [
     (lambda: sla.solve_triangular(A, np.ones((3, 2))), ValueError,
      "nanojax.scipy.linalg.solve_triangular: b of shape"),
     (lambda: sla.solve(A, b, assume_a="banded"), ValueError, "assume_a must be"),
-    (lambda: lax.linalg.cholesky([[1.0]]), TypeError, "nanojax.lax.linalg.cholesky: takes "
-     "arrays"),
+    (lambda: lax.linalg.cholesky([[1.0]]), TypeError,
+     "nanojax.lax.linalg.cholesky: takes arrays"),
     (lambda: lax.linalg.triangular_solve(A, B), ValueError, "must have 4 columns"),
     (lambda: lax.linalg.triangular_solve(STACK, B), ValueError, "same batch dimensions"),
     (lambda: jnp.linalg.lstsq(STACK, b), ValueError, "a must be 2-D"),
@@ -375,9 +375,9 @@ def test_bad_input_gets_a_sentence_naming_the_function(call, kind, message):
 
 
 def test_shape_errors_are_the_same_under_jit():
-    with pytest.raises(ValueError, match="nanojax.numpy.linalg.inv: expects square"):
+    with pytest.raises(ValueError, match=r"nanojax\.numpy\.linalg\.inv: expects square"):
         nj.jit(jnp.linalg.inv)(TALL)
-    with pytest.raises(ValueError, match="nanojax.numpy.linalg.solve"):
+    with pytest.raises(ValueError, match=r"nanojax\.numpy\.linalg\.solve"):
         nj.grad(lambda a: jnp.sum(jnp.linalg.solve(a, np.ones(3))))(A)
 
 

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nanojax import lax_linalg as linalg  # noqa: F401 - nanojax.lax.linalg, as in JAX
+from nanojax import lax_linalg as linalg  # nanojax.lax.linalg, as in JAX
 from nanojax import primitives as P
 from nanojax.core import Primitive, Tracer, get_aval
 from nanojax.lax_slicing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim,

@@ -93,7 +93,7 @@ def cholesky(a: Any, *, upper: bool = False, symmetrize_input: bool = True) -> A
     return L.mT(factor) if upper else factor
 
 
-def eigh(a: Any, UPLO: str | None = None, symmetrize_input: bool = True) -> EighResult:  # noqa: N803
+def eigh(a: Any, UPLO: str | None = None, symmetrize_input: bool = True) -> EighResult:
     """``(eigenvalues, eigenvectors)`` of symmetric matrices, the eigenvalues ascending.
 
     ``UPLO`` says which triangle is read (``"L"``, the default, or ``"U"``);
@@ -108,7 +108,7 @@ def eigh(a: Any, UPLO: str | None = None, symmetrize_input: bool = True) -> Eigh
     return EighResult(w, v)
 
 
-def eigvalsh(a: Any, UPLO: str | None = "L", symmetrize_input: bool = True) -> Any:  # noqa: N803
+def eigvalsh(a: Any, UPLO: str | None = "L", symmetrize_input: bool = True) -> Any:
     """The eigenvalues of symmetric matrices, ascending (see ``eigh``)."""
     return eigh(a, UPLO, symmetrize_input).eigenvalues
 
@@ -267,12 +267,12 @@ def matrix_power(a: Any, n: int) -> Any:
         power = jnp.matmul(power, power)
 
 
-def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *,  # noqa: N803
+def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *,
                 rtol: Any = None) -> Any:
     """The number of singular values above ``tol`` (default: ``max(m, n) * eps`` times
     the largest, or ``rtol`` times it), as NumPy computes it."""
     name = _name("matrix_rank")
-    A = L.float_array(name, A)  # noqa: N806
+    A = L.float_array(name, A)
     if len(A.shape) < 2:
         return jnp.astype(jnp.any(A != 0), np.int64)
     s = svd(A, compute_uv=False, hermitian=hermitian)
@@ -393,7 +393,7 @@ def multi_dot(arrays: Any, *, out: Any = None) -> Any:
 
 
 def _chain_order(shapes: list) -> dict:
-    """The split of each sub-chain ``i..j`` that multiplies it most cheaply (dynamic programming)."""
+    """The cheapest split of each sub-chain ``i..j`` (dynamic programming, as NumPy's)."""
     dims = [s[0] for s in shapes] + [shapes[-1][1]]
     n = len(shapes)
     cost = {(i, i): 0 for i in range(n)}

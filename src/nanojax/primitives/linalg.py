@@ -83,7 +83,7 @@ def _mm(a, b):
     return dot_general(a, b, (((nd - 1,), (nd - 2,)), (batch, batch)))
 
 
-def _band(x, k: int, lower: bool):
+def _band(x, k, lower):
     """The lower (``tril(x, k)``) or upper (``triu(x, k)``) triangle of each matrix."""
     m, n = shape_of(x)[-2:]
     mask = np.tril(np.ones((m, n), bool), k) if lower else np.triu(np.ones((m, n), bool), k)
@@ -128,12 +128,12 @@ def _sym(x):
     return mul(add(x, _mT(x)), 0.5)
 
 
-def _slice_last2(x, rows: slice, cols: slice):
+def _slice_last2(x, rows, cols):
     nd = len(shape_of(x))
     return gather(x, indexer=Indexer.from_static((slice(None),) * (nd - 2) + (rows, cols)))
 
 
-def _zeros(x, rows: int, cols: int):
+def _zeros(x, rows, cols):
     return np.zeros(shape_of(x)[:-2] + (rows, cols), dtype_of(x))
 
 
@@ -610,17 +610,17 @@ def _lu_jvp(primals, tangents, ans):
     if da is None:
         return None
     lu, _, perm = ans
-    l, u = _lu_factors(lu)
+    lo, up = _lu_factors(lu)
     x = _mm(_permutation_matrix(perm, dtype_of(lu)), da)
-    lau = _tri_solve(u, _tri_solve(l, x, unit_diagonal=True), left_side=False, lower=False)
-    return [add(_mm(l, _band(lau, -1, True)), _mm(_band(lau, 0, False), u)), None, None]
+    lau = _tri_solve(up, _tri_solve(lo, x, unit_diagonal=True), left_side=False, lower=False)
+    return [add(_mm(lo, _band(lau, -1, True)), _mm(_band(lau, 0, False), up)), None, None]
 
 
 def _lu_vjp(g, ans, a):
     lu, _, perm = ans
-    l, u = _lu_factors(lu)
-    h = add(_band(_mm(_mT(l), g[0]), -1, True), _band(_mm(g[0], _mT(u)), 0, False))
-    y = _tri_solve(u, _tri_solve(l, h, transpose_a=True, unit_diagonal=True),
+    lo, up = _lu_factors(lu)
+    h = add(_band(_mm(_mT(lo), g[0]), -1, True), _band(_mm(g[0], _mT(up)), 0, False))
+    y = _tri_solve(up, _tri_solve(lo, h, transpose_a=True, unit_diagonal=True),
                    left_side=False, lower=False, transpose_a=True)
     return _mm(_mT(_permutation_matrix(perm, dtype_of(lu))), y)
 

@@ -38,7 +38,6 @@ import nanojax.numpy as jnp
 from nanojax import lax_linalg as L
 from nanojax import primitives as P
 from nanojax.core import Tracer
-from nanojax.numpy import linalg as jlinalg
 from nanojax.numpy._args import error
 
 __all__ = ["cho_factor", "cho_solve", "cholesky", "det", "expm", "inv", "lu", "lu_factor",
@@ -155,7 +154,7 @@ def _permutation_matrix(perm: Any, dtype: Any) -> Any:
 
 def lu_solve(lu_and_piv: tuple[Any, Any], b: Any, trans: Any = 0, overwrite_b: bool = False,
              check_finite: bool = True) -> Any:
-    """``x`` with ``op(a) @ x = b``, from ``lu_factor(a)`` (``trans`` as in ``solve_triangular``)."""
+    """``x`` with ``op(a) @ x = b``, from ``lu_factor(a)`` (``trans``: see ``solve_triangular``)."""
     name = _name("lu_solve")
     lu_, piv = lu_and_piv
     lu_ = L.float_matrix(name, lu_)
@@ -232,7 +231,7 @@ _PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0,
 _THETA13 = 5.371920351148152
 
 
-def expm(A: Any, *, upper_triangular: bool = False, max_squarings: int = 16) -> Any:  # noqa: N803
+def expm(A: Any, *, upper_triangular: bool = False, max_squarings: int = 16) -> Any:
     """The matrix exponential, by scaling and squaring with the degree-13 Pade approximant.
 
     ``A / 2**s`` (``s`` from the 1-norm, so that it is below 5.37) gets the
@@ -245,7 +244,7 @@ def expm(A: Any, *, upper_triangular: bool = False, max_squarings: int = 16) -> 
     True
     """
     name = _name("expm")
-    A = L.float_matrix(name, A)  # noqa: N806
+    A = L.float_matrix(name, A)
     n = A.shape[-1]
     norm1 = jnp.max(jnp.sum(jnp.abs(A), axis=-2), axis=-1)
     # ceil(log2(norm1 / theta)), capped: the count of i with 2**i below the ratio.
