@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nanojax import lax_linalg as linalg  # nanojax.lax.linalg, as in JAX
+from nanojax import lax_linalg as linalg  # noqa: F401 - the submodule lax.linalg, as JAX's
 from nanojax import primitives as P
 from nanojax.core import Primitive, Tracer, get_aval
 from nanojax.lax_slicing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim,
@@ -47,7 +47,6 @@ __all__ = [  # the elementwise functions are added below, from the registry
     "expand_dims", "full", "index_in_dim", "integer_pow", "iota", "pad", "reduce_max", "reduce_min",
     "reduce_prod", "reduce_sum", "reshape", "rev", "round", "rsqrt", "select", "select_n",
     "slice", "slice_in_dim", "square", "squeeze", "stop_gradient", "top_k", "transpose"]
-__all__ += ["linalg"]                 # the submodule nanojax.lax.linalg, as in JAX
 
 # ----- Applying a primitive ------------------------------------------------------
 
