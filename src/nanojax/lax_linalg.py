@@ -14,8 +14,8 @@ Examples:
     >>> np.allclose(l @ l.T, a)
     True
     >>> lax.linalg.triangular_solve(l, np.array([[2.0], [1.0]]), left_side=True, lower=True)
-    array([[1.        ],
-           [0.70710678]])
+    array([[1.],
+           [0.]])
 """
 
 from __future__ import annotations
