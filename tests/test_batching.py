@@ -304,8 +304,49 @@ def _control_flow_rows() -> list[Row]:
     ]
 
 
+def spd(n):
+    """A symmetric positive definite matrix (cholesky, eigh)."""
+    def draw(rng):
+        x = rng.normal(size=(n, n))
+        return x @ x.T + n * np.eye(n)
+    return draw
+
+
+def conditioned(n):
+    """A square matrix well away from singular."""
+    return lambda rng: rng.normal(size=(n, n)) + 3.0 * np.eye(n)
+
+
+def joined(prim: str, **params) -> Callable:
+    """A primitive with several results, its results flattened into one float vector."""
+    return lambda *args: jnp.concatenate([jnp.ravel(jnp.astype(o, np.float64))
+                                          for o in bind(prim, **params)(*args)])
+
+
+def _linalg_rows() -> list[Row]:
+    tri = "triangular_solve"
+    return [
+        Row("cholesky", "cholesky", bind("cholesky"), (spd(3),)),
+        Row("triangular_solve-left-lower", tri, bind(tri, left_side=True, lower=True,
+            transpose_a=False, conjugate_a=False, unit_diagonal=False),
+            (conditioned(3), f(3, 2))),
+        Row("triangular_solve-right-upper-transposed", tri, bind(tri, left_side=False,
+            lower=False, transpose_a=True, conjugate_a=False, unit_diagonal=True),
+            (conditioned(3), f(2, 3))),
+        Row("inv", "inv", bind("inv"), (conditioned(3),)),
+        Row("solve", "solve", bind("solve"), (conditioned(3), f(3, 2))),
+        Row("det", "det", bind("det"), (conditioned(3),)),
+        Row("slogdet", "slogdet", joined("slogdet"), (conditioned(3),)),
+        Row("eigh", "eigh", joined("eigh", lower=True), (spd(3),)),
+        Row("svd", "svd", joined("svd", full_matrices=False, compute_uv=True), (f(4, 3),)),
+        Row("svd-values", "svd", joined("svd", full_matrices=True, compute_uv=False), (f(2, 3),)),
+        Row("qr", "qr", joined("qr", full_matrices=False), (f(4, 3),)),
+        Row("lu", "lu", joined("lu"), (f(3, 4),)),
+    ]
+
+
 ROWS = (_elementwise_rows() + _structural_rows() + _indexing_rows() + _random_rows()
-        + _control_flow_rows())
+        + _control_flow_rows() + _linalg_rows())
 
 
 def draw(kinds: tuple, rng: np.random.Generator) -> list[tuple]:

@@ -221,7 +221,7 @@ UNSUPPORTED = [
     ("diff", lambda x: np.diff(x)),
     ("arcsinh", lambda x: np.arcsinh(x)),
     ("cumprod", lambda x: np.cumprod(x)),
-    ("det", lambda x: np.linalg.det(np.outer(x, x))),
+    ("eigvals", lambda x: np.linalg.eigvals(np.outer(x, x))),
     ("reduce", lambda x: np.add.reduce(x)),
     ("hypot", lambda x: np.hypot(x, x)),
 ]
@@ -241,8 +241,8 @@ def test_unsupported_numpy_function_on_tracer_names_the_function(name, f, transf
 def test_unsupported_numpy_function_message_gives_its_module():
     with pytest.raises(TypeError, match=r"numpy\.fft\.fft"):
         nj.grad(lambda x: jnp.sum(np.fft.fft(x)))(X)
-    with pytest.raises(TypeError, match=r"numpy\.linalg\.det"):
-        nj.grad(lambda x: np.linalg.det(np.outer(x, x)))(X)
+    with pytest.raises(TypeError, match=r"numpy\.linalg\.eigvals"):
+        nj.grad(lambda x: jnp.sum(np.linalg.eigvals(np.outer(x, x))))(X)
 
 
 def test_unsupported_numpy_function_eagerly_is_just_numpy():

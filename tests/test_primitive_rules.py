@@ -32,6 +32,7 @@ import nanojax as nj
 import nanojax.numpy as jnp
 from nanojax import lax
 from nanojax.core import Literal
+from nanojax.scipy import linalg as scipy_linalg
 from nanojax.primitives import ALL_PRIMITIVES
 
 SHAPE_GROUPS = [(), (3,), (3, 1), (1, 4), (3, 4)]
@@ -360,7 +361,73 @@ CONTROL_FLOW_RULES = [
     Rule("while", _while_doubling, 1, each(normal), ((3,),), "forward-only", modes=("fwd",)),
 ]
 
-GRAD_RULES = ELEMENTWISE_RULES + STRUCTURAL_RULES + CONTROL_FLOW_RULES
+# ----- Linear algebra: well-conditioned inputs, distinct spectra ----------------------
+
+def spd(rng, shape):
+    """Symmetric positive definite, eigenvalues apart (cholesky, eigh)."""
+    x = rng.standard_normal(shape)
+    return x @ np.swapaxes(x, -1, -2) + shape[-1] * np.eye(shape[-1])
+
+
+def conditioned(rng, shape):
+    """A square matrix well away from singular (inv, solve, det, lu, triangular solves)."""
+    return rng.standard_normal(shape) + 3.0 * np.eye(shape[-1])
+
+
+def _tri_solve(**params):
+    return lambda a, b: nj.lax.linalg.triangular_solve(a, b, **params)
+
+
+def _squared(fn):
+    """``fn``'s result squared: eigen- and singular vectors up to sign, compared sign-free."""
+    return lambda a: fn(a) ** 2
+
+
+LINALG_RULES = [
+    case("cholesky", "4x4", jnp.linalg.cholesky, (4, 4), domain=each(spd)),
+    case("cholesky", "stack", jnp.linalg.cholesky, (2, 3, 3), domain=each(spd)),
+    case("cholesky", "lower-triangle", lambda a: scipy_linalg.cholesky(a, lower=True),
+         (3, 3), domain=each(spd)),
+    *(case("triangular_solve", label, _tri_solve(**params), (4, 4), b_shape,
+           domain=each(conditioned, normal))
+      for label, params, b_shape in [
+          ("left-lower", dict(left_side=True, lower=True), (4, 2)),
+          ("left-upper-transposed", dict(left_side=True, transpose_a=True), (4, 2)),
+          ("right-lower-unit", dict(lower=True, unit_diagonal=True), (3, 4)),
+          ("right-upper-transposed-unit", dict(transpose_a=True, unit_diagonal=True),
+           (3, 4))]),
+    case("triangular_solve", "stack", _tri_solve(left_side=True, lower=True), (2, 3, 3),
+         (2, 3, 2), domain=each(conditioned, normal)),
+    case("inv", "4x4", jnp.linalg.inv, (4, 4), domain=each(conditioned)),
+    case("inv", "stack", jnp.linalg.inv, (2, 3, 3), domain=each(conditioned)),
+    case("solve", "matrix", jnp.linalg.solve, (4, 4), (4, 2), domain=each(conditioned, normal)),
+    case("solve", "vector-stack", jnp.linalg.solve, (2, 3, 3), (3,),
+         domain=each(conditioned, normal)),
+    case("det", "4x4", jnp.linalg.det, (4, 4), domain=each(conditioned)),
+    case("det", "stack", jnp.linalg.det, (2, 3, 3), domain=each(conditioned)),
+    case("slogdet", "logabsdet", lambda a: jnp.linalg.slogdet(a).logabsdet, (2, 3, 3),
+         domain=each(conditioned)),
+    case("eigh", "eigenvalues", jnp.linalg.eigvalsh, (4, 4), domain=each(spd)),
+    case("eigh", "eigenvectors", _squared(lambda a: jnp.linalg.eigh(a).eigenvectors), (4, 4),
+         domain=each(spd)),
+    case("eigh", "stack", _squared(lambda a: jnp.linalg.eigh(a).eigenvectors), (2, 3, 3),
+         domain=each(spd)),
+    case("svd", "values", jnp.linalg.svdvals, (4, 3)),
+    case("svd", "values-stack", jnp.linalg.svdvals, (2, 3, 4)),
+    *(case("svd", f"{part}-{'x'.join(map(str, shape))}",
+           _squared(lambda a, i=i: jnp.linalg.svd(a, full_matrices=False)[i]), shape)
+      for shape in [(4, 4), (5, 3), (3, 5)] for i, part in [(0, "u"), (2, "vh")]),
+    case("svd", "s-with-uv", lambda a: jnp.linalg.svd(a, full_matrices=False).S, (4, 3)),
+    case("svd", "square-full", _squared(lambda a: jnp.linalg.svd(a).U), (3, 3)),
+    *(case("qr", f"{part}-{'x'.join(map(str, shape))}", lambda a, i=i: jnp.linalg.qr(a)[i],
+           shape) for shape in [(4, 4), (5, 3), (2, 4, 3)] for i, part in [(0, "q"), (1, "r")]),
+    case("qr", "complete-square", lambda a: jnp.linalg.qr(a, mode="complete").Q, (3, 3)),
+    *(case("lu", "x".join(map(str, shape)), lambda a: nj.lax.linalg.lu(a)[0], shape,
+           domain=each(conditioned if shape[-1] == shape[-2] else normal))
+      for shape in [(4, 4), (5, 3), (3, 5), (2, 3, 3)]),
+]
+
+GRAD_RULES = ELEMENTWISE_RULES + STRUCTURAL_RULES + CONTROL_FLOW_RULES + LINALG_RULES
 
 
 def _shape_id(shape: tuple) -> str:
@@ -753,9 +820,12 @@ def test_float32_rules_give_tangents_and_cotangents_their_primals_dtype(
         floats = [_is_array(x) and np.result_type(x).kind == "f" for x in ins]
         tangents = [np.ones_like(x) if f else None for x, f in zip(ins, floats)]
         tangent = prim.jvp(ins, tangents, ans, **eqn.params)
-        if tangent is not None:
-            assert np.result_type(tangent) == np.result_type(ans), f"{prim.name} jvp"
-        g = np.ones_like(ans)
+        several = prim.multiple_results
+        for t, a in zip(tangent if several and tangent is not None else [tangent],
+                        ans if several else [ans]):
+            if t is not None:
+                assert np.result_type(t) == np.result_type(a), f"{prim.name} jvp"
+        g = [np.ones_like(a) for a in ans] if several else np.ones_like(ans)
         cts = prim.vjp(g, ans, *ins, **eqn.params)
         # The tape may use the per-argument split of the rule instead: check it too.
         split = [None if r is None else r(g, ans, *ins, **eqn.params)

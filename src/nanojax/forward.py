@@ -67,7 +67,10 @@ class JVPTrace(Trace):
             refuse_complex(a, prim.name, self.who)
         if prim.joint_jvp is None:
             t = prim.jvp(primals, tangents, ans, **params)
-        if prim.multiple_results:     # one tangent per output, None for a zero
+        if prim.multiple_results:
+            # One tangent per output (ZERO for all of them, or for some: an
+            # integer output such as lu's pivots has none).
+            ts = [ZERO] * len(ans) if t is ZERO else t
             return [as_constant(a) if ti is ZERO else JVPTracer(self, a, ti)
-                    for a, ti in zip(ans, t, strict=True)]
+                    for a, ti in zip(ans, ts, strict=True)]
         return as_constant(ans) if t is ZERO else JVPTracer(self, ans, t)

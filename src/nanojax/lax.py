@@ -30,6 +30,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from nanojax import lax_linalg as linalg  # noqa: F401 - the submodule lax.linalg, as JAX's
 from nanojax import primitives as P
 from nanojax.core import Primitive, Tracer, get_aval
 from nanojax.lax_control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: A004

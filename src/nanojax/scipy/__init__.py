@@ -1,0 +1,11 @@
+"""``nanojax.scipy``: SciPy's functions that JAX offers, differentiable, on NumPy only.
+
+Examples:
+    >>> import numpy as np
+    >>> from nanojax.scipy import linalg
+    >>> linalg.solve_triangular(np.array([[2.0, 0.0], [1.0, 1.0]]), np.array([2.0, 3.0]),
+    ...                         lower=True)
+    array([1., 2.])
+"""
+
+from nanojax.scipy import linalg  # noqa: F401
