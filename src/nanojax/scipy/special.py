@@ -16,7 +16,7 @@ Examples:
     >>> print(float(nj.grad(special.gammaln)(1.0)))     # digamma(1) = -Euler's gamma
     -0.5772156649015329
     >>> special.logsumexp(np.array([1.0, 2.0]), b=np.array([1.0, -1.0]), return_sign=True)
-    (np.float64(0.5413248546129181), np.float64(-1.0))
+    (np.float64(1.5413248546129181), np.float64(-1.0))
 """
 
 from __future__ import annotations
@@ -111,7 +111,9 @@ def xlog1py(x: Any, y: Any) -> Any:
 def entr(x: Any) -> Any:
     """``-x log(x)`` for x > 0, 0 at 0, -inf below."""
     x = _inexact("entr", x)
-    return jnp.where(x < 0, -np.inf, -xlogy(x, x))
+    below = x < 0
+    safe = jnp.where(below, 1.0, x)            # no log of a negative, in value or gradient
+    return jnp.where(below, -np.inf, -xlogy(safe, safe))
 
 
 def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
