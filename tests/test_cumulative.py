@@ -171,7 +171,7 @@ def test_jnp_cumulative_functions_match_numpy():
 
 
 def test_jnp_cumulative_sum_needs_an_axis_for_more_than_one_dimension():
-    with pytest.raises(ValueError, match="nanojax.numpy.cumulative_sum: axis must be given"):
+    with pytest.raises(ValueError, match=r"nanojax\.numpy\.cumulative_sum: axis must be given"):
         jnp.cumulative_sum(X)
 
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from nanojax import primitives as P
 from nanojax.core import Primitive, Tracer, get_aval
-from nanojax.lax_cumulative import (cumlogsumexp, cummax, cummin, cumprod, sort,  # noqa: F401
+from nanojax.lax_cumulative import (cumlogsumexp, cummax, cummin, cumprod, sort,
                                     sort_key_val)
 from nanojax.lax_slicing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim,
                                   dynamic_update_index_in_dim, dynamic_update_slice,

@@ -112,7 +112,7 @@ def cumulative_prod(x: Any, /, *, axis: int | None = None, dtype: Any = None,
 def lexsort(keys: Any, axis: int = -1) -> Any:
     """The stable order sorting by ``keys[-1]`` first, then ``keys[-2]``..., as NumPy's."""
     from nanojax.lax_cumulative import permutation
-    if isinstance(keys, Tracer) or isinstance(keys, np.ndarray):
+    if isinstance(keys, (Tracer, np.ndarray)):
         if len(P.shape_of(keys)) == 0:
             raise _args.error("lexsort", TypeError, "keys must be a sequence of arrays "
                               "(or a 2-d array), got a 0-d array")

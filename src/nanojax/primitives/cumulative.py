@@ -28,7 +28,7 @@ from nanojax.primitives.elementwise import (abs_p, add, exp_p, log1p_p, max_p, m
 # ----- The prefix scan the derivatives are taken through -------------------------------
 
 
-def _slice(x: Any, axis: int, start: int, stop: int | None, step: int = 1) -> Any:
+def _slice(x: Any, axis: int, start: int | None, stop: int | None, step: int = 1) -> Any:
     from nanojax.numpy import _indexing
     return _indexing.getitem(x, (slice(None),) * axis + (slice(start, stop, step),))
 
