@@ -241,3 +241,10 @@ def test_sort_errors_name_the_function(call, kind, fragment):
         call()
     assert str(info.value).startswith("nanojax.lax.sort")
     assert fragment in str(info.value)
+
+
+def test_numpy_cumulative_functions_on_traced_values_record_the_gates():
+    x = np.array([2.0, 0.0, 3.0])
+    np.testing.assert_array_equal(nj.grad(lambda x: np.cumprod(x)[-1])(x), [0.0, 6.0, 0.0])
+    names = {e.primitive.name for e in nj.make_jaxpr(lambda x: np.nancumsum(x))(x).eqns}
+    assert "cumsum" in names
