@@ -91,8 +91,11 @@ def _erfc_positive(x: np.ndarray) -> np.ndarray:
     """erfc on x >= 0 (NaN passes through)."""
     return _by_region(x, [
         (x < 1.0, lambda v: 1.0 - _erf_series(v)),
-        ((x >= 1.0) & (x < 2.5), lambda v: _erfc_fraction(v, 90)),
-        ((x >= 2.5) & (x < 27.5), lambda v: _erfc_fraction(v, 30)),
+        # as deep as the fraction needs to converge to float64 where it is slowest
+        ((x >= 1.0) & (x < 1.5), lambda v: _erfc_fraction(v, 90)),
+        ((x >= 1.5) & (x < 2.5), lambda v: _erfc_fraction(v, 50)),
+        ((x >= 2.5) & (x < 5.0), lambda v: _erfc_fraction(v, 30)),
+        ((x >= 5.0) & (x < 27.5), lambda v: _erfc_fraction(v, 15)),
         (x >= 27.5, np.zeros_like),                    # below the smallest float
     ]) if x.size else x.copy()
 
@@ -100,10 +103,11 @@ def _erfc_positive(x: np.ndarray) -> np.ndarray:
 def _erf(x: np.ndarray) -> np.ndarray:
     a = np.abs(x)
     small = a < 1.0
-    out = np.where(small, 0.0, np.sign(x) * (1.0 - _erfc_positive(np.where(small, 1.0, a))))
-    if small.any():
-        out[small] = _erf_series(x[small])
-    return np.where(np.isnan(x), x, out)
+    large = ~small                       # NaN too: erfc passes it through
+    out = np.empty_like(x)
+    out[small] = _erf_series(x[small])
+    out[large] = np.sign(x[large]) * (1.0 - _erfc_positive(a[large]))
+    return out
 
 
 def _erfc(x: np.ndarray) -> np.ndarray:
@@ -132,8 +136,11 @@ def _erf_inv(y: np.ndarray) -> np.ndarray:
     c = 2.0 / (math.pi * 0.147) + 0.5 * log_term
     x = np.sqrt(np.maximum(np.sqrt(c * c - log_term / 0.147) - c, 0.0))
     tail = a > 0.5
+    body = ~tail
+    residual = np.empty_like(x)
     for _ in range(3):
-        residual = np.where(tail, one_minus - _erfc(x), _erf(x) - a)
+        residual[tail] = one_minus[tail] - _erfc(x[tail])
+        residual[body] = _erf(x[body]) - a[body]
         slope = 2.0 / _SQRT_PI * _exp_minus_square(x)
         step = residual / slope
         x = x - step / (1.0 + x * step)
