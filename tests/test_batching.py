@@ -345,8 +345,25 @@ def _linalg_rows() -> list[Row]:
     ]
 
 
+def _cumulative_and_special_rows() -> list[Row]:
+    rows = [Row(f"{name}-axis={axis}-reverse={rev}", name, bind(name, axis=axis, reverse=rev),
+                (small(2, 3) if name != "cumlogsumexp" else f(2, 3),))
+            for name in ("cumprod", "cummax", "cummin", "cumlogsumexp")
+            for axis in (0, 1) for rev in (False, True)]
+    inside = lambda *shape: lambda rng: rng.uniform(-0.9, 0.9, size=shape)  # noqa: E731
+    for name, kind in [("erf", f), ("erfc", f), ("erf_inv", inside), ("lgamma", f),
+                       ("digamma", pos)]:
+        for shape in [(), (2, 3)]:
+            rows.append(Row(f"{name}{shape}", name, bind(name), (kind(*shape),)))
+    order = lambda *shape: lambda rng: rng.integers(0, 4, size=shape).astype(float)  # noqa: E731
+    for ms, xs in [((), (3,)), ((3, 1), (1, 4))]:
+        rows.append(Row(f"polygamma{ms}x{xs}", "polygamma", bind("polygamma"),
+                        (order(*ms), pos(*xs))))
+    return rows
+
+
 ROWS = (_elementwise_rows() + _structural_rows() + _indexing_rows() + _random_rows()
-        + _control_flow_rows() + _linalg_rows())
+        + _control_flow_rows() + _linalg_rows() + _cumulative_and_special_rows())
 
 
 def draw(kinds: tuple, rng: np.random.Generator) -> list[tuple]:

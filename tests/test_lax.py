@@ -19,6 +19,7 @@ and the guards that keep the tables complete come last.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 from collections.abc import Callable
 
@@ -467,7 +468,56 @@ CONTROL_FLOW_CASES = [
          grad=True),
 ]
 
-CASES = _elementwise_cases() + STRUCTURAL_CASES + CONTROL_FLOW_CASES
+def _digamma_reference(x: float) -> float:
+    # psi(x) = psi(x + 30) - sum 1/(x + k), the asymptotic series far out, in Python floats.
+    a = x + 30.0
+    tail = math.log(a) - 0.5 / a - 1 / (12 * a ** 2) + 1 / (120 * a ** 4) - 1 / (252 * a ** 6)
+    return tail - math.fsum(1.0 / (x + k) for k in range(30))
+
+
+def _trigamma_reference(x: float) -> float:
+    a = x + 30.0
+    tail = 1 / a + 1 / (2 * a ** 2) + 1 / (6 * a ** 3) - 1 / (30 * a ** 5) + 1 / (42 * a ** 7)
+    return tail + math.fsum(1.0 / (x + k) ** 2 for k in range(30))
+
+
+def _cumulative_reference(name: str, axis: int, reverse: bool) -> Callable:
+    fn = {"cumprod": np.cumprod, "cummax": np.maximum.accumulate,
+          "cummin": np.minimum.accumulate, "cumlogsumexp": np.logaddexp.accumulate}[name]
+    if reverse:
+        return lambda x: np.flip(fn(np.flip(x, axis), axis=axis), axis)
+    return lambda x: fn(x, axis=axis)
+
+
+_UNIT = RNG.uniform(0.3, 3.0, (3, 4))
+_ERF_OF = np.array([-1.5, -0.4, 0.0, 0.3, 0.9, 1.7])
+_KEYS = np.array([[2.0, 1.0, 2.0, 0.0], [1.0, 1.0, 0.0, 0.0], [3.0, 3.0, 3.0, 1.0]])
+CUMULATIVE_AND_SPECIAL_CASES = [
+    *(Case(name, f"axis={axis},reverse={rev}",
+           lambda x, name=name, axis=axis, rev=rev: LAX[name](x, axis, rev), (_X,),
+           _cumulative_reference(name, axis, rev), grad=True)
+      for name in ("cumprod", "cummax", "cummin", "cumlogsumexp")
+      for axis, rev in [(0, False), (1, True)]),
+    Case("cumprod", "i32", lax.cumprod, (_A,), lambda x: np.cumprod(x, axis=0)),
+    Case("cummax", "f32", lambda x: lax.cummax(x, 1), (r(3, 4, dtype=F32),),
+         lambda x: np.maximum.accumulate(x, axis=1)),
+    Case("erf", "f64", lax.erf, (_UNIT - 1.5,), np.vectorize(math.erf), grad=True),
+    Case("erfc", "f64", lax.erfc, (_UNIT * 3,), np.vectorize(math.erfc), grad=True),
+    Case("erf_inv", "f64", lax.erf_inv, (np.array([math.erf(v) for v in _ERF_OF]),),
+         lambda y: _ERF_OF, grad=True),
+    Case("lgamma", "f64", lax.lgamma, (_UNIT * 3,), np.vectorize(math.lgamma), grad=True),
+    Case("digamma", "f64", lax.digamma, (_UNIT,), np.vectorize(_digamma_reference), grad=True),
+    Case("polygamma", "m=1", lambda x: lax.polygamma(1.0, x), (_UNIT,),
+         np.vectorize(_trigamma_reference), grad=True),
+    Case("sort", "two-keys", lambda k, v: lax.sort((k, v), dimension=1, num_keys=2)[1],
+         (_KEYS, _X), lambda k, v: np.take_along_axis(v, np.lexsort((v, k), axis=1), 1)),
+    Case("sort", "one", lambda x: lax.sort(x, 0), (_X,), lambda x: np.sort(x, 0), grad=True),
+    Case("sort_key_val", "values", lambda k, v: lax.sort_key_val(k, v)[1], (_X[::-1], _X),
+         lambda k, v: np.take_along_axis(v, np.argsort(k, -1, kind="stable"), -1), grad=True),
+]
+
+CASES = (_elementwise_cases() + STRUCTURAL_CASES + CONTROL_FLOW_CASES
+         + CUMULATIVE_AND_SPECIAL_CASES)
 VALUE_CASES = [_param(c) for c in CASES]
 GRAD_CASES = [_param(c) for c in CASES if c.grad]
 
@@ -843,7 +893,25 @@ BAD_CONTROL_FLOW = [
     Bad("map", "bad-batch_size", lambda x: lax.map(jnp.sin, x, batch_size=0), (M,), ValueError),
 ]
 
-BAD = _bad_elementwise() + BAD_CALLS + BAD_CONTROL_FLOW
+CUMULATIVE_AND_SPECIAL_BAD = [
+    *(Bad(name, label, fn, (M,), error)
+      for name in ("cumprod", "cummax", "cummin", "cumlogsumexp")
+      for label, fn, error in [
+          ("axis-out-of-range", lambda x, name=name: LAX[name](x, 2), ValueError),
+          ("float-axis", lambda x, name=name: LAX[name](x, 1.0), TypeError),
+          ("list", lambda x, name=name: LAX[name]([1.0, 2.0]), TypeError),
+          ("complex", lambda x, name=name: LAX[name](x + 1j), TypeError)]),
+    Bad("cumlogsumexp", "ints", lax.cumlogsumexp, (INTS,), TypeError),
+    Bad("sort", "shapes", lambda x: lax.sort((x, x[0])), (M,), ValueError),
+    Bad("sort", "num-keys", lambda x: lax.sort((x, x), num_keys=3), (M,), ValueError),
+    Bad("sort", "dimension", lambda x: lax.sort(x, dimension=2), (M,), ValueError),
+    Bad("sort", "list", lambda x: lax.sort([[1.0, 2.0]]), (M,), TypeError),
+    Bad("sort_key_val", "shapes", lambda x: lax.sort_key_val(x, x.T), (M,), ValueError),
+    Bad("sort_key_val", "float-dimension", lambda x: lax.sort_key_val(x, x, 0.0), (M,),
+        TypeError),
+]
+
+BAD = _bad_elementwise() + BAD_CALLS + BAD_CONTROL_FLOW + CUMULATIVE_AND_SPECIAL_BAD
 ERROR_CASES = [pytest.param(b, id=f"{b.name}-{b.label}") for b in BAD]
 
 

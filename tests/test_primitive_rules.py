@@ -427,7 +427,40 @@ LINALG_RULES = [
       for shape in [(4, 4), (5, 3), (3, 5), (2, 3, 3)]),
 ]
 
-GRAD_RULES = ELEMENTWISE_RULES + STRUCTURAL_RULES + CONTROL_FLOW_RULES + LINALG_RULES
+# ----- Cumulative reductions and special functions (own list, for easy merges) ------
+
+def _between(lo: float, hi: float) -> Callable:
+    return lambda rng, shape: rng.uniform(lo, hi, shape)
+
+
+_ZEROS_AT = np.array([[1, 0, 1, 1], [1, 1, 0, 0], [0, 1, 1, 1]], dtype=bool)
+
+CUMULATIVE_AND_SPECIAL_RULES = [
+    *(case(name, f"axis={axis},reverse={rev}", bind(name, axis=axis, reverse=rev), shape,
+           domain=distinct)
+      for name in ("cumprod", "cummax", "cummin", "cumlogsumexp")
+      for shape, axis in [((5,), 0), ((3, 4), 0), ((3, 4), 1)] for rev in (False, True)),
+    # Zeros in a running product: derivatives through the scan, no division.
+    *(case("cumprod", f"zeros,reverse={rev}",
+           lambda x, rev=rev: nj.lax.cumprod(x * _ZEROS_AT, axis=1, reverse=rev), (3, 4))
+      for rev in (False, True)),
+    case("cumlogsumexp", "large", lambda x: nj.lax.cumlogsumexp(x + 800.0), (6,)),
+    unary("erf", nj.lax.erf),
+    unary("erfc", nj.lax.erfc),
+    unary("erfc", lambda x: nj.lax.erfc(x + 3.0), label="tail"),
+    unary("erf_inv", nj.lax.erf_inv, _between(-0.9, 0.9)),
+    unary("lgamma", nj.lax.lgamma, _between(0.3, 6.0)),
+    unary("lgamma", nj.lax.lgamma, _between(-0.8, -0.2), label="negative"),
+    unary("digamma", nj.lax.digamma, _between(0.3, 12.0)),
+    unary("digamma", nj.lax.digamma, _between(-1.8, -1.2), label="negative"),
+    unary("polygamma", lambda x: nj.lax.polygamma(1.0, x), _between(0.5, 3.0), label="m=1"),
+    unary("polygamma", lambda x: nj.lax.polygamma(2.0, x), _between(0.5, 3.0), label="m=2"),
+    unary("polygamma", lambda x: nj.lax.polygamma(1.0, x), _between(-0.8, -0.2),
+          label="m=1-negative"),
+]
+
+GRAD_RULES = (ELEMENTWISE_RULES + STRUCTURAL_RULES + CONTROL_FLOW_RULES + LINALG_RULES
+              + CUMULATIVE_AND_SPECIAL_RULES)
 
 
 def _shape_id(shape: tuple) -> str:

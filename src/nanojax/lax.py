@@ -34,6 +34,8 @@ from nanojax import lax_linalg as linalg  # noqa: F401 - the submodule lax.linal
 from nanojax import primitives as P
 from nanojax.core import Primitive, Tracer, get_aval
 from nanojax.lax_control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: A004
+from nanojax.lax_cumulative import (cumlogsumexp, cummax, cummin, cumprod, sort,
+                                    sort_key_val)
 from nanojax.lax_slicing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim,
                                   dynamic_update_index_in_dim, dynamic_update_slice,
                                   dynamic_update_slice_in_dim, index_in_dim, pad, rev,
@@ -42,12 +44,14 @@ from nanojax.numpy._args import PLAIN, check_numeric, describe, is_int, reworded
 
 __all__ = [  # the elementwise functions are added below, from the registry
     "Precision", "RoundingMethod", "argmax", "argmin", "broadcast", "broadcast_in_dim",
-    "broadcasted_iota", "clamp", "concatenate", "convert_element_type", "cumsum", "dot",
+    "broadcasted_iota", "clamp", "concatenate", "convert_element_type", "cumlogsumexp", "cummax",
+    "cummin", "cumprod", "cumsum", "dot",
     "dot_general", "dynamic_index_in_dim", "dynamic_slice", "dynamic_slice_in_dim",
     "dynamic_update_index_in_dim", "dynamic_update_slice", "dynamic_update_slice_in_dim",
     "expand_dims", "full", "index_in_dim", "integer_pow", "iota", "pad", "reduce_max", "reduce_min",
     "reduce_prod", "reduce_sum", "reshape", "rev", "round", "rsqrt", "select", "select_n",
-    "slice", "slice_in_dim", "square", "squeeze", "stop_gradient", "top_k", "transpose",
+    "slice", "slice_in_dim", "sort", "sort_key_val", "square", "squeeze", "stop_gradient",
+    "top_k", "transpose",
     # control flow: nanojax.lax_control_flow
     "cond", "fori_loop", "map", "scan", "switch", "while_loop"]
 

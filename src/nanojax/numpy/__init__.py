@@ -33,6 +33,8 @@ from nanojax.numpy._linear import *  # noqa: F403
 from nanojax.numpy._einsum import einsum  # noqa: F401  (NumPy's whole grammar)
 from nanojax.numpy._pad import pad  # noqa: F401
 from nanojax.numpy._sorting import argsort, sort  # noqa: F401
+from nanojax.numpy._cumulative import (cumprod, cumulative_prod, cumulative_sum,  # noqa: F401
+                                       lexsort, nancumprod, nancumsum)
 from nanojax.numpy._rearranging import array_split, flip, roll, split, tile  # noqa: F401
 from nanojax.numpy._indexing import (at, diagonal, getitem, repeat, take,  # noqa: F401
                                      take_along_axis, trace)

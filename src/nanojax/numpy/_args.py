@@ -31,7 +31,7 @@ NUMERIC_KINDS = frozenset("biufc")
 def public(name: str) -> str:
     """``nanojax.numpy.sum`` for ``sum``; names from elsewhere (``nn.relu``, ``lax.add``)
     keep theirs."""
-    if name.startswith(("nn.", "lax.")):
+    if name.startswith(("nn.", "lax.", "scipy.")):
         return f"nanojax.{name}"
     return f"nanojax.numpy.{name}"
 

@@ -5,6 +5,8 @@
 - ``elementwise``: arithmetic, transcendental functions, comparisons,
   bitwise logic, ``select_n``, conversions;
 - ``reductions``: sums, products, maxima and minima, argmax, cumsum;
+- ``cumulative``: cumprod, cummax, cummin, cumlogsumexp;
+- ``special``: erf, erfc, erf_inv, lgamma, digamma, polygamma;
 - ``shapes``: broadcast_in_dim, reshape, transpose, squeeze, concatenate;
 - ``dot``: dot_general, every contraction of two arrays;
 - ``indexing``: gather, scatter-add, scatter;
@@ -27,6 +29,7 @@ after its own definitions, so the import cycle always finds what it needs.
 from __future__ import annotations
 
 from nanojax.primitives import base, dot, elementwise, indexing, linalg, reductions, shapes
+from nanojax.primitives import cumulative, special
 from nanojax.primitives.base import *  # noqa: F403
 from nanojax.primitives.base import (_PY_DTYPES, _register, ALL_PRIMITIVES,  # noqa: F401
                                      ELEMENTWISE_ARITY,
@@ -39,5 +42,7 @@ from nanojax.primitives.indexing import *  # noqa: F403
 from nanojax.primitives.linalg import *  # noqa: F403
 from nanojax.primitives.reductions import *  # noqa: F403
 from nanojax.primitives.shapes import *  # noqa: F403
+from nanojax.primitives.cumulative import *  # noqa: F403
+from nanojax.primitives.special import *  # noqa: F403
 
-del base, dot, elementwise, indexing, linalg, reductions, shapes
+del base, cumulative, dot, elementwise, indexing, linalg, reductions, shapes, special

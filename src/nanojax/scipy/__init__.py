@@ -1,4 +1,4 @@
-"""``nanojax.scipy``: SciPy's functions that JAX offers, differentiable, on NumPy only.
+"""``nanojax.scipy``: the SciPy functions JAX offers (``jax.scipy``), on NumPy only.
 
 Examples:
     >>> import numpy as np
@@ -9,3 +9,4 @@ Examples:
 """
 
 from nanojax.scipy import linalg  # noqa: F401
+from nanojax.scipy import special  # noqa: F401
