@@ -7,7 +7,8 @@
 - ``reductions``: sums, products, maxima and minima, argmax, cumsum;
 - ``shapes``: broadcast_in_dim, reshape, transpose, squeeze, concatenate;
 - ``dot``: dot_general, every contraction of two arrays;
-- ``indexing``: gather, scatter-add, scatter.
+- ``indexing``: gather, scatter-add, scatter;
+- ``convolution``: conv_general_dilated and the windowed reductions.
 
 A declaration gives a primitive its NumPy ``impl``, its ``abstract_eval``
 (shapes and dtypes, with the error for bad shapes), its ``jvp``, its
@@ -25,12 +26,14 @@ after its own definitions, so the import cycle always finds what it needs.
 
 from __future__ import annotations
 
-from nanojax.primitives import base, dot, elementwise, indexing, reductions, shapes
+from nanojax.primitives import (base, convolution, dot, elementwise, indexing, reductions,
+                                shapes)
 from nanojax.primitives.base import *  # noqa: F403
 from nanojax.primitives.base import (_PY_DTYPES, _register, ALL_PRIMITIVES,  # noqa: F401
                                      ELEMENTWISE_ARITY,
                                      broadcast_shapes, dtype_of, elementwise_aval, is_float,
                                      move_to_front, shape_of)
+from nanojax.primitives.convolution import *  # noqa: F403
 from nanojax.primitives.dot import *  # noqa: F403
 from nanojax.primitives.elementwise import *  # noqa: F403
 from nanojax.primitives.elementwise import _logistic  # noqa: F401
@@ -38,4 +41,4 @@ from nanojax.primitives.indexing import *  # noqa: F403
 from nanojax.primitives.reductions import *  # noqa: F403
 from nanojax.primitives.shapes import *  # noqa: F403
 
-del base, dot, elementwise, indexing, reductions, shapes
+del base, convolution, dot, elementwise, indexing, reductions, shapes
