@@ -32,6 +32,10 @@ import numpy as np
 
 from nanojax import primitives as P
 from nanojax.core import Primitive, Tracer, get_aval
+from nanojax.lax_convolution import (ConvDimensionNumbers, conv, conv_dimension_numbers,
+                                     conv_general_dilated, conv_general_permutations,
+                                     conv_transpose, conv_with_general_padding,
+                                     padtype_to_pads, reduce_window)
 from nanojax.lax_slicing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim,
                                   dynamic_update_index_in_dim, dynamic_update_slice,
                                   dynamic_update_slice_in_dim, index_in_dim, pad, rev,
@@ -46,6 +50,9 @@ __all__ = [  # the elementwise functions are added below, from the registry
     "expand_dims", "full", "index_in_dim", "integer_pow", "iota", "pad", "reduce_max", "reduce_min",
     "reduce_prod", "reduce_sum", "reshape", "rev", "round", "rsqrt", "select", "select_n",
     "slice", "slice_in_dim", "square", "squeeze", "stop_gradient", "top_k", "transpose"]
+__all__ += ["ConvDimensionNumbers", "conv", "conv_dimension_numbers", "conv_general_dilated",
+            "conv_general_permutations", "conv_transpose", "conv_with_general_padding",
+            "padtype_to_pads", "reduce_window"]
 
 # ----- Applying a primitive ------------------------------------------------------
 
