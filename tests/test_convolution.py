@@ -448,14 +448,14 @@ ERRORS = [
                                                              (0, 1, 2, 3))),
      ValueError, r"must be a permutation of the 4 axes"),
     (lambda: conv(X4, np.ones((2, 2, 3, 3)), (1, 1), "VALID"),
-     ValueError, r"lhs feature dimension \(3\) divided by feature_group_count \(1\) must "
-                 r"equal the rhs input feature dimension \(2\)"),
+     ValueError, (r"lhs feature dimension \(3\) divided by feature_group_count \(1\) must "
+                 r"equal the rhs input feature dimension \(2\)")),
     (lambda: conv(np.ones((1, 4, 5, 5)), W4, (1, 1), "VALID", feature_group_count=3),
      ValueError, r"feature_group_count 3 does not divide the lhs feature dimension of size 4"),
     (lambda: conv(np.ones((1, 4, 5, 5)), np.ones((3, 2, 3, 3)), (1, 1), "VALID",
                   feature_group_count=2),
-     ValueError, r"rhs output feature dimension \(3\) must be a multiple of "
-                 r"feature_group_count \(2\)"),
+     ValueError, (r"rhs output feature dimension \(3\) must be a multiple of "
+                 r"feature_group_count \(2\)")),
     (lambda: conv(X4, W4, (1, 1), "VALID", feature_group_count=0),
      ValueError, r"feature_group_count must be a positive integer"),
     (lambda: conv(np.ones((2, 3, 5, 5)), W4, (1, 1), "VALID", batch_group_count=2),

@@ -136,7 +136,8 @@ def conv_general_permutations(dimension_numbers: Sequence[str]
     return _permutations("conv_general_permutations", dimension_numbers)
 
 
-def _permutations(name: str, dimension_numbers: Any) -> tuple[tuple[int, ...], ...]:
+def _permutations(name: str, dimension_numbers: Any
+                  ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
     try:
         lhs, rhs, out = dimension_numbers
         ok = all(isinstance(s, str) for s in (lhs, rhs, out))

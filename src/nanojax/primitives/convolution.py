@@ -24,6 +24,7 @@ which cost views.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -66,8 +67,10 @@ def window_out_dim(n: int, window: int, stride: int, lo: int, hi: int, base_dila
     return 0 if padded < span else (padded - span) // stride + 1
 
 
-def transpose_padding(in_dims, window_dims, strides, out_dims, padding, base_dilation,
-                      window_dilation) -> tuple[tuple[int, int], ...]:
+def transpose_padding(in_dims: Sequence[int], window_dims: Sequence[int],
+                      strides: Sequence[int], out_dims: Sequence[int], padding: Sequence[Any],
+                      base_dilation: Sequence[int], window_dilation: Sequence[int]
+                      ) -> tuple[tuple[int, int], ...]:
     """Padding of the cotangent so that a window pass over it lands on the input.
 
     The pull on the input of a windowed gate with these parameters is the same
@@ -236,7 +239,7 @@ def _conv_canonical(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dila
         feature_group_count=feature_group_count)
 
 
-def _empty_output(shape) -> bool:
+def _empty_output(shape: tuple[int, ...]) -> bool:
     return 0 in shape
 
 
