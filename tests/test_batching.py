@@ -366,6 +366,38 @@ ROWS = (_elementwise_rows() + _structural_rows() + _indexing_rows() + _random_ro
         + _control_flow_rows() + _linalg_rows() + _cumulative_and_special_rows())
 
 
+def _conv_rows() -> list[Row]:
+    # Every mix of batched operands folds the batch into N, the output
+    # features or the feature groups: with groups, and in another layout, too.
+    conv = nj.lax.conv_general_dilated
+    rows = [
+        Row("conv-nchw", "conv_general_dilated",
+            lambda x, w: conv(x, w, (2, 1), ((1, 0), (0, 1)), rhs_dilation=(1, 2)),
+            (f(2, 2, 5, 4), f(3, 2, 2, 2))),
+        Row("conv-nhwc-groups", "conv_general_dilated",
+            lambda x, w: conv(x, w, (1, 1), "SAME",
+                              dimension_numbers=("NHWC", "HWIO", "NHWC"),
+                              feature_group_count=2), (f(2, 4, 3, 4), f(2, 2, 2, 6))),
+        Row("conv-1d-lhs-dilation", "conv_general_dilated",
+            lambda x, w: conv(x, w, (1,), ((1, 1),), lhs_dilation=(2,)),
+            (f(1, 2, 4), f(2, 2, 3))),
+    ]
+    for kind, init, op in (("sum", 0.0, nj.lax.add), ("max", -np.inf, nj.lax.max),
+                           ("min", np.inf, nj.lax.min)):
+        rows.append(Row(f"reduce_window_{kind}", f"reduce_window_{kind}",
+                        lambda x, init=init, op=op: nj.lax.reduce_window(
+                            x, init, op, (2, 2), (1, 2), "SAME", window_dilation=(1, 2)),
+                        (f(3, 5),)))
+    rows.append(Row("reduce_window_index", "reduce_window_index",
+                    bind("reduce_window_index", chooser="max", window_dimensions=(2, 3),
+                         window_strides=(2, 1), padding=((1, 1), (0, 2)),
+                         base_dilation=(1, 2), window_dilation=(1, 1)), (small(3, 4),)))
+    return rows
+
+
+ROWS += _conv_rows()
+
+
 def draw(kinds: tuple, rng: np.random.Generator) -> list[tuple]:
     """B examples of a row's arguments."""
     return [tuple(k(rng) for k in kinds) for _ in range(B)]

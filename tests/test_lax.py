@@ -516,8 +516,58 @@ CUMULATIVE_AND_SPECIAL_CASES = [
          lambda k, v: np.take_along_axis(v, np.argsort(k, -1, kind="stable"), -1), grad=True),
 ]
 
+# ----- Convolutions and windowed reductions (the conv branch's rows) -------------------
+
+def _correlate_rows(x: np.ndarray, w: np.ndarray, lo: int = 0, hi: int = 0,
+                    dilation: int = 1) -> np.ndarray:
+    """A 1-d convolution of one image and one filter, NumPy's way: spread, pad, correlate."""
+    spread = np.zeros((len(x) - 1) * dilation + 1)
+    spread[::dilation] = x
+    return np.correlate(np.pad(spread, (lo, hi)), w, "valid")
+
+
+def _box_same(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    padded = np.pad(x[0, 0], 1)
+    n, m = x.shape[2:]
+    return sum(padded[i:i + n, j:j + m] * w[0, 0, i, j]
+               for i in range(3) for j in range(3))[None, None]
+
+
+CONV_CASES = [
+    Case("conv_general_dilated", "1d-valid",
+         lambda x, w: lax.conv_general_dilated(x, w, (1,), "VALID"), (r(1, 1, 6), r(1, 1, 3)),
+         lambda x, w: _correlate_rows(x[0, 0], w[0, 0])[None, None], grad=True),
+    Case("conv", "2d-same", lambda x, w: lax.conv(x, w, (1, 1), "SAME"),
+         (r(1, 1, 4, 5), r(1, 1, 3, 3)), _box_same, grad=True),
+    Case("conv_with_general_padding", "lhs-dilation",
+         lambda x, w: lax.conv_with_general_padding(x, w, (1,), [(1, 1)], (2,), None),
+         (r(1, 1, 3), r(1, 1, 2)),
+         lambda x, w: _correlate_rows(x[0, 0], w[0, 0], 1, 1, 2)[None, None], grad=True),
+    Case("conv_transpose", "stride-2-same",
+         lambda x, w: lax.conv_transpose(x, w, (2,), "SAME"), (r(1, 3, 1), r(3, 1, 1)),
+         lambda x, w: _correlate_rows(x[0, :, 0], w[:, 0, 0], 2, 1, 2)[None, :, None],
+         grad=True),
+    Case("reduce_window", "max-pool",
+         lambda x: lax.reduce_window(x, -np.inf, lax.max, (1, 2), (1, 2), "VALID"), (_X,),
+         lambda x: x.reshape(3, 2, 2).max(axis=2), grad=True),
+    Case("reduce_window", "sum-same",
+         lambda x: lax.reduce_window(x, 0.0, lax.add, (2, 2), (1, 1), "SAME"), (_X,),
+         lambda x: sum(np.pad(x, ((0, 1), (0, 1)))[i:i + 3, j:j + 4]
+                       for i in range(2) for j in range(2)), grad=True),
+    Case("padtype_to_pads", "same",
+         lambda: np.array(lax.padtype_to_pads((5, 6), (3, 2), (2, 1), "SAME")), (),
+         lambda: np.array([[1, 1], [0, 1]])),
+    Case("conv_dimension_numbers", "nhwc",
+         lambda: np.array(lax.conv_dimension_numbers((1, 5, 5, 3), (3, 3, 3, 8),
+                                                     ("NHWC", "HWIO", "NHWC"))), (),
+         lambda: np.array([[0, 3, 1, 2], [3, 2, 0, 1], [0, 3, 1, 2]])),
+    Case("conv_general_permutations", "spatial-order-from-the-kernel",
+         lambda: np.array(lax.conv_general_permutations(("NCHW", "OIWH", "NWHC"))), (),
+         lambda: np.array([[0, 1, 3, 2], [0, 1, 2, 3], [0, 3, 1, 2]])),
+]
+
 CASES = (_elementwise_cases() + STRUCTURAL_CASES + CONTROL_FLOW_CASES
-         + CUMULATIVE_AND_SPECIAL_CASES)
+         + CUMULATIVE_AND_SPECIAL_CASES + CONV_CASES)
 VALUE_CASES = [_param(c) for c in CASES]
 GRAD_CASES = [_param(c) for c in CASES if c.grad]
 
@@ -911,7 +961,34 @@ CUMULATIVE_AND_SPECIAL_BAD = [
         TypeError),
 ]
 
-BAD = _bad_elementwise() + BAD_CALLS + BAD_CONTROL_FLOW + CUMULATIVE_AND_SPECIAL_BAD
+
+
+CONV_BAD_CALLS = [
+    Bad("conv_general_dilated", "channel-mismatch",
+        lambda x, w: lax.conv_general_dilated(x, w, (1,), "VALID"),
+        (np.ones((1, 3, 5)), np.ones((2, 2, 3))), ValueError),
+    Bad("conv", "strides-length", lambda x, w: lax.conv(x, w, (1, 1), "VALID"),
+        (np.ones((1, 1, 5)), np.ones((1, 1, 3))), ValueError),
+    Bad("conv_with_general_padding", "bad-pairs",
+        lambda x, w: lax.conv_with_general_padding(x, w, (1,), [(1, 2, 3)], None, None),
+        (np.ones((1, 1, 5)), np.ones((1, 1, 3))), TypeError),
+    Bad("conv_transpose", "padding-name",
+        lambda x, w: lax.conv_transpose(x, w, (2,), "SAME_LOWER"),
+        (np.ones((1, 5, 1)), np.ones((3, 1, 1))), ValueError),
+    Bad("conv_dimension_numbers", "missing-feature",
+        lambda: lax.conv_dimension_numbers((1, 2, 3), (1, 2, 3), ("NXH", "OIH", "NCH")), (),
+        ValueError),
+    Bad("conv_general_permutations", "not-strings",
+        lambda: lax.conv_general_permutations((0, 1, 2)), (), TypeError),
+    Bad("padtype_to_pads", "unknown", lambda: lax.padtype_to_pads((5,), (3,), (1,), "FULL"),
+        (), ValueError),
+    Bad("reduce_window", "computation",
+        lambda x: lax.reduce_window(x, 1.0, lax.mul, (1, 2), (1, 1), "VALID"), (M,),
+        TypeError),
+]
+
+BAD = (_bad_elementwise() + BAD_CALLS + BAD_CONTROL_FLOW + CUMULATIVE_AND_SPECIAL_BAD
+       + CONV_BAD_CALLS)
 ERROR_CASES = [pytest.param(b, id=f"{b.name}-{b.label}") for b in BAD]
 
 
@@ -949,6 +1026,7 @@ def test_every_lax_function_is_tested() -> None:
     erring = {b.name for b in BAD}
     graded = {c.name for c in CASES if c.grad}
     functions = set(lax.__all__) - {"RoundingMethod", "Precision"}   # round, dot tests
+    functions -= {"ConvDimensionNumbers"}       # a NamedTuple: conv_dimension_numbers' rows
     assert not functions - valued, f"no value row: {sorted(functions - valued)}"
     assert not functions - erring, f"no error row: {sorted(functions - erring)}"
     differentiable = {n for n in functions if n not in PRIMITIVE_OF
@@ -956,6 +1034,8 @@ def test_every_lax_function_is_tested() -> None:
     differentiable -= {"argmax", "argmin", "stop_gradient",   # integer out; tested apart
                        "iota", "broadcasted_iota",        # constants: no operand
                        "while_loop"}       # forward mode only, as in JAX: test_control_flow
+    differentiable -= {"padtype_to_pads", "conv_dimension_numbers",   # shapes in, shapes out
+                       "conv_general_permutations"}
     assert not differentiable - graded, f"no gradient row: {sorted(differentiable - graded)}"
     assert not (valued | erring) - set(lax.__all__), "rows name functions lax does not have"
 

@@ -459,8 +459,42 @@ CUMULATIVE_AND_SPECIAL_RULES = [
           label="m=1-negative"),
 ]
 
+# ----- Convolutions and windowed reductions (the conv branch's rows) ----------------
+
+def _conv(strides, padding, **kw):
+    return lambda x, w: nj.lax.conv_general_dilated(x, w, strides, padding, **kw)
+
+
+def _window(kind, window, strides, padding, **kw):
+    init, op = {"sum": (0.0, nj.lax.add), "max": (-np.inf, nj.lax.max),
+                "min": (np.inf, nj.lax.min)}[kind]
+    return lambda x: nj.lax.reduce_window(x, init, op, window, strides, padding, **kw)
+
+
+CONV_RULES = [
+    case("conv_general_dilated", "1d-valid", _conv((1,), "VALID"), (2, 2, 5), (3, 2, 2)),
+    case("conv_general_dilated", "2d-strides-same", _conv((2, 1), "SAME"), (1, 2, 4, 3),
+         (2, 2, 3, 2)),
+    case("conv_general_dilated", "2d-dilations-negative-padding",
+         _conv((1, 2), ((1, -1), (2, 0)), lhs_dilation=(2, 1), rhs_dilation=(1, 2)),
+         (1, 1, 3, 4), (2, 1, 2, 2)),
+    case("conv_general_dilated", "nhwc-groups",
+         _conv((1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"),
+               feature_group_count=2), (1, 3, 3, 4), (2, 2, 2, 4)),
+    case("conv_general_dilated", "3d", _conv((1, 1, 2), ((0, 0), (1, 0), (0, 1))),
+         (1, 1, 2, 3, 3), (2, 1, 2, 2, 2)),
+    *(case(f"reduce_window_{kind}", label, fn, shape, domain=distinct)
+      for kind in ("sum", "max", "min")
+      for label, shape, fn in [
+          ("2x2-pool", (4, 4), _window(kind, (2, 2), (2, 2), "VALID")),
+          ("same-overlapping", (3, 5), _window(kind, (2, 3), (1, 2), "SAME")),
+          ("dilations-padding", (4, 3),
+           _window(kind, (2, 2), (1, 1), ((1, 0), (2, -1)), base_dilation=(2, 1),
+                   window_dilation=(1, 2)))]),
+]
+
 GRAD_RULES = (ELEMENTWISE_RULES + STRUCTURAL_RULES + CONTROL_FLOW_RULES + LINALG_RULES
-              + CUMULATIVE_AND_SPECIAL_RULES)
+              + CUMULATIVE_AND_SPECIAL_RULES + CONV_RULES)
 
 
 def _shape_id(shape: tuple) -> str:
@@ -577,6 +611,26 @@ FLAT_RULES = [
              ((3, 4),), each(small_integers), label="ties"),
     FlatRule("stop_gradient", nj.stop_gradient, lambda x: x, ((3, 4),)),
 ]
+
+def _window_index_reference(x):
+    """Where each 2x2 window (SAME padding: one row and column after) has its first maximum."""
+    padded = np.full((x.shape[0] + 1, x.shape[1] + 1), -np.inf)
+    padded[:-1, :-1] = x
+    out = np.zeros(x.shape, np.int64)
+    for i, j in np.ndindex(x.shape):
+        di, dj = np.unravel_index(np.argmax(padded[i:i + 2, j:j + 2]), (2, 2))
+        out[i, j] = (i + di) * x.shape[1] + j + dj
+    return out
+
+
+CONV_FLAT_RULES = [
+    FlatRule("reduce_window_index",
+             bind("reduce_window_index", chooser="max", window_dimensions=(2, 2),
+                  window_strides=(1, 1), padding=((0, 1), (0, 1)), base_dilation=(1, 1),
+                  window_dilation=(1, 1)),
+             _window_index_reference, ((3, 4),), each(small_integers), label="max-ties"),
+]
+FLAT_RULES += CONV_FLAT_RULES
 
 FLAT_CASES = [pytest.param(r, id="-".join(filter(None, [r.prim, r.label]))) for r in FLAT_RULES]
 

@@ -36,6 +36,10 @@ from nanojax.core import Primitive, Tracer, get_aval
 from nanojax.lax_control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: A004
 from nanojax.lax_cumulative import (cumlogsumexp, cummax, cummin, cumprod, sort,
                                     sort_key_val)
+from nanojax.lax_convolution import (ConvDimensionNumbers, conv, conv_dimension_numbers,
+                                     conv_general_dilated, conv_general_permutations,
+                                     conv_transpose, conv_with_general_padding,
+                                     padtype_to_pads, reduce_window)
 from nanojax.lax_slicing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim,
                                   dynamic_update_index_in_dim, dynamic_update_slice,
                                   dynamic_update_slice_in_dim, index_in_dim, pad, rev,
@@ -54,6 +58,9 @@ __all__ = [  # the elementwise functions are added below, from the registry
     "top_k", "transpose",
     # control flow: nanojax.lax_control_flow
     "cond", "fori_loop", "map", "scan", "switch", "while_loop"]
+__all__ += ["ConvDimensionNumbers", "conv", "conv_dimension_numbers", "conv_general_dilated",
+            "conv_general_permutations", "conv_transpose", "conv_with_general_padding",
+            "padtype_to_pads", "reduce_window"]
 
 # ----- Applying a primitive ------------------------------------------------------
 

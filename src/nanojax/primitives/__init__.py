@@ -11,6 +11,7 @@
 - ``dot``: dot_general, every contraction of two arrays;
 - ``indexing``: gather, scatter-add, scatter;
 - ``linalg``: cholesky, triangular_solve, inv, solve, det, slogdet, eigh, svd, qr, lu.
+- ``convolution``: conv_general_dilated and the windowed reductions.
 
 A declaration gives a primitive its NumPy ``impl``, its ``abstract_eval``
 (shapes and dtypes, with the error for bad shapes), its ``jvp``, its
@@ -28,13 +29,14 @@ after its own definitions, so the import cycle always finds what it needs.
 
 from __future__ import annotations
 
-from nanojax.primitives import base, dot, elementwise, indexing, linalg, reductions, shapes
-from nanojax.primitives import cumulative, special
+from nanojax.primitives import (base, convolution, cumulative, dot, elementwise, indexing,
+                                linalg, reductions, shapes, special)
 from nanojax.primitives.base import *  # noqa: F403
 from nanojax.primitives.base import (_PY_DTYPES, _register, ALL_PRIMITIVES,  # noqa: F401
                                      ELEMENTWISE_ARITY,
                                      broadcast_shapes, dtype_of, elementwise_aval, is_float,
                                      move_to_front, shape_of)
+from nanojax.primitives.convolution import *  # noqa: F403
 from nanojax.primitives.dot import *  # noqa: F403
 from nanojax.primitives.elementwise import *  # noqa: F403
 from nanojax.primitives.elementwise import _logistic  # noqa: F401
@@ -45,4 +47,5 @@ from nanojax.primitives.shapes import *  # noqa: F403
 from nanojax.primitives.cumulative import *  # noqa: F403
 from nanojax.primitives.special import *  # noqa: F403
 
-del base, cumulative, dot, elementwise, indexing, linalg, reductions, shapes, special
+del base, convolution, cumulative, dot, elementwise, indexing, linalg, reductions, shapes
+del special
