@@ -268,3 +268,36 @@ def test_map_with_a_batch_size_matches_map_and_vmap():
     want = nj.vmap(f)(xs)
     for batch_size in (None, 1, 3, 7, 10):
         np.testing.assert_allclose(lax.map(f, xs, batch_size=batch_size), want, rtol=1e-14)
+
+
+def test_jit_prunes_what_a_loop_computes_for_nobody():
+    # grad with respect to w only: the backward scan needs neither the pulls
+    # of xs nor those of the data it closes over, so jit drops them.
+    data = RNG.standard_normal((5, 3))
+    xs = RNG.standard_normal((6, 3))
+
+    def loss(w):
+        def step(h, x):
+            h = jnp.tanh(w @ h + x + data[0])
+            return h, jnp.sum(h * data[1])
+        return jnp.sum(lax.scan(step, jnp.zeros(3), xs)[1])
+    w = 0.3 * RNG.standard_normal((3, 3))
+    lowered = nj.jit(nj.grad(loss)).lower(w)
+    scans = [e for e in lowered.jaxpr.eqns if e.primitive.name == "scan"]
+    backward = scans[-1]
+    assert backward.params["reverse"]
+    assert backward.params["num_carry"] == 2               # the pulls of h and of w: no more
+    assert len(backward.outvars) == 2                      # and no per-step pulls of xs
+    assert nj.jit(nj.grad(loss))(w).tobytes() == nj.grad(loss)(w).tobytes()
+
+
+def test_pruning_keeps_a_carry_that_decides_a_while_loop_or_feeds_a_used_one():
+    def f(x):
+        # Only the last output is used; the counter decides the loop and the
+        # first carry feeds the last one.
+        _, _, total = lax.while_loop(lambda c: c[0] < 4,
+                                     lambda c: (c[0] + 1, c[1] * 2.0, c[2] + c[1]), (0, x, 0.0))
+        return total
+    assert nj.jit(f)(1.0) == f(1.0) == 15.0
+    (eqn,) = [e for e in nj.jit(f).lower(1.0).jaxpr.eqns if e.primitive.name == "while"]
+    assert len(eqn.outvars) == 3

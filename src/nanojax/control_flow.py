@@ -36,8 +36,8 @@ from nanojax.ad_util import zeros_like
 from nanojax.core import ClosedJaxpr, Jaxpr, Lowering, Primitive, ShapedArray, eval_jaxpr, \
     own_memory
 from nanojax.jaxpr_transforms import (batch_jaxpr, batched_outputs, is_float_aval, jvp_jaxpr,
-                                      jvp_nonzeros, permute_invars, permute_outvars, stage,
-                                      vjp_jaxpr)
+                                      jvp_nonzeros, live_inputs, permute_invars, permute_outvars,
+                                      prune_jaxpr, stage, vjp_jaxpr)
 from nanojax.primitives.base import _register
 
 __all__ = ["cond_p", "while_p", "scan_p"]
@@ -139,9 +139,18 @@ def _cond_lowering(w: Any, ins: list, params: dict, in_avals: list, out_aval: An
     return f"{name}({', '.join(ins)})", float_math
 
 
+def _cond_prune(params: dict, used: list[bool]) -> tuple | None:
+    branches = params["branches"]
+    keep = [any(col) for col in zip(*(live_inputs(b, used) for b in branches))]
+    if all(keep) and all(used):
+        return None
+    new = tuple(prune_jaxpr(b, keep, used) for b in branches)
+    return dict(params, branches=new), [True, *keep], list(used)
+
+
 cond_p = _register(Primitive(
     "cond", _cond_impl, _cond_aval, vjp=_cond_vjp, batch=_cond_batch, multiple_results=True,
-    lowering=Lowering(custom=_cond_lowering), joint_jvp=_cond_jvp))
+    lowering=Lowering(custom=_cond_lowering), joint_jvp=_cond_jvp, prune=_cond_prune))
 
 
 # ----- while: a loop whose trip count the values decide --------------------------------
@@ -268,9 +277,30 @@ def _while_lowering(w: Any, ins: list, params: dict, in_avals: list, out_aval: A
     return f"{name}({', '.join(ins)})", fm1 or fm2
 
 
+def _while_prune(params: dict, used: list[bool]) -> tuple | None:
+    cond, body = params["cond_jaxpr"], params["body_jaxpr"]
+    nc, nb = params["cond_nconsts"], params["body_nconsts"]
+    cond_live = live_inputs(cond, [True])
+    # A carry stays if it is used, decides the loop, or feeds one that stays.
+    keep = [u or c for u, c in zip(used, cond_live[nc:])]
+    while True:
+        grown = [k or b for k, b in zip(keep, live_inputs(body, keep)[nb:])]
+        if grown == keep:
+            break
+        keep = grown
+    keep_cc, keep_bc = cond_live[:nc], live_inputs(body, keep)[:nb]
+    if all(keep_cc) and all(keep_bc) and all(keep):
+        return None
+    new = dict(params, cond_jaxpr=prune_jaxpr(cond, keep_cc + keep, [True]),
+               body_jaxpr=prune_jaxpr(body, keep_bc + keep, keep),
+               cond_nconsts=sum(keep_cc), body_nconsts=sum(keep_bc))
+    return new, keep_cc + keep_bc + keep, keep
+
+
 while_p = _register(Primitive(
     "while", _while_impl, _while_aval, vjp=_while_vjp, batch=_while_batch,
-    multiple_results=True, lowering=Lowering(custom=_while_lowering), joint_jvp=_while_jvp))
+    multiple_results=True, lowering=Lowering(custom=_while_lowering), joint_jvp=_while_jvp,
+    prune=_while_prune))
 
 
 # ----- scan: a loop over the leading axis, carrying state --------------------------------
@@ -431,6 +461,24 @@ def _scan_lowering(w: Any, ins: list, params: dict, in_avals: list, out_aval: An
     return f"{name}({', '.join(ins)})", float_math
 
 
+def _scan_prune(params: dict, used: list[bool]) -> tuple | None:
+    jaxpr, nk, nc = params["jaxpr"], params["num_consts"], params["num_carry"]
+    keep_c, keep_y = list(used[:nc]), list(used[nc:])
+    while True:        # a carry stays if it is used or feeds one that stays
+        live = live_inputs(jaxpr, keep_c + keep_y)
+        grown = [k or b for k, b in zip(keep_c, live[nk:nk + nc])]
+        if grown == keep_c:
+            break
+        keep_c = grown
+    kept_in = live[:nk] + keep_c + live[nk + nc:]
+    if all(kept_in) and all(keep_c + keep_y):
+        return None
+    new = dict(params, jaxpr=prune_jaxpr(jaxpr, kept_in, keep_c + keep_y),
+               num_consts=sum(live[:nk]), num_carry=sum(keep_c))
+    return new, kept_in, keep_c + keep_y
+
+
 scan_p = _register(Primitive(
     "scan", _scan_impl, _scan_aval, vjp=_scan_vjp, batch=_scan_batch, multiple_results=True,
-    lowering=Lowering(custom=_scan_lowering), joint_jvp=_scan_jvp, vjp_fwd=_scan_vjp_fwd))
+    lowering=Lowering(custom=_scan_lowering), joint_jvp=_scan_jvp, vjp_fwd=_scan_vjp_fwd,
+    prune=_scan_prune))

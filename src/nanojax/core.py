@@ -176,13 +176,17 @@ class Primitive:
     ``vjp_fwd(*args, **params) -> (ans, residuals)``: what the tape runs
     instead of the gate, keeping ``residuals`` (a list), which its ``vjp``
     rule then receives after the operands (a loop keeps the carry of each
-    step, rather than running again to find them). Any rule may be a
-    ``PerPrimitive`` factory.
+    step, rather than running again to find them). ``prune(params,
+    used_outputs)``: for a gate with several results, a smaller gate that
+    computes at least the used ones, as ``(params, used_inputs,
+    kept_outputs)`` masks, or None if it cannot shrink (the simplifier drops
+    what a loop computes for nobody). Any rule may be a ``PerPrimitive``
+    factory.
     """
 
     __slots__ = ("name", "impl", "abstract_eval", "jvp", "vjp", "vjp_args", "batch",
                  "differentiable", "multiple_results", "may_alias", "lowering", "simplify",
-                 "layout", "symmetric", "residuals", "joint_jvp", "vjp_fwd")
+                 "layout", "symmetric", "residuals", "joint_jvp", "vjp_fwd", "prune")
 
     def __init__(self, name: str, impl: Callable, abstract_eval: Rule, *,
                  jvp: Rule = None, vjp: Rule = None,
@@ -194,7 +198,7 @@ class Primitive:
                  simplify: Callable | None = None,
                  layout: str | Callable | None = None, symmetric: bool = False,
                  residuals: str | None = None, joint_jvp: Callable | None = None,
-                 vjp_fwd: Callable | None = None) -> None:
+                 vjp_fwd: Callable | None = None, prune: Callable | None = None) -> None:
         def own(rule: Any) -> Any:
             return rule.make(self) if isinstance(rule, PerPrimitive) else rule
         self.name = name
@@ -222,6 +226,7 @@ class Primitive:
         self.residuals = residuals
         self.joint_jvp = joint_jvp
         self.vjp_fwd = vjp_fwd
+        self.prune = prune
 
     def bind(self, *args: Any, **params: Any) -> Any:
         # The eager path: one scan for tracers, then NumPy.

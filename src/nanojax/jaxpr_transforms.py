@@ -26,8 +26,8 @@ from nanojax import primitives as P
 from nanojax.ad_util import zeros_like
 from nanojax.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, eval_jaxpr
 
-__all__ = ["stage", "hoist_tracers", "jvp_jaxpr", "vjp_jaxpr", "batch_jaxpr", "is_float_aval",
-           "permute_invars", "permute_outvars"]
+__all__ = ["stage", "hoist_tracers", "live_inputs", "prune_jaxpr", "jvp_jaxpr", "vjp_jaxpr",
+           "batch_jaxpr", "is_float_aval", "permute_invars", "permute_outvars"]
 
 
 def is_float_aval(aval: ShapedArray) -> bool:
@@ -84,6 +84,30 @@ def permute_outvars(closed: ClosedJaxpr, order: Sequence[int]) -> ClosedJaxpr:
     j = closed.jaxpr
     return ClosedJaxpr(Jaxpr(j.constvars, j.invars, [j.outvars[i] for i in order], j.eqns),
                        closed.consts)
+
+
+def live_inputs(closed: ClosedJaxpr, needed: Sequence[bool]) -> list[bool]:
+    """Which inputs the ``needed`` outputs depend on."""
+    from nanojax.simplify import dead_code
+    j = closed.jaxpr
+    outs = [o for o, n in zip(j.outvars, needed, strict=True) if n]
+    pruned = dead_code(Jaxpr(j.constvars, j.invars, outs, j.eqns))
+    used = {id(a) for e in pruned.eqns for a in e.invars} | {id(o) for o in outs}
+    return [id(v) in used for v in j.invars]
+
+
+def prune_jaxpr(closed: ClosedJaxpr, kept_inputs: Sequence[bool],
+                kept_outputs: Sequence[bool]) -> ClosedJaxpr:
+    """The jaxpr computing only ``kept_outputs`` from only ``kept_inputs``.
+
+    ``kept_inputs`` must include every input those outputs depend on.
+    """
+    from nanojax.simplify import dead_code
+    j = closed.jaxpr
+    outs = [o for o, k in zip(j.outvars, kept_outputs, strict=True) if k]
+    pruned = dead_code(Jaxpr(j.constvars, j.invars, outs, j.eqns))
+    ins = [v for v, k in zip(j.invars, kept_inputs, strict=True) if k]
+    return ClosedJaxpr(Jaxpr(j.constvars, ins, outs, pruned.eqns), closed.consts)
 
 
 def _run(closed: ClosedJaxpr, args: Sequence[Any]) -> list:

@@ -11,7 +11,10 @@ without changing what the jaxpr computes:
   ``select_n`` whose selector is constant, a reshape/broadcast/transpose to
   the same shape, an integer ``reduce_sum`` over no axes;
 - common subexpressions: the same primitive on the same inputs is computed once;
-- dead code: equations whose outputs are never used are dropped.
+- dead code: equations whose outputs are never used are dropped, and a
+  loop or branch that computes some outputs nobody reads is cut down to the
+  rest (its primitive's ``prune`` rule): a backward scan stops accumulating
+  the pulls of constants nobody differentiates.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numpy as np
 
 from nanojax.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Var
 
-__all__ = ["simplify", "value_of", "is_const", "is_negative_zero"]
+__all__ = ["simplify", "value_of", "is_const", "is_negative_zero", "dead_code"]
 
 
 def simplify(closed: ClosedJaxpr) -> ClosedJaxpr:
@@ -32,7 +35,7 @@ def simplify(closed: ClosedJaxpr) -> ClosedJaxpr:
     for _ in range(4):
         before = len(jaxpr.eqns)
         jaxpr = _rewrite(jaxpr, known)
-        jaxpr = _dead_code(jaxpr)
+        jaxpr = dead_code(jaxpr)
         if len(jaxpr.eqns) == before:
             break
     used = {id(a) for e in jaxpr.eqns for a in e.invars} | {id(a) for a in jaxpr.outvars}
@@ -149,12 +152,22 @@ def _cse_key(eqn: JaxprEqn) -> tuple | None:
         return None
 
 
-def _dead_code(jaxpr: Jaxpr) -> Jaxpr:
+def dead_code(jaxpr: Jaxpr) -> Jaxpr:
+    """The jaxpr without the equations (and gates' outputs) its outputs do not need."""
     live = {id(v) for v in jaxpr.outvars if isinstance(v, Var)}
     kept = []
     for eqn in reversed(jaxpr.eqns):
-        if any(id(v) in live for v in eqn.outvars):
-            kept.append(eqn)
-            live.update(id(a) for a in eqn.invars if isinstance(a, Var))
+        used = [id(v) in live for v in eqn.outvars]
+        if not any(used):
+            continue
+        prune = eqn.primitive.prune
+        if prune is not None:
+            smaller = prune(eqn.params, used)
+            if smaller is not None:
+                params, used_inputs, kept_outputs = smaller
+                eqn = JaxprEqn(eqn.primitive, [a for a, u in zip(eqn.invars, used_inputs) if u],
+                               [v for v, k in zip(eqn.outvars, kept_outputs) if k], params)
+        kept.append(eqn)
+        live.update(id(a) for a in eqn.invars if isinstance(a, Var))
     kept.reverse()
     return Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, kept)
