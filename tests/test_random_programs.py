@@ -247,7 +247,7 @@ class Program:
         return "\n".join(lines) + "\n"
 
     def _compile(self, source: str):
-        namespace = {"np": np, "jnp": jnp, "nj": nj, "_mon": None}
+        namespace = {"np": np, "jnp": jnp, "nj": nj, "lax": nj.lax, "_mon": None}
         exec(compile(source, "<random program>", "exec"), namespace)  # noqa: S102
         fn = namespace["f"]
         fn.namespace = namespace
@@ -354,7 +354,7 @@ class Builder:
 
     def try_add(self, expr: str, monitors: tuple, uses: tuple, rounding: str | None = None
                 ) -> bool:
-        namespace = {"np": np, "jnp": jnp, "nj": nj}
+        namespace = {"np": np, "jnp": jnp, "nj": nj, "lax": nj.lax}
         namespace.update(zip(self.names, self.proxies))
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -379,7 +379,7 @@ class Builder:
             "mixed": [self.unary, self.binary, self.reduction, self.index, self.binary,
                       self.constant_binary, self.reduction, self.update, self.unary,
                       self.reshape, self.linalg, self.join, self.cumsum, self.clip,
-                      self.zeros, self.index],
+                      self.zeros, self.index, self.control],
             "scalars": [self.unary, self.edges, self.binary, self.zeros, self.reduction,
                         self.constant_binary, self.clip, self.edges, self.zeros, self.index,
                         self.reshape],
@@ -866,6 +866,24 @@ class Builder:
         if not self.pyfloat(i) and self.draw(st.booleans()):
             return (f"{a}.clip({lo}, {hi})", mons, (i,))
         return (f"jnp.clip({a}, {lo}, {hi})", mons, (i,))
+
+    # --- loops and branches: gates carrying jaxprs
+    def control(self):
+        i = self.pick()
+        a, nd = self.names[i], len(self.shape(i))
+        choices = [
+            (f"lax.cond(jnp.sum({a}) > 0.0, lambda u: jnp.sin(u) * u, lambda u: u * 0.5 - 1.0, "
+             f"{a})", (f"_mon.cmp(jnp.sum({a}), 0.0)",)),
+            (f"lax.fori_loop(0, 3, lambda k, c: jnp.tanh(c) * 0.9 + 0.1, {a})", ()),
+            (f"lax.switch(2, [jnp.sin, jnp.cos, lambda u: jnp.exp(u * 0.3)], {a})", ())]
+        if nd:
+            choices += [
+                (f"lax.scan(lambda c, x: (c * 0.5 + jnp.tanh(x), c * x), "
+                 f"jnp.zeros(jnp.shape({a})[1:]), {a})[1]", ()),
+                (f"lax.scan(lambda c, x: (jnp.sin(c) + x, c), {a}[0], {a}, reverse=True)[0]", ()),
+                (f"lax.map(lambda r: jnp.sum(r * jnp.cos(r)), {a})", ())]
+        expr, mons = self.draw(st.sampled_from(choices))
+        return (expr, mons, (i,))
 
     # --- the end: a scalar from every value nothing else used
     def result(self) -> Op:
