@@ -872,14 +872,14 @@ class Builder:
         i = self.pick()
         a, nd = self.names[i], len(self.shape(i))
         choices = [
-            (f"lax.cond(jnp.sum({a}) > 0.0, lambda u: jnp.sin(u) * u, lambda u: u * 0.5 - 1.0, "
-             f"{a})", (f"_mon.cmp(jnp.sum({a}), 0.0)",)),
+            ((f"lax.cond(jnp.sum({a}) > 0.0, lambda u: jnp.sin(u) * u, lambda u: u * 0.5 - 1.0, "
+             f"{a})"), (f"_mon.cmp(jnp.sum({a}), 0.0)",)),
             (f"lax.fori_loop(0, 3, lambda k, c: jnp.tanh(c) * 0.9 + 0.1, {a})", ()),
             (f"lax.switch(2, [jnp.sin, jnp.cos, lambda u: jnp.exp(u * 0.3)], {a})", ())]
         if nd:
             choices += [
-                (f"lax.scan(lambda c, x: (c * 0.5 + jnp.tanh(x), c * x), "
-                 f"jnp.zeros(jnp.shape({a})[1:]), {a})[1]", ()),
+                ((f"lax.scan(lambda c, x: (c * 0.5 + jnp.tanh(x), c * x), "
+                 f"jnp.zeros(jnp.shape({a})[1:]), {a})[1]"), ()),
                 (f"lax.scan(lambda c, x: (jnp.sin(c) + x, c), {a}[0], {a}, reverse=True)[0]", ()),
                 (f"lax.map(lambda r: jnp.sum(r * jnp.cos(r)), {a})", ())]
         expr, mons = self.draw(st.sampled_from(choices))
