@@ -26,15 +26,15 @@ Operands, in order:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 from collections.abc import Sequence
 
 import numpy as np
 
 from nanojax import primitives as P
 from nanojax.ad_util import zeros_like
-from nanojax.core import ClosedJaxpr, Jaxpr, Lowering, Primitive, ShapedArray, eval_jaxpr, \
-    own_memory
+from nanojax.core import ClosedJaxpr, Jaxpr, Literal, Lowering, Primitive, ShapedArray, \
+    eval_jaxpr, own_memory
 from nanojax.jaxpr_transforms import (batch_jaxpr, batched_outputs, is_float_aval, jvp_jaxpr,
                                       jvp_nonzeros, live_inputs, permute_invars, permute_outvars,
                                       prune_jaxpr, stage, vjp_jaxpr)
@@ -362,50 +362,113 @@ def _scan_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, jaxpr: ClosedJ
                                                           for nz in y_nz])
 
 
+class _ScanPull(NamedTuple):
+    """A scan body's backward pass split at the residuals, as JAX's partial evaluation does.
+
+    ``forward`` maps ``(consts, carry, x)`` to ``(carry, y, *residuals)``:
+    the body, also giving the values its backward step reads that depend on
+    the step (the carry it started from, the body's intermediates).
+    ``backward`` maps ``(consts, carry pulls, residuals, x, y pulls)`` to the
+    pulls of the ``wanted`` inputs, recomputing only what depends on the
+    consts alone; it never runs the body's forward pass again.
+    """
+
+    forward: ClosedJaxpr
+    backward: ClosedJaxpr
+    num_residuals: int
+    wanted: list
+
+
+_PULLS: dict[int, tuple[ClosedJaxpr, _ScanPull]] = {}
+
+
+def _scan_pull(jaxpr: ClosedJaxpr, num_consts: int, num_carry: int) -> _ScanPull:
+    """``_ScanPull`` of a body, made once per body (the tape's forward and its pull share it)."""
+    hit = _PULLS.get(id(jaxpr))
+    if hit is not None and hit[0] is jaxpr:
+        return hit[1]
+    wanted = [is_float_aval(a) for a in jaxpr.in_avals]
+    joint_closed = vjp_jaxpr(jaxpr, wanted, with_primals=True)
+    joint = joint_closed.jaxpr
+    n_in, n_out = len(jaxpr.in_avals), len(jaxpr.out_avals)
+    ks, cs_xs, pulls_in = joint.invars[:num_consts], joint.invars[num_consts:n_in], \
+        joint.invars[n_in:]
+    # Each variable depends on the consts alone, on the step (carry or x), or on the pulls.
+    kind: dict[Any, str] = {v: "c" for v in (*joint.constvars, *ks)}
+    kind.update((v, "k") for v in cs_xs)
+    kind.update((v, "u") for v in pulls_in)
+    eqn_kind = []
+    for eqn in joint.eqns:
+        kinds = {kind[a] for a in eqn.invars if not isinstance(a, Literal)}
+        k = "u" if "u" in kinds else "k" if "k" in kinds else "c"
+        eqn_kind.append(k)
+        kind.update((v, k) for v in eqn.outvars)
+    primal_outs, pull_outs = joint.outvars[:n_out], joint.outvars[n_out:]
+    read_later = [a for eqn, k in zip(joint.eqns, eqn_kind) if k == "u" for a in eqn.invars]
+    residuals = list(dict.fromkeys(
+        v for v in (*read_later, *pull_outs)
+        if not isinstance(v, Literal) and kind[v] == "k"))
+    xs_in = joint.invars[num_consts + num_carry:n_in]
+    # An x the backward step reads comes in as that step's slice again, not stacked twice.
+    stacked = [v for v in residuals if v not in xs_in]
+    forward = prune_jaxpr(ClosedJaxpr(Jaxpr(
+        joint.constvars, joint.invars[:n_in], [*primal_outs, *stacked],
+        [e for e, k in zip(joint.eqns, eqn_kind) if k != "u"]), joint_closed.consts),
+        [True] * n_in, [True] * (n_out + len(stacked)))
+    backward = ClosedJaxpr(Jaxpr(
+        joint.constvars, [*ks, *stacked, *xs_in, *pulls_in], list(pull_outs),
+        [e for e, k in zip(joint.eqns, eqn_kind) if k != "k"]), joint_closed.consts)
+    backward = prune_jaxpr(backward, [True] * len(backward.jaxpr.invars),
+                           [True] * len(pull_outs))
+    result = _ScanPull(forward, backward, len(stacked), wanted)
+    if len(_PULLS) > 256:
+        _PULLS.clear()
+    _PULLS[id(jaxpr)] = (jaxpr, result)
+    return result
+
+
 def _scan_vjp_fwd(*operands: Any, jaxpr: ClosedJaxpr, length: int, reverse: bool,
                   num_consts: int, num_carry: int) -> tuple[list, list]:
-    """The scan, also stacking the carry each step starts from: the backward pass's residuals."""
-    j = jaxpr.jaxpr
-    carry_in = j.invars[num_consts:num_consts + num_carry]
-    keeping = ClosedJaxpr(Jaxpr(j.constvars, j.invars, [*j.outvars, *carry_in], j.eqns),
-                          jaxpr.consts)
-    outs = scan_p.bind(*operands, jaxpr=keeping, length=length, reverse=reverse,
+    """The scan, also stacking each step's residuals for the backward pass."""
+    pull = _scan_pull(jaxpr, num_consts, num_carry)
+    outs = scan_p.bind(*operands, jaxpr=pull.forward, length=length, reverse=reverse,
                        num_consts=num_consts, num_carry=num_carry)
-    return outs[:len(outs) - num_carry], outs[len(outs) - num_carry:]
+    n = len(outs) - pull.num_residuals
+    return outs[:n], outs[n:]
 
 
 def _scan_vjp(g: list, ans: list, *args: Any, jaxpr: ClosedJaxpr, length: int, reverse: bool,
               num_consts: int, num_carry: int) -> list:
-    # ``args``: the operands, then the stacked carries ``_scan_vjp_fwd`` kept.
-    n_ops = len(args) - num_carry
-    operands, carries = args[:n_ops], args[n_ops:]
+    pull = _scan_pull(jaxpr, num_consts, num_carry)
+    # ``args``: the operands, then the residuals ``_scan_vjp_fwd`` stacked.
+    n_ops = len(args) - pull.num_residuals
+    operands, residuals = args[:n_ops], args[n_ops:]
     consts, _, xs = _split(operands, num_consts, num_carry)
     in_avals, out_avals = jaxpr.in_avals, jaxpr.out_avals
-    wanted = [is_float_aval(a) for a in in_avals]
-    k_w, c_w, x_w = _split(wanted, num_consts, num_carry)
-    pull = vjp_jaxpr(jaxpr, wanted)
+    k_w, c_w, x_w = _split(pull.wanted, num_consts, num_carry)
     c_f = [is_float_aval(a) for a in out_avals[:num_carry]]
     y_f = [is_float_aval(a) for a in out_avals[num_carry:]]
     g_carry = [ct for ct, f in zip(g[:num_carry], c_f) if f]
     g_ys = [ct for ct, f in zip(g[num_carry:], y_f) if f]
-    nk, nx = len(consts), len(xs)
+    nk, nx, nr = len(consts), len(xs), pull.num_residuals
     n_gc, n_gk = sum(c_w), sum(k_w)
 
     # One backward step: (consts; pull on the carry, consts' pulls so far;
-    # the step's carry, x and pull on y) -> (the earlier carry's pull, the
-    # consts' pulls so far; the x's pull).
+    # the step's residuals, x and pull on y) -> (the earlier carry's pull,
+    # the consts' pulls so far; the x's pull).
     def step(*a: Any) -> list:
-        ks, gc, gk, cs, x, gy = _split(a, nk, n_gc, n_gk, num_carry, nx)
-        cts = _run(pull, [*ks, *cs, *x, *gc, *gy])
+        ks, gc, gk, res, x, gy = _split(a, nk, n_gc, n_gk, nr, nx)
+        cts = _run(pull.backward, [*ks, *res, *x, *gc, *gy])
         ct_k, ct_c, ct_x = _split(cts, n_gk, n_gc)
         return [*ct_c, *(P.add(acc, ct) for acc, ct in zip(gk, ct_k)), *ct_x]
     k_avals, c_avals, x_avals = _split(in_avals, num_consts, num_carry)
     float_c = [a for a, w in zip(c_avals, c_w) if w]
     float_k = [a for a, w in zip(k_avals, k_w) if w]
     y_avals = [a for a, f in zip(out_avals[num_carry:], y_f) if f]
-    body = stage(step, [*k_avals, *float_c, *float_k, *c_avals, *x_avals, *y_avals])
+    res_avals = pull.forward.out_avals[len(out_avals):]
+    body = stage(step, [*k_avals, *float_c, *float_k, *res_avals, *x_avals, *y_avals])
     zero_k = [zeros_like(k) for k, w in zip(consts, k_w) if w]
-    outs = scan_p.bind(*consts, *g_carry, *zero_k, *carries, *xs, *g_ys, jaxpr=body,
+    outs = scan_p.bind(*consts, *g_carry, *zero_k, *residuals, *xs, *g_ys, jaxpr=body,
                        length=length, reverse=not reverse, num_consts=nk,
                        num_carry=n_gc + n_gk)
     ct_c, ct_k, ct_x = _split(outs, n_gc, n_gk)

@@ -155,11 +155,13 @@ def jvp_nonzeros(closed: ClosedJaxpr, nonzeros: Sequence[bool]) -> list[bool]:
 
 # ----- Reverse mode -------------------------------------------------------------------
 
-def vjp_jaxpr(closed: ClosedJaxpr, wanted: Sequence[bool]) -> ClosedJaxpr:
+def vjp_jaxpr(closed: ClosedJaxpr, wanted: Sequence[bool],
+              with_primals: bool = False) -> ClosedJaxpr:
     """``(primals, out_cts) -> in_cts``: the body's backward pass, forward pass included.
 
     Cotangents come in for the float outputs (in order) and go out, as
     materialized arrays, for the inputs ``wanted`` marks (floats only).
+    ``with_primals``: the body's own outputs come out first.
     """
     from nanojax.tape import TapeTrace, TapeTracer, backward_pass
     in_avals, out_avals = closed.in_avals, closed.out_avals
@@ -178,7 +180,8 @@ def vjp_jaxpr(closed: ClosedJaxpr, wanted: Sequence[bool]) -> ClosedJaxpr:
             if type(o) is TapeTracer and o._trace is trace:
                 seeds[o.node] = ct if o.node not in seeds else P.add(seeds[o.node], ct)
         in_cts = backward_pass(trace.tape, trace.num_nodes, seeds, who="nanojax.vjp")
-        result = []
+        result = [o.primal if type(o) is TapeTracer and o._trace is trace else o
+                  for o in outs] if with_primals else []
         for k, (x, w) in enumerate(zip(ins, wanted)):
             if not w:
                 continue
