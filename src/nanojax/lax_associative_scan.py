@@ -93,8 +93,9 @@ def associative_scan(fn: Callable, elems: Any, reverse: bool = False, axis: int 
     tree, not left to right. ``reverse`` runs it from the end.
     """
     if not callable(fn):
-        raise TypeError(f"nanojax.lax.associative_scan: fn must be a function, got "
-                        f"{describe(fn)}")
+        what = (f"an array of shape {tuple(fn.shape)}" if isinstance(fn, (Tracer, np.ndarray))
+                else describe(fn))
+        raise TypeError(f"nanojax.lax.associative_scan: fn must be a function, got {what}")
     flat, tree = tree_flatten(elems)
     if not flat:
         raise ValueError("nanojax.lax.associative_scan: elems has no arrays to scan")

@@ -309,7 +309,7 @@ def gather(operand: Any, start_indices: Any, dimension_numbers: GatherDimensionN
     out_shape = [1] * out_rank
     for p, n in zip(batch_positions, idx_shape[:-1]):
         out_shape[p] = n
-    for d, (axis, size) in windows.items():
+    for axis, size in windows.values():
         out_shape[axis] = size
     flat = jnp.broadcast_to(flat, tuple(out_shape))
     size = int(np.prod(x_shape, dtype=np.int64))

@@ -55,6 +55,10 @@ def _operand(name: str, x: Any) -> Any:
     return np.asarray(x)
 
 
+def _is_array(x: Any) -> bool:
+    return isinstance(x, (Tracer, np.ndarray))
+
+
 def _what(x: Any) -> str:
     """An operand for a message: an array and a tracer of it read the same."""
     aval = get_aval(x)
@@ -118,9 +122,7 @@ def collapse(operand: Any, start_dimension: int, stop_dimension: int | None = No
     shape = tuple(x.shape)
     ndim = len(shape)
     bounds = []
-    for v, default in ((start_dimension, None), (stop_dimension, ndim)):
-        if v is None and default is not None:
-            v = default
+    for v in (start_dimension, ndim if stop_dimension is None else stop_dimension):
         if not is_int(v) or not -ndim <= int(v) <= ndim:
             raise ValueError(f"nanojax.lax.collapse: start_dimension {start_dimension!r} and "
                              f"stop_dimension {stop_dimension!r} must be axes of an operand "
@@ -242,8 +244,8 @@ def reduce(operands: Any, init_values: Any, computation: Callable,
     """
     name = "reduce"
     if not callable(computation):
-        raise TypeError(f"nanojax.lax.reduce: computation must be a function, got "
-                        f"{describe(computation)}")
+        what = _what(computation) if _is_array(computation) else describe(computation)
+        raise TypeError(f"nanojax.lax.reduce: computation must be a function, got {what}")
     flat, tree = tree_flatten(operands)
     inits, init_tree = tree_flatten(init_values)
     if not flat:
@@ -257,7 +259,7 @@ def reduce(operands: Any, init_values: Any, computation: Callable,
     if any(tuple(x.shape) != shape for x in xs):
         raise ValueError(f"nanojax.lax.reduce: operands must have one shape, got "
                          f"{', '.join(str(tuple(x.shape)) for x in xs)}")
-    for v, x in zip(inits, xs):
+    for v in inits:
         if v.shape != ():
             raise TypeError(f"nanojax.lax.reduce: each init value must be a scalar, got "
                             f"{_what(v)}")

@@ -42,6 +42,13 @@ from nanojax.tree_util import tree_flatten, tree_leaves, tree_map, tree_unflatte
 __all__ = ["custom_linear_solve", "custom_root"]
 
 
+def _what(x: Any) -> str:
+    """A value for a message: an array and a tracer of it read the same."""
+    if isinstance(x, (Tracer, np.ndarray)):
+        return f"an array of type {get_aval(x).str_short()}"
+    return describe(x)
+
+
 def _leaf(name: str, x: Any) -> Any:
     if isinstance(x, Tracer):
         return x
@@ -58,7 +65,7 @@ def _closure(name: str, what: str, fn: Callable, example: Any) -> tuple[Callable
     from nanojax.jaxpr_transforms import hoist_tracers
     from nanojax.staging import trace_to_jaxpr
     if not callable(fn):
-        raise TypeError(f"nanojax.lax.{name}: {what} must be a function, got {describe(fn)}")
+        raise TypeError(f"nanojax.lax.{name}: {what} must be a function, got {_what(fn)}")
     flat, tree = tree_flatten(example)
     avals = [ShapedArray(get_aval(x).shape, get_aval(x).dtype) for x in flat]
     closed, out_tree = trace_to_jaxpr(fn, avals, tree_flatten((example,))[1],
@@ -82,7 +89,7 @@ def _split(name: str, out: Any, has_aux: bool) -> tuple[Any, Any]:
         return out, None
     if not (isinstance(out, tuple) and len(out) == 2):
         raise TypeError(f"nanojax.lax.{name}: with has_aux=True, solve must return a pair "
-                        f"(solution, aux), got {describe(out)}")
+                        f"(solution, aux), got {_what(out)}")
     return out
 
 
@@ -120,7 +127,7 @@ def custom_root(f: Callable, initial_guess: Any, solve: Callable, tangent_solve:
     call, params = _closure(name, "f", f, guess)
     if not callable(solve) or not callable(tangent_solve):
         raise TypeError(f"nanojax.lax.{name}: solve and tangent_solve must be functions, got "
-                        f"{describe(solve)} and {describe(tangent_solve)}")
+                        f"{_what(solve)} and {_what(tangent_solve)}")
 
     def root(p: list, y0: Any) -> Any:
         return solve(lambda y: call(p, y), y0)
@@ -160,7 +167,7 @@ def custom_linear_solve(matvec: Callable, b: Any, solve: Callable,
     call, params = _closure(name, "matvec", matvec, rhs)
     if not callable(solve) or not (transpose_solve is None or callable(transpose_solve)):
         raise TypeError(f"nanojax.lax.{name}: solve and transpose_solve must be functions, got "
-                        f"{describe(solve)} and {describe(transpose_solve)}")
+                        f"{_what(solve)} and {_what(transpose_solve)}")
 
     def linear(p: list, v: Any) -> Any:
         return solve(lambda y: call(p, y), v)
