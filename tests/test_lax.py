@@ -566,8 +566,95 @@ CONV_CASES = [
          lambda: np.array([[0, 1, 3, 2], [0, 1, 2, 3], [0, 3, 1, 2]])),
 ]
 
+# ----- The rest of lax's names (the laxmisc branch's rows) ------------------------------
+
+_GATHER_ROWS = lax.GatherDimensionNumbers(offset_dims=(1,), collapsed_slice_dims=(0,),
+                                          start_index_map=(0,))
+_SCATTER_ROWS = lax.ScatterDimensionNumbers(update_window_dims=(1,), inserted_window_dims=(0,),
+                                            scatter_dims_to_operand_dims=(0,))
+_ROW_INDICES = np.array([[2], [0], [2]])
+_UNIQUE_ROWS = np.array([[2], [0], [1]])
+
+
+def _rows_added(x, u, rows):
+    out = x.copy()
+    np.add.at(out, rows[:, 0], u)
+    return out
+
+
+def _rows_set(x, u, rows):
+    out = x.copy()
+    out[rows[:, 0]] = u
+    return out
+
+
+def _newton_sqrt(x):
+    def solve(f, y):
+        for _ in range(40):
+            y = y - f(y) / (2.0 * y)
+        return y
+    # The root's derivative is diagonal: one call of g on ones gives all of it.
+    return lax.custom_root(lambda y: y * y - x, jnp.ones_like(x), solve,
+                           lambda g, y: y / g(jnp.ones_like(y)))
+
+
+def _dense_solve(matvec, b):
+    return jnp.linalg.solve(nj.jacfwd(matvec)(b), b)
+
+
+_SPD = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+
+
+def _pick_larger(a, b):
+    take_a = a[0] >= b[0]
+    return lax.select(take_a, a[0], b[0]), lax.select(take_a, a[1], b[1])
+
+
+LAXMISC_CASES = [
+    Case("broadcast_shapes", "three", lambda: np.array(lax.broadcast_shapes((3, 1), (4,), ())),
+         (), lambda: np.array([3, 4])),
+    Case("full_like", "traced-fill", lambda v: lax.full_like(_X, v), (np.float64(1.5),),
+         lambda v: np.full((3, 4), v), grad=True),
+    Case("full_like", "dtype-and-shape", lambda: lax.full_like(_X, 2, np.int32, (2,)), (),
+         lambda: np.full(2, 2, np.int32)),
+    Case("collapse", "middle", lambda x: lax.collapse(x, 1, 3), (r(2, 3, 4, 2),),
+         lambda x: x.reshape(2, 12, 2), grad=True),
+    Case("batch_matmul", "f64", lax.batch_matmul, (r(2, 3, 4), r(2, 4, 5)), np.matmul,
+         grad=True),
+    Case("optimization_barrier", "pair", lambda x, y: lax.optimization_barrier((x, y))[1],
+         (_X, r(3)), lambda x, y: y, grad=True),
+    Case("with_sharding_constraint", "any-sharding",
+         lambda x: lax.with_sharding_constraint(x, "replicated"), (_X,), lambda x: x,
+         grad=True),
+    Case("associative_scan", "mul-reverse",
+         lambda x: lax.associative_scan(lax.mul, x, reverse=True, axis=1), (_X,),
+         lambda x: np.cumprod(x[:, ::-1], 1)[:, ::-1], grad=True),
+    Case("reduce", "add-is-reduce_sum", lambda x: lax.reduce(x, 0.0, lax.add, (0,)), (_X,),
+         lambda x: x.sum(0), grad=True),
+    Case("reduce", "python-computation-with-init",
+         lambda x: lax.reduce(x, 2.0, lambda a, b: a * b, (1,)), (_X,),
+         lambda x: 2.0 * x.prod(1), grad=True),
+    Case("reduce", "variadic-argmax",
+         lambda x: lax.reduce((x, np.broadcast_to(np.arange(4), (3, 4)).copy()), (-np.inf, 0),
+                              _pick_larger, (1,))[1], (_TIES,), lambda x: x.argmax(1)),
+    Case("gather", "rows", lambda x: lax.gather(x, _ROW_INDICES, _GATHER_ROWS, (1, 4)), (_X,),
+         lambda x: x[[2, 0, 2]], grad=True),
+    Case("gather", "fill", lambda x: lax.gather(x, np.array([[5], [1]]), _GATHER_ROWS, (1, 4),
+                                                mode="fill", fill_value=-1.0), (_X,),
+         lambda x: np.stack([np.full(4, -1.0), x[1]]), grad=True),
+    Case("scatter_add", "repeated-rows",
+         lambda x, u: lax.scatter_add(x, _ROW_INDICES, u, _SCATTER_ROWS), (_X, r(3, 4)),
+         lambda x, u: _rows_added(x, u, _ROW_INDICES), grad=True),
+    Case("scatter", "rows", lambda x, u: lax.scatter(x, _UNIQUE_ROWS, u, _SCATTER_ROWS),
+         (_X, r(3, 4)), lambda x, u: _rows_set(x, u, _UNIQUE_ROWS), grad=True),
+    Case("custom_root", "newton-sqrt", _newton_sqrt, (_UNIT,), np.sqrt, grad=True),
+    Case("custom_linear_solve", "dense",
+         lambda a, b: lax.custom_linear_solve(lambda v: a @ v, b, _dense_solve, _dense_solve),
+         (_SPD, r(3)), np.linalg.solve, grad=True),
+]
+
 CASES = (_elementwise_cases() + STRUCTURAL_CASES + CONTROL_FLOW_CASES
-         + CUMULATIVE_AND_SPECIAL_CASES + CONV_CASES)
+         + CUMULATIVE_AND_SPECIAL_CASES + CONV_CASES + LAXMISC_CASES)
 VALUE_CASES = [_param(c) for c in CASES]
 GRAD_CASES = [_param(c) for c in CASES if c.grad]
 
@@ -987,8 +1074,39 @@ CONV_BAD_CALLS = [
         TypeError),
 ]
 
+LAXMISC_BAD = [
+    Bad("broadcast_shapes", "incompatible", lambda: lax.broadcast_shapes((2,), (3,)), (),
+        ValueError),
+    Bad("full_like", "array-fill", lambda x: lax.full_like(x, x), (M,), TypeError),
+    Bad("collapse", "start-after-stop", lambda x: lax.collapse(x, 2, 1), (M,), ValueError),
+    Bad("batch_matmul", "ranks", lax.batch_matmul, (M, np.ones(3)), ValueError),
+    Bad("optimization_barrier", "string-leaf", lambda x: lax.optimization_barrier((x, "a")),
+        (M,), TypeError),
+    Bad("with_sharding_constraint", "string-leaf",
+        lambda x: lax.with_sharding_constraint("a", None), (M,), TypeError),
+    Bad("associative_scan", "lengths", lambda x: lax.associative_scan(lax.add, (x, x[0])),
+        (M,), ValueError),
+    Bad("reduce", "axis-out-of-range", lambda x: lax.reduce(x, 0.0, lax.add, (2,)), (M,),
+        ValueError),
+    Bad("reduce", "structure", lambda x: lax.reduce((x, x), 0.0, lax.add, (0,)), (M,),
+        TypeError),
+    Bad("gather", "index-vector", lambda x: lax.gather(
+        x, np.zeros((2, 2), int), lax.GatherDimensionNumbers((1,), (0,), (0,)), (1, 3)),
+        (M,), ValueError),
+    Bad("scatter_add", "dtype", lambda x: lax.scatter_add(
+        x, np.zeros((1, 1), int), np.ones((1, 3), np.float32),
+        lax.ScatterDimensionNumbers((1,), (0,), (0,))), (M,), TypeError),
+    Bad("scatter", "window-too-big", lambda x: lax.scatter(
+        x, np.zeros((1, 1), int), np.ones((1, 4)),
+        lax.ScatterDimensionNumbers((1,), (0,), (0,))), (M,), ValueError),
+    Bad("custom_root", "f-changes-shape", lambda x: lax.custom_root(
+        lambda y: jnp.sum(y), x, lambda f, y: y, lambda g, y: y), (M,), TypeError),
+    Bad("custom_linear_solve", "not-a-function", lambda x: lax.custom_linear_solve(
+        x, x, lambda f, y: y), (M,), TypeError),
+]
+
 BAD = (_bad_elementwise() + BAD_CALLS + BAD_CONTROL_FLOW + CUMULATIVE_AND_SPECIAL_BAD
-       + CONV_BAD_CALLS)
+       + CONV_BAD_CALLS + LAXMISC_BAD)
 ERROR_CASES = [pytest.param(b, id=f"{b.name}-{b.label}") for b in BAD]
 
 
@@ -1027,6 +1145,8 @@ def test_every_lax_function_is_tested() -> None:
     graded = {c.name for c in CASES if c.grad}
     functions = set(lax.__all__) - {"RoundingMethod", "Precision"}   # round, dot tests
     functions -= {"ConvDimensionNumbers"}       # a NamedTuple: conv_dimension_numbers' rows
+    functions -= {"GatherDimensionNumbers", "ScatterDimensionNumbers",   # gather's, scatter's
+                  "GatherScatterMode"}
     assert not functions - valued, f"no value row: {sorted(functions - valued)}"
     assert not functions - erring, f"no error row: {sorted(functions - erring)}"
     differentiable = {n for n in functions if n not in PRIMITIVE_OF
@@ -1035,7 +1155,7 @@ def test_every_lax_function_is_tested() -> None:
                        "iota", "broadcasted_iota",        # constants: no operand
                        "while_loop"}       # forward mode only, as in JAX: test_control_flow
     differentiable -= {"padtype_to_pads", "conv_dimension_numbers",   # shapes in, shapes out
-                       "conv_general_permutations"}
+                       "conv_general_permutations", "broadcast_shapes"}
     assert not differentiable - graded, f"no gradient row: {sorted(differentiable - graded)}"
     assert not (valued | erring) - set(lax.__all__), "rows name functions lax does not have"
 

@@ -33,6 +33,11 @@ import numpy as np
 from nanojax import lax_linalg as linalg  # noqa: F401 - the submodule lax.linalg, as JAX's
 from nanojax import primitives as P
 from nanojax.core import Primitive, Tracer, get_aval
+from nanojax.lax_associative_scan import associative_scan
+from nanojax.lax_gather import (GatherDimensionNumbers, GatherScatterMode,
+                                ScatterDimensionNumbers, gather, scatter, scatter_add)
+from nanojax.lax_misc import (batch_matmul, broadcast_shapes, collapse, full_like,
+                              optimization_barrier, reduce, with_sharding_constraint)
 from nanojax.lax_control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: A004
 from nanojax.lax_cumulative import (cumlogsumexp, cummax, cummin, cumprod, sort,
                                     sort_key_val)
@@ -40,6 +45,7 @@ from nanojax.lax_convolution import (ConvDimensionNumbers, conv, conv_dimension_
                                      conv_general_dilated, conv_general_permutations,
                                      conv_transpose, conv_with_general_padding,
                                      padtype_to_pads, reduce_window)
+from nanojax.lax_solves import custom_linear_solve, custom_root
 from nanojax.lax_slicing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim,
                                   dynamic_update_index_in_dim, dynamic_update_slice,
                                   dynamic_update_slice_in_dim, index_in_dim, pad, rev,
@@ -61,6 +67,11 @@ __all__ = [  # the elementwise functions are added below, from the registry
 __all__ += ["ConvDimensionNumbers", "conv", "conv_dimension_numbers", "conv_general_dilated",
             "conv_general_permutations", "conv_transpose", "conv_with_general_padding",
             "padtype_to_pads", "reduce_window"]
+__all__ += ["associative_scan", "batch_matmul", "broadcast_shapes", "collapse", "full_like",
+            "optimization_barrier", "reduce", "with_sharding_constraint"]
+__all__ += ["custom_linear_solve", "custom_root"]
+__all__ += ["GatherDimensionNumbers", "GatherScatterMode", "ScatterDimensionNumbers", "gather",
+            "scatter", "scatter_add"]
 
 # ----- Applying a primitive ------------------------------------------------------
 

@@ -21,52 +21,21 @@ from typing import Any
 import numpy as np
 
 from nanojax.core import PerPrimitive, Primitive, ShapedArray
-from nanojax.primitives.base import _batch_unary, _register, shape_of
+from nanojax.primitives.base import _batch_unary, _register
 from nanojax.primitives.elementwise import (abs_p, add, exp_p, log1p_p, max_p, min_p, mul,
                                             ne_p, neg, select_n, sub)
 
 # ----- The prefix scan the derivatives are taken through -------------------------------
 
-
-def _slice(x: Any, axis: int, start: int | None, stop: int | None, step: int = 1) -> Any:
-    from nanojax.numpy import _indexing
-    return _indexing.getitem(x, (slice(None),) * axis + (slice(start, stop, step),))
-
-
-def _interleave(even: Any, odd: Any, axis: int) -> Any:
-    """``even[0], odd[0], even[1], odd[1], ...`` along ``axis`` (``even`` may be one longer)."""
-    extra = shape_of(even)[axis] - shape_of(odd)[axis]
-    if extra:                                    # pad odd to even's length, then drop it
-        odd = concatenate([odd, _slice(even, axis, 0, 1)], axis)
-    shape = shape_of(even)
-    pair = shape[:axis + 1] + (1,) + shape[axis + 1:]
-    both = concatenate([reshape(even, pair), reshape(odd, pair)], axis + 1)
-    merged = reshape(both, shape[:axis] + (2 * shape[axis],) + shape[axis + 1:])
-    return _slice(merged, axis, 0, -1) if extra else merged
-
-
 def associative_scan(combine: Callable, x: Any, axis: int, reverse: bool = False) -> Any:
-    """The running ``combine`` of ``x`` along ``axis``: ``x0, c(x0, x1), c(c(x0, x1), x2), ...``
+    """The running ``combine`` of one array ``x`` along ``axis``, by lax's shared scan.
 
-    JAX's odd-even recursion (Blelloch's): combine neighbouring pairs, scan
-    the half-length result, then fill in the even places. The same tree as
-    JAX's, so the same pulls at ties.
+    The same tree as JAX's, so the same pulls at ties (see
+    ``nanojax.lax_associative_scan``, imported when a rule first runs: it is
+    written on the primitives this package defines).
     """
-    if reverse:
-        x = _slice(x, axis, None, None, -1)
-    out = _scan(combine, x, axis)
-    return _slice(out, axis, None, None, -1) if reverse else out
-
-
-def _scan(combine: Callable, x: Any, axis: int) -> Any:
-    n = shape_of(x)[axis]
-    if n < 2:
-        return x
-    odd = _scan(combine, combine(_slice(x, axis, 0, -1, 2), _slice(x, axis, 1, None, 2)), axis)
-    later = _slice(x, axis, 2, None, 2)
-    even = combine(_slice(odd, axis, 0, -1) if n % 2 == 0 else odd, later)
-    even = concatenate([_slice(x, axis, 0, 1), even], axis)
-    return _interleave(even, odd, axis)
+    from nanojax.lax_associative_scan import scan_leaves
+    return scan_leaves(lambda a, b: [combine(a[0], b[0])], [x], axis, reverse)[0]
 
 
 def logaddexp(a: Any, b: Any) -> Any:
@@ -144,5 +113,3 @@ def cummin(x, axis, reverse=False): return cummin_p.bind(x, axis=axis, reverse=r
 def cumlogsumexp(x, axis, reverse=False):
     return cumlogsumexp_p.bind(x, axis=axis, reverse=reverse)
 
-
-from nanojax.primitives.shapes import concatenate, reshape  # noqa: E402
