@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from nanojax import primitives as P
+from nanojax.lax_args import operand as _operand
 from nanojax.core import Tracer
 from nanojax.numpy._args import check_numeric, describe, is_int
 from nanojax.primitives.convolution import (ConvDimensionNumbers, _conv_shape, _identity,
@@ -44,15 +45,6 @@ __all__ = ["ConvDimensionNumbers", "conv", "conv_dimension_numbers", "conv_gener
 
 
 # ----- Arguments ----------------------------------------------------------------
-
-def _operand(name: str, what: str, x: Any) -> Any:
-    if isinstance(x, Tracer):
-        return x
-    if isinstance(x, (list, tuple)):
-        raise TypeError(f"nanojax.lax.{name}: {what} must be an array, got {describe(x)}; "
-                        "pass np.asarray of it")
-    check_numeric(f"lax.{name}", x)
-    return np.asarray(x)
 
 
 def _real(name: str, what: str, x: Any) -> None:
@@ -283,7 +275,7 @@ def _conv(name: str, lhs: Any, rhs: Any, window_strides: Any, padding: Any,
           lhs_dilation: Any, rhs_dilation: Any, dimension_numbers: Any,
           feature_group_count: Any, batch_group_count: Any,
           preferred_element_type: Any) -> Any:
-    x, w = _operand(name, "lhs", lhs), _operand(name, "rhs", rhs)
+    x, w = _operand(name, lhs, what="lhs"), _operand(name, rhs, what="rhs")
     _real(name, "lhs", x)
     _real(name, "rhs", w)
     lhs_shape, rhs_shape = tuple(x.shape), tuple(w.shape)
@@ -373,7 +365,7 @@ def conv_transpose(lhs: Any, rhs: Any, strides: Sequence[int], padding: Any,
         (1, 6, 6, 1)
     """
     name = "conv_transpose"
-    x, w = _operand(name, "lhs", lhs), _operand(name, "rhs", rhs)
+    x, w = _operand(name, lhs, what="lhs"), _operand(name, rhs, what="rhs")
     nd = len(x.shape)
     if dimension_numbers is None:
         if nd not in _TRANSPOSE_DEFAULTS:
@@ -457,7 +449,7 @@ def reduce_window(operand: Any, init_value: Any, computation: Callable,
     if isinstance(operand, (list, tuple, dict)):
         raise TypeError(f"nanojax.lax.{name}: takes one array operand; a pytree of operands "
                         "(variadic reduce_window) is not supported")
-    x = _operand(name, "operand", operand)
+    x = _operand(name, operand, what="operand")
     if x.dtype.kind == "c":
         raise TypeError(f"nanojax.lax.{name}: complex operands ({x.dtype}) are not supported "
                         "yet")

@@ -46,9 +46,10 @@ import numpy as np
 
 import nanojax.numpy as jnp
 from nanojax import primitives as P
+from nanojax.lax_args import operand as _operand
 from nanojax.core import Tracer
 from nanojax.numpy import _indexing
-from nanojax.numpy._args import check_numeric, describe, is_int
+from nanojax.numpy._args import describe, is_int
 
 __all__ = ["GatherDimensionNumbers", "GatherScatterMode", "ScatterDimensionNumbers", "gather",
            "scatter", "scatter_add"]
@@ -132,15 +133,6 @@ def _mode(name: str, mode: Any, default: GatherScatterMode) -> GatherScatterMode
 
 # ----- Checking the operands and the dimension numbers -----------------------------------
 
-def _array(name: str, what: str, x: Any) -> Any:
-    if isinstance(x, Tracer):
-        return x
-    if isinstance(x, (list, tuple)):
-        raise TypeError(f"nanojax.lax.{name}: {what} must be an array, got {describe(x)}; "
-                        "pass np.asarray of it")
-    check_numeric(f"lax.{name}", x)
-    return np.asarray(x)
-
 
 def _dims(name: str, what: str, dims: Any, bound: int, *, ascending: bool = True
           ) -> tuple[int, ...]:
@@ -161,7 +153,7 @@ def _dims(name: str, what: str, dims: Any, bound: int, *, ascending: bool = True
 
 
 def _index_array(name: str, what: str, idx: Any) -> Any:
-    idx = _array(name, what, idx)
+    idx = _operand(name, idx, what=what)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"nanojax.lax.{name}: {what} must be integers, got dtype {idx.dtype}")
     if idx.ndim == 0:
@@ -261,7 +253,7 @@ def gather(operand: Any, start_indices: Any, dimension_numbers: GatherDimensionN
     """
     name = "gather"
     how = _mode(name, mode, GatherScatterMode.PROMISE_IN_BOUNDS)
-    x = _array(name, "operand", operand)
+    x = _operand(name, operand, what="operand")
     idx = _index_array(name, "start_indices", start_indices)
     if not isinstance(dimension_numbers, GatherDimensionNumbers):
         raise TypeError(f"nanojax.lax.{name}: dimension_numbers must be a "
@@ -333,9 +325,9 @@ def _tuple(v: Any) -> tuple:
 def _scatter(name: str, operand: Any, scatter_indices: Any, updates: Any,
              dimension_numbers: ScatterDimensionNumbers, mode: Any, add: bool) -> Any:
     how = _mode(name, mode, GatherScatterMode.FILL_OR_DROP)
-    x = _array(name, "operand", operand)
+    x = _operand(name, operand, what="operand")
     idx = _index_array(name, "scatter_indices", scatter_indices)
-    u = _array(name, "updates", updates)
+    u = _operand(name, updates, what="updates")
     if not isinstance(dimension_numbers, ScatterDimensionNumbers):
         raise TypeError(f"nanojax.lax.{name}: dimension_numbers must be a "
                         f"lax.ScatterDimensionNumbers, got {describe(dimension_numbers)}")

@@ -37,22 +37,14 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from nanojax import primitives as P
+from nanojax.lax_args import operand as _operand
 from nanojax.core import Tracer, get_aval, own_memory
-from nanojax.numpy._args import check_numeric, describe, is_int
+from nanojax.numpy._args import describe, is_int
 from nanojax.tree_util import tree_flatten, tree_unflatten
 
 __all__ = ["batch_matmul", "broadcast_shapes", "collapse", "full_like", "optimization_barrier",
            "reduce", "with_sharding_constraint"]
 
-
-def _operand(name: str, x: Any) -> Any:
-    if isinstance(x, Tracer):
-        return x
-    if isinstance(x, (list, tuple)):
-        raise TypeError(f"nanojax.lax.{name}: takes arrays and numbers, got {describe(x)}; "
-                        "pass np.asarray of it, or use nanojax.numpy")
-    check_numeric(f"lax.{name}", x)
-    return np.asarray(x)
 
 
 def _is_array(x: Any) -> bool:

@@ -33,23 +33,15 @@ from collections.abc import Sequence
 import numpy as np
 
 import nanojax.numpy as jnp
+from nanojax.lax_args import operand as _operand
 from nanojax.core import Tracer
 from nanojax.numpy import _indexing
-from nanojax.numpy._args import check_numeric, describe, is_int
+from nanojax.numpy._args import describe, is_int
 
 __all__ = ["dynamic_slice", "dynamic_slice_in_dim", "dynamic_index_in_dim",
            "dynamic_update_slice", "dynamic_update_slice_in_dim", "dynamic_update_index_in_dim",
            "index_in_dim", "pad", "rev", "slice", "slice_in_dim", "top_k"]
 
-
-def _operand(name: str, x: Any) -> Any:
-    if isinstance(x, Tracer):
-        return x
-    if isinstance(x, (list, tuple)):
-        raise TypeError(f"nanojax.lax.{name}: takes arrays and numbers, got {describe(x)}; "
-                        "pass np.asarray of it, or use nanojax.numpy")
-    check_numeric(f"lax.{name}", x)
-    return np.asarray(x)
 
 
 def _starts(name: str, start_indices: Any, ndim: int) -> list:
