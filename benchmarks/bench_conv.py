@@ -5,7 +5,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_conv.py            # about a minute
     .venv/bin/python benchmarks/bench_conv.py --quick    # a smoke run (tests use it)
 
-As ``bench_steps.py`` does, the driver spawns ``bench_conv.py --worker CASE
+The shared driver (``harness.py``) spawns ``bench_conv.py --worker CASE
 IMPL`` once for every (case, implementation), with glibc's default malloc
 (no ``MALLOC_*``, ``GLIBC_TUNABLES`` or ``LD_PRELOAD`` in the child's
 environment) and ``--blas-threads`` BLAS threads (default 1:
@@ -35,15 +35,7 @@ Nothing runs on import.
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
-import json
-import os
-import platform
-import statistics
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,7 +43,8 @@ from typing import Any
 import numpy as np
 
 SCRIPT = Path(__file__).resolve()
-ROOT = SCRIPT.parents[1]
+sys.path.insert(0, str(SCRIPT.parent))
+import harness  # noqa: E402  (benchmarks/harness.py: the shared driver)
 
 SIZES = {"small": (8, 16, 16, 8, 16), "medium": (32, 32, 32, 16, 32)}   # N, H, W, C, O
 CASES = tuple(f"{kind}_{size}" for size in SIZES for kind in ("fwd", "grad"))
@@ -60,12 +53,6 @@ LABELS = {"hand": "hand NumPy im2col", "nanojax_eager": "nanojax eager",
           "nanojax_jit": "nanojax jit", "jax_jit": "jax jit"}
 LAYOUT = ("NHWC", "HWIO", "NHWC")
 GOAL = 2.0
-REPEAT, RUN_SECONDS, WARMUP_CALLS = 7, 0.1, 3
-BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-class CheckFailed(Exception):
-    pass
 
 
 # ----- The hand-written limit ------------------------------------------------------
@@ -128,7 +115,8 @@ def make(lib: Any, lax: Any, jnp: Any, kind: str, jit: bool) -> Callable:
     return lib.jit(fn) if jit else fn
 
 
-def implementation(impl: str, case: str) -> tuple[Callable[[], Any], Callable[[], Any]]:
+def implementation(impl: str, case: str, quick: bool = False
+                   ) -> tuple[Callable[[], Any], Callable[[], Any]]:
     """(one timed call, the hand version's result to check it against)."""
     kind, size = case.split("_")
     x, w, ct = data(size)
@@ -148,154 +136,15 @@ def implementation(impl: str, case: str) -> tuple[Callable[[], Any], Callable[[]
     return (lambda: jax.block_until_ready(fn(*on_device))), (lambda: hand(*args))
 
 
-def leaves(tree: Any) -> list:
-    if isinstance(tree, (tuple, list)):
-        return [leaf for t in tree for leaf in leaves(t)]
-    return [np.asarray(tree)]
-
-
-def blas_threads() -> str:
-    try:
-        import threadpoolctl
-    except ImportError:
-        return f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')} (OPENBLAS_NUM_THREADS)"
-    counts = [p["num_threads"] for p in threadpoolctl.threadpool_info()
-              if p.get("user_api") == "blas"]
-    return f"{max(counts) if counts else 'unknown'} (threadpoolctl)"
-
-
-def worker(case: str, impl: str, quick: bool) -> int:
-    try:
-        run, reference = implementation(impl, case)
-        got, want = leaves(run()), leaves(reference())
-        if len(got) != len(want) or not all(
-                g.shape == e.shape and np.allclose(g, e, rtol=1e-9, atol=1e-9)
-                for g, e in zip(got, want)):
-            raise CheckFailed(f"{case}: {LABELS[impl]} differs from the hand version")
-        for _ in range(0 if quick else WARMUP_CALLS):
-            run()
-        number = 1
-        if not quick:
-            start = time.perf_counter()
-            run()
-            number = max(1, round(RUN_SECONDS / max(time.perf_counter() - start, 1e-9)))
-        runs = []
-        for _ in range(1 if quick else REPEAT):
-            start = time.perf_counter()
-            for _ in range(number):
-                run()
-            runs.append((time.perf_counter() - start) / number * 1e6)
-        result = {"median_us": statistics.median(runs), "min_us": min(runs),
-                  "blas": blas_threads()}
-    except CheckFailed as err:
-        result = {"failed": str(err)}
-    except Exception as err:  # noqa: BLE001 - reported by the driver
-        result = {"crashed": f"{type(err).__name__}: {err}"}
-    print(json.dumps(result))
-    return 0
-
-
-# ----- The driver ---------------------------------------------------------------------
-
-def child_env(blas: int) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if not (k.startswith("MALLOC_") or k in ("GLIBC_TUNABLES", "LD_PRELOAD"))}
-    for name in BLAS_THREAD_VARS:
-        env[name] = str(blas)
-    src = str(ROOT / "src")
-    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
-
-
-def available(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def spawn(case: str, impl: str, quick: bool, env: dict) -> dict:
-    cmd = [sys.executable, str(SCRIPT), "--worker", case, impl] + (["--quick"] if quick else [])
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
-    try:
-        return json.loads(proc.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError):
-        return {"crashed": (proc.stderr.strip().splitlines() or ["no output"])[-1]}
-
-
-def fmt_us(us: float) -> str:
-    return f"{us:.0f}" if us >= 100 else f"{us:.1f}"
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="small size, one run of one call")
-    p.add_argument("--rounds", type=int, default=3, help="processes per worker (median)")
-    p.add_argument("--blas-threads", type=int, default=1, metavar="N")
-    p.add_argument("--worker", nargs=2, metavar=("CASE", "IMPL"), help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
-    if args.worker:
-        return worker(*args.worker, args.quick)
-
-    cases = [c for c in CASES if not args.quick or c.endswith("small")]
-    impls = [i for i in IMPLS if i != "jax_jit" or available("jax")]
-    rounds = 1 if args.quick else args.rounds
-    env = child_env(args.blas_threads)
-    results: dict[tuple[str, str], list[dict]] = {}
-    for _ in range(rounds):                       # rounds interleave the processes
-        for case in cases:
-            for impl in impls:
-                results.setdefault((case, impl), []).append(spawn(case, impl, args.quick, env))
-
-    failures, notes, rows = [], [], []
-    blas = sorted({r["blas"] for rs in results.values() for r in rs if "blas" in r})
-    for case in cases:
-        medians = {}
-        for impl in impls:
-            rs = results[(case, impl)]
-            bad = next((r for r in rs if "failed" in r or "crashed" in r), None)
-            if bad is not None:
-                text = bad.get("failed") or bad["crashed"]
-                (notes if impl == "jax_jit" and "crashed" in bad else failures).append(
-                    f"{case} {LABELS[impl]}: {text}")
-                continue
-            medians[impl] = (statistics.median(r["median_us"] for r in rs),
-                             statistics.median(r["min_us"] for r in rs))
-        hand = medians.get("hand", (float("nan"),))[0]
-        for impl, (median, low) in medians.items():
-            ratio = median / hand
-            goal = "" if impl in ("hand", "jax_jit") else (
-                f"<= {GOAL:.1f}x " + ("ok" if ratio <= GOAL else "MISSED"))
-            rows.append((case, LABELS[impl], fmt_us(median), fmt_us(low), f"{ratio:.2f}x", goal))
-
-    mode = ("quick smoke run, 1 run of 1 call: timings are not meaningful" if args.quick else
-            f"median of {REPEAT} runs per process, median over {rounds} processes")
-    print(f"nanojax conv benchmark: python {platform.python_version()}, numpy {np.__version__}, "
-          f"BLAS threads: {', '.join(blas) or 'unknown'}, glibc default malloc, {mode}, "
-          "each implementation in its own process\n")
-    for case in cases:
-        print(f"check: {case}: every implementation matches the hand version (np.allclose)"
-              if not any(f.startswith(case + " ") for f in failures) else f"check: {case}: FAILED")
-    print()
-    titles = ("case", "implementation", "median us", "min us", "ratio", "goal")
-    widths = [max(len(r[i]) for r in rows + [titles]) for i in range(len(titles))]
-    for n, row in enumerate([titles] + rows):
-        print("  ".join(c.ljust(wd) for c, wd in zip(row, widths)).rstrip())
-        if n == 0:
-            print("  ".join("-" * wd for wd in widths))
-    print()
-    if not available("jax"):
-        print("note: jax is not installed: its rows are skipped (pip install jax)")
-    print("note: ratio: median / the hand im2col version's median, same case; "
-          "fwd: 3x3 SAME conv, NHWC/HWIO, float64; grad: value and both gradients")
-    for sizes_name, (n, h, w, c, o) in SIZES.items():
-        print(f"note: {sizes_name}: {n} images of {h}x{w}, {c} to {o} channels")
-    for note in notes:
-        print(f"note: {note}")
-    for failure in failures:
-        print(f"FAILED {failure}")
-    return 1 if failures else 0
+SUITE = harness.Suite(
+    title="nanojax conv benchmark", script=SCRIPT, cases=CASES, impls=IMPLS, labels=LABELS,
+    implementation=implementation, goal=GOAL,
+    quick_cases=tuple(c for c in CASES if c.endswith("small")), optional={"jax_jit": "jax"},
+    notes=(("ratio: median / the hand im2col version's median, same case; fwd: 3x3 SAME conv, "
+            "NHWC/HWIO, float64; grad: value and both gradients"),
+           *(f"{name}: {n} images of {h}x{w}, {c} to {o} channels"
+             for name, (n, h, w, c, o) in SIZES.items())))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(SUITE))
