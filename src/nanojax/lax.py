@@ -32,6 +32,8 @@ import numpy as np
 
 from nanojax import lax_linalg as linalg  # noqa: F401 - the submodule lax.linalg, as JAX's
 from nanojax import primitives as P
+from nanojax.collectives import (all_gather, all_to_all, axis_index, axis_size, pmax, pmean,
+                                 pmin, ppermute, psum, psum_scatter)
 from nanojax.core import Primitive, Tracer, get_aval
 from nanojax.lax_control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: A004
 from nanojax.lax_cumulative import (cumlogsumexp, cummax, cummin, cumprod, sort,
@@ -61,6 +63,9 @@ __all__ = [  # the elementwise functions are added below, from the registry
 __all__ += ["ConvDimensionNumbers", "conv", "conv_dimension_numbers", "conv_general_dilated",
             "conv_general_permutations", "conv_transpose", "conv_with_general_padding",
             "padtype_to_pads", "reduce_window"]
+# collectives over named axes: nanojax.collectives
+__all__ += ["all_gather", "all_to_all", "axis_index", "axis_size", "pmax", "pmean", "pmin",
+            "ppermute", "psum", "psum_scatter"]
 
 # ----- Applying a primitive ------------------------------------------------------
 
