@@ -118,6 +118,22 @@ def test_collective_under_jit_is_bit_for_bit_the_eager_value(fn, ref, shape):
 
 
 @pytest.mark.parametrize("fn, ref, shape", CASES)
+def test_staged_avals_and_values_match_eager_under_the_named_axis(fn, ref, shape):
+    xs = _examples(shape)
+    seen = []
+
+    def staged(x):
+        closed = nj.make_jaxpr(fn)(x)
+        (aval,) = closed.out_avals
+        (out,) = nj.eval_jaxpr(closed.jaxpr, closed.consts, x)
+        seen.append(aval)
+        return out
+    got, eager = named(staged)(xs), named(fn)(xs)
+    assert (seen[0].shape, seen[0].dtype) == (eager.shape[1:], eager.dtype)
+    np.testing.assert_array_equal(got, eager)
+
+
+@pytest.mark.parametrize("fn, ref, shape", CASES)
 def test_unnamed_vmap_around_a_named_one_matches_a_python_loop(fn, ref, shape):
     # The outer vmap batches the collective over axis "i" with the rule of
     # another axis: it must commute with it.

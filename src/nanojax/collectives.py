@@ -401,7 +401,10 @@ def psum(x: Any, axis_name: Any, *, axis_index_groups: Any = None) -> Any:
         >>> nj.vmap(lambda x: x / lax.psum(x, "i"), axis_name="i")(np.array([1.0, 3.0]))
         array([0.25, 0.75])
     """
-    who = "nanojax.lax.psum"
+    return _psum("nanojax.lax.psum", x, axis_name, axis_index_groups)
+
+
+def _psum(who: str, x: Any, axis_name: Any, axis_index_groups: Any) -> Any:
     names = _names(who, axis_name)
     _no_groups(who, axis_index_groups)
 
@@ -425,7 +428,7 @@ def pmean(x: Any, axis_name: Any, *, axis_index_groups: Any = None) -> Any:
         >>> nj.vmap(lambda x: lax.pmean(x, "i"), axis_name="i")(np.array([1.0, 2.0, 6.0]))
         array([3., 3., 3.])
     """
-    total = psum(x, axis_name, axis_index_groups=axis_index_groups)
+    total = _psum("nanojax.lax.pmean", x, axis_name, axis_index_groups)
     n = _size(_names("nanojax.lax.pmean", axis_name))
     return tree_map(lambda t: P.div(t, n), total)
 
