@@ -370,7 +370,7 @@ def test_pmap_static_arguments_in_axes_and_any_axis_size():
     np.testing.assert_allclose(f(xs, 3, s), xs * 3 + np.arange(6)[:, None])
     np.testing.assert_allclose(f(xs, 2, s), xs * 2 + np.arange(6)[:, None])
     assert nj.pmap(lambda x: x + 1.0)(np.zeros(3)).shape == (3,)       # no name needed
-    with pytest.raises(ValueError, match="^nanojax.pmap: backend 'gpu'"):
+    with pytest.raises(ValueError, match=r"^nanojax.pmap: backend 'gpu'"):
         nj.pmap(lambda x: x, backend="gpu")
 
 
@@ -388,7 +388,7 @@ def test_device_names_have_their_one_cpu_meaning():
     assert nj.device_get(a) is a and nj.block_until_ready(a) is a
     g = nj.grad(lambda x: jnp.sum(nj.device_put(x) ** 2))(a)
     np.testing.assert_allclose(g, 2 * a)
-    with pytest.raises(TypeError, match="^nanojax.device_put: device must be"):
+    with pytest.raises(TypeError, match=r"^nanojax.device_put: device must be"):
         nj.device_put(a, "gpu:0")
 
 
@@ -438,7 +438,7 @@ def test_a_circuit_recorded_for_one_axis_size_refuses_another():
     named(lambda x: closed.append(nj.make_jaxpr(lambda v: lax.all_gather(v, "i"))(x)) or x)(X)
     run = named(lambda x: nj.eval_jaxpr(closed[0].jaxpr, closed[0].consts, x)[0])
     np.testing.assert_allclose(run(X), np.broadcast_to(X, (N, *X.shape)))
-    with pytest.raises(ValueError, match="^nanojax.lax.all_gather: the circuit was recorded "
+    with pytest.raises(ValueError, match=r"^nanojax.lax.all_gather: the circuit was recorded "
                                          "for an axis of size 4, but the axis it runs on has "
                                          "size 2"):
         run(X[:2])

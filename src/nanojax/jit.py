@@ -510,9 +510,9 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
             # this call's, so the circuit runs on them now and is not kept.
             return _Staged(closed, out_tree)
         if uses_named_axes(closed.jaxpr):
-            staged = _Staged(closed, out_tree, "applies collectives over named axes")
-            cache[key] = staged
-            return staged
+            uncompiled = _Staged(closed, out_tree, "applies collectives over named axes")
+            cache[key] = uncompiled
+            return uncompiled
         entry = _Compiled(simplify(closed), out_tree, [c_ordered(x) for x in flat])
         cache[key] = entry
         return entry
