@@ -62,7 +62,10 @@ def axis_env() -> tuple:
     ``jit`` keys its cache on it, since a collective's meaning (and an
     ``all_gather``'s shape) depends on the sizes of the axes around the call.
     """
-    return tuple((t.axis_name, int(t.axis_size)) for t in _state.stack
+    stack = _state.stack
+    if not stack:                      # eager calls: the common case, kept cheap
+        return ()
+    return tuple((t.axis_name, int(t.axis_size)) for t in stack
                  if type(t) is BatchTrace and t.axis_name is not None)
 
 
