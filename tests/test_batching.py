@@ -462,8 +462,16 @@ def test_jit_of_vmap_of_primitive_matches_python_loop(row, in_axes):
     assert_same(got, loop_vmap(row.fun, in_axes)(*args))
 
 
+# Collectives mean something only under a vmap that names their axis, which
+# this table's rows (staged alone, vmapped without a name) cannot express:
+# tests/test_collectives.py checks their batch rules against per-example
+# NumPy references, and an unnamed vmap around a named one against a loop.
+NEEDS_A_NAMED_AXIS = {"psum", "pmax", "pmin", "all_gather", "psum_scatter", "ppermute",
+                      "all_to_all", "axis_index"}
+
+
 def test_every_primitive_has_a_vmap_row():
-    missing = set(P.ALL_PRIMITIVES) - {row.prim for row in ROWS}
+    missing = set(P.ALL_PRIMITIVES) - {row.prim for row in ROWS} - NEEDS_A_NAMED_AXIS
     assert not missing, f"primitives with no row in the vmap table: {sorted(missing)}"
 
 

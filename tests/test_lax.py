@@ -653,8 +653,39 @@ LAXMISC_CASES = [
          (_SPD, r(3)), np.linalg.solve, grad=True),
 ]
 
+# ----- Collectives over a named axis (the collectives branch's rows) ------------------
+# Each runs under a vmap naming axis "i": the row's first operand has one row per example.
+
+def _named(fn):
+    return nj.vmap(fn, axis_name="i")
+
+
+_EXAMPLES = _distinct(4, 3)                 # 4 examples of 3 values, no ties
+COLLECTIVE_CASES = [
+    Case("psum", "named", _named(lambda x: lax.psum(x, "i")), (_EXAMPLES,),
+         lambda x: np.broadcast_to(x.sum(0), x.shape), grad=True),
+    Case("pmean", "named", _named(lambda x: lax.pmean(x, "i")), (_EXAMPLES,),
+         lambda x: np.broadcast_to(x.mean(0), x.shape), grad=True),
+    Case("pmax", "named", _named(lambda x: lax.pmax(x, "i")), (_EXAMPLES,),
+         lambda x: np.broadcast_to(x.max(0), x.shape), grad=True),
+    Case("pmin", "named", _named(lambda x: lax.pmin(x, "i")), (_EXAMPLES,),
+         lambda x: np.broadcast_to(x.min(0), x.shape), grad=True),
+    Case("all_gather", "axis=1", _named(lambda x: lax.all_gather(x, "i", axis=1)),
+         (_EXAMPLES,), lambda x: np.broadcast_to(x.T, (4, 3, 4)), grad=True),
+    Case("psum_scatter", "named", _named(lambda x: lax.psum_scatter(x, "i")), (r(4, 4, 2),),
+         lambda x: x.sum(0), grad=True),
+    Case("ppermute", "shift", _named(lambda x: lax.ppermute(x, "i", [(0, 1), (1, 2), (2, 3)])),
+         (_EXAMPLES,), lambda x: np.concatenate([np.zeros((1, 3)), x[:3]]), grad=True),
+    Case("all_to_all", "swap", _named(lambda x: lax.all_to_all(x, "i", 0, 0)), (r(4, 4, 2),),
+         lambda x: np.swapaxes(x, 0, 1), grad=True),
+    Case("axis_index", "named", _named(lambda x: lax.axis_index("i")), (_EXAMPLES,),
+         lambda x: np.arange(4, dtype=np.int32)),
+    Case("axis_size", "named", _named(lambda x: lax.axis_size("i") * x), (_EXAMPLES,),
+         lambda x: 4 * x),
+]
+
 CASES = (_elementwise_cases() + STRUCTURAL_CASES + CONTROL_FLOW_CASES
-         + CUMULATIVE_AND_SPECIAL_CASES + CONV_CASES + LAXMISC_CASES)
+         + CUMULATIVE_AND_SPECIAL_CASES + CONV_CASES + LAXMISC_CASES + COLLECTIVE_CASES)
 VALUE_CASES = [_param(c) for c in CASES]
 GRAD_CASES = [_param(c) for c in CASES if c.grad]
 
@@ -1105,8 +1136,30 @@ LAXMISC_BAD = [
         x, x, lambda f, y: y), (M,), TypeError),
 ]
 
+
+
+COLLECTIVE_BAD = [
+    *(Bad(name, "unbound-axis", lambda x, call=call: call(x), (M,), NameError)
+      for name, call in [
+          ("psum", lambda x: lax.psum(x, "i")), ("pmean", lambda x: lax.pmean(x, "i")),
+          ("pmax", lambda x: lax.pmax(x, "i")), ("pmin", lambda x: lax.pmin(x, "i")),
+          ("all_gather", lambda x: lax.all_gather(x, "i")),
+          ("psum_scatter", lambda x: lax.psum_scatter(x, "i")),
+          ("ppermute", lambda x: lax.ppermute(x, "i", [(0, 1)])),
+          ("all_to_all", lambda x: lax.all_to_all(x, "i", 0, 0)),
+          ("axis_index", lambda x: lax.axis_index("i")),
+          ("axis_size", lambda x: lax.axis_size("i"))]),
+    Bad("psum", "axis_index_groups", _named(lambda x: lax.psum(x, "i", axis_index_groups=[[0]])),
+        (M,), NotImplementedError),
+    Bad("ppermute", "bad-perm", _named(lambda x: lax.ppermute(x, "i", [(0, 1), (1, 1)])), (M,),
+        ValueError),
+    Bad("psum_scatter", "size", _named(lambda x: lax.psum_scatter(x, "i")), (M,), ValueError),
+    Bad("all_gather", "axis", _named(lambda x: lax.all_gather(x, "i", axis=2.0)), (M,),
+        TypeError),
+]
+
 BAD = (_bad_elementwise() + BAD_CALLS + BAD_CONTROL_FLOW + CUMULATIVE_AND_SPECIAL_BAD
-       + CONV_BAD_CALLS + LAXMISC_BAD)
+       + CONV_BAD_CALLS + LAXMISC_BAD + COLLECTIVE_BAD)
 ERROR_CASES = [pytest.param(b, id=f"{b.name}-{b.label}") for b in BAD]
 
 
@@ -1156,6 +1209,7 @@ def test_every_lax_function_is_tested() -> None:
                        "while_loop"}       # forward mode only, as in JAX: test_control_flow
     differentiable -= {"padtype_to_pads", "conv_dimension_numbers",   # shapes in, shapes out
                        "conv_general_permutations", "broadcast_shapes"}
+    differentiable -= {"axis_index", "axis_size"}     # integers of the named axis: no operand
     assert not differentiable - graded, f"no gradient row: {sorted(differentiable - graded)}"
     assert not (valued | erring) - set(lax.__all__), "rows name functions lax does not have"
 

@@ -493,8 +493,49 @@ CONV_RULES = [
                    window_dilation=(1, 2)))]),
 ]
 
+# ----- Collectives over a named axis (the collectives branch's rows) ----------------
+# A collective means something only under a vmap that names its axis, so each
+# row applies it under one: directly (the named batch rule, differentiated
+# from outside), and with grad or jvp inside the vmap (the collective's own
+# vjp and jvp rules, differentiated again from outside).
+
+def _named(fn):
+    return nj.vmap(fn, axis_name="i")
+
+
+def _collective_rows(prim, label, fn, shape, **kw):
+    def inside_grad(x):
+        return nj.grad(lambda v: jnp.sum(jnp.sin(fn(v)) * jnp.cos(jnp.sum(v))))(x)
+
+    def inside_jvp(x):
+        return nj.jvp(fn, (x,), (jnp.cos(x),))[1] * jnp.sum(x)
+    return [case(prim, f"{label}-vmap", _named(fn), shape, **kw),
+            case(prim, f"{label}-grad-inside", _named(inside_grad), shape, **kw),
+            case(prim, f"{label}-jvp-inside", _named(inside_jvp), shape, **kw)]
+
+
+COLLECTIVE_RULES = [
+    *_collective_rows("psum", "", lambda x: lax.psum(x, "i") * x, (4, 3)),
+    *_collective_rows("pmax", "", lambda x: lax.pmax(x, "i") * x, (4, 3), domain=distinct),
+    *_collective_rows("pmin", "", lambda x: lax.pmin(x, "i") * x, (4, 3), domain=distinct),
+    *_collective_rows("all_gather", "axis=1", lambda x: lax.all_gather(x, "i", axis=1), (4, 3)),
+    *_collective_rows("all_gather", "tiled", lambda x: lax.all_gather(x, "i", tiled=True),
+                      (4, 3)),
+    *_collective_rows("psum_scatter", "", lambda x: lax.psum_scatter(x, "i") * x[0], (4, 4)),
+    *_collective_rows("psum_scatter", "tiled",
+                      lambda x: lax.psum_scatter(x, "i", scatter_dimension=1, tiled=True),
+                      (4, 2, 8)),
+    *_collective_rows("ppermute", "", lambda x: lax.ppermute(x, "i", [(0, 2), (2, 3), (3, 0)])
+                      * x, (4, 3)),
+    *_collective_rows("all_to_all", "", lambda x: lax.all_to_all(x, "i", 0, 1), (4, 4, 3)),
+    *_collective_rows("all_to_all", "tiled", lambda x: lax.all_to_all(x, "i", 1, 0, tiled=True),
+                      (4, 3, 8)),
+]
+COLLECTIVE_PRIMITIVES = {"psum", "pmax", "pmin", "all_gather", "psum_scatter", "ppermute",
+                         "all_to_all", "axis_index"}
+
 GRAD_RULES = (ELEMENTWISE_RULES + STRUCTURAL_RULES + CONTROL_FLOW_RULES + LINALG_RULES
-              + CUMULATIVE_AND_SPECIAL_RULES + CONV_RULES)
+              + CUMULATIVE_AND_SPECIAL_RULES + CONV_RULES + COLLECTIVE_RULES)
 
 
 def _shape_id(shape: tuple) -> str:
@@ -631,6 +672,13 @@ CONV_FLAT_RULES = [
              _window_index_reference, ((3, 4),), each(small_integers), label="max-ties"),
 ]
 FLAT_RULES += CONV_FLAT_RULES
+
+COLLECTIVE_FLAT_RULES = [
+    FlatRule("axis_index", _named(lambda x: lax.axis_index("i") + jnp.zeros(x.shape, np.int32)),
+             lambda x: np.broadcast_to(np.arange(4, dtype=np.int32)[:, None], x.shape),
+             ((4, 3),)),
+]
+FLAT_RULES += COLLECTIVE_FLAT_RULES
 
 FLAT_CASES = [pytest.param(r, id="-".join(filter(None, [r.prim, r.label]))) for r in FLAT_RULES]
 
@@ -823,10 +871,13 @@ DTYPE_CASES = [
     ("stop_gradient", nj.stop_gradient, _typed(((3,), _I32)), "i32"),
 ]
 
+# (A collective's row stages the vmap around it, which records no collective:
+# their abstract_eval is checked under a named vmap, in test_collectives.)
 ABSTRACT_EVAL_CASES = (
-    [pytest.param(p.values[0].prim, *applied(*p.values), id=p.id) for p in GRAD_CASES]
+    [pytest.param(p.values[0].prim, *applied(*p.values), id=p.id) for p in GRAD_CASES
+     if p.values[0].prim not in COLLECTIVE_PRIMITIVES]
     + [pytest.param(r.prim, r.fn, draw_args(r.domain, r.in_shapes), id=p.id)
-       for r, p in zip(FLAT_RULES, FLAT_CASES)]
+       for r, p in zip(FLAT_RULES, FLAT_CASES) if r.prim not in COLLECTIVE_PRIMITIVES]
     + [pytest.param(name, fn, args, id=f"{name}-{label}") for name, fn, args, label in DTYPE_CASES]
     + [pytest.param(r.prim, r.fn, [RANDOM_KEY], id=p.id)
        for r, p in zip(RANDOM_RULES, RANDOM_CASES)]

@@ -27,6 +27,15 @@ from nanojax.circuit import circuit as circuit
 from nanojax.core import ClosedJaxpr as ClosedJaxpr
 from nanojax.core import eval_jaxpr as eval_jaxpr
 from nanojax.custom import custom_vjp as custom_vjp
+from nanojax.devices import block_until_ready as block_until_ready
+from nanojax.devices import device_count as device_count
+from nanojax.devices import device_get as device_get
+from nanojax.devices import device_put as device_put
+from nanojax.devices import devices as devices
+from nanojax.devices import local_device_count as local_device_count
+from nanojax.devices import local_devices as local_devices
+from nanojax.devices import process_count as process_count
+from nanojax.devices import process_index as process_index
 from nanojax.jacobians import hessian as hessian
 from nanojax.jacobians import jacfwd as jacfwd
 from nanojax.jacobians import jacrev as jacrev
@@ -34,6 +43,7 @@ from nanojax.jit import jit as jit
 from nanojax.numerical import check_grads as check_grads
 from nanojax.numerical import numerical_grad as numerical_grad
 from nanojax.numpy import stop_gradient as stop_gradient
+from nanojax.parallel import pmap as pmap
 from nanojax.staging import make_jaxpr as make_jaxpr
 
 __version__ = "0.1.0"

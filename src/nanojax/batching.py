@@ -43,16 +43,40 @@ class BatchTracer(Tracer):
         return ShapedArray(tuple(shape), P.dtype_of(self.val))
 
 
-class BatchTrace(Trace):
-    """Applies each gate to whole batches at once, by the primitive's ``batch`` rule."""
+class AxisSize(int):
+    """The size of a named batch axis, carrying its name.
 
-    __slots__ = ("axis_size",)
+    Batch rules pass the size on to what they batch with (a loop's body,
+    ``custom_vjp``'s functions), and a ``BatchTrace`` made with it takes the
+    name too: a collective inside a loop's body under ``vmap(...,
+    axis_name="i")`` still finds axis ``"i"``.
+    """
+
+    name: Any
+
+    def __new__(cls, size: int, name: Any) -> AxisSize:
+        self = super().__new__(cls, size)
+        self.name = name
+        return self
+
+
+class BatchTrace(Trace):
+    """Applies each gate to whole batches at once, by the primitive's ``batch`` rule.
+
+    ``axis_name`` (None: unnamed) is the name collectives find it by
+    (``nanojax.collectives``); a size that is an ``AxisSize`` gives its name.
+    """
+
+    __slots__ = ("axis_size", "axis_name")
     tracer_type = BatchTracer
     constant_data = NOT_BATCHED
 
-    def __init__(self, axis_size: int) -> None:
+    def __init__(self, axis_size: int, axis_name: Any = None) -> None:
         super().__init__()
-        self.axis_size = axis_size
+        if axis_name is None:
+            axis_name = getattr(axis_size, "name", None)
+        self.axis_name = axis_name
+        self.axis_size = axis_size if axis_name is None else AxisSize(axis_size, axis_name)
 
     def process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         vals, dims = self.unwrap(args)
@@ -97,22 +121,34 @@ def _broadcast_prefix(prefix: Any, tree: Any, what: str) -> list:
                      "list/dict prefix of the arguments' structure")
 
 
-def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0,
-         axis_size: int | None = None) -> Callable:
+def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_name: Any = None,
+         axis_size: int | None = None, spmd_axis_name: Any = None) -> Callable:
     """Vectorize ``fun`` over an axis of its inputs.
 
     ``in_axes`` says, per positional argument (an int, None for "not
     batched", or a pytree prefix of the arguments), which axis is the batch
     axis; keyword arguments are batched along axis 0, as in JAX. ``out_axes``
-    says where the batch axis goes in the outputs.
+    says where the batch axis goes in the outputs. ``axis_name`` names the
+    batch axis for the collectives inside (``lax.psum(x, name)`` and the
+    rest); ``spmd_axis_name`` (a sharding hint in JAX) is accepted and means
+    nothing on one CPU.
 
     Examples:
         >>> import numpy as np
         >>> import nanojax as nj
         >>> nj.vmap(lambda w, x: w * x, in_axes=(None, 0))(2.0, np.arange(3.0))
         array([0., 2., 4.])
+        >>> nj.vmap(lambda x: x - nj.lax.pmean(x, "i"), axis_name="i")(np.arange(3.0))
+        array([-1.,  0.,  1.])
     """
     check_callable(fun, "nanojax.vmap")
+    if axis_name is None:       # a batch rule's AxisSize: the same axis, batched again
+        axis_name = getattr(axis_size, "name", None)
+    try:
+        hash(axis_name)
+    except TypeError:
+        raise TypeError(f"nanojax.vmap: axis_name must be hashable (a string, usually), got "
+                        f"{type(axis_name).__name__}") from None
     if axis_size is not None and (not isinstance(axis_size, (int, np.integer))
                                   or isinstance(axis_size, bool) or axis_size < 0):
         raise ValueError(f"nanojax.vmap: axis_size must be a non-negative int, got "
@@ -133,7 +169,7 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0,
         axes = _broadcast_prefix(axes_spec, args, "in_axes")
         axes += [0] * (len(flat) - len(axes))           # keyword arguments: axis 0
         size = _axis_size(flat, axes, axis_size, args, kwargs)
-        with BatchTrace(size) as trace:
+        with BatchTrace(size, axis_name) as trace:
             tracers = [x if ax is NOT_BATCHED else BatchTracer(trace, x, ax)
                        for x, ax in zip(flat, _normalize_axes(flat, axes))]
             call_args, call_kwargs = tree_unflatten(in_tree, tracers)

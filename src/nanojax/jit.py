@@ -23,6 +23,7 @@ import numpy as np
 
 from nanojax.api_util import (argnums_partial, check_callable, check_inputs, check_static,
                               name_transformed, static_by_name)
+from nanojax.collectives import axis_env, uses_named_axes
 from nanojax.core import ClosedJaxpr, Literal, Tracer, Var, eval_jaxpr
 from nanojax.memory_plan import (EXTERNAL, POOL_LIMIT_BYTES, WorkspacePool, c_ordered,
                                  plan_memory)
@@ -179,15 +180,20 @@ class Lowered:
 
 
 class _Staged:
-    """A circuit whose constants include tracers of an enclosing transformation."""
+    """A circuit run by binding its primitives, not compiled.
+
+    Its constants include tracers of an enclosing transformation, or it
+    applies collectives, whose values come from the ``vmap`` that names
+    their axis: binding them there is what computes them.
+    """
 
     __slots__ = ("jaxpr", "out_tree", "source")
 
-    def __init__(self, closed: ClosedJaxpr, out_tree: PyTreeDef) -> None:
+    def __init__(self, closed: ClosedJaxpr, out_tree: PyTreeDef,
+                 why: str = "closes over traced values of an enclosing transformation") -> None:
         self.jaxpr = closed
         self.out_tree = out_tree
-        self.source = ("# not compiled: the function closes over traced values of an "
-                       "enclosing transformation\n")
+        self.source = f"# not compiled: the function {why}\n"
 
 
 class _Compiled:
@@ -465,7 +471,7 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
     static_names = ((static_argnames,) if isinstance(static_argnames, str)
                     else tuple(static_argnames))
     static_nums, static_names, positional = static_by_name(fun, static_nums, static_names)
-    cache: dict[Any, _Compiled] = {}
+    cache: dict[Any, _Compiled | _Staged] = {}
     fast: dict[tuple, Callable] = {}     # all-scalar positional calls: types -> code
     # (arity, code) of the last all-scalar signature called, the code checking
     # its own types; one tuple, so that a thread never sees half of an update.
@@ -503,6 +509,10 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
             # fun closes over values of an enclosing grad/vmap/jit: they are
             # this call's, so the circuit runs on them now and is not kept.
             return _Staged(closed, out_tree)
+        if uses_named_axes(closed.jaxpr):
+            uncompiled = _Staged(closed, out_tree, "applies collectives over named axes")
+            cache[key] = uncompiled
+            return uncompiled
         entry = _Compiled(simplify(closed), out_tree, [c_ordered(x) for x in flat])
         cache[key] = entry
         return entry
@@ -511,7 +521,8 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
         statics, static_kw, dyn_args, dyn_kwargs = split(args, kwargs)
         flat, in_tree = tree_flatten((dyn_args, dyn_kwargs))
         flat = check_inputs(flat, f"nanojax.jit({fun_name})")
-        key = (in_tree, tuple(map(_leaf_signature, flat)), statics, static_kw)
+        # The named axes around the call: a collective's circuit depends on their sizes.
+        key = (in_tree, tuple(map(_leaf_signature, flat)), statics, static_kw, axis_env())
         cached = cache.get(key)
         entry = cached if cached is not None else compile_for(key, args, statics, static_kw,
                                                               flat, in_tree)

@@ -32,6 +32,8 @@ import numpy as np
 
 from nanojax import lax_linalg as linalg  # noqa: F401 - the submodule lax.linalg, as JAX's
 from nanojax import primitives as P
+from nanojax.collectives import (all_gather, all_to_all, axis_index, axis_size, pmax, pmean,
+                                 pmin, ppermute, psum, psum_scatter)
 from nanojax.core import Primitive, Tracer, get_aval
 from nanojax.lax_associative_scan import associative_scan
 from nanojax.lax_gather import (GatherDimensionNumbers, GatherScatterMode,
@@ -72,6 +74,9 @@ __all__ += ["associative_scan", "batch_matmul", "broadcast_shapes", "collapse", 
 __all__ += ["custom_linear_solve", "custom_root"]
 __all__ += ["GatherDimensionNumbers", "GatherScatterMode", "ScatterDimensionNumbers", "gather",
             "scatter", "scatter_add"]
+# collectives over named axes: nanojax.collectives
+__all__ += ["all_gather", "all_to_all", "axis_index", "axis_size", "pmax", "pmean", "pmin",
+            "ppermute", "psum", "psum_scatter"]
 
 # ----- Applying a primitive ------------------------------------------------------
 
