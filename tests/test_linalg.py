@@ -433,3 +433,15 @@ def test_gaussian_process_example_fits_the_data(capsys):
     start, end = (float(v) for v in out.split("likelihood:")[1].split("after")[0].split("->"))
     assert end < start
     assert float(out.split("rmse")[1]) < 0.2
+
+
+def test_nanojax_scipy_is_reachable_as_an_attribute_without_an_import():
+    import subprocess
+    import sys
+    code = ("import nanojax as nj, numpy as np, sys; "
+            "assert 'nanojax.scipy' not in sys.modules; "
+            "print(nj.scipy.linalg.solve_triangular(np.eye(2), np.ones(2), lower=True))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[1. 1.]"

@@ -47,3 +47,12 @@ from nanojax.parallel import pmap as pmap
 from nanojax.staging import make_jaxpr as make_jaxpr
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    # Subpackages a program may reach as attributes (nj.scipy.linalg), imported
+    # on first use so that `import nanojax` stays quick.
+    if name in ("scipy",):
+        import importlib
+        return importlib.import_module(f"nanojax.{name}")
+    raise AttributeError(f"module 'nanojax' has no attribute {name!r}")
