@@ -200,5 +200,6 @@ def einsum_path(subscripts: str, /, *operands: Any, optimize: Any = "auto") -> t
     shapes = [P.shape_of(operand(x, "einsum_path")) if isinstance(x, Tracer)
               else np.shape(x) for x in operands]
     how = "greedy" if optimize in ("auto", True) else optimize
-    return _args.call_numpy("einsum_path", np.einsum_path, subscripts,
-                            *(_args.dummy(s, np.float64) for s in shapes), optimize=how)
+    dummies = [_args.dummy(s, np.float64) for s in shapes]
+    return _args.call_numpy("einsum_path", lambda: np.einsum_path(subscripts, *dummies,
+                                                                  optimize=how))

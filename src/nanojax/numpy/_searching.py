@@ -357,9 +357,9 @@ def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
         ax = 0 if axis is None else _args.axis_index("unique", axis, np.ndim(ar))
         parts[0] = _fit(values, size, fill, ax)
         k = 1
-        for flag, fits in zip(extras, (True, False, True)):   # the inverse keeps its shape
-            if flag:
-                parts[k] = _fit(parts[k], size, 0) if fits else parts[k]
+        for flag, fits in zip(extras, (True, False, True)):
+            if flag:   # the inverse keeps its shape, pointing at most at the last kept value
+                parts[k] = _fit(parts[k], size, 0) if fits else np.minimum(parts[k], size - 1)
                 k += 1
         return tuple(parts) if builtins.any(extras) else parts[0]
     if axis is not None or size is None:

@@ -251,7 +251,7 @@ def block(arrays: Any) -> Any:
     """An array assembled from nested lists of blocks, the innermost joined along the
     last axis, as ``numpy.block``."""
     if not _has_tracer_nested(arrays):
-        return _args.call_numpy("block", np.block, arrays)
+        return _args.call_numpy("block", lambda: np.block(arrays))
     depth = _depth(arrays)
 
     def assemble(item: Any, level: int) -> Any:
@@ -326,7 +326,7 @@ def trim_zeros(filt: Any, trim: str = "fb") -> Any:
     under ``jit``).
     """
     if not isinstance(filt, Tracer):
-        return _args.call_numpy("trim_zeros", np.trim_zeros, filt, trim)
+        return _args.call_numpy("trim_zeros", np.trim_zeros, filt, trim=trim)
     if filt.ndim != 1:
         raise _args.error("trim_zeros", ValueError, "traced values must be 1-D")
     if not isinstance(trim, str) or not set(trim.lower()) <= {"f", "b"}:
@@ -453,7 +453,7 @@ def diagflat(v: Any, k: int = 0) -> Any:
 
 def diag_indices(n: int, ndim: int = 2) -> tuple:
     """The indices of the main diagonal of an (n, n, ..., n) array."""
-    return _args.call_numpy("diag_indices", np.diag_indices, n, ndim)
+    return _args.call_numpy("diag_indices", np.diag_indices, n, ndim=ndim)
 
 
 def diag_indices_from(arr: Any) -> tuple:
@@ -484,7 +484,7 @@ def fill_diagonal(a: Any, val: Any, wrap: bool = False, *, inplace: bool = True)
 
 def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> np.ndarray:
     """Ones at and below the ``k``-th diagonal of an (N, M) array, zeros above."""
-    return _args.call_numpy("tri", np.tri, N, M, k, float if dtype is None else dtype)
+    return _args.call_numpy("tri", np.tri, N, M=M, k=k, dtype=float if dtype is None else dtype)
 
 
 def _triangle(name: str, m: Any, k: int, lower: bool) -> Any:
@@ -513,11 +513,11 @@ def triu(m: Any, k: int = 0) -> Any:
 
 
 def tril_indices(n: int, k: int = 0, m: int | None = None) -> tuple:
-    return _args.call_numpy("tril_indices", np.tril_indices, n, k, m)
+    return _args.call_numpy("tril_indices", np.tril_indices, n, k=k, m=m)
 
 
 def triu_indices(n: int, k: int = 0, m: int | None = None) -> tuple:
-    return _args.call_numpy("triu_indices", np.triu_indices, n, k, m)
+    return _args.call_numpy("triu_indices", np.triu_indices, n, k=k, m=m)
 
 
 def _from_shape(name: str, arr: Any, k: int) -> tuple:
@@ -694,7 +694,7 @@ def choose(a: Any, choices: Sequence[Any], out: None = None, mode: str = "raise"
                           "immutable")
     items = list(choices) if isinstance(choices, (list, tuple)) else None
     if items is None or not has_tracer((a, *items)):
-        return _args.call_numpy("choose", np.choose, a, choices, mode=mode)
+        return _args.call_numpy("choose", lambda: np.choose(a, choices, mode=mode))
     a = operand(a, "choose")
     items = [operand(c, "choose") for c in items]
     if P.dtype_of(a).kind not in "iu":
@@ -733,7 +733,7 @@ def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0)
         raise _args.error("select", ValueError, "select with an empty condition list is not "
                           "possible")
     if not has_tracer((*conds, *choices, default)):
-        return _args.call_numpy("select", np.select, conds, choices, default)
+        return _args.call_numpy("select", lambda: np.select(conds, choices, default))
     for c in conds:
         if P.dtype_of(operand(c, "select")) != np.bool_:
             raise _args.error("select", TypeError, "invalid entry in condlist: should be "
@@ -763,7 +763,7 @@ def piecewise(x: Any, condlist: Any, funclist: Sequence[Any], *args: Any, **kw: 
         raise _args.error("piecewise", ValueError, f"with {len(conds)} condition(s), either "
                           f"{len(conds)} or {len(conds) + 1} functions are expected")
     if not has_tracer((x, *conds)):
-        return _args.call_numpy("piecewise", np.piecewise, x, conds, funcs, *args, **kw)
+        return _args.call_numpy("piecewise", lambda: np.piecewise(x, conds, funcs, *args, **kw))
     x = operand(x, "piecewise")
     dtype = P.dtype_of(x)
 
