@@ -416,3 +416,84 @@ def test_bad_input_raises_a_named_error(call, kind, words):
     with pytest.raises(kind, match=words) as info:
         call()
     assert str(info.value).startswith("nanojax.numpy.")
+
+
+# ----- .at[] with JAX's operations and keywords -------------------------------------
+
+X5 = np.arange(5.0) + 0.3
+REPEATED = np.array([1, 1, 3])
+U3 = np.array([2.0, -3.0, 0.5])
+
+
+def _np_at(op, x, idx, v):
+    out = x.copy()
+    {"multiply": np.multiply, "divide": np.divide, "power": np.power, "min": np.minimum,
+     "max": np.maximum, "add": np.add, "subtract": np.subtract}[op].at(out, idx, v)
+    return out
+
+
+@pytest.mark.parametrize("op", ["multiply", "divide", "power", "min", "max", "add",
+                                "subtract"])
+def test_at_operations_apply_every_repeated_update_like_ufunc_at(op):
+    want = _np_at(op, X5, REPEATED, U3)
+    np.testing.assert_allclose(getattr(jnp.at(X5)[REPEATED], op)(U3), want, rtol=1e-14)
+    got = nj.jit(lambda x, u: getattr(x.at[REPEATED], op)(u))(X5, U3)
+    np.testing.assert_array_equal(got, getattr(jnp.at(X5)[REPEATED], op)(U3))
+    nj.check_grads(lambda x, u: jnp.sum(jnp.sin(getattr(jnp.at(x)[REPEATED], op)(u))),
+                   (X5, U3), order=2, modes=("fwd", "rev"))
+    batched = nj.vmap(lambda x: getattr(x.at[REPEATED], op)(U3))(np.stack([X5, X5 * 2]))
+    np.testing.assert_allclose(batched, np.stack([_np_at(op, X5, REPEATED, U3),
+                                                  _np_at(op, X5 * 2, REPEATED, U3)]))
+
+
+def test_at_apply_and_traced_indices():
+    np.testing.assert_array_equal(jnp.at(X5)[1:3].apply(np.square),
+                                  np.r_[X5[0], X5[1:3] ** 2, X5[3:]])
+    got = nj.jit(lambda x, i: x.at[i].multiply(2.0, unique_indices=True,
+                                               indices_are_sorted=True))(X5, np.array([0, 2]))
+    np.testing.assert_array_equal(got, X5 * np.array([2, 1, 2, 1, 1]))
+
+
+def test_at_modes_clip_and_fill():
+    idx = np.array([0, 7, -1, -9])
+    np.testing.assert_array_equal(jnp.at(X5)[idx].get(mode="clip"), X5[[0, 4, 4, 0]])
+    got = nj.jit(lambda x: x.at[idx].get(mode="fill", fill_value=-1.0))(X5)
+    np.testing.assert_array_equal(got, [X5[0], -1.0, X5[4], -1.0])
+    dropped = nj.jit(lambda x: x.at[idx].set(9.0, mode="drop"))(X5)
+    np.testing.assert_array_equal(dropped, np.r_[9.0, X5[1:4], 9.0])
+    np.testing.assert_array_equal(jnp.at(X5)[idx].add(1.0, mode="fill"),
+                                  X5 + np.array([1, 0, 0, 0, 1]))
+    g = nj.grad(lambda x: jnp.sum(x.at[idx].get(mode="fill", fill_value=0.0)))(X5)
+    np.testing.assert_array_equal(g, [1, 0, 0, 0, 1])
+    m = nj.jit(lambda x: x.at[:, np.array([1, 5])].get(mode="clip"))(A23)
+    np.testing.assert_array_equal(m, A23[:, [1, 2]])
+    with pytest.raises(ValueError, match="mode"):
+        jnp.at(X5)[0].get(mode="wrap")
+
+
+def test_methods_of_traced_values():
+    x = np.array([3.0, 1.0, 2.0])
+    got = nj.jit(lambda x: (x.sort(), x.argsort(), x.nonzero(size=2), x.searchsorted(2.0),
+                            x.cumprod(), x.ptp(), x.clip(min=1.5), x.copy(),
+                            x.sort(descending=True)))(x)
+    want = (np.sort(x), np.argsort(x), (np.array([0, 1]),), np.searchsorted(np.sort(x), 2.0),
+            np.cumprod(x), np.ptp(x), np.clip(x, 1.5, None), x, np.sort(x)[::-1])
+    got = list(got)
+    got[3] = nj.jit(lambda x: x.sort().searchsorted(2.0))(x)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g[0] if isinstance(g, tuple) else g,
+                                      w[0] if isinstance(w, tuple) else w)
+    with pytest.raises(NotImplementedError, match="view"):
+        nj.jit(lambda x: x.view(np.int64))(x)
+
+
+def test_clip_takes_jax_keywords_and_array_bounds():
+    lo, hi = np.array([0.0, 1.5, -1.0]), 2.5
+    x = np.array([3.0, 1.0, -2.0])
+    want = np.clip(x, lo, hi)
+    np.testing.assert_array_equal(jnp.clip(x, min=lo, max=hi), want)
+    np.testing.assert_array_equal(jnp.clip(x, a_min=lo, a_max=hi), want)
+    np.testing.assert_array_equal(nj.jit(lambda x, lo: jnp.clip(x, min=lo, max=hi))(x, lo), want)
+    np.testing.assert_array_equal(jnp.clip(x, max=hi), np.minimum(x, hi))
+    with pytest.raises(TypeError, match="not both"):
+        jnp.clip(x, min=0.0, a_max=1.0)
