@@ -281,7 +281,7 @@ def test_nonzero_with_size_under_jit_cuts_or_pads(size):
                                                         np.zeros(5, int)])[:size])
     one = nj.jit(lambda x: jnp.where(x > 0, size=size, fill_value=(7, 8)))(X_NZ)
     base = np.nonzero(X_NZ > 0)
-    for i, (got_i, b, f) in enumerate(zip(one, base, (7, 8))):
+    for got_i, b, f in zip(one, base, (7, 8)):
         np.testing.assert_array_equal(got_i, np.concatenate([b, np.full(5, f)])[:size])
 
 
@@ -299,7 +299,9 @@ def test_unique_with_size_under_jit_matches_numpy(size):
     x = np.array([3.0, np.nan, 1.0, 3.0, np.nan, 0.0, 1.0])
     values, index, inverse, counts = np.unique(x, True, True, True)
     n = len(values)
-    fit = (lambda a, f: np.concatenate([a, np.full(max(0, size - n), f)])[:size])
+
+    def fit(a, f):
+        return np.concatenate([a, np.full(max(0, size - n), f)])[:size]
     got = nj.jit(lambda x: jnp.unique(x, True, True, True, size=size))(x)
     np.testing.assert_array_equal(got[0], fit(values, values[0]))
     np.testing.assert_array_equal(got[1], fit(index, 0))

@@ -336,7 +336,8 @@ def _unique_sized(x: Any, size: int, fill_value: Any, equal_nan: bool) -> tuple:
 
 def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
            return_counts: bool = False, axis: int | None = None, *, equal_nan: bool = True,
-           size: int | None = None, fill_value: Any = None, sorted: bool = True) -> Any:
+           size: int | None = None, fill_value: Any = None,
+           sorted: bool = True) -> Any:  # noqa: A002 - JAX's keyword
     """The sorted unique entries of ``ar`` (or slices along ``axis``), and optionally the
     index of each one's first occurrence, the inverse and the counts.
 

@@ -569,8 +569,8 @@ def _bounded(name: str, idx: Any, n: int, mode: Any) -> Any:
         concrete = None if isinstance(idx, Tracer) else np.asarray(idx)
         if concrete is not None and concrete.size and (concrete.min() < -n
                                                        or concrete.max() >= n):
-            raise _args.error(name, IndexError, f"index {int(concrete.max()) if concrete.max() >= n else int(concrete.min())} "
-                              f"is out of bounds for size {n}")
+            bad = int(concrete.max()) if concrete.max() >= n else int(concrete.min())
+            raise _args.error(name, IndexError, f"index {bad} is out of bounds for size {n}")
         return idx
     if mode == "clip":
         return jnp.clip(idx, 0, n - 1)
@@ -687,7 +687,7 @@ def compress(condition: Any, a: Any, axis: int | None = None, *, size: int | Non
 
 # ----- Choosing ---------------------------------------------------------------
 
-def choose(a: Any, choices: Sequence[Any], out: None = None, mode: str = "raise") -> Any:
+def choose(a: Any, choices: Sequence[Any], out: None = None, mode: Any = "raise") -> Any:
     """Entry by entry, the entry of ``choices[a]`` (all broadcast together)."""
     if out is not None:
         raise _args.error("choose", NotImplementedError, "out is not supported: arrays are "
@@ -753,8 +753,8 @@ def piecewise(x: Any, condlist: Any, funclist: Sequence[Any], *args: Any, **kw: 
 
     Every function sees the whole of ``x`` (as in JAX), not only its entries.
     """
-    conds = list(condlist) if isinstance(condlist, (list, tuple)) else None
-    if conds is None:
+    conds: list = list(condlist) if isinstance(condlist, (list, tuple)) else []
+    if not isinstance(condlist, (list, tuple)):
         cond = operand(condlist, "piecewise")
         conds = [cond] if _ndim(cond) == _ndim(operand(x, "piecewise")) \
             else [_indexing.getitem(cond, i) for i in range(P.shape_of(cond)[0])]
