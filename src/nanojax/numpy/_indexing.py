@@ -102,20 +102,125 @@ def getitem(x: Any, idx: Any) -> Any:
     return P.gather(_args.operand(x, "ndarray.__getitem__"), *arrays, indexer=indexer)
 
 
+_MODES = (None, "promise_in_bounds", "clip", "fill", "drop")
+
+
+def _with_mode(x: Any, idx: Any, mode: Any, fill_value: Any, name: str) -> tuple[Any, Any, Any]:
+    """``x`` and ``idx`` rewritten for JAX's out-of-bounds ``mode``.
+
+    ``'clip'`` clamps each integer index into its axis. ``'fill'`` (and
+    ``'drop'``) pads every axis indexed by integers with one slot, filled
+    with ``fill_value``, and sends out-of-range indices there: a get reads
+    the fill value, an update lands in the slot and is cut away after. The
+    third result is the slice that cuts the pad off again (or None).
+    """
+    if mode not in _MODES:
+        raise _args.error(name, ValueError, f"mode must be one of {_MODES[1:]}, got {mode!r}")
+    if mode in (None, "promise_in_bounds"):
+        return x, idx, None
+    items = list(idx) if isinstance(idx, tuple) else [idx]
+    shape = P.shape_of(x)
+    consumed = sum(1 for it in items if it is not None and it is not Ellipsis
+                   and not (isinstance(it, np.ndarray) and it.dtype == np.bool_))
+    consumed += sum(it.ndim for it in items if isinstance(it, np.ndarray) and it.dtype == np.bool_)
+    axis, padded = 0, []
+    for k, it in enumerate(items):
+        if it is None:
+            continue
+        if it is Ellipsis:
+            axis += len(shape) - consumed
+            continue
+        if isinstance(it, (list, tuple)):
+            it = items[k] = plain_asarray(it)
+        integer = (_args.is_int(it) or (isinstance(it, (np.ndarray, Tracer))
+                                        and P.dtype_of(it).kind in "iu"))
+        if integer and axis < len(shape):
+            d = shape[axis]
+            i = jnp.where(jnp.less(it, 0), jnp.add(it, d), it)
+            if mode == "clip":
+                items[k] = jnp.clip(i, 0, max(d - 1, 0))
+            else:
+                inside = jnp.logical_and(jnp.greater_equal(i, 0), jnp.less(i, d))
+                items[k] = jnp.where(inside, i, d)
+                padded.append(axis)
+        axis += it.ndim if isinstance(it, np.ndarray) and it.dtype == np.bool_ else 1
+    if padded:
+        widths = [(0, 1) if a in padded else (0, 0) for a in range(len(shape))]
+        fill = 0 if fill_value is None else fill_value
+        x = jnp.pad(x, widths, constant_values=np.asarray(fill, P.dtype_of(x)))
+    cut = tuple(slice(0, n) for n in shape) if padded else None
+    return x, tuple(items), cut
+
+
 class _IndexUpdateRef:
+    """``x.at[idx]``: each method returns a new array, with JAX's keywords.
+
+    ``mode`` says what an out-of-range index does: None (NumPy's error),
+    ``'promise_in_bounds'``, ``'clip'`` or ``'fill'`` (a get reads
+    ``fill_value``, an update is dropped). ``indices_are_sorted`` is accepted
+    for JAX's signature; ``unique_indices=True`` promises there are no
+    repeated positions.
+    """
+
     __slots__ = ("x", "idx")
 
     def __init__(self, x: Any, idx: Any) -> None:
         self.x, self.idx = x, idx
 
-    def get(self) -> Any:
-        return getitem(self.x, self.idx)
+    def get(self, *, indices_are_sorted: bool = False, unique_indices: bool = False,
+            mode: Any = None, fill_value: Any = None) -> Any:
+        if mode in (None, "promise_in_bounds"):
+            return getitem(self.x, self.idx)
+        x, idx, _ = _with_mode(_args.operand(self.x, "ndarray.at"), self.idx, mode,
+                               fill_value, AT)
+        return getitem(x, idx)
 
-    def set(self, values: Any) -> Any:
-        return self._scatter(P.scatter_p, values)
+    def set(self, values: Any, *, indices_are_sorted: bool = False,
+            unique_indices: bool = False, mode: Any = None) -> Any:
+        return self._moded(mode, lambda ref: ref._scatter(P.scatter_p, values))
 
-    def add(self, values: Any) -> Any:
-        return self._scatter(P.scatter_add_p, values)
+    def add(self, values: Any, *, indices_are_sorted: bool = False,
+            unique_indices: bool = False, mode: Any = None) -> Any:
+        return self._moded(mode, lambda ref: ref._scatter(P.scatter_add_p, values))
+
+    def subtract(self, values: Any, *, indices_are_sorted: bool = False,
+                 unique_indices: bool = False, mode: Any = None) -> Any:
+        return self._moded(mode, lambda ref: ref._scatter(
+            P.scatter_add_p, jnp.negative(_args.operand(values, "ndarray.at"))))
+
+    def multiply(self, values: Any, *, indices_are_sorted: bool = False,
+                 unique_indices: bool = False, mode: Any = None) -> Any:
+        return self._moded(mode, lambda ref: ref._combine(jnp.multiply, values))
+
+    mul = multiply
+
+    def divide(self, values: Any, *, indices_are_sorted: bool = False,
+               unique_indices: bool = False, mode: Any = None) -> Any:
+        return self._moded(mode, lambda ref: ref._combine(jnp.divide, values))
+
+    def power(self, values: Any, *, indices_are_sorted: bool = False,
+              unique_indices: bool = False, mode: Any = None) -> Any:
+        return self._moded(mode, lambda ref: ref._combine(jnp.power, values))
+
+    def min(self, values: Any, *, indices_are_sorted: bool = False,
+            unique_indices: bool = False, mode: Any = None) -> Any:
+        return self._moded(mode, lambda ref: ref._combine(jnp.minimum, values))
+
+    def max(self, values: Any, *, indices_are_sorted: bool = False,
+            unique_indices: bool = False, mode: Any = None) -> Any:
+        return self._moded(mode, lambda ref: ref._combine(jnp.maximum, values))
+
+    def apply(self, func: Any, *, indices_are_sorted: bool = False,
+              unique_indices: bool = False, mode: Any = None) -> Any:
+        """``func`` applied at the indexed entries (once per index, as in JAX)."""
+        return self._moded(mode, lambda ref: ref._combine(lambda old, _: func(old), 0.0))
+
+    def _moded(self, mode: Any, update: Any) -> Any:
+        if mode in (None, "promise_in_bounds"):
+            return update(self)
+        x, idx, cut = _with_mode(_args.operand(self.x, "ndarray.at"), self.idx, mode, None, AT)
+        out = update(_IndexUpdateRef(x, idx))
+        return out if cut is None else getitem(out, cut)
 
     def _scatter(self, prim: Any, values: Any) -> Any:
         x = _args.operand(self.x, "ndarray.at")
@@ -127,6 +232,45 @@ class _IndexUpdateRef:
             raise _args.error(AT, ValueError, f"updates of shape {P.shape_of(values)} do not fit "
                         f"the indexed region of shape {region}") from None
         return prim.bind(x, values, *arrays, indexer=indexer)
+
+    def _combine(self, op: Any, values: Any) -> Any:
+        """``x[idx] = op(x[idx], values)``, one update after another where ``idx`` repeats
+        a position, as a sequential scatter applies them.
+
+        The indexed entries are found as flat positions (``idx`` applied to
+        the entries' numbers); updates that share a position are applied in
+        rounds, each round a gather and a scatter of distinct positions. A
+        traced index cannot be inspected: its positions are taken as
+        distinct (JAX's ``unique_indices``).
+        """
+        x = _args.operand(self.x, "ndarray.at")
+        _, _, region = _indexer(x, self.idx, AT)
+        values = _args.operand(values, "ndarray.at")
+        try:
+            np.broadcast_to(_args.dummy(P.shape_of(values)), region)
+        except ValueError:
+            raise _args.error(AT, ValueError, f"updates of shape {P.shape_of(values)} do not "
+                              f"fit the indexed region of shape {region}") from None
+        shape = P.shape_of(x)
+        numbers = np.arange(int(np.prod(shape, dtype=np.int64)), dtype=np.int64).reshape(shape)
+        positions = jnp.ravel(getitem(numbers, self.idx))
+        updates = jnp.ravel(jnp.broadcast_to(values, region))
+        flat = jnp.ravel(x)
+        if isinstance(positions, Tracer):
+            rounds = [np.arange(P.shape_of(positions)[0])]
+        else:
+            order = np.argsort(positions, kind="stable")
+            ranked = np.empty_like(order)
+            first = np.r_[True, positions[order][1:] != positions[order][:-1]]
+            starts = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+            ranked[order] = np.arange(len(order)) - starts
+            rounds = [np.flatnonzero(ranked == r) for r in range(int(ranked.max(initial=-1)) + 1)]
+        for picked in rounds:
+            where_ = take(positions, picked) if isinstance(positions, Tracer) else positions[picked]
+            new = op(getitem(flat, where_), take(updates, picked))
+            flat = _IndexUpdateRef(flat, where_)._scatter(P.scatter_p, jnp.astype(
+                new, P.dtype_of(flat)))
+        return jnp.reshape(flat, shape)
 
 
 class _IndexUpdateHelper:

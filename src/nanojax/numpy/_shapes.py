@@ -200,7 +200,7 @@ def stack(arrays: Sequence[Any], axis: int = 0) -> Any:
 
 
 def hstack(arrays: Sequence[Any]) -> Any:
-    arrays = [atleast_1d(a) for a in _join_operands("hstack", arrays)]
+    arrays = [_atleast_1d(a) for a in _join_operands("hstack", arrays)]
     return concatenate(arrays, axis=0 if len(P.shape_of(arrays[0])) == 1 else 1)
 
 
@@ -209,7 +209,7 @@ def vstack(arrays: Sequence[Any]) -> Any:
                         for a in _join_operands("vstack", arrays)], axis=0)
 
 
-def atleast_1d(a: Any) -> Any:
+def _atleast_1d(a: Any) -> Any:
     return reshape(a, (1,)) if len(P.shape_of(a)) == 0 else a
 
 

@@ -81,6 +81,16 @@ _METHODS = {
     "round": jnp.round, "swapaxes": jnp.swapaxes, "take": jnp.take,
     "diagonal": jnp.diagonal, "trace": jnp.trace, "repeat": jnp.repeat,
     "conj": jnp.conj, "conjugate": jnp.conj,
+    # JAX's methods that return new arrays (NumPy's sort() works in place).
+    "sort": lambda self, axis=-1, *, stable=True, descending=False, kind=None, order=None:
+        jnp.sort(self, axis, kind, order, stable=stable, descending=descending),
+    "argsort": lambda self, axis=-1, *, stable=True, descending=False, kind=None, order=None:
+        jnp.argsort(self, axis, kind, order, stable=stable, descending=descending),
+    "nonzero": lambda self, *, size=None, fill_value=None:
+        jnp.nonzero(self, size=size, fill_value=fill_value),
+    "searchsorted": lambda self, v, side="left", sorter=None, *, method="scan":
+        jnp.searchsorted(self, v, side, sorter, method=method),
+    "cumprod": jnp.cumprod, "ptp": jnp.ptp,
     # Traced values are immutable: a copy is the value itself.
     "copy": lambda self, order="C": self, "__copy__": lambda self: self,
     "__deepcopy__": lambda self, memo: self,
@@ -100,7 +110,7 @@ Tracer.__hash__ = None  # type: ignore[assignment]  # == is elementwise, as in N
 # AttributeError. Installed one by one, not as a __getattr__: a __getattr__
 # would slow every attribute lookup on every tracer (the tape reads several
 # per gate), while these are only ever looked up by a user who asked for them.
-_IN_PLACE = {"fill", "put", "resize", "sort", "partition", "setflags", "itemset",
+_IN_PLACE = {"fill", "put", "resize", "partition", "setflags", "itemset",
              "setfield", "byteswap"}
 
 

@@ -164,14 +164,23 @@ def reciprocal(x: Any, /) -> Any:
     return divide(1.0, x)
 
 
-def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
-    """Limit ``x`` to ``[a_min, a_max]`` (either bound may be None).
+def clip(x: Any, min: Any = None, max: Any = None, *, a_min: Any = None,  # noqa: A002
+         a_max: Any = None) -> Any:
+    """Limit ``x`` to ``[min, max]`` (either bound may be None, or an array).
+
+    ``min``/``max`` are JAX's names; NumPy's ``a_min``/``a_max`` are kept.
 
     As np.clip: with both bounds a value equal to one is kept (-0.0 stays
     -0.0 at a bound of 0.0); with one bound it is NumPy's maximum(x, a_min)
     or minimum(x, a_max), which return the bound on a tie. A NaN, in ``x`` or
     in a bound, propagates.
     """
+    if a_min is not None or a_max is not None:
+        if min is not None or max is not None:
+            raise TypeError("nanojax.numpy.clip: pass the bounds as min/max or as "
+                            "a_min/a_max, not both")
+    else:
+        a_min, a_max = min, max
     if not _has_tracer((x, a_min, a_max)):
         if a_min is None and a_max is None:
             return _call_numpy("clip", np.asarray, x).copy()
