@@ -293,6 +293,8 @@ STRUCTURAL_RULES = [
     case("scatter", "negative-step", _at_set(slice(None, None, -2)), (3, 4), (2, 4)),
     case("scatter", "slices", _at_set((slice(None), slice(1, 3))), (3, 4), (3, 2)),
     case("scatter", "int-array", _at_set(np.array([2, 0])), (3, 4), (2, 4)),
+    # Repeated positions: the last update is kept, and only it gets a pull.
+    case("scatter", "repeated-indices", _at_set(_REPEATED), (3, 4), (3, 4)),
     case("scatter", "scalar-update", _at_set((0, np.array([1, 3]))), (3, 4), ()),
     case("select_n", "bool", lambda x, y: jnp.where(_PRED, x, y), (3, 4), (3, 4)),
     case("select_n", "bool-broadcast", lambda x, y: jnp.where(_PRED, x, y), (3, 1), ()),

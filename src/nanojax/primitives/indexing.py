@@ -232,10 +232,28 @@ scatter_add_p = _register(Primitive(
     jvp=PerPrimitive(_scatter_jvp), batch=PerPrimitive(_scatter_batch), may_alias=False,
     layout="operands"))
 
+def _written_pull(g, x, idx, indexer):
+    """The pull on a scatter's updates: the output's pull where each update was written.
+
+    With repeated positions only the last update is kept (NumPy's
+    assignment, eagerly and under jit), so the others get no pull: each
+    update's number is scattered and read back, and an update whose own
+    number comes back is the one that was kept.
+    """
+    pulled = gather(g, *idx, indexer=indexer)
+    if not idx:                      # basic indexing: every position is written once
+        return pulled
+    shape = shape_of(pulled)
+    numbers = np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)
+    owner = scatter_p.bind(np.full(shape_of(x), -1), numbers, *idx, indexer=indexer)
+    kept = eq(gather(owner, *idx, indexer=indexer), numbers)
+    return mul(pulled, convert_element_type(kept, dtype_of(pulled)))
+
+
 scatter_p: Primitive = _register(Primitive(
     "scatter", _scatter_impl(False), _scatter_aval("scatter"),
     vjp=lambda g, ans, x, u, *idx, indexer: (
-        scatter_p.bind(g, 0.0, *idx, indexer=indexer), gather(g, *idx, indexer=indexer),
+        scatter_p.bind(g, 0.0, *idx, indexer=indexer), _written_pull(g, x, idx, indexer),
         *([None] * len(idx))),
     jvp=PerPrimitive(_scatter_jvp), batch=PerPrimitive(_scatter_batch), may_alias=False,
     layout="operands"))
@@ -247,4 +265,5 @@ def gather(x, *idx, indexer): return gather_p.bind(x, *idx, indexer=indexer)
 def scatter_add(x, u, *idx, indexer): return scatter_add_p.bind(x, u, *idx, indexer=indexer)
 
 
+from nanojax.primitives.elementwise import convert_element_type, eq, mul  # noqa: E402
 from nanojax.primitives.shapes import transpose  # noqa: E402
