@@ -40,6 +40,8 @@ from nanojax.lax_convolution import (ConvDimensionNumbers, conv, conv_dimension_
                                      conv_general_dilated, conv_general_permutations,
                                      conv_transpose, conv_with_general_padding,
                                      padtype_to_pads, reduce_window)
+from nanojax.lax_convolution import (conv_general_shape_tuple, conv_transpose_shape_tuple,
+                                     reduce_window_shape_tuple)
 from nanojax.lax_slicing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim,
                                   dynamic_update_index_in_dim, dynamic_update_slice,
                                   dynamic_update_slice_in_dim, index_in_dim, pad, rev,
@@ -61,6 +63,7 @@ __all__ = [  # the elementwise functions are added below, from the registry
 __all__ += ["ConvDimensionNumbers", "conv", "conv_dimension_numbers", "conv_general_dilated",
             "conv_general_permutations", "conv_transpose", "conv_with_general_padding",
             "padtype_to_pads", "reduce_window"]
+__all__ += ["conv_general_shape_tuple", "conv_transpose_shape_tuple", "reduce_window_shape_tuple"]
 
 # ----- Applying a primitive ------------------------------------------------------
 
