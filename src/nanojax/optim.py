@@ -40,13 +40,14 @@ import numpy as np
 
 import nanojax.numpy as jnp
 from nanojax.core import Tracer
-from nanojax.tree_util import tree_leaves, tree_map, tree_structure
+from nanojax.tree_util import (tree_flatten, tree_leaves, tree_map, tree_structure,
+                                tree_unflatten)
 
 __all__ = ["GradientTransformation", "EmptyState", "ScaleByScheduleState", "TraceState",
            "ScaleByAdamState", "scale", "scale_by_schedule", "scale_by_learning_rate", "trace",
            "scale_by_adam", "clip_by_global_norm", "add_decayed_weights", "chain", "sgd",
            "adam", "apply_updates", "global_norm", "constant_schedule", "exponential_decay",
-           "piecewise_constant_schedule", "cosine_decay_schedule"]
+           "piecewise_constant_schedule", "cosine_decay_schedule", "polynomial_schedule"]
 
 Params = Any         # a pytree of arrays (or Python floats)
 Updates = Any        # a pytree with the params' structure
@@ -190,21 +191,21 @@ def trace(decay: float, nesterov: bool = False) -> GradientTransformation:
         raise ValueError(f"nanojax.optim.trace: decay (momentum) must be in [0, 1], got {decay}")
 
     def update_fn(updates, state, params=None):
-        new_trace = tree_map(lambda g, t: g + decay * t, updates, state.trace)
-        if nesterov:
-            updates = tree_map(lambda g, t: g + decay * t, updates, new_trace)
-        else:
-            updates = new_trace
+        updates, new_trace = _map_leaves(lambda g, t: _trace_leaf(g, t, decay, nesterov), 2,
+                                         updates, state.trace)
         return updates, TraceState(new_trace)
     return GradientTransformation(lambda params: TraceState(tree_map(jnp.zeros_like, params)),
                                   update_fn)
 
 
-def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> GradientTransformation:
+def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
+                  eps_root: float = 0.0) -> GradientTransformation:
     """Adam's direction: bias-corrected ``mu / (sqrt(nu) + eps)``.
 
     ``mu`` and ``nu`` are running means of the gradient and its square; the
     corrections ``1 - b**count`` undo their pull toward the zeros they start at.
+    ``eps_root`` is added inside the square root (optax's, for differentiating
+    through the optimizer).
 
     Examples:
         >>> t = scale_by_adam()
@@ -222,13 +223,50 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Grad
         return ScaleByAdamState(_zero_count(), zeros, zeros)
 
     def update_fn(updates, state, params=None):
-        mu = tree_map(lambda g, m: b1 * m + (1 - b1) * g, updates, state.mu)
-        nu = tree_map(lambda g, v: b2 * v + (1 - b2) * (g * g), updates, state.nu)
         count = state.count + 1
-        c1, c2 = 1 - b1 ** count, 1 - b2 ** count
-        updates = tree_map(lambda m, v: (m / c1) / (jnp.sqrt(v / c2) + eps), mu, nu)
+        updates, mu, nu = _map_leaves(
+            lambda g, m, v: _adam_leaf(g, m, v, count, b1, b2, eps, eps_root), 3,
+            updates, state.mu, state.nu)
         return updates, ScaleByAdamState(count, mu, nu)
     return GradientTransformation(init_fn, update_fn)
+
+
+# ----- One leaf's arithmetic, shared with nanojax.example_libraries.optimizers ------------
+
+def _trace_leaf(g: Any, t: Any, decay: Any, nesterov: bool) -> tuple[Any, Any]:
+    """Momentum: ``(update, new_trace)`` with ``new_trace = g + decay * t``."""
+    t = g + decay * t
+    return (g + decay * t if nesterov else t), t
+
+
+def _adam_leaf(g: Any, m: Any, v: Any, count: Any, b1: Any, b2: Any, eps: Any,
+               eps_root: Any = 0.0) -> tuple[Any, Any, Any]:
+    """Adam's ``(direction, mu, nu)`` for the ``count``-th update (counted from 1)."""
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * (g * g)
+    direction = (m / (1 - b1 ** count)) / (jnp.sqrt(v / (1 - b2 ** count) + eps_root) + eps)
+    return direction, m, v
+
+
+def _rms_leaf(g: Any, nu: Any, decay: Any, eps: Any) -> tuple[Any, Any]:
+    """RMSProp's ``(g / sqrt(nu + eps), nu)`` with ``nu`` the running mean of ``g**2``."""
+    nu = decay * nu + (1 - decay) * (g * g)
+    return g / jnp.sqrt(nu + eps), nu
+
+
+def _map_leaves(fn: Callable[..., tuple], n: int, tree: Any, *rest: Any) -> tuple[Any, ...]:
+    """``fn`` on each leaf of ``tree`` (and the matching leaves of ``rest``), whose
+    ``n`` results come back as ``n`` trees of ``tree``'s structure."""
+    leaves, treedef = tree_flatten(tree)
+    columns = [leaves]
+    for other in rest:
+        other_leaves, other_def = tree_flatten(other)
+        if other_def != treedef:
+            raise ValueError(f"nanojax.optim: the updates and the optimizer state must have "
+                             f"the same pytree structure, got {treedef} and {other_def}")
+        columns.append(other_leaves)
+    results = [fn(*xs) for xs in zip(*columns)]
+    return tuple(tree_unflatten(treedef, [r[k] for r in results]) for k in range(n))
 
 
 def global_norm(tree: Any) -> Any:
@@ -254,10 +292,14 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
                          f"got {max_norm}")
 
     def update_fn(updates, state, params=None):
-        # max_norm / max(norm, max_norm) is 1 below the limit and never divides by 0.
-        factor = max_norm / jnp.maximum(global_norm(updates), max_norm)
-        return tree_map(lambda g: g * factor, updates), state
+        return _clip_tree(updates, max_norm), state
     return GradientTransformation(lambda params: EmptyState(), update_fn)
+
+
+def _clip_tree(tree: Any, max_norm: Any) -> Any:
+    # max_norm / max(norm, max_norm) is 1 below the limit and never divides by 0.
+    factor = max_norm / jnp.maximum(global_norm(tree), max_norm)
+    return tree_map(lambda g: g * factor, tree)
 
 
 def add_decayed_weights(weight_decay: float) -> GradientTransformation:
@@ -452,4 +494,26 @@ def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.
     def schedule(count):
         cosine = 0.5 * (1 + jnp.cos(np.pi * jnp.minimum(count, decay_steps) / decay_steps))
         return init_value * ((1 - alpha) * cosine + alpha)
+    return schedule
+
+
+def polynomial_schedule(init_value: float, end_value: float, power: float,
+                        transition_steps: int, transition_begin: int = 0) -> Schedule:
+    """From ``init_value`` to ``end_value`` as ``(1 - t / transition_steps) ** power``.
+
+    ``t`` counts from ``transition_begin`` and stops at ``transition_steps``:
+    the value holds at ``init_value`` before and at ``end_value`` after.
+
+    Examples:
+        >>> s = polynomial_schedule(1.0, 0.1, 1.0, 10, transition_begin=5)
+        >>> [round(float(s(c)), 3) for c in (0, 5, 10, 15, 100)]
+        [1.0, 1.0, 0.55, 0.1, 0.1]
+    """
+    for name, v in (("init_value", init_value), ("end_value", end_value), ("power", power)):
+        _number("polynomial_schedule", name, v)
+    _check_positive_steps("polynomial_schedule", transition_steps)
+
+    def schedule(count):
+        t = jnp.clip(count - transition_begin, 0, transition_steps)
+        return (init_value - end_value) * (1 - t / transition_steps) ** power + end_value
     return schedule
