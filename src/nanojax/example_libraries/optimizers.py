@@ -274,7 +274,7 @@ def sm3(step_size: float | Schedule, momentum: float = 0.9) -> tuple:
 
     def init(x0: Any) -> tuple:
         x = jnp.atleast_1d(x0)
-        return x0, jnp.zeros_like(x0), [jnp.zeros(n, jnp.result_type(x)) for n in jnp.shape(x)]
+        return x0, jnp.zeros_like(x0), [jnp.zeros(n, x.dtype) for n in jnp.shape(x)]
 
     def update(i: Step, g: Any, state: tuple) -> tuple:
         x, m, vs = state

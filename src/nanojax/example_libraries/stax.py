@@ -322,7 +322,7 @@ def _normalize_by_window_size(dims: tuple, strides: tuple, padding: Any) -> Call
         ndim = jnp.ndim(inputs)
         non_spatial = (0, ndim - 1) if spec is None else (spec.index("N"), spec.index("C"))
         spatial_shape = tuple(d for i, d in enumerate(jnp.shape(inputs)) if i not in non_spatial)
-        sizes = lax.reduce_window(jnp.ones(spatial_shape, jnp.result_type(inputs)), 0.0,
+        sizes = lax.reduce_window(jnp.ones(spatial_shape, inputs.dtype), 0.0,
                                   lax.add, dims, strides, padding)
         return jnp.divide(outputs, jnp.expand_dims(sizes, tuple(sorted(non_spatial))))
     return rescale
@@ -481,7 +481,8 @@ def parallel(*layers: Layer) -> Layer:
     n = len(layers)
 
     def check(what: str, items: Sequence[Any]) -> None:
-        if not isinstance(items, (list, tuple)) or len(items) != n:
+        if not (isinstance(items, (list, tuple)) and len(items) == n and (
+                what != "input shapes" or all(isinstance(s, (list, tuple)) for s in items))):
             raise ValueError(f"{where}: expected a sequence of {n} {what}, one per layer (use "
                              f"FanOut({n}) before it), got {items!r:.60}")
 
