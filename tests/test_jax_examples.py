@@ -52,7 +52,7 @@ def test_mnist_classifier_learns(run_example):
                     reason="mnist_vae.py needs jnp.logaddexp and nj.device_put, which come "
                            "with other parts of issue 12")
 def test_mnist_vae_learns(run_example, tmp_path):
-    scope, out = run_example("mnist_vae.py", num_train=32)           # one batch an epoch
+    _, out = run_example("mnist_vae.py", num_train=32)           # one batch an epoch
     elbos = [float(e) for e in re.findall(r"^\s*\d+ (\S+) \(", out, re.MULTILINE)]
     assert len(elbos) == 100                                           # num_epochs
     assert elbos[-1] > elbos[0] + 1.0, (elbos[0], elbos[-1])           # the ELBO rises

@@ -87,7 +87,7 @@ def test_schedules():
     e = optim.exponential_decay(1.0, 10, 0.5, transition_begin=5, end_value=0.3)
     np.testing.assert_allclose([float(e(c)) for c in (0, 5, 15, 100)], [1.0, 1.0, 0.5, 0.3])
     assert float(optim.cosine_decay_schedule(1.0, 10, exponent=2.0)(5)) == pytest.approx(0.25)
-    with pytest.raises(ValueError, match="nanojax.optim.join_schedules"):
+    with pytest.raises(ValueError, match=r"nanojax\.optim\.join_schedules"):
         optim.join_schedules([optim.constant_schedule(1.0)], [3])
 
 

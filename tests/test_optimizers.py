@@ -123,7 +123,8 @@ def test_sm3_keeps_one_accumulator_per_axis_and_scalars_work():
 
 def test_training_inside_fori_loop_under_jit_as_mnist_vae_does():
     init, update, get_params = opt.momentum(0.05, mass=0.9)
-    loss = lambda p: jnp.sum((p["w"] - 1.0) ** 2) + jnp.sum(p["b"] ** 2)
+    def loss(p):
+        return jnp.sum((p["w"] - 1.0) ** 2) + jnp.sum(p["b"] ** 2)
 
     @nj.jit
     def run(state):
@@ -177,6 +178,6 @@ def test_utilities_and_serialization_round_trip():
     (lambda: opt.pack_optimizer_state({"w": 1.0}), TypeError, "JoinPoint"),
 ])
 def test_bad_input_gets_a_sentence_naming_optimizers(call, error, words):
-    with pytest.raises(error, match="nanojax.example_libraries.optimizers") as info:
+    with pytest.raises(error, match=r"nanojax\.example_libraries\.optimizers") as info:
         call()
     assert words in str(info.value)

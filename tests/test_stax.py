@@ -178,7 +178,7 @@ def test_dropout_keeps_units_with_probability_rate_and_rescales():
 
 
 def test_serial_gives_each_dropout_its_own_key():
-    init, apply = stax.serial(stax.Dropout(0.5), stax.FanOut(1), stax.FanInSum,
+    _, apply = stax.serial(stax.Dropout(0.5), stax.FanOut(1), stax.FanInSum,
                               stax.Dropout(0.5))
     first = stax.serial(stax.Dropout(0.5), stax.Identity)[1]([(), ()], np.ones(100),
                                                              rng=nj.random.key(0))
@@ -211,6 +211,6 @@ def test_aliases_are_jax_s():
      "expected inputs with 3 features"),
 ])
 def test_bad_input_gets_a_sentence_naming_stax(make, error, words):
-    with pytest.raises(error, match="nanojax.example_libraries.stax") as info:
+    with pytest.raises(error, match=r"nanojax\.example_libraries\.stax") as info:
         make()
     assert words in str(info.value)

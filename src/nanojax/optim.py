@@ -605,7 +605,10 @@ def adamw(learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.999,
           eps: float = 1e-8, eps_root: float = 0.0, mu_dtype: Any = None,
           weight_decay: float = 1e-4, mask: Any = None, *,
           nesterov: bool = False) -> GradientTransformation:
-    """Adam with decoupled weight decay (Loshchilov & Hutter): Adam's step plus ``weight_decay * p``.
+    """Adam with decoupled weight decay (Loshchilov & Hutter): Adam's step plus ``wd * p``.
+
+    ``wd`` is ``weight_decay``; ``mask`` picks the leaves that decay, as in
+    ``add_decayed_weights``.
 
     Examples:
         >>> opt = adamw(0.1, weight_decay=0.5)

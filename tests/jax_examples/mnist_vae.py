@@ -1,4 +1,4 @@
-# ruff: noqa
+# ruff: noqa: E731
 # A copy of JAX's examples/mnist_vae.py (github.com/jax-ml/jax at cec06d116c05), run by
 # tests/test_jax_examples.py. Changed, and nothing else: the imports name nanojax instead of
 # jax, and the data come from synthetic_datasets.py (MNIST's shapes, few images, no

@@ -62,7 +62,7 @@ OptimizerState = namedtuple("OptimizerState", ["packed_state", "tree_def", "subt
 register_pytree_node(
     OptimizerState,
     lambda xs: ((xs.packed_state,), (xs.tree_def, xs.subtree_defs)),
-    lambda data, xs: OptimizerState(xs[0], data[0], data[1]))
+    lambda data, xs: OptimizerState(*xs, *data))
 
 
 class Optimizer(NamedTuple):
@@ -248,7 +248,8 @@ def adam(step_size: float | Schedule, b1: float = 0.9, b2: float = 0.999,
 @optimizer
 def adamax(step_size: float | Schedule, b1: float = 0.9, b2: float = 0.999,
            eps: float = 1e-8) -> tuple:
-    """AdaMax, Adam with the infinity norm: ``u = max(b2 * u, |g|)``, steps ``m_hat / (u + eps)``."""
+    """AdaMax, Adam with the infinity norm: ``u = max(b2 * u, |g|)``, steps ``m_hat / (u + eps)``.
+    """
     step = make_schedule(step_size)
 
     def init(x0: Any) -> tuple:
@@ -326,7 +327,9 @@ def inverse_time_decay(step_size: float, decay_steps: int, decay_rate: float,
 
 def polynomial_decay(step_size: float, decay_steps: int, final_step_size: float,
                      power: float = 1.0) -> Schedule:
-    """From ``step_size`` to ``final_step_size`` over ``decay_steps`` as ``(1 - i / decay_steps) ** power``.
+    """From ``step_size`` to ``final_step_size`` over ``decay_steps``, as a power of the rest.
+
+    The factor is ``(1 - min(i, decay_steps) / decay_steps) ** power``.
 
     Examples:
         >>> s = polynomial_decay(1.0, 10, 0.1)

@@ -86,8 +86,12 @@ standardize = _from_nn("standardize")
 
 # ----- Dense and convolutions ---------------------------------------------------------
 
-def Dense(out_dim: int, W_init: Initializer = glorot_normal(),
-          b_init: Initializer = normal()) -> Layer:
+# The default initializers, made once, as JAX's argument defaults are.
+_GLOROT_NORMAL, _NORMAL, _NORMAL_TINY = glorot_normal(), normal(), normal(1e-6)
+
+
+def Dense(out_dim: int, W_init: Initializer = _GLOROT_NORMAL,
+          b_init: Initializer = _NORMAL) -> Layer:
     """A fully connected layer, ``inputs @ W + b``; params ``(W, b)``, ``W`` of shape (in, out_dim).
 
     Examples:
@@ -110,7 +114,7 @@ def _conv_specs(where: str, dimension_numbers: Any, filter_shape: Any) -> tuple[
         raise TypeError(f"{where}: dimension_numbers must be three layout strings such as "
                         f"('NHWC', 'HWIO', 'NHWC'), got {dimension_numbers!r:.60}")
     if not (isinstance(filter_shape, (tuple, list)) and len(filter_shape) == len(rhs_spec) - 2
-            and all(isinstance(k, numbers.Integral) and k > 0 for k in filter_shape)):
+            and all(isinstance(k, numbers.Integral) and int(k) > 0 for k in filter_shape)):
         raise ValueError(f"{where}: filter_shape must give a positive size for each of the "
                          f"{len(rhs_spec) - 2} spatial dimensions of {rhs_spec!r}, got "
                          f"{filter_shape!r:.60}")
@@ -161,7 +165,7 @@ def _conv_transpose(x: Any, W: Any, strides: tuple, padding: Any, dimension_numb
 
 def GeneralConv(dimension_numbers: Any, out_chan: int, filter_shape: Sequence[int],
                 strides: Sequence[int] | None = None, padding: Any = "VALID",
-                W_init: Initializer | None = None, b_init: Initializer = normal(1e-6)) -> Layer:
+                W_init: Initializer | None = None, b_init: Initializer = _NORMAL_TINY) -> Layer:
     """A convolution layer in any layout, ``dimension_numbers`` as ``lax.conv_general_dilated``'s.
 
     ``W_init`` defaults to ``glorot_normal`` with the kernel's I and O axes
@@ -182,7 +186,7 @@ def GeneralConv(dimension_numbers: Any, out_chan: int, filter_shape: Sequence[in
 def GeneralConvTranspose(dimension_numbers: Any, out_chan: int, filter_shape: Sequence[int],
                          strides: Sequence[int] | None = None, padding: Any = "VALID",
                          W_init: Initializer | None = None,
-                         b_init: Initializer = normal(1e-6)) -> Layer:
+                         b_init: Initializer = _NORMAL_TINY) -> Layer:
     """A transposed convolution layer (``lax.conv_transpose``) in any layout.
 
     Examples:
@@ -221,7 +225,7 @@ def BatchNorm(axis: int | Sequence[int] = (0, 1, 2), epsilon: float = 1e-5,
         >>> out_shape, beta.shape, gamma.shape
         ((-1, 8, 8, 3), (3,), (3,))
     """
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    axes = tuple(int(a) for a in axis) if isinstance(axis, Sequence) else (int(axis),)
 
     def normalized(ndim: int) -> tuple[int, ...]:
         return tuple(sorted(a % ndim for a in axes))
@@ -280,7 +284,7 @@ def _pooling_layer(kind: str, reducer: Callable[..., Any], init_val: float,
     def PoolingLayer(window_shape: Sequence[int], strides: Sequence[int] | None = None,
                      padding: Any = "VALID", spec: str | None = None) -> Layer:
         if not (isinstance(window_shape, (tuple, list))
-                and all(isinstance(k, numbers.Integral) and k > 0 for k in window_shape)):
+                and all(isinstance(k, numbers.Integral) and int(k) > 0 for k in window_shape)):
             raise ValueError(f"{where}: window_shape must be a tuple of positive window sizes, "
                              f"one per spatial dimension, got {window_shape!r:.60}")
         window_shape = tuple(window_shape)
