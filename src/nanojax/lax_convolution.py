@@ -420,6 +420,13 @@ def _shape_of_conv(name: str, lhs_shape: Sequence[int], rhs_shape: Sequence[int]
                        dimension_numbers=dnums, feature_group_count=1)
 
 
+def _spatial_strides(name: str, lhs_shape: Sequence[int], window_strides: Any
+                     ) -> tuple[int, tuple[int, ...]]:
+    nsp = len(tuple(lhs_shape)) - 2
+    return nsp, _positive(name, "window_strides", _ints(name, "window_strides", window_strides,
+                                                        nsp))
+
+
 def conv_general_shape_tuple(lhs_shape: Sequence[int], rhs_shape: Sequence[int],
                              window_strides: Sequence[int], padding: Any,
                              dimension_numbers: Any) -> tuple[int, ...]:
@@ -435,9 +442,7 @@ def conv_general_shape_tuple(lhs_shape: Sequence[int], rhs_shape: Sequence[int],
         (-1, 14, 14, 8)
     """
     name = "conv_general_shape_tuple"
-    nsp = len(tuple(lhs_shape)) - 2
-    strides = _positive(name, "window_strides", _ints(name, "window_strides", window_strides,
-                                                      nsp))
+    nsp, strides = _spatial_strides(name, lhs_shape, window_strides)
     if isinstance(padding, str):
         dnums = _dimension_numbers(name, tuple(lhs_shape), tuple(rhs_shape), dimension_numbers)
         padding = _padtype_to_pads(name, tuple(lhs_shape[a] for a in dnums.lhs_spec[2:]),
@@ -459,9 +464,7 @@ def conv_transpose_shape_tuple(lhs_shape: Sequence[int], rhs_shape: Sequence[int
         (-1, 14, 14, 4)
     """
     name = "conv_transpose_shape_tuple"
-    nsp = len(tuple(lhs_shape)) - 2
-    strides = _positive(name, "window_strides", _ints(name, "window_strides", window_strides,
-                                                      nsp))
+    nsp, strides = _spatial_strides(name, lhs_shape, window_strides)
     if isinstance(padding, str):
         if padding not in ("SAME", "VALID"):
             raise ValueError(f"nanojax.lax.{name}: padding must be 'SAME', 'VALID' or (low, "

@@ -149,8 +149,7 @@ def sgd(step_size: float | Schedule) -> Optimizer:
 def _momentum(step_size: float | Schedule, mass: float, nesterov: bool) -> tuple:
     step = make_schedule(step_size)
 
-    def init(x0: Any) -> tuple:
-        return x0, jnp.zeros_like(x0)
+    init = _with_zeros(1)
 
     def update(i: Step, g: Any, state: tuple) -> tuple:
         x, velocity = state
@@ -161,6 +160,13 @@ def _momentum(step_size: float | Schedule, mass: float, nesterov: bool) -> tuple
 
 def _first(state: tuple) -> Any:
     return state[0]
+
+
+def _with_zeros(n: int) -> Callable[[Any], tuple]:
+    """An ``init`` whose state is ``x0`` and ``n`` arrays of zeros like it."""
+    def init(x0: Any) -> tuple:
+        return (x0,) + tuple(jnp.zeros_like(x0) for _ in range(n))
+    return init
 
 
 @optimizer
@@ -184,8 +190,7 @@ def adagrad(step_size: float | Schedule, momentum: float = 0.9) -> tuple:
     """
     step = make_schedule(step_size)
 
-    def init(x0: Any) -> tuple:
-        return x0, jnp.zeros_like(x0), jnp.zeros_like(x0)
+    init = _with_zeros(2)
 
     def update(i: Step, g: Any, state: tuple) -> tuple:
         x, g_sq, m = state
@@ -202,8 +207,7 @@ def rmsprop(step_size: float | Schedule, gamma: float = 0.9, eps: float = 1e-8) 
     """RMSProp: ``x -= step_size(i) * g / sqrt(avg_sq_grad + eps)``, ``gamma`` the decay."""
     step = make_schedule(step_size)
 
-    def init(x0: Any) -> tuple:
-        return x0, jnp.zeros_like(x0)
+    init = _with_zeros(1)
 
     def update(i: Step, g: Any, state: tuple) -> tuple:
         x, avg_sq_grad = state
@@ -218,8 +222,7 @@ def rmsprop_momentum(step_size: float | Schedule, gamma: float = 0.9, eps: float
     """RMSProp with momentum: ``mom = momentum * mom + step_size(i) * g / sqrt(avg + eps)``."""
     step = make_schedule(step_size)
 
-    def init(x0: Any) -> tuple:
-        return x0, jnp.zeros_like(x0), jnp.zeros_like(x0)
+    init = _with_zeros(2)
 
     def update(i: Step, g: Any, state: tuple) -> tuple:
         x, avg_sq_grad, mom = state
@@ -235,8 +238,7 @@ def adam(step_size: float | Schedule, b1: float = 0.9, b2: float = 0.999,
     """Adam (Kingma & Ba, 2015): ``x -= step_size(i) * m_hat / (sqrt(v_hat) + eps)``."""
     step = make_schedule(step_size)
 
-    def init(x0: Any) -> tuple:
-        return x0, jnp.zeros_like(x0), jnp.zeros_like(x0)
+    init = _with_zeros(2)
 
     def update(i: Step, g: Any, state: tuple) -> tuple:
         x, m, v = state
@@ -252,8 +254,7 @@ def adamax(step_size: float | Schedule, b1: float = 0.9, b2: float = 0.999,
     """
     step = make_schedule(step_size)
 
-    def init(x0: Any) -> tuple:
-        return x0, jnp.zeros_like(x0), jnp.zeros_like(x0)
+    init = _with_zeros(2)
 
     def update(i: Step, g: Any, state: tuple) -> tuple:
         x, m, u = state
