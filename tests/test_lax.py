@@ -684,8 +684,29 @@ COLLECTIVE_CASES = [
          lambda x: 4 * x),
 ]
 
+# Output shapes without operands, for stax's init functions: -1 (unknown batch) passes.
+SHAPE_TUPLE_CASES = [
+    Case("conv_general_shape_tuple", "nhwc-same-stride-2",
+         lambda: np.array(lax.conv_general_shape_tuple(
+             (-1, 28, 27, 3), (5, 4, 3, 8), (2, 3), "SAME", ("NHWC", "HWIO", "NHWC"))), (),
+         lambda: np.array([-1, 14, 9, 8])),
+    Case("conv_general_shape_tuple", "nchw-explicit-pads",
+         lambda: np.array(lax.conv_general_shape_tuple(
+             (2, 3, 10), (4, 3, 3), (1,), [(1, 0)], ("NCH", "OIH", "NCH"))), (),
+         lambda: np.array([2, 4, 9])),
+    Case("conv_transpose_shape_tuple", "same-and-valid",
+         lambda: np.array(lax.conv_transpose_shape_tuple(
+             (-1, 7, 5, 8), (3, 2, 8, 4), (2, 3), "VALID", ("NHWC", "HWIO", "NHWC"))), (),
+         lambda: np.array([-1, 15, 15, 4])),
+    Case("reduce_window_shape_tuple", "pool-with-batch",
+         lambda: np.array(lax.reduce_window_shape_tuple(
+             (-1, 7, 6, 3), (1, 3, 2, 1), (1, 2, 2, 1), [(0, 0), (1, 1), (0, 0), (0, 0)])), (),
+         lambda: np.array([-1, 4, 3, 3])),
+]
+
 CASES = (_elementwise_cases() + STRUCTURAL_CASES + CONTROL_FLOW_CASES
-         + CUMULATIVE_AND_SPECIAL_CASES + CONV_CASES + LAXMISC_CASES + COLLECTIVE_CASES)
+         + CUMULATIVE_AND_SPECIAL_CASES + CONV_CASES + LAXMISC_CASES + COLLECTIVE_CASES
+         + SHAPE_TUPLE_CASES)
 VALUE_CASES = [_param(c) for c in CASES]
 GRAD_CASES = [_param(c) for c in CASES if c.grad]
 
@@ -1158,8 +1179,20 @@ COLLECTIVE_BAD = [
         TypeError),
 ]
 
+SHAPE_TUPLE_BAD = [
+    Bad("conv_general_shape_tuple", "strides-count",
+        lambda: lax.conv_general_shape_tuple((1, 5, 5, 1), (3, 3, 1, 2), (1,), "SAME",
+                                             ("NHWC", "HWIO", "NHWC")), (), ValueError),
+    Bad("conv_transpose_shape_tuple", "padding-name",
+        lambda: lax.conv_transpose_shape_tuple((1, 5, 1), (3, 1, 1), (2,), "FULL",
+                                               ("NHC", "HIO", "NHC")), (), ValueError),
+    Bad("reduce_window_shape_tuple", "window-over-unknown-batch",
+        lambda: lax.reduce_window_shape_tuple((-1, 4), (2, 2), (1, 1), [(0, 0), (0, 0)]), (),
+        ValueError),
+]
+
 BAD = (_bad_elementwise() + BAD_CALLS + BAD_CONTROL_FLOW + CUMULATIVE_AND_SPECIAL_BAD
-       + CONV_BAD_CALLS + LAXMISC_BAD + COLLECTIVE_BAD)
+       + CONV_BAD_CALLS + LAXMISC_BAD + COLLECTIVE_BAD + SHAPE_TUPLE_BAD)
 ERROR_CASES = [pytest.param(b, id=f"{b.name}-{b.label}") for b in BAD]
 
 
@@ -1210,6 +1243,7 @@ def test_every_lax_function_is_tested() -> None:
     differentiable -= {"padtype_to_pads", "conv_dimension_numbers",   # shapes in, shapes out
                        "conv_general_permutations", "broadcast_shapes"}
     differentiable -= {"axis_index", "axis_size"}     # integers of the named axis: no operand
+    differentiable -= {n for n in functions if n.endswith("_shape_tuple")}
     assert not differentiable - graded, f"no gradient row: {sorted(differentiable - graded)}"
     assert not (valued | erring) - set(lax.__all__), "rows name functions lax does not have"
 

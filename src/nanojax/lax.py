@@ -48,6 +48,8 @@ from nanojax.lax_convolution import (ConvDimensionNumbers, conv, conv_dimension_
                                      conv_transpose, conv_with_general_padding,
                                      padtype_to_pads, reduce_window)
 from nanojax.lax_solves import custom_linear_solve, custom_root
+from nanojax.lax_convolution import (conv_general_shape_tuple, conv_transpose_shape_tuple,
+                                     reduce_window_shape_tuple)
 from nanojax.lax_slicing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim,
                                   dynamic_update_index_in_dim, dynamic_update_slice,
                                   dynamic_update_slice_in_dim, index_in_dim, pad, rev,
@@ -77,6 +79,7 @@ __all__ += ["GatherDimensionNumbers", "GatherScatterMode", "ScatterDimensionNumb
 # collectives over named axes: nanojax.collectives
 __all__ += ["all_gather", "all_to_all", "axis_index", "axis_size", "pmax", "pmean", "pmin",
             "ppermute", "psum", "psum_scatter"]
+__all__ += ["conv_general_shape_tuple", "conv_transpose_shape_tuple", "reduce_window_shape_tuple"]
 
 # ----- Applying a primitive ------------------------------------------------------
 

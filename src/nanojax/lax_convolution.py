@@ -37,11 +37,12 @@ from nanojax.lax_args import operand as _operand
 from nanojax.core import Tracer
 from nanojax.numpy._args import check_numeric, describe, is_int
 from nanojax.primitives.convolution import (ConvDimensionNumbers, _conv_shape, _identity,
-                                            _window_shape, dilate_dim)
+                                            _window_shape, dilate_dim, window_out_dim)
 
 __all__ = ["ConvDimensionNumbers", "conv", "conv_dimension_numbers", "conv_general_dilated",
-           "conv_general_permutations", "conv_transpose", "conv_with_general_padding",
-           "padtype_to_pads", "reduce_window"]
+           "conv_general_permutations", "conv_general_shape_tuple", "conv_transpose",
+           "conv_transpose_shape_tuple", "conv_with_general_padding", "padtype_to_pads",
+           "reduce_window", "reduce_window_shape_tuple"]
 
 
 # ----- Arguments ----------------------------------------------------------------
@@ -395,6 +396,114 @@ def conv_transpose(lhs: Any, rhs: Any, strides: Sequence[int], padding: Any,
         perm[o], perm[i] = i, o
         w = P.transpose(w, perm)
     return _conv(name, x, w, (1,) * nsp, pads, steps, rd, dnums, 1, 1, preferred_element_type)
+
+
+# ----- Output shapes without operands (for layer libraries such as stax) -------------
+
+def _shape_of_conv(name: str, lhs_shape: Sequence[int], rhs_shape: Sequence[int],
+                   padding: Any, dimension_numbers: Any, strides: tuple[int, ...],
+                   lhs_dilation: tuple[int, ...]) -> tuple[int, ...]:
+    lhs, rhs = tuple(lhs_shape), tuple(rhs_shape)
+    dnums = _dimension_numbers(name, lhs, rhs, dimension_numbers)
+    if not isinstance(padding, str):
+        padding = _pairs(name, padding, len(lhs) - 2)
+    return _conv_shape(f"nanojax.lax.{name}", lhs, rhs, window_strides=strides, padding=padding,
+                       lhs_dilation=lhs_dilation, rhs_dilation=(1,) * (len(lhs) - 2),
+                       dimension_numbers=dnums, feature_group_count=1)
+
+
+def _spatial_strides(name: str, lhs_shape: Sequence[int], window_strides: Any
+                     ) -> tuple[int, tuple[int, ...]]:
+    nsp = len(tuple(lhs_shape)) - 2
+    return nsp, _positive(name, "window_strides", _ints(name, "window_strides", window_strides,
+                                                        nsp))
+
+
+def conv_general_shape_tuple(lhs_shape: Sequence[int], rhs_shape: Sequence[int],
+                             window_strides: Sequence[int], padding: Any,
+                             dimension_numbers: Any) -> tuple[int, ...]:
+    """The shape ``conv_general_dilated`` gives operands of these shapes (no dilation).
+
+    The batch dimension passes through as it is, so an unknown batch written
+    ``-1`` stays ``-1``.
+
+    Examples:
+        >>> from nanojax import lax
+        >>> lax.conv_general_shape_tuple((-1, 28, 28, 1), (5, 5, 1, 8), (2, 2), "SAME",
+        ...                              ("NHWC", "HWIO", "NHWC"))
+        (-1, 14, 14, 8)
+    """
+    name = "conv_general_shape_tuple"
+    nsp, strides = _spatial_strides(name, lhs_shape, window_strides)
+    if isinstance(padding, str):
+        dnums = _dimension_numbers(name, tuple(lhs_shape), tuple(rhs_shape), dimension_numbers)
+        padding = _padtype_to_pads(name, tuple(lhs_shape[a] for a in dnums.lhs_spec[2:]),
+                                   tuple(rhs_shape[a] for a in dnums.rhs_spec[2:]), strides,
+                                   padding)
+    return _shape_of_conv(name, lhs_shape, rhs_shape, padding, dimension_numbers, strides,
+                          (1,) * nsp)
+
+
+def conv_transpose_shape_tuple(lhs_shape: Sequence[int], rhs_shape: Sequence[int],
+                               window_strides: Sequence[int], padding: Any,
+                               dimension_numbers: Any) -> tuple[int, ...]:
+    """The shape ``conv_transpose`` gives operands of these shapes.
+
+    Examples:
+        >>> from nanojax import lax
+        >>> lax.conv_transpose_shape_tuple((-1, 7, 7, 8), (3, 3, 8, 4), (2, 2), "SAME",
+        ...                                ("NHWC", "HWIO", "NHWC"))
+        (-1, 14, 14, 4)
+    """
+    name = "conv_transpose_shape_tuple"
+    nsp, strides = _spatial_strides(name, lhs_shape, window_strides)
+    if isinstance(padding, str):
+        if padding not in ("SAME", "VALID"):
+            raise ValueError(f"nanojax.lax.{name}: padding must be 'SAME', 'VALID' or (low, "
+                             f"high) pairs, got {padding!r}")
+        dnums = _dimension_numbers(name, tuple(lhs_shape), tuple(rhs_shape), dimension_numbers)
+        padding = [_transpose_padding(rhs_shape[a], s, padding)
+                   for a, s in zip(dnums.rhs_spec[2:], strides)]
+    return _shape_of_conv(name, lhs_shape, rhs_shape, padding, dimension_numbers, (1,) * nsp,
+                          strides)
+
+
+def reduce_window_shape_tuple(operand_shape: Sequence[int], window_dimensions: Sequence[int],
+                              window_strides: Sequence[int], padding: Sequence[tuple[int, int]],
+                              base_dilation: Sequence[int] | None = None,
+                              window_dilation: Sequence[int] | None = None) -> tuple[int, ...]:
+    """The shape ``reduce_window`` gives an operand of ``operand_shape``.
+
+    An unknown dimension (``-1`` or ``None``, a batch) passes through where
+    its window is 1 wide with stride 1 and no padding, as pooling layers' are.
+
+    Examples:
+        >>> from nanojax import lax
+        >>> lax.reduce_window_shape_tuple((-1, 6, 6, 3), (1, 2, 2, 1), (1, 2, 2, 1),
+        ...                               [(0, 0)] * 4)
+        (-1, 3, 3, 3)
+    """
+    name = "reduce_window_shape_tuple"
+    shape = tuple(operand_shape)
+    nd = len(shape)
+    window = _positive(name, "window_dimensions",
+                       _ints(name, "window_dimensions", window_dimensions, nd))
+    strides = _positive(name, "window_strides", _ints(name, "window_strides", window_strides,
+                                                      nd))
+    pads = _pairs(name, padding, nd)
+    bd = (1,) * nd if base_dilation is None else _ints(name, "base_dilation", base_dilation, nd)
+    wd = (1,) * nd if window_dilation is None else _ints(name, "window_dilation",
+                                                         window_dilation, nd)
+    out = []
+    for n, k, s, (lo, hi), b, w in zip(shape, window, strides, pads, bd, wd):
+        if n is None or n < 0:
+            if (k, s, lo, hi, b) != (1, 1, 0, 0, 1):
+                raise ValueError(f"nanojax.lax.{name}: an unknown dimension ({n}) of "
+                                 f"{shape} needs a window of 1 with stride 1 and no padding")
+            out.append(n)
+        else:
+            out.append(window_out_dim(n, k, s, lo, hi, b, w))
+    return tuple(out)
 
 
 # ----- Windowed reductions -------------------------------------------------------------

@@ -116,19 +116,33 @@ def uniform(scale: float = 0.5) -> Initializer:
     return init
 
 
-def _fans(shape: Sequence[int], fn: str) -> tuple[int, int]:
+def _fans(shape: Sequence[int], fn: str, in_axis: int = -2, out_axis: int = -1,
+          batch_axis: Sequence[int] | int = ()) -> tuple[int, int]:
+    """Fan-in and fan-out of a weight, as ``jax.nn.initializers`` counts them.
+
+    Every axis that is neither ``in_axis``, ``out_axis`` nor a batch axis is
+    part of the receptive field (a conv kernel's spatial axes), which
+    multiplies both fans.
+    """
     if len(shape) < 2:
         raise ValueError(f"nanojax.models.{fn}: needs a weight shape with at least 2 dimensions "
                          f"(fan_in, fan_out), got {tuple(shape)}")
-    receptive = math.prod(shape[:-2])
-    return shape[-2] * receptive, shape[-1] * receptive
+    batch = (batch_axis,) if isinstance(batch_axis, int) else tuple(batch_axis)
+    n = len(shape)
+    special = {a % n for a in (in_axis, out_axis, *batch)}
+    receptive = math.prod(d for a, d in enumerate(shape) if a not in special)
+    return shape[in_axis] * receptive, shape[out_axis] * receptive
 
 
-def glorot_normal() -> Initializer:
+def glorot_normal(in_axis: int = -2, out_axis: int = -1,
+                  batch_axis: Sequence[int] | int = ()) -> Initializer:
     """Gaussian with variance ``2 / (fan_in + fan_out)`` (Glorot & Bengio, 2010).
 
     Keeps the spread of activations and of gradients about constant through
     tanh and sigmoid layers. (JAX truncates the Gaussian; this one does not.)
+    ``in_axis``, ``out_axis`` and ``batch_axis`` say which axes of the weight
+    are its inputs, outputs and batch, as in ``jax.nn.initializers``: a conv
+    kernel in HWIO layout is ``glorot_normal(2, 3)``.
 
     Examples:
         >>> import nanojax as nj
@@ -137,7 +151,7 @@ def glorot_normal() -> Initializer:
         0.07
     """
     def init(key: Any, shape: Sequence[int], dtype: Any = np.float64) -> Any:
-        fan_in, fan_out = _fans(shape, "glorot_normal")
+        fan_in, fan_out = _fans(shape, "glorot_normal", in_axis, out_axis, batch_axis)
         return jnp.multiply(random.normal(key, shape, dtype), math.sqrt(2 / (fan_in + fan_out)))
     return init
 
@@ -171,9 +185,9 @@ initializers = SimpleNamespace(zeros=zeros, ones=ones, normal=normal, uniform=un
 
 # ----- Layers ---------------------------------------------------------------------
 
-def _features(shape: Sequence[Any], layer: str) -> int:
+def _features(shape: Sequence[Any], where: str) -> int:
     if len(shape) == 0 or shape[-1] in (None, -1):
-        raise ValueError(f"nanojax.models.{layer}: the input shape must end in a known number of "
+        raise ValueError(f"{where}: the input shape must end in a known number of "
                          f"features, got {tuple(shape)}")
     return int(shape[-1])
 
@@ -203,34 +217,39 @@ def Dense(n: int, W_init: Initializer | None = None,
         ValueError: nanojax.models.Dense: expected inputs with 2 features on the last axis,
         got shape (1, 3)
     """
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError("nanojax.models.Dense: n, the number of outputs, must be a positive "
-                         f"integer, got {n!r}")
-    W_init = glorot_normal() if W_init is None else W_init
+    return _dense("nanojax.models.Dense", n, glorot_normal() if W_init is None else W_init,
+                  b_init)
+
+
+def _dense(where: str, n: int, W_init: Initializer, b_init: Initializer) -> Layer:
+    """``Dense``'s layer, its errors led by ``where`` (``models.Dense`` or ``stax.Dense``)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{where}: the number of outputs must be a positive integer, "
+                         f"got {n!r}")
 
     def init_fn(key: Any, input_shape: Sequence[Any]) -> tuple[tuple, tuple]:
         k_W, k_b = random.split(key)
-        n_in = _features(input_shape, "Dense")
+        n_in = _features(input_shape, where)
         return tuple(input_shape[:-1]) + (n,), (W_init(k_W, (n_in, n)), b_init(k_b, (n,)))
 
     def apply_fn(params: tuple, inputs: Any, **kwargs: Any) -> Any:
         W, b = params
         shape = jnp.shape(inputs)
         if len(shape) == 0 or shape[-1] != jnp.shape(W)[0]:
-            raise ValueError(f"nanojax.models.Dense: expected inputs with {jnp.shape(W)[0]} "
+            raise ValueError(f"{where}: expected inputs with {jnp.shape(W)[0]} "
                              f"features on the last axis, got shape {tuple(shape)}")
         return jnp.add(jnp.matmul(inputs, W), b)
 
     return init_fn, apply_fn
 
 
-def _elementwise(fun: Callable[[Any], Any]) -> Layer:
-    """A layer without params that applies ``fun`` to each input number."""
-    def init_fn(key: Any, input_shape: Sequence[Any]) -> tuple[tuple, tuple]:
-        return tuple(input_shape), ()
+def _elementwise(fun: Callable[..., Any], **fun_kwargs: Any) -> Layer:
+    """A layer without params that applies ``fun(inputs, **fun_kwargs)``."""
+    def init_fn(key: Any, input_shape: Sequence[Any]) -> tuple[Any, tuple]:
+        return input_shape, ()
 
     def apply_fn(params: tuple, inputs: Any, **kwargs: Any) -> Any:
-        return fun(inputs)
+        return fun(inputs, **fun_kwargs)
 
     return init_fn, apply_fn
 
@@ -284,10 +303,15 @@ def Dropout(rate: float) -> Layer:
             raise ValueError("nanojax.models.Dropout: training needs a random key: call "
                              "apply(params, x, key=k), or pass train=False to evaluate without "
                              "dropout")
-        keep = random.bernoulli(key, 1 - rate, jnp.shape(inputs))
-        return jnp.where(keep, jnp.divide(inputs, 1 - rate), 0.0)
+        return _dropout(inputs, key, 1 - rate)
 
     return init_fn, apply_fn
+
+
+def _dropout(inputs: Any, key: Any, keep_rate: float) -> Any:
+    """Keep each unit with probability ``keep_rate``, scaled by ``1 / keep_rate``."""
+    keep = random.bernoulli(key, keep_rate, jnp.shape(inputs))
+    return jnp.where(keep, jnp.divide(inputs, keep_rate), 0.0)
 
 
 # ----- Combinators and builders ---------------------------------------------------
@@ -318,19 +342,37 @@ def serial(*layers: Layer) -> Layer:
     """
     for i, layer in enumerate(layers):
         _check_layer(layer, f"nanojax.models.serial: layer {i}")
-    init_fns, apply_fns = zip(*layers) if layers else ((), ())
+    init, apply = _serial(layers, "key")
 
     def init_fn(key: Any, input_shape: Sequence[Any]) -> tuple[tuple, tuple]:
+        out_shape, params = init(key, input_shape)
+        return tuple(out_shape), tuple(params)
+
+    return init_fn, apply
+
+
+def _serial(layers: Sequence[Layer], key_name: str) -> Layer:
+    """``serial``'s layer; ``apply_fn`` takes the random key as ``key_name``.
+
+    ``init_fn`` returns the last layer's output shape as it is and the params
+    as a list; ``apply_fn`` gives each layer its own key, split from the one
+    it is called with, so that two dropout layers never share a mask.
+    """
+    init_fns, apply_fns = zip(*layers) if layers else ((), ())
+    n = max(len(layers), 1)
+
+    def init_fn(key: Any, input_shape: Any) -> tuple[Any, list]:
         params = []
-        for init, k in zip(init_fns, random.split(key, max(len(layers), 1))):
+        for init, k in zip(init_fns, random.split(key, n)):
             input_shape, p = init(k, input_shape)
             params.append(p)
-        return tuple(input_shape), tuple(params)
+        return input_shape, params
 
-    def apply_fn(params: tuple, inputs: Any, *, key: Any = None, **kwargs: Any) -> Any:
-        keys = [None] * len(layers) if key is None else random.split(key, max(len(layers), 1))
+    def apply_fn(params: Sequence[Any], inputs: Any, **kwargs: Any) -> Any:
+        key = kwargs.pop(key_name, None)
+        keys = [None] * len(layers) if key is None else random.split(key, n)
         for apply, p, k in zip(apply_fns, params, keys):
-            inputs = apply(p, inputs, key=k, **kwargs)
+            inputs = apply(p, inputs, **{key_name: k}, **kwargs)
         return inputs
 
     return init_fn, apply_fn
@@ -341,7 +383,7 @@ def _with_default_shape(model: Layer, n_features: int, name: str) -> Layer:
     init, apply = model
 
     def init_fn(key: Any, input_shape: Sequence[Any] = (-1, n_features)) -> tuple:
-        if _features(input_shape, name) != n_features:
+        if _features(input_shape, f"nanojax.models.{name}") != n_features:
             raise ValueError(f"nanojax.models.{name}: built for {n_features} input features, but "
                              f"init_fn got input shape {tuple(input_shape)}")
         return init(key, input_shape)

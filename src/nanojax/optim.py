@@ -39,14 +39,21 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import nanojax.numpy as jnp
+from nanojax import losses, nn
 from nanojax.core import Tracer
-from nanojax.tree_util import tree_leaves, tree_map, tree_structure
+from nanojax.tree_util import (tree_flatten, tree_leaves, tree_map, tree_structure,
+                                tree_unflatten)
 
 __all__ = ["GradientTransformation", "EmptyState", "ScaleByScheduleState", "TraceState",
            "ScaleByAdamState", "scale", "scale_by_schedule", "scale_by_learning_rate", "trace",
            "scale_by_adam", "clip_by_global_norm", "add_decayed_weights", "chain", "sgd",
            "adam", "apply_updates", "global_norm", "constant_schedule", "exponential_decay",
-           "piecewise_constant_schedule", "cosine_decay_schedule"]
+           "piecewise_constant_schedule", "cosine_decay_schedule", "polynomial_schedule"]
+__all__ += ["OptState", "ScaleByRmsState", "ScaleByLionState", "scale_by_rms", "rmsprop",
+            "adamw", "scale_by_lion", "lion", "clip", "set_to_zero", "linear_schedule",
+            "join_schedules", "warmup_cosine_decay_schedule", "softmax_cross_entropy",
+            "softmax_cross_entropy_with_integer_labels", "sigmoid_binary_cross_entropy",
+            "l2_loss", "huber_loss"]
 
 Params = Any         # a pytree of arrays (or Python floats)
 Updates = Any        # a pytree with the params' structure
@@ -190,21 +197,21 @@ def trace(decay: float, nesterov: bool = False) -> GradientTransformation:
         raise ValueError(f"nanojax.optim.trace: decay (momentum) must be in [0, 1], got {decay}")
 
     def update_fn(updates, state, params=None):
-        new_trace = tree_map(lambda g, t: g + decay * t, updates, state.trace)
-        if nesterov:
-            updates = tree_map(lambda g, t: g + decay * t, updates, new_trace)
-        else:
-            updates = new_trace
+        updates, new_trace = _map_leaves(lambda g, t: _trace_leaf(g, t, decay, nesterov), 2,
+                                         updates, state.trace)
         return updates, TraceState(new_trace)
     return GradientTransformation(lambda params: TraceState(tree_map(jnp.zeros_like, params)),
                                   update_fn)
 
 
-def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> GradientTransformation:
+def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
+                  eps_root: float = 0.0) -> GradientTransformation:
     """Adam's direction: bias-corrected ``mu / (sqrt(nu) + eps)``.
 
     ``mu`` and ``nu`` are running means of the gradient and its square; the
     corrections ``1 - b**count`` undo their pull toward the zeros they start at.
+    ``eps_root`` is added inside the square root (optax's, for differentiating
+    through the optimizer).
 
     Examples:
         >>> t = scale_by_adam()
@@ -222,13 +229,50 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Grad
         return ScaleByAdamState(_zero_count(), zeros, zeros)
 
     def update_fn(updates, state, params=None):
-        mu = tree_map(lambda g, m: b1 * m + (1 - b1) * g, updates, state.mu)
-        nu = tree_map(lambda g, v: b2 * v + (1 - b2) * (g * g), updates, state.nu)
         count = state.count + 1
-        c1, c2 = 1 - b1 ** count, 1 - b2 ** count
-        updates = tree_map(lambda m, v: (m / c1) / (jnp.sqrt(v / c2) + eps), mu, nu)
+        updates, mu, nu = _map_leaves(
+            lambda g, m, v: _adam_leaf(g, m, v, count, b1, b2, eps, eps_root), 3,
+            updates, state.mu, state.nu)
         return updates, ScaleByAdamState(count, mu, nu)
     return GradientTransformation(init_fn, update_fn)
+
+
+# ----- One leaf's arithmetic, shared with nanojax.example_libraries.optimizers ------------
+
+def _trace_leaf(g: Any, t: Any, decay: Any, nesterov: bool) -> tuple[Any, Any]:
+    """Momentum: ``(update, new_trace)`` with ``new_trace = g + decay * t``."""
+    t = g + decay * t
+    return (g + decay * t if nesterov else t), t
+
+
+def _adam_leaf(g: Any, m: Any, v: Any, count: Any, b1: Any, b2: Any, eps: Any,
+               eps_root: Any = 0.0) -> tuple[Any, Any, Any]:
+    """Adam's ``(direction, mu, nu)`` for the ``count``-th update (counted from 1)."""
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * (g * g)
+    direction = (m / (1 - b1 ** count)) / (jnp.sqrt(v / (1 - b2 ** count) + eps_root) + eps)
+    return direction, m, v
+
+
+def _rms_leaf(g: Any, nu: Any, decay: Any, eps: Any) -> tuple[Any, Any]:
+    """RMSProp's ``(g / sqrt(nu + eps), nu)`` with ``nu`` the running mean of ``g**2``."""
+    nu = decay * nu + (1 - decay) * (g * g)
+    return g / jnp.sqrt(nu + eps), nu
+
+
+def _map_leaves(fn: Callable[..., tuple], n: int, tree: Any, *rest: Any) -> tuple[Any, ...]:
+    """``fn`` on each leaf of ``tree`` (and the matching leaves of ``rest``), whose
+    ``n`` results come back as ``n`` trees of ``tree``'s structure."""
+    leaves, treedef = tree_flatten(tree)
+    columns = [leaves]
+    for other in rest:
+        other_leaves, other_def = tree_flatten(other)
+        if other_def != treedef:
+            raise ValueError(f"nanojax.optim: the updates and the optimizer state must have "
+                             f"the same pytree structure, got {treedef} and {other_def}")
+        columns.append(other_leaves)
+    results = [fn(*xs) for xs in zip(*columns)]
+    return tuple(tree_unflatten(treedef, [r[k] for r in results]) for k in range(n))
 
 
 def global_norm(tree: Any) -> Any:
@@ -254,14 +298,21 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
                          f"got {max_norm}")
 
     def update_fn(updates, state, params=None):
-        # max_norm / max(norm, max_norm) is 1 below the limit and never divides by 0.
-        factor = max_norm / jnp.maximum(global_norm(updates), max_norm)
-        return tree_map(lambda g: g * factor, updates), state
+        return _clip_tree(updates, max_norm), state
     return GradientTransformation(lambda params: EmptyState(), update_fn)
 
 
-def add_decayed_weights(weight_decay: float) -> GradientTransformation:
-    """Add ``weight_decay * params`` to the updates (decoupled weight decay, every leaf).
+def _clip_tree(tree: Any, max_norm: Any) -> Any:
+    # max_norm / max(norm, max_norm) is 1 below the limit and never divides by 0.
+    factor = max_norm / jnp.maximum(global_norm(tree), max_norm)
+    return tree_map(lambda g: g * factor, tree)
+
+
+def add_decayed_weights(weight_decay: float = 0.0, mask: Any = None) -> GradientTransformation:
+    """Add ``weight_decay * params`` to the updates (decoupled weight decay).
+
+    ``mask``, as optax's: a pytree of bools with the params' structure (or a
+    function of the params returning one); only the leaves marked True decay.
 
     Examples:
         >>> u, _ = add_decayed_weights(0.1).update(1.0, EmptyState(), params=2.0)
@@ -275,7 +326,12 @@ def add_decayed_weights(weight_decay: float) -> GradientTransformation:
             raise ValueError("nanojax.optim.add_decayed_weights needs params: call "
                              "update(grads, state, params)")
         _check_same_structure(updates, params, "updates")
-        return tree_map(lambda g, p: g + weight_decay * p, updates, params), state
+        if mask is None:
+            return tree_map(lambda g, p: g + weight_decay * p, updates, params), state
+        marks = mask(params) if callable(mask) else mask
+        _check_same_structure(marks, params, "mask")
+        return tree_map(lambda g, p, m: g + weight_decay * p if m else g,
+                        updates, params, marks), state
     return GradientTransformation(lambda params: EmptyState(), update_fn)
 
 
@@ -392,11 +448,15 @@ def constant_schedule(value: float) -> Schedule:
 
 
 def exponential_decay(init_value: float, transition_steps: int, decay_rate: float,
-                      staircase: bool = False) -> Schedule:
+                      transition_begin: int = 0, staircase: bool = False,
+                      end_value: float | None = None) -> Schedule:
     """``init_value * decay_rate ** (count / transition_steps)``.
 
     With ``staircase=True`` the exponent is rounded down: the rate is
     multiplied by ``decay_rate`` once every ``transition_steps`` steps (step decay).
+    As in optax, the count starts at ``transition_begin`` (the value holds
+    at ``init_value`` before), and ``end_value`` bounds the decay (a floor
+    when decaying, a ceiling when ``decay_rate > 1``).
 
     Examples:
         >>> halve_every_100 = exponential_decay(0.1, 100, 0.5, staircase=True)
@@ -410,10 +470,13 @@ def exponential_decay(init_value: float, transition_steps: int, decay_rate: floa
     _check_positive_steps("exponential_decay", transition_steps)
 
     def schedule(count):
-        p = count / transition_steps
-        if staircase:        # counts are >= 0, so truncating to an int is floor
+        p = jnp.maximum(count - transition_begin, 0) / transition_steps
+        if staircase:        # p >= 0, so truncating to an int is floor
             p = jnp.astype(p, np.int64)
-        return init_value * decay_rate ** p
+        value = init_value * decay_rate ** p
+        if end_value is not None:
+            value = (jnp.maximum if decay_rate < 1 else jnp.minimum)(value, end_value)
+        return value
     return schedule
 
 
@@ -437,8 +500,11 @@ def piecewise_constant_schedule(init_value: float,
     return schedule
 
 
-def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.0) -> Schedule:
+def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.0,
+                          exponent: float = 1.0) -> Schedule:
     """Half a cosine from ``init_value`` down to ``alpha * init_value`` over ``decay_steps``.
+
+    ``exponent`` raises the cosine's factor to a power, as optax's.
 
     Examples:
         >>> s = cosine_decay_schedule(1.0, 100, alpha=0.1)
@@ -451,5 +517,263 @@ def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.
 
     def schedule(count):
         cosine = 0.5 * (1 + jnp.cos(np.pi * jnp.minimum(count, decay_steps) / decay_steps))
-        return init_value * ((1 - alpha) * cosine + alpha)
+        return init_value * ((1 - alpha) * cosine ** exponent + alpha)
     return schedule
+
+
+def polynomial_schedule(init_value: float, end_value: float, power: float,
+                        transition_steps: int, transition_begin: int = 0) -> Schedule:
+    """From ``init_value`` to ``end_value`` as ``(1 - t / transition_steps) ** power``.
+
+    ``t`` counts from ``transition_begin`` and stops at ``transition_steps``:
+    the value holds at ``init_value`` before and at ``end_value`` after.
+
+    Examples:
+        >>> s = polynomial_schedule(1.0, 0.1, 1.0, 10, transition_begin=5)
+        >>> [round(float(s(c)), 3) for c in (0, 5, 10, 15, 100)]
+        [1.0, 1.0, 0.55, 0.1, 0.1]
+    """
+    for name, v in (("init_value", init_value), ("end_value", end_value), ("power", power)):
+        _number("polynomial_schedule", name, v)
+    _check_positive_steps("polynomial_schedule", transition_steps)
+
+    def schedule(count):
+        t = jnp.clip(count - transition_begin, 0, transition_steps)
+        return (init_value - end_value) * (1 - t / transition_steps) ** power + end_value
+    return schedule
+
+
+# ----- More of optax's everyday names -----------------------------------------------------
+
+class ScaleByRmsState(NamedTuple):
+    nu: Updates          # running mean of squared gradients
+
+
+class ScaleByLionState(NamedTuple):
+    count: Any
+    mu: Updates          # running mean of gradients
+
+
+def scale_by_rms(decay: float = 0.9, eps: float = 1e-8,
+                 initial_scale: float = 0.0) -> GradientTransformation:
+    """RMSProp's direction: ``g / sqrt(nu + eps)``, ``nu`` the running mean of ``g**2``.
+
+    Examples:
+        >>> t = scale_by_rms(decay=0.5, eps=0.0)
+        >>> u, state = t.update(2.0, t.init(0.0))        # nu = 0.5 * 4
+        >>> print(round(float(u), 6))
+        1.414214
+    """
+    _number("scale_by_rms", "eps", eps)
+    _number("scale_by_rms", "initial_scale", initial_scale)
+    if not 0.0 <= _number("scale_by_rms", "decay", decay) <= 1.0:
+        raise ValueError(f"nanojax.optim.scale_by_rms: decay must be in [0, 1], got {decay}")
+
+    def update_fn(updates, state, params=None):
+        updates, nu = _map_leaves(lambda g, n: _rms_leaf(g, n, decay, eps), 2, updates,
+                                  state.nu)
+        return updates, ScaleByRmsState(nu)
+    return GradientTransformation(
+        lambda params: ScaleByRmsState(tree_map(lambda p: jnp.full_like(p, initial_scale),
+                                                params)), update_fn)
+
+
+def rmsprop(learning_rate: ScalarOrSchedule, decay: float = 0.9, eps: float = 1e-8,
+            initial_scale: float = 0.0, eps_in_sqrt: bool = True, centered: bool = False,
+            momentum: float | None = None, nesterov: bool = False,
+            bias_correction: bool = False) -> GradientTransformation:
+    """RMSProp (Hinton): ``p -= lr * g / sqrt(nu + eps)``, with optional (Nesterov) momentum.
+
+    ``centered``, ``eps_in_sqrt=False`` and ``bias_correction`` are optax's
+    variants that are not supported yet (they raise).
+    """
+    if centered or not eps_in_sqrt or bias_correction:
+        raise NotImplementedError("nanojax.optim.rmsprop: centered=True, eps_in_sqrt=False and "
+                                  "bias_correction=True are not supported yet")
+    momentum_part = () if momentum is None else (trace(momentum, nesterov),)
+    return chain(scale_by_rms(decay, eps, initial_scale),
+                 scale_by_learning_rate(learning_rate), *momentum_part)
+
+
+def _no_mu_dtype(fn: str, mu_dtype: Any) -> None:
+    if mu_dtype is not None:
+        raise NotImplementedError(f"nanojax.optim.{fn}: mu_dtype is not supported yet; the "
+                                  "moments keep the params' dtype")
+
+
+def adamw(learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.999,
+          eps: float = 1e-8, eps_root: float = 0.0, mu_dtype: Any = None,
+          weight_decay: float = 1e-4, mask: Any = None, *,
+          nesterov: bool = False) -> GradientTransformation:
+    """Adam with decoupled weight decay (Loshchilov & Hutter): Adam's step plus ``wd * p``.
+
+    ``wd`` is ``weight_decay``; ``mask`` picks the leaves that decay, as in
+    ``add_decayed_weights``.
+
+    Examples:
+        >>> opt = adamw(0.1, weight_decay=0.5)
+        >>> u, _ = opt.update(0.0, opt.init(2.0), 2.0)      # no gradient: only the decay
+        >>> print(round(float(u), 6))
+        -0.1
+    """
+    _no_mu_dtype("adamw", mu_dtype)
+    if nesterov:
+        raise NotImplementedError("nanojax.optim.adamw: nesterov=True (NAdamW) is not "
+                                  "supported yet")
+    return chain(scale_by_adam(b1, b2, eps, eps_root), add_decayed_weights(weight_decay, mask),
+                 scale_by_learning_rate(learning_rate))
+
+
+def scale_by_lion(b1: float = 0.9, b2: float = 0.99,
+                  mu_dtype: Any = None) -> GradientTransformation:
+    """Lion's direction: ``sign(b1 * mu + (1 - b1) * g)``, then ``mu = b2 * mu + (1 - b2) * g``."""
+    _no_mu_dtype("scale_by_lion", mu_dtype)
+
+    def update_fn(updates, state, params=None):
+        directions = tree_map(lambda g, m: jnp.sign((1 - b1) * g + b1 * m), updates, state.mu)
+        mu = tree_map(lambda g, m: (1 - b2) * g + b2 * m, updates, state.mu)
+        return directions, ScaleByLionState(state.count + 1, mu)
+    return GradientTransformation(
+        lambda params: ScaleByLionState(_zero_count(), tree_map(jnp.zeros_like, params)),
+        update_fn)
+
+
+def lion(learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.99,
+         mu_dtype: Any = None, weight_decay: float = 1e-3,
+         mask: Any = None) -> GradientTransformation:
+    """Lion (Chen et al., 2023): steps of the sign of a momentum, plus decoupled weight decay.
+
+    Examples:
+        >>> opt = lion(0.1, weight_decay=0.0)
+        >>> u, _ = opt.update([3.0, -0.5], opt.init([0.0, 0.0]), [0.0, 0.0])
+        >>> [round(float(x), 6) for x in u]
+        [-0.1, 0.1]
+    """
+    return chain(scale_by_lion(b1, b2, mu_dtype), add_decayed_weights(weight_decay, mask),
+                 scale_by_learning_rate(learning_rate))
+
+
+def clip(max_delta: float) -> GradientTransformation:
+    """Clip every update to ``[-max_delta, max_delta]``, element by element.
+
+    Examples:
+        >>> u, _ = clip(1.0).update([3.0, -0.5, -2.0], EmptyState())
+        >>> [float(x) for x in u]
+        [1.0, -0.5, -1.0]
+    """
+    _number("clip", "max_delta", max_delta)
+    return _stateless(lambda g: jnp.clip(g, -max_delta, max_delta))
+
+
+def set_to_zero() -> GradientTransformation:
+    """Replace every update by zeros (freezes params, e.g. in ``multi_transform``)."""
+    return _stateless(jnp.zeros_like)
+
+
+def linear_schedule(init_value: float, end_value: float, transition_steps: int,
+                    transition_begin: int = 0) -> Schedule:
+    """A straight line from ``init_value`` to ``end_value`` over ``transition_steps``.
+
+    Examples:
+        >>> s = linear_schedule(0.0, 1.0, 10)
+        >>> [float(s(c)) for c in (0, 5, 10, 20)]
+        [0.0, 0.5, 1.0, 1.0]
+    """
+    return polynomial_schedule(init_value, end_value, 1.0, transition_steps, transition_begin)
+
+
+def join_schedules(schedules: list[Schedule], boundaries: list[int]) -> Schedule:
+    """``schedules[k]`` from ``boundaries[k - 1]`` on, each counting from its boundary.
+
+    Examples:
+        >>> s = join_schedules([constant_schedule(1.0), linear_schedule(1.0, 0.0, 10)], [5])
+        >>> [float(s(c)) for c in (0, 4, 5, 10, 15)]
+        [1.0, 1.0, 1.0, 0.5, 0.0]
+    """
+    if len(boundaries) != len(schedules) - 1:
+        raise ValueError("nanojax.optim.join_schedules: needs one boundary fewer than "
+                         f"schedules, got {len(schedules)} schedules and {len(boundaries)} "
+                         "boundaries")
+
+    def schedule(count):
+        value = schedules[0](count)
+        for boundary, later in zip(boundaries, schedules[1:]):
+            value = jnp.where(count < boundary, value, later(count - boundary))
+        return value
+    return schedule
+
+
+def warmup_cosine_decay_schedule(init_value: float, peak_value: float, warmup_steps: int,
+                                 decay_steps: int, end_value: float = 0.0,
+                                 exponent: float = 1.0) -> Schedule:
+    """A linear warmup to ``peak_value``, then a cosine decay to ``end_value``.
+
+    ``decay_steps`` counts the warmup too, as in optax.
+
+    Examples:
+        >>> s = warmup_cosine_decay_schedule(0.0, 1.0, 10, 110)
+        >>> [round(float(s(c)), 3) for c in (0, 5, 10, 60, 110)]
+        [0.0, 0.5, 1.0, 0.5, 0.0]
+    """
+    alpha = 0.0 if peak_value == 0 else end_value / peak_value
+    return join_schedules([linear_schedule(init_value, peak_value, warmup_steps),
+                           cosine_decay_schedule(peak_value, decay_steps - warmup_steps, alpha,
+                                                 exponent)], [warmup_steps])
+
+
+# ----- optax's losses (one-hot labels where optax takes them) --------------------------------
+
+def softmax_cross_entropy(logits: Any, labels: Any, axis: int = -1) -> Any:
+    """``-sum(labels * log_softmax(logits))`` over ``axis``: labels are probabilities (one-hot).
+
+    Examples:
+        >>> print(softmax_cross_entropy([[0.0, 0.0]], [[0.0, 1.0]]).round(4))
+        [0.6931]
+    """
+    return jnp.negative(jnp.sum(jnp.multiply(labels, nn.log_softmax(logits, axis=axis)),
+                                axis=axis))
+
+
+def softmax_cross_entropy_with_integer_labels(logits: Any, labels: Any) -> Any:
+    """``-log_softmax(logits)[label]`` per example, labels integer classes.
+
+    Examples:
+        >>> print(softmax_cross_entropy_with_integer_labels([[0.0, 0.0]], [1]).round(4))
+        [0.6931]
+    """
+    return losses.softmax_cross_entropy(logits, labels)
+
+
+def sigmoid_binary_cross_entropy(logits: Any, labels: Any) -> Any:
+    """The cross entropy of ``sigmoid(logits)`` against ``labels`` in [0, 1], stably, per element.
+
+    Examples:
+        >>> print(sigmoid_binary_cross_entropy([0.0, 1000.0], [1.0, 1.0]).round(4))
+        [0.6931 0.    ]
+    """
+    # -y log s(x) - (1 - y) log(1 - s(x)) = softplus(x) - y x, written without overflow.
+    return jnp.subtract(nn.softplus(logits), jnp.multiply(labels, logits))
+
+
+def l2_loss(predictions: Any, targets: Any = None) -> Any:
+    """``0.5 * (predictions - targets) ** 2`` per element (targets default to zeros).
+
+    Examples:
+        >>> print(l2_loss([1.0, 3.0], [0.0, 1.0]))
+        [0.5 2. ]
+    """
+    errors = predictions if targets is None else jnp.subtract(predictions, targets)
+    return jnp.multiply(0.5, jnp.square(errors))
+
+
+def huber_loss(predictions: Any, targets: Any = None, delta: float = 1.0) -> Any:
+    """Quadratic ``0.5 * e**2`` for ``|e| <= delta``, linear ``delta * (|e| - 0.5 * delta)`` beyond.
+
+    Examples:
+        >>> print(huber_loss([0.5, 3.0], delta=1.0))
+        [0.125 2.5  ]
+    """
+    errors = predictions if targets is None else jnp.subtract(predictions, targets)
+    abs_errors = jnp.abs(errors)
+    quadratic = jnp.minimum(abs_errors, delta)
+    return 0.5 * quadratic * quadratic + delta * (abs_errors - quadratic)
