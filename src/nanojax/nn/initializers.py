@@ -200,5 +200,5 @@ def delta_orthogonal(scale: float = 1.0, column_axis: int = -1,
                              f"{shape}")
         centre = orthogonal(scale, column_axis, dtype)(key, shape[-2:])
         index = tuple(d // 2 for d in shape[:-2])
-        return jnp.zeros(shape, dtype).at[index].set(centre)
+        return jnp.at(jnp.zeros(shape, dtype))[index].set(centre)
     return init
