@@ -258,7 +258,9 @@ def _gamma_grad_impl(a, x):
     out = np.zeros(a.shape)
     live = (x > 0) & (a > 0) & np.isfinite(x) & np.isfinite(a)
     a_, x_ = a[live], x[live]
-    log_x, psi = np.log(x_), _digamma(a_)
+    with np.errstate(divide="ignore", invalid="ignore"):   # digamma's unused branches
+        psi = _digamma(a_)
+    log_x = np.log(x_)
     r, total = np.ones_like(x_), np.zeros_like(x_)
     going = np.ones(x_.shape, bool)
     n = 0
@@ -887,7 +889,7 @@ def categorical(key: Any, logits: Any, axis: int = -1, shape: Any = None,
     batch, n = tuple(P.shape_of(logits))[:-1], tuple(P.shape_of(logits))[-1]
     shape = batch if shape is None else _shape(shape, "categorical")
     extra = len(shape) - len(batch)
-    if extra < 0 or np.broadcast_shapes(shape[extra:], batch) != shape[extra:]:
+    if extra < 0 or not _broadcasts_to(batch, shape[extra:]):
         raise ValueError(f"{name}: shape {shape} must end with a shape that logits' batch "
                          f"shape {batch} broadcasts to")
     if replace:
@@ -901,6 +903,13 @@ def categorical(key: Any, logits: Any, axis: int = -1, shape: Any = None,
     top = jnp.getitem(jnp.argsort(-scores, axis=-1), (..., slice(0, count)))
     top = jnp.moveaxis(top, -1, 0)
     return jnp.reshape(top, shape)
+
+
+def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
 
 
 def _axis(x: Any, axis: int, fn: str) -> int:
@@ -971,8 +980,9 @@ def choice(key: Any, a: Any, shape: Any = (), replace: bool = True, p: Any = Non
         if not isinstance(p, Tracer) and (np.asarray(p) < 0).any():
             raise ValueError(f"{name}: p must be {n} non-negative probabilities, got some "
                              "negative")
-        with np.errstate(divide="ignore"):
-            log_p = jnp.log(_as_float(p, np.dtype(np.float64)))
+        p = _as_float(p, np.dtype(np.float64))
+        positive = p > 0               # log(0) = -inf without a divide-by-zero warning
+        log_p = jnp.where(positive, jnp.log(jnp.where(positive, p, 1.0)), -np.inf)
         if replace:
             idx = categorical(key, log_p, shape=shape)
         else:   # Gumbel top-k: the largest log p + Gumbel noise, without repeats
