@@ -258,8 +258,8 @@ def test_one_hot_like_jax() -> None:
     np.testing.assert_array_equal(nn.one_hot(labels, 3, axis=1),
                                   np.moveaxis(np.eye(3)[labels], -1, 1))
     assert nn.one_hot(labels, 3, dtype=np.int32).dtype == np.int32
-    np.testing.assert_array_equal(nj.jit(lambda l: nn.one_hot(l, 3))(labels), np.eye(3)[labels])
-    np.testing.assert_array_equal(nj.vmap(lambda l: nn.one_hot(l, 3))(labels), np.eye(3)[labels])
+    np.testing.assert_array_equal(nj.jit(lambda y: nn.one_hot(y, 3))(labels), np.eye(3)[labels])
+    np.testing.assert_array_equal(nj.vmap(lambda y: nn.one_hot(y, 3))(labels), np.eye(3)[labels])
 
 
 @pytest.mark.parametrize("call, error, fragment", [
@@ -297,7 +297,7 @@ def test_bad_input_raises_a_clear_error(call: Callable, error: type, fragment: s
 # ----- dot_product_attention -------------------------------------------------------------
 
 def _np_attention(q, k, v, bias=None, mask=None, scale=None, causal=False):
-    b, t, n, h = q.shape
+    _, t, n, h = q.shape
     kh = k.shape[2]
     k = np.repeat(k, n // kh, axis=2)
     v = np.repeat(v, n // kh, axis=2)

@@ -370,7 +370,7 @@ def test_vmap_over_parameters_matches_a_loop() -> None:
     got = nj.vmap(lambda a: random.gamma(KEY, a, (4,)))(a)
     np.testing.assert_array_equal(got, np.stack([random.gamma(KEY, x, (4,)) for x in a]))
     lam = np.array([1.0, 10.0])
-    got = nj.vmap(lambda l: random.poisson(KEY, l, (3,)))(lam)
+    got = nj.vmap(lambda rate: random.poisson(KEY, rate, (3,)))(lam)
     np.testing.assert_array_equal(got, np.stack([random.poisson(KEY, x, (3,)) for x in lam]))
 
 

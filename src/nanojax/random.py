@@ -79,7 +79,7 @@ def key(seed: Any, *, impl: Any = None) -> Any:
     return np.array([seed >> 32, seed & 0xFFFFFFFF], dtype=_KEY_DTYPE)
 
 
-def PRNGKey(seed: Any, *, impl: Any = None) -> Any:  # noqa: N802 - JAX's name
+def PRNGKey(seed: Any, *, impl: Any = None) -> Any:
     """The same as ``key``: keys here are always ``uint32[2]`` arrays."""
     _check_impl(impl, "PRNGKey")
     return key(seed)
@@ -214,15 +214,12 @@ random_seed_p = P._register(Primitive("random_seed", _seed_impl, _seed_aval,
 # parameters, already broadcast to ``shape`` by the public function (or, for
 # multinomial, to ``shape`` plus the categories).
 
-_DRAW_METHODS = ("poisson", "binomial", "multinomial", "integers")
-
-
 def _draw_impl(k, *params, method, shape, dtype):
     gen = _generator(np.asarray(k), _SAMPLE)
-    params = [np.asarray(p) for p in params]
+    arrays = [np.asarray(p) for p in params]
     if method == "integers":
-        return gen.integers(params[0], params[1], size=shape, dtype=dtype)
-    return getattr(gen, method)(*params, size=shape).astype(dtype, copy=False)
+        return gen.integers(arrays[0], arrays[1], size=shape, dtype=dtype)
+    return getattr(gen, method)(*arrays, size=shape).astype(dtype, copy=False)
 
 
 def _draw_aval(k, *params, method, shape, dtype):

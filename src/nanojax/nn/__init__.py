@@ -330,7 +330,7 @@ def one_hot(x: Any, num_classes: int, *, dtype: Any = np.float64, axis: Any = -1
            [0., 0., 0.],
            [0., 0., 0.]])
     """
-    if isinstance(num_classes, Tracer) or isinstance(num_classes, (bool, np.bool_)) or \
+    if isinstance(num_classes, (Tracer, bool, np.bool_)) or \
             not isinstance(num_classes, (int, np.integer)) or num_classes < 0:
         raise TypeError("nanojax.nn.one_hot: num_classes must be a concrete non-negative "
                         f"integer, got {num_classes!r:.40}")
