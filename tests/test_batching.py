@@ -398,6 +398,26 @@ def _conv_rows() -> list[Row]:
 ROWS += _conv_rows()
 
 
+def _nnrandom_rows() -> list[Row]:
+    # Keys from seeds (elementwise: no loop), draws with array parameters and
+    # gamma (a loop over keys, each parameter sliced with its key), gamma's gradient.
+    i64, f64 = np.dtype(np.int64), np.dtype(np.float64)
+    return [
+        Row("random_seed", "random_seed", bind("random_seed"), (ints(1000),)),
+        Row("random_draw-poisson", "random_draw",
+            bind("random_draw", method="poisson", shape=(2, 3), dtype=i64), (key(), pos(2, 3))),
+        Row("random_draw-integers", "random_draw",
+            lambda k, lo: bind("random_draw", method="integers", shape=(4,), dtype=i64)(
+                k, lo, lo + 5), (key(), ints(3, 4))),
+        Row("random_gamma", "random_gamma", bind("random_gamma", dtype=f64), (key(), pos(2, 3))),
+        Row("random_gamma_grad", "random_gamma_grad", bind("random_gamma_grad"),
+            (pos(2, 3), pos(2, 3))),
+    ]
+
+
+ROWS += _nnrandom_rows()
+
+
 def draw(kinds: tuple, rng: np.random.Generator) -> list[tuple]:
     """B examples of a row's arguments."""
     return [tuple(k(rng) for k in kinds) for _ in range(B)]

@@ -276,8 +276,8 @@ BAD_INPUTS = [
                  id="permutation-negative"),
     pytest.param(lambda: random.choice(KEY, 3, (4,), replace=False), ValueError,
                  "without replacement", id="choice-too-many"),
-    pytest.param(lambda: random.choice(KEY, 3, (2,), p=[0.5, 0.6, 0.1]), ValueError,
-                 "summing to 1", id="choice-p-not-normalised"),
+    pytest.param(lambda: random.choice(KEY, 3, (2,), p=[0.5, -0.6, 0.1]), ValueError,
+                 "some negative", id="choice-p-negative"),
     pytest.param(lambda: random.choice(KEY, 3, (2,), p=[0.5, 0.5]), ValueError,
                  "3 non-negative", id="choice-p-wrong-length"),
 ]
