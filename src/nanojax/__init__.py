@@ -9,6 +9,7 @@ Pure functions, composable transformations (``grad``, ``vjp``, ``jvp``,
 
 from nanojax import datasets as datasets
 from nanojax import errors as errors
+from nanojax import flatten_util as flatten_util
 from nanojax import lax as lax
 from nanojax import losses as losses
 from nanojax import models as models
@@ -17,6 +18,7 @@ from nanojax import numpy as numpy
 from nanojax import optim as optim
 from nanojax import random as random
 from nanojax import train as train
+from nanojax import tree as tree
 from nanojax import tree_util as tree_util
 from nanojax.autodiff import grad as grad
 from nanojax.autodiff import jvp as jvp
