@@ -16,13 +16,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from nanojax.tree_util import tree_all as all
+from nanojax.tree_util import tree_all as all  # noqa: A004 - JAX's name
 from nanojax.tree_util import tree_broadcast as broadcast
 from nanojax.tree_util import tree_flatten as flatten
 from nanojax.tree_util import tree_flatten_with_path as flatten_with_path
 from nanojax.tree_util import tree_leaves as leaves
 from nanojax.tree_util import tree_leaves_with_path as leaves_with_path
-from nanojax.tree_util import tree_map as map
+from nanojax.tree_util import tree_map as map  # noqa: A004 - JAX's name
 from nanojax.tree_util import tree_map_with_path as map_with_path
 from nanojax.tree_util import tree_reduce as reduce
 from nanojax.tree_util import tree_reduce_associative as reduce_associative

@@ -469,7 +469,7 @@ def register_pytree_node_class(cls: type[_T]) -> type[_T]:
             raise TypeError(f"nanojax.tree_util.register_pytree_node_class: {cls.__name__} "
                             f"has no {method} method; define tree_flatten(self) -> "
                             "(children, aux) and the classmethod tree_unflatten(aux, children)")
-    register_pytree_node(cls, lambda x: x.tree_flatten(), cls.tree_unflatten)  # type: ignore
+    register_pytree_node(cls, lambda x: x.tree_flatten(), cls.tree_unflatten)  # type: ignore[attr-defined]
     return cls
 
 
