@@ -30,7 +30,7 @@ from typing import Any
 
 from nanojax import primitives as P
 from nanojax.api_util import argnums_partial, check_callable, check_inputs, static_positions
-from nanojax.core import ClosedJaxpr, Primitive, ShapedArray, Tracer, eval_jaxpr, get_aval, \
+from nanojax.core import ClosedJaxpr, Primitive, ShapedArray, _state, eval_jaxpr, get_aval, \
     own_memory
 from nanojax.jaxpr_transforms import batch_jaxpr, hoist_tracers, is_float_aval, jvp_jaxpr, \
     vjp_jaxpr
@@ -109,8 +109,8 @@ def checkpoint(fun: Callable | None = None, *, prevent_cse: bool = True, policy:
         dynamic = [i for i in range(len(args)) if i not in static]
         dyn = (tuple(args[i] for i in dynamic), kwargs)
         flat, in_tree = tree_flatten(dyn)
-        if not any(isinstance(x, Tracer) for x in flat):
-            return fun(*args, **kwargs)       # nothing to differentiate: no tape to spare
+        if not _state.stack:
+            return fun(*args, **kwargs)       # no transformation: no tape to spare
         flat = check_inputs(flat, "nanojax.checkpoint")
         from nanojax.staging import trace_to_jaxpr     # staging imports the primitives
 
