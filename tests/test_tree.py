@@ -144,7 +144,7 @@ def test_register_dataclass_keeps_static_fields_in_the_structure():
     back = tu.tree_unflatten(treedef, [np.full(2, 5.0), np.ones(2)])
     assert back.act == "relu" and back.scale == 2.0
     np.testing.assert_array_equal(back.w, [5.0, 5.0])
-    out = nj.jit(lambda l: l.w * l.scale + l.b)(layer)
+    out = nj.jit(lambda ly: ly.w * ly.scale + ly.b)(layer)
     np.testing.assert_array_equal(out, [2.0, 2.0])
 
 

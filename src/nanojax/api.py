@@ -97,7 +97,7 @@ class Array(abc.ABC):  # noqa: B024 - a type to test against, nothing to impleme
 
 
 Array.register(np.ndarray)
-Array.register(np.number)
+Array.register(np.number)  # type: ignore[type-abstract]
 Array.register(np.bool_)
 Array.register(Tracer)
 

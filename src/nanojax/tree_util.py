@@ -169,7 +169,7 @@ register_pytree_node(type(None), lambda _: ((), None), lambda _, __: None,
 def _node_type(x: Any) -> _NodeType | None:
     node = _registry.get(type(x))
     if node is None and isinstance(x, tuple) and hasattr(type(x), "_fields"):
-        cls = type(x)
+        cls: Any = type(x)
         node = _NodeType(lambda t: (tuple(t), None), lambda _, xs: cls(*xs),
                          lambda t: (tuple((GetAttrKey(f), c) for f, c in zip(cls._fields, t)),
                                     None))
@@ -577,8 +577,12 @@ class Partial(functools.partial):
     """
 
 
-register_pytree_node(Partial, lambda p: ((p.args, p.keywords), p.func),
-                     lambda func, xs: Partial(func, *xs[0], **xs[1]))
+def _partial_unflatten(func: Callable, children: Iterable[Any]) -> Partial:
+    args, keywords = children
+    return Partial(func, *args, **keywords)
+
+
+register_pytree_node(Partial, lambda p: ((p.args, p.keywords), p.func), _partial_unflatten)
 
 
 # ----- Whole-tree operations -----------------------------------------------------------
