@@ -416,6 +416,16 @@ def _nnrandom_rows() -> list[Row]:
 
 
 ROWS += _nnrandom_rows()
+def _checkpoint_rows() -> list[Row]:
+    layer = nj.checkpoint(lambda w, x: jnp.tanh(w @ x) + jnp.sum(w))
+    power = nj.checkpoint(lambda x, n: jnp.sin(x) ** n, static_argnums=1)
+    return [
+        Row("checkpoint-layer", "checkpoint", layer, (f(3, 3), f(3))),
+        Row("checkpoint-static", "checkpoint", lambda x: power(x, 2), (f(2, 3),)),
+    ]
+
+
+ROWS += _checkpoint_rows()
 
 
 def draw(kinds: tuple, rng: np.random.Generator) -> list[tuple]:

@@ -536,8 +536,28 @@ COLLECTIVE_RULES = [
 COLLECTIVE_PRIMITIVES = {"psum", "pmax", "pmin", "all_gather", "psum_scatter", "ppermute",
                          "all_to_all", "axis_index"}
 
+
+
+# ----- checkpoint: a gate carrying its function's jaxpr, rerun by its vjp ---------------
+
+def _remat_layer(w, x):
+    return nj.checkpoint(lambda w, x: jnp.tanh(w @ x) * x)(w, x)
+
+
+def _remat_closure(w, x):
+    # The closed-over w (a tracer of the enclosing transformation) becomes an operand.
+    return nj.checkpoint(lambda x: jnp.sin(w * x) + x ** 2)(x)
+
+
+CHECKPOINT_RULES = [
+    case("checkpoint", "tanh-layer", _remat_layer, (3, 3), (3,)),
+    case("checkpoint", "closure", _remat_closure, (3,), (3,)),
+    case("checkpoint", "static", lambda x: nj.checkpoint(
+        lambda x, n: jnp.cos(x) ** n, static_argnums=1)(x, 3), (2, 2)),
+]
+
 GRAD_RULES = (ELEMENTWISE_RULES + STRUCTURAL_RULES + CONTROL_FLOW_RULES + LINALG_RULES
-              + CUMULATIVE_AND_SPECIAL_RULES + CONV_RULES + COLLECTIVE_RULES)
+              + CUMULATIVE_AND_SPECIAL_RULES + CONV_RULES + COLLECTIVE_RULES + CHECKPOINT_RULES)
 
 
 def _shape_id(shape: tuple) -> str:

@@ -168,12 +168,18 @@ def test_tree_map_several_trees_combines_matching_leaves():
 
 
 @pytest.mark.parametrize("other", [
-    {"w": 1.0}, {"w": 1.0, "c": 2.0}, [1.0, 2.0], {"w": (1.0,), "b": 2.0},
-    {"w": 1.0, "b": None},
-], ids=["missing_key", "other_key", "list", "deeper", "none_leaf"])
+    {"w": 1.0}, {"w": 1.0, "c": 2.0}, [1.0, 2.0], {"w": (1.0,)},
+], ids=["missing_key", "other_key", "list", "shallower"])
 def test_tree_map_with_mismatched_structures_raises(other):
     with pytest.raises(ValueError, match="structure"):
         tu.tree_map(lambda x, y: x + y, {"w": 1.0, "b": 2.0}, other)
+
+
+def test_tree_map_other_trees_may_go_deeper_than_the_first():
+    # As in JAX: the first tree is a prefix of the others, and each of its
+    # leaves meets the whole subtree there (None included).
+    out = tu.tree_map(lambda x, y: (x, y), {"w": 1.0, "b": 2.0}, {"w": (1.0,), "b": None})
+    assert out == {"w": (1.0, (1.0,)), "b": (2.0, None)}
 
 
 def test_tree_map_is_leaf():

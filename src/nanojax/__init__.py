@@ -7,8 +7,10 @@ Pure functions, composable transformations (``grad``, ``vjp``, ``jvp``,
 ``make_jaxpr``) and a printable jaxpr; arrays are plain NumPy arrays.
 """
 
+from nanojax import config as config
 from nanojax import datasets as datasets
 from nanojax import errors as errors
+from nanojax import flatten_util as flatten_util
 from nanojax import lax as lax
 from nanojax import losses as losses
 from nanojax import models as models
@@ -17,15 +19,33 @@ from nanojax import numpy as numpy
 from nanojax import optim as optim
 from nanojax import random as random
 from nanojax import train as train
+from nanojax import tree as tree
 from nanojax import tree_util as tree_util
+from nanojax.api import Array as Array
+from nanojax.api import ShapeDtypeStruct as ShapeDtypeStruct
+from nanojax.api import default_backend as default_backend
+from nanojax.api import ensure_compile_time_eval as ensure_compile_time_eval
+from nanojax.api import eval_shape as eval_shape
+from nanojax.api import linear_transpose as linear_transpose
+from nanojax.api import linearize as linearize
+from nanojax.api import named_call as named_call
+from nanojax.api import named_scope as named_scope
+from nanojax.api import typeof as typeof
 from nanojax.autodiff import grad as grad
 from nanojax.autodiff import jvp as jvp
 from nanojax.autodiff import value_and_grad as value_and_grad
 from nanojax.autodiff import vjp as vjp
 from nanojax.batching import vmap as vmap
+from nanojax.callback import pure_callback as pure_callback
+from nanojax.checkpoint import checkpoint as checkpoint
+from nanojax.checkpoint import checkpoint_policies as checkpoint_policies
+from nanojax.checkpoint import remat as remat
 from nanojax.circuit import circuit as circuit
+from nanojax.config import disable_jit as disable_jit
 from nanojax.core import ClosedJaxpr as ClosedJaxpr
 from nanojax.core import eval_jaxpr as eval_jaxpr
+from nanojax.custom import custom_gradient as custom_gradient
+from nanojax.custom import custom_jvp as custom_jvp
 from nanojax.custom import custom_vjp as custom_vjp
 from nanojax.devices import block_until_ready as block_until_ready
 from nanojax.devices import device_count as device_count
@@ -38,7 +58,9 @@ from nanojax.devices import process_count as process_count
 from nanojax.devices import process_index as process_index
 from nanojax.jacobians import hessian as hessian
 from nanojax.jacobians import jacfwd as jacfwd
+from nanojax.jacobians import jacobian as jacobian
 from nanojax.jacobians import jacrev as jacrev
+from nanojax.jit import clear_caches as clear_caches
 from nanojax.jit import jit as jit
 from nanojax.numerical import check_grads as check_grads
 from nanojax.numerical import numerical_grad as numerical_grad

@@ -17,16 +17,18 @@ from nanojax.ad_util import match_input, zeros_like
 from nanojax.api_util import (argnums_partial, check_argnums, check_callable, check_float_leaves,
                               check_inputs, check_outputs, name_transformed, refuse_complex)
 from nanojax.core import own_memory
+from nanojax.dtypes import float0
 from nanojax.forward import JVPTrace, JVPTracer
 from nanojax.tape import pull, record, seed_outputs
 from nanojax.tree_util import tree_flatten, tree_unflatten
 
-__all__ = ["vjp", "grad", "value_and_grad", "jvp", "vjp_of", "jvp_of"]
+__all__ = ["vjp", "grad", "value_and_grad", "jvp", "vjp_of", "jvp_of", "split_aux"]
 
 
 # ----- Reverse mode ------------------------------------------------------------------
 
-def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
+def vjp(fun: Callable, *primals: Any, has_aux: bool = False, reduce_axes: Sequence = ()
+        ) -> tuple:
     """Run ``fun`` forward and return ``(out, vjp_fn)`` (and ``aux``).
 
     ``vjp_fn(ct)`` pulls a cotangent ``ct`` shaped like ``out`` back to the
@@ -39,7 +41,20 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         -6.0 (np.float64(3.0), np.float64(-2.0))
     """
     check_callable(fun, "nanojax.vjp")
+    _no_reduce_axes(reduce_axes, "nanojax.vjp")
     return vjp_of(fun, primals, has_aux, "nanojax.vjp")
+
+
+def _no_reduce_axes(reduce_axes: Sequence, who: str) -> None:
+    if tuple(reduce_axes):
+        raise NotImplementedError(f"{who}: reduce_axes is not supported (JAX has removed it); "
+                                  "sum the cotangents yourself")
+
+
+def _real_only(holomorphic: bool, who: str) -> None:
+    if holomorphic:
+        raise TypeError(f"{who}: holomorphic=True differentiates complex functions, and "
+                        "nanojax does not support complex numbers yet")
 
 
 def vjp_of(fun: Callable, primals: Sequence[Any], has_aux: bool, who: str) -> tuple:
@@ -59,8 +74,9 @@ def vjp_of(fun: Callable, primals: Sequence[Any], has_aux: bool, who: str) -> tu
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
-def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0,
-                   has_aux: bool = False) -> Callable:
+def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+                   holomorphic: bool = False, allow_int: bool = False,
+                   reduce_axes: Sequence = ()) -> Callable:
     """Like ``grad``, but return ``(value, grad)`` (``((value, aux), grad)``).
 
     Examples:
@@ -70,16 +86,24 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0,
         -6.0 3.0
     """
     check_callable(fun, "nanojax.grad")
-    return name_transformed(_gradient(fun, argnums, has_aux, True), "value_and_grad", fun)
+    _real_only(holomorphic, "nanojax.value_and_grad")
+    _no_reduce_axes(reduce_axes, "nanojax.value_and_grad")
+    gradient = (_gradient_allow_int if allow_int else _gradient)(fun, argnums, has_aux, True)
+    return name_transformed(gradient, "value_and_grad", fun)
 
 
-def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+         holomorphic: bool = False, allow_int: bool = False,
+         reduce_axes: Sequence = ()) -> Callable:
     """The gradient of a scalar function, as a function of the same arguments.
 
     ``argnums`` picks the argument(s) to differentiate: an int gives one
     gradient, a tuple gives a tuple. Arguments may be pytrees; the gradient
     mirrors their structure. With ``has_aux`` the function returns
     ``(value, aux)`` and the gradient function returns ``(grad, aux)``.
+    With ``allow_int``, integer and boolean inputs are allowed: their
+    gradient is an array of JAX's ``float0`` dtype (no values), as in JAX.
+    ``holomorphic=True`` (complex functions) is refused: nanojax is real.
 
     Examples:
         The guide's multiply gate pulls x by y and y by x:
@@ -90,7 +114,43 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
         3.0 -2.0
     """
     check_callable(fun, "nanojax.grad")
-    return name_transformed(_gradient(fun, argnums, has_aux, False), "grad", fun)
+    _real_only(holomorphic, "nanojax.grad")
+    _no_reduce_axes(reduce_axes, "nanojax.grad")
+    gradient = (_gradient_allow_int if allow_int else _gradient)(fun, argnums, has_aux, False)
+    return name_transformed(gradient, "grad", fun)
+
+
+def _gradient_allow_int(fun: Callable, argnums: int | Sequence[int], has_aux: bool,
+                        with_value: bool) -> Callable:
+    """``_gradient`` where integer inputs are held fixed and get ``float0`` zeros."""
+    def gradient(*args: Any, **kwargs: Any) -> Any:
+        nums = check_argnums(argnums, len(args), "nanojax.grad")
+        flat, in_tree = tree_flatten(tuple([args[i] for i in nums]))
+        flat = check_inputs(flat, "nanojax.grad")
+        floats = [k for k, x in enumerate(flat) if P.dtype_of(x).kind != "b"
+                  and P.dtype_of(x).kind not in "iu"]
+        check_float_leaves([flat[k] for k in floats], "nanojax.grad")
+
+        def on_floats(*leaves: Any) -> Any:
+            full = list(flat)
+            for k, leaf in zip(floats, leaves):
+                full[k] = leaf
+            return argnums_partial(fun, args, nums, kwargs)(*tree_unflatten(in_tree, full))
+        if floats:
+            result = _gradient(on_floats, tuple(range(len(floats))), has_aux, True)(
+                *[flat[k] for k in floats])
+            value, float_grads = result
+        else:
+            value, float_grads = on_floats(), ()
+        full_grads = [np.zeros(P.shape_of(x), float0) for x in flat]
+        for k, g in zip(floats, float_grads):
+            full_grads[k] = g
+        grads = tree_unflatten(in_tree, full_grads)
+        g = grads[0] if isinstance(argnums, int) else grads
+        if not with_value:
+            return (g, value[1]) if has_aux else g
+        return value, g
+    return gradient
 
 
 def _gradient(fun: Callable, argnums: int | Sequence[int], has_aux: bool,
@@ -138,10 +198,12 @@ def _gradient(fun: Callable, argnums: int | Sequence[int], has_aux: bool,
 
 # ----- Forward mode ------------------------------------------------------------------
 
-def jvp(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+def jvp(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any],
+        has_aux: bool = False) -> tuple:
     """Push ``tangents`` forward through ``fun`` at ``primals``.
 
-    Returns ``(fun(*primals), tangent_out)``.
+    Returns ``(fun(*primals), tangent_out)``; with ``has_aux``, ``fun``
+    returns ``(out, aux)`` and this ``(out, tangent_out, aux)``.
 
     Examples:
         >>> import nanojax as nj
@@ -150,7 +212,30 @@ def jvp(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple
         -6.0 3.0
     """
     check_callable(fun, "nanojax.jvp")
-    return jvp_of(fun, primals, tangents, "nanojax.jvp")
+    if not has_aux:
+        return jvp_of(fun, primals, tangents, "nanojax.jvp")
+    plain, aux = split_aux(fun, "nanojax.jvp")
+    out, t_out = jvp_of(plain, primals, tangents, "nanojax.jvp")
+    return out, t_out, aux[0]
+
+
+def split_aux(fun: Callable, who: str) -> tuple[Callable, list]:
+    """``fun`` returning ``(out, aux)`` as a function of ``out`` only, and a box for ``aux``.
+
+    The aux is kept as values: a forward-mode tracer gives its primal.
+    """
+    box: list = []
+
+    def plain(*args: Any) -> Any:
+        out = fun(*args)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TypeError(f"{who}: with has_aux=True, the function must return a pair "
+                            f"(output, aux), got {type(out).__name__}")
+        aux_flat, aux_tree = tree_flatten(out[1])
+        box[:] = [tree_unflatten(aux_tree, [a.primal if isinstance(a, JVPTracer) else a
+                                            for a in aux_flat])]
+        return out[0]
+    return plain, box
 
 
 def jvp_of(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any], who: str

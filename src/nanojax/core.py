@@ -286,6 +286,9 @@ example): what batch rules receive in ``dims`` and may return as ``out_dim``."""
 class _TraceState(threading.local):
     def __init__(self) -> None:
         self.stack: list[Trace] = []
+        # Inside ``nanojax.ensure_compile_time_eval()``: arrays made from
+        # constants stay NumPy values, even while jit records.
+        self.eager_constants = 0
 
 
 _state = _TraceState()
@@ -353,7 +356,12 @@ class Trace:
 
 
 def innermost_staging_trace() -> Trace | None:
-    """The staging trace (``jit``, ``make_jaxpr``) nearest the top of this thread's stack."""
+    """The staging trace (``jit``, ``make_jaxpr``) nearest the top of this thread's stack.
+
+    None inside ``ensure_compile_time_eval``: constants are computed, not recorded.
+    """
+    if _state.eager_constants:
+        return None
     for trace in reversed(_state.stack):
         if getattr(trace, "is_staging", False):
             return trace

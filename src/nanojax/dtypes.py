@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["F64", "I64", "BOOL", "C128", "PY_SCALAR_DTYPES", "PY_TO_NUMPY", "PY_NUMBERS",
-           "FLOAT_SCALARS", "SCALAR_TYPES", "NUMERIC_KINDS"]
+           "FLOAT_SCALARS", "SCALAR_TYPES", "NUMERIC_KINDS", "float0"]
 
 F64, I64, BOOL, C128 = (np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.bool_),
                         np.dtype(np.complex128))
@@ -29,3 +29,6 @@ SCALAR_TYPES = PY_NUMBERS | {np.float64, np.float32, np.int64, np.int32, np.bool
                              np.complex128}
 # dtype.kind of the numbers: bool, signed and unsigned int, float, complex.
 NUMERIC_KINDS = frozenset("biufc")
+# JAX's dtype of the gradient of an integer input (``grad(..., allow_int=True)``):
+# no values at all, zero bytes per element.
+float0 = np.dtype([("float0", np.void, 0)])

@@ -20,12 +20,12 @@ import numpy as np
 from nanojax import primitives as P
 from nanojax.api_util import (argnums_partial, check_argnums, check_callable, check_float_leaves,
                               check_inputs, name_transformed)
-from nanojax.autodiff import jvp_of, vjp_of
+from nanojax.autodiff import jvp_of, split_aux, vjp_of
 from nanojax.batching import vmap
 from nanojax.core import own_memory
 from nanojax.tree_util import tree_flatten, tree_unflatten
 
-__all__ = ["jacrev", "jacfwd", "hessian"]
+__all__ = ["jacrev", "jacfwd", "hessian", "jacobian"]
 
 
 def _basis(leaves: list, dtype: Any) -> list:
@@ -77,8 +77,21 @@ def _assemble(out_leaves: list, out_tree: Any, in_leaves: list, in_tree: Any,
     return tree_unflatten(out_tree, rows)
 
 
-def jacrev(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+def _options(holomorphic: bool, allow_int: bool, who: str) -> None:
+    if holomorphic:
+        raise TypeError(f"{who}: holomorphic=True differentiates complex functions, and "
+                        "nanojax does not support complex numbers yet")
+    if allow_int:
+        raise NotImplementedError(f"{who}: allow_int=True is not supported for Jacobians; "
+                                  "pass float inputs (or use grad with allow_int)")
+
+
+def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+           holomorphic: bool = False, allow_int: bool = False) -> Callable:
     """The Jacobian by reverse mode: one ``vjp`` per output number, batched.
+
+    With ``has_aux``, ``fun`` returns ``(out, aux)`` and the Jacobian
+    function returns ``(jacobian, aux)``.
 
     Examples:
         >>> import numpy as np
@@ -88,11 +101,12 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
                [0., 4.]])
     """
     check_callable(fun, "nanojax.jacrev")
+    _options(holomorphic, allow_int, "nanojax.jacrev")
 
     def jac(*args: Any) -> Any:
         restricted, diff, in_leaves, in_tree = _split_args(fun, args, argnums,
                                                            "nanojax.jacrev")
-        out, pull = vjp_of(restricted, diff, False, "nanojax.jacrev")
+        out, pull, *aux = vjp_of(restricted, diff, has_aux, "nanojax.jacrev")
         out_leaves, out_tree = tree_flatten(out)
         _check_float_outputs(out_leaves, "nanojax.jacrev")
         pieces = _basis(out_leaves, _float_dtype(out_leaves))
@@ -103,13 +117,31 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
         def block(j: int, i: int) -> Any:
             part = rows[i][starts[j]:starts[j + 1]]
             return P.reshape(part, P.shape_of(out_leaves[j]) + P.shape_of(in_leaves[i]))
-        return _assemble(out_leaves, out_tree, in_leaves, in_tree, block, argnums)
+        result = _assemble(out_leaves, out_tree, in_leaves, in_tree, block, argnums)
+        return (result, aux[0]) if has_aux else result
 
     return name_transformed(jac, "jacrev", fun, doc=False)
 
 
-def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+def jacobian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+             holomorphic: bool = False, allow_int: bool = False) -> Callable:
+    """The Jacobian, as JAX's ``jacobian``: ``jacrev``.
+
+    >>> import numpy as np
+    >>> import nanojax as nj
+    >>> nj.jacobian(lambda x: x[0] * x)(np.array([2.0, 3.0]))
+    array([[4., 0.],
+           [3., 2.]])
+    """
+    return jacrev(fun, argnums, has_aux, holomorphic, allow_int)
+
+
+def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+           holomorphic: bool = False) -> Callable:
     """The Jacobian by forward mode: one ``jvp`` per input number, batched.
+
+    With ``has_aux``, ``fun`` returns ``(out, aux)`` and the Jacobian
+    function returns ``(jacobian, aux)``.
 
     Examples:
         >>> import numpy as np
@@ -119,22 +151,24 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
                [0., 4.]])
     """
     check_callable(fun, "nanojax.jacfwd")
+    _options(holomorphic, False, "nanojax.jacfwd")
 
     def jac(*args: Any) -> Any:
         restricted, diff, in_leaves, in_tree = _split_args(fun, args, argnums,
                                                            "nanojax.jacfwd")
         pieces = _basis(in_leaves, _float_dtype(in_leaves))
         out_trees = []
+        plain, aux = split_aux(restricted, "nanojax.jacfwd") if has_aux else (restricted, [])
 
         def push(*tangent_leaves):
             # The outputs come out of the same jvp, so fun runs once: its
             # values do not depend on the tangents, hence out_axes None.
-            out, tangent_out = jvp_of(restricted, diff, tree_unflatten(in_tree, tangent_leaves),
+            out, tangent_out = jvp_of(plain, diff, tree_unflatten(in_tree, tangent_leaves),
                                       "nanojax.jacfwd")
             out_leaves, out_tree = tree_flatten(out)
             out_trees.append(out_tree)
-            return out_leaves, tree_flatten(tangent_out)[0]
-        out_leaves, cols = vmap(push, out_axes=(None, 0))(*pieces)   # cols: (n, *out_shape)
+            return out_leaves, tree_flatten(tangent_out)[0], aux
+        out_leaves, cols, aux = vmap(push, out_axes=(None, 0, None))(*pieces)
         out_tree = out_trees[0]
         _check_float_outputs(out_leaves, "nanojax.jacfwd")
         starts = np.cumsum([0] + [int(np.prod(P.shape_of(x), dtype=np.int64))
@@ -146,12 +180,14 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
             k = len(out_shape)
             moved = P.transpose(part, tuple(range(1, k + 1)) + (0,)) if k else part
             return P.reshape(moved, out_shape + in_shape)
-        return _assemble(out_leaves, out_tree, in_leaves, in_tree, block, argnums)
+        result = _assemble(out_leaves, out_tree, in_leaves, in_tree, block, argnums)
+        return (result, aux[0]) if has_aux else result
 
     return name_transformed(jac, "jacfwd", fun, doc=False)
 
 
-def hessian(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+            holomorphic: bool = False) -> Callable:
     """Second derivatives, ``jacfwd(jacrev(fun))``: shape in.shape + in.shape.
 
     Examples:
@@ -162,7 +198,8 @@ def hessian(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
                [ 0., 12.]])
     """
     check_callable(fun, "nanojax.hessian")
-    inner = jacfwd(jacrev(fun, argnums), argnums)
+    _options(holomorphic, False, "nanojax.hessian")
+    inner = jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
 
     def hess(*args: Any) -> Any:
         _split_args(fun, args, argnums, "nanojax.hessian")      # its errors, by name

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import weakref
 from typing import Any
 from collections.abc import Callable, Sequence
 
@@ -32,7 +33,7 @@ from nanojax.simplify import simplify
 from nanojax.staging import abstractify, trace_to_jaxpr
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
-__all__ = ["jit", "Lowered"]
+__all__ = ["jit", "Lowered", "clear_caches", "JIT_DISABLED"]
 
 # The dtypes of Python's float, int and bool, whose literals read back exactly.
 _PY_LITERAL_DTYPES = {PY_SCALAR_DTYPES[t] for t in (float, int, bool)}
@@ -442,14 +443,47 @@ def _plain_signature(tree: Any, leaves: list) -> Any:
     return None
 
 
-def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
-        static_argnames: str | Sequence[str] = ()) -> Callable:
+# ``nanojax.disable_jit()`` and the ``jax_disable_jit`` flag: jitted functions
+# then run their Python, op by op (a list, so that the flag is read per call).
+JIT_DISABLED = [False]
+# Every jitted function's cache-clearing function, for ``nanojax.clear_caches``.
+_CLEARERS: weakref.WeakSet = weakref.WeakSet()
+
+
+class _Clearer:
+    __slots__ = ("clear", "__weakref__")
+
+    def __init__(self, clear: Callable[[], None]) -> None:
+        self.clear = clear
+
+
+def clear_caches() -> None:
+    """Forget every compiled signature of every jitted function (they retrace)."""
+    for c in list(_CLEARERS):
+        c.clear()
+
+
+def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] | None = None,
+        static_argnames: str | Sequence[str] | None = None, *,
+        donate_argnums: int | Sequence[int] | None = None,
+        donate_argnames: str | Sequence[str] | None = None,
+        inline: bool = False, keep_unused: bool = False, device: Any = None,
+        backend: str | None = None, in_shardings: Any = None, out_shardings: Any = None,
+        compiler_options: Any = None, abstracted_axes: Any = None) -> Any:
     """Compile ``fun`` to straight-line NumPy/Python, once per signature.
 
     Static arguments are Python values baked into the trace (and the cache
     key); every other argument is abstract while tracing, so a Python ``if``
     on it raises ``ConcretizationTypeError``. ``jit(f).lower(*args)`` shows
     the generated code.
+
+    JAX's other keywords are accepted. ``donate_argnums``/``donate_argnames``
+    allow JAX to reuse an argument's memory; nanojax never writes into a
+    caller's array, so donating changes nothing. ``inline``, ``keep_unused``,
+    ``device``, ``backend`` (``"cpu"`` only), the shardings and
+    ``compiler_options`` have nothing to choose on one CPU. Without ``fun``,
+    ``jit(static_argnums=...)`` is a decorator, as
+    ``functools.partial(jit, ...)`` is.
 
     Examples:
         >>> import nanojax as nj
@@ -466,7 +500,21 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
                 return _numpy_semantics(v0, v1)
         <BLANKLINE>
     """
+    if fun is None:
+        return functools.partial(
+            jit, static_argnums=static_argnums, static_argnames=static_argnames,
+            donate_argnums=donate_argnums, donate_argnames=donate_argnames, inline=inline,
+            keep_unused=keep_unused, device=device, backend=backend,
+            in_shardings=in_shardings, out_shardings=out_shardings,
+            compiler_options=compiler_options, abstracted_axes=abstracted_axes)
     check_callable(fun, "nanojax.jit")
+    if backend is not None and backend != "cpu":
+        raise ValueError(f"nanojax.jit: backend {backend!r} is not available; nanojax runs "
+                         "on the one CPU backend, 'cpu'")
+    if static_argnums is None:
+        static_argnums = ()
+    if static_argnames is None:
+        static_argnames = ()
     static_nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     static_names = ((static_argnames,) if isinstance(static_argnames, str)
                     else tuple(static_argnames))
@@ -529,10 +577,19 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
         return entry, flat
 
     def jitted(*args: Any, **kwargs: Any) -> Any:
+        if disabled[0]:
+            return fun(*args, **kwargs)
         arity, run = guarded
         if len(args) == arity and not kwargs:
             return run(*args)
         return dispatch(args, kwargs)
+
+    def clear() -> None:
+        nonlocal guarded
+        cache.clear()
+        fast.clear()
+        by_signature.clear()
+        guarded = (-1, lambda *args: None)
 
     def other_types(*args: Any) -> Any:
         return dispatch(args, {})
@@ -569,6 +626,11 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
         entry, _ = lookup(args, kwargs)
         return Lowered(entry.jaxpr, entry.source)
 
+    disabled = JIT_DISABLED
+    clearer = _Clearer(clear)
+    _CLEARERS.add(clearer)
     jitted.lower = lower  # type: ignore[attr-defined]
+    jitted.clear_cache = clear  # type: ignore[attr-defined]
+    jitted._clearer = clearer  # type: ignore[attr-defined]   # lives as long as jitted
     jitted.__wrapped__ = fun  # type: ignore[attr-defined]
     return name_transformed(jitted, "jit", fun)
