@@ -30,11 +30,13 @@ KEY_LINES = {
     "momentum_vs_sgd": "spiral net, step 0.1    Nesterov 0.9",
     "per_example_grads": "max |vmap - loop|",
     "numerical_vs_analytic_cost": "numerical (ms)",
+    "chapter4_convnet": "the first layer's filters, and the glyph each fires hardest for:",
 }
 PICTURES = {"spiral_multiclass": "spiral_decision_boundary.png",
             "regression_l2": "regression_l2.png",
             "momentum_vs_sgd": "momentum_vs_sgd.png",
-            "numerical_vs_analytic_cost": "numerical_vs_analytic_cost.png"}
+            "numerical_vs_analytic_cost": "numerical_vs_analytic_cost.png",
+            "chapter4_convnet": "chapter4_convnet_filters.png"}
 
 
 def run(name: str, capsys, *args: str) -> str:
