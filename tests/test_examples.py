@@ -32,13 +32,15 @@ KEY_LINES = {
     "numerical_vs_analytic_cost": "numerical (ms)",
     "chapter4_convnet": "the first layer's filters, and the glyph each fires hardest for:",
     "chapter4_rnn": "sample after training:",
+    "chapter4_word2vec": "nearest neighbour of the same kind:",
 }
 PICTURES = {"spiral_multiclass": "spiral_decision_boundary.png",
             "regression_l2": "regression_l2.png",
             "momentum_vs_sgd": "momentum_vs_sgd.png",
             "numerical_vs_analytic_cost": "numerical_vs_analytic_cost.png",
             "chapter4_convnet": "chapter4_convnet_filters.png",
-            "chapter4_rnn": "chapter4_rnn_loss.png"}
+            "chapter4_rnn": "chapter4_rnn_loss.png",
+            "chapter4_word2vec": "chapter4_word2vec.png"}
 
 
 def run(name: str, capsys, *args: str) -> str:
