@@ -30,11 +30,19 @@ KEY_LINES = {
     "momentum_vs_sgd": "spiral net, step 0.1    Nesterov 0.9",
     "per_example_grads": "max |vmap - loop|",
     "numerical_vs_analytic_cost": "numerical (ms)",
+    "chapter4_convnet": "the first layer's filters, and the glyph each fires hardest for:",
+    "chapter4_rnn": "sample after training:",
+    "chapter4_word2vec": "nearest neighbour of the same kind:",
+    "chapter4_tsne": "max |nj.grad - the paper's gradient| at a random map:",
 }
 PICTURES = {"spiral_multiclass": "spiral_decision_boundary.png",
             "regression_l2": "regression_l2.png",
             "momentum_vs_sgd": "momentum_vs_sgd.png",
-            "numerical_vs_analytic_cost": "numerical_vs_analytic_cost.png"}
+            "numerical_vs_analytic_cost": "numerical_vs_analytic_cost.png",
+            "chapter4_convnet": "chapter4_convnet_filters.png",
+            "chapter4_rnn": "chapter4_rnn_loss.png",
+            "chapter4_word2vec": "chapter4_word2vec.png",
+            "chapter4_tsne": "chapter4_tsne.png"}
 
 
 def run(name: str, capsys, *args: str) -> str:
@@ -137,3 +145,39 @@ def test_numerical_and_analytic_gradients_agree_at_every_size(capsys, tmp_path):
             (line.split() for line in out.splitlines()) if r and r[0].isdigit()}
     assert sorted(rows) == [1, 10, 100, 1000]
     assert all(diff < 1e-6 for *_, diff in rows.values())
+
+
+# ----- Chapter 4's case studies: their claims, on shorter runs where that is enough ----------
+
+def test_convnet_finds_the_glyphs_anywhere(capsys):
+    out = run("chapter4_convnet", capsys, "--steps", "60")
+    assert number_after(out, "test accuracy") >= 0.85
+    assert number_after(out, "loss step 0:") > 1.0 > number_after(out, "step 59:")
+    assert len(re.findall(r"^filter \d \((plus|cross|ring|tee)\):$", out, re.MULTILINE)) == 6
+
+
+def test_rnn_loss_falls_and_the_clip_reports_its_work(capsys):
+    out = run("chapter4_rnn", capsys, "--steps", "60")
+    assert number_after(out, "step    0: loss") > 3.4          # about log 34: guessing
+    assert number_after(out, "step   59: loss") < 2.6
+    assert re.search(r"gradient norm at most [\d.]+, so the clip at 5 acted on \d+ of them", out)
+    before = out.split("sample before training:\n")[1].split("\n60 steps")[0]
+    after = out.split("sample after training:\n")[1].split("\nmatplotlib")[0]
+    assert len(before) == 121 and len(after) == 301         # the first character, then n drawn
+    # Untrained, a space is one character in 34; the sonnets have about one in six.
+    assert before.count(" ") < 0.08 * len(before) and after.count(" ") > 0.12 * len(after)
+
+
+def test_word2vec_puts_every_word_next_to_its_own_kind(capsys):
+    out = run("chapter4_word2vec", capsys)                  # default 500 steps
+    assert "nearest neighbour of the same kind: 20 of 20 words" in out
+    assert "nearest to  king: " in out and "nearest to   one: " in out
+
+
+def test_tsne_gradient_is_the_papers_and_the_map_keeps_neighbours(capsys):
+    out = run("chapter4_tsne", capsys, "--steps", "300")
+    assert number_after(out, "max |nj.grad - the paper's gradient| at a random map:") < 1e-12
+    agreement = {name: number_after(out, f"  {name}") for name in ("in 10-D", "t-SNE map",
+                                                                    "PCA map")}
+    assert agreement["t-SNE map"] >= agreement["in 10-D"] - 0.02 > agreement["PCA map"]
+    assert number_after(out, "step 299:") < number_after(out, "step 0:")

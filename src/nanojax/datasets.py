@@ -1,14 +1,15 @@
 """Small datasets to train on, as plain NumPy arrays.
 
 The guide's own data (``hackers_guide``, ``hackers_guide_cost``), two toy
-problems that need more than a line to separate (``spiral``, ``blobs``), and
+problems that need more than a line to separate (``spiral``, ``blobs``),
 ``train_val_split`` for the held-out data that Chapter 3 uses to choose a step
-size or a regularization strength. Anything random takes a key
-(``nj.random.key(seed)``): the same key gives the same data.
+size or a regularization strength, and a short text (``sonnets``) for Chapter
+4's recurrent net. Anything random takes a key (``nj.random.key(seed)``): the
+same key gives the same data.
 
-Every function returns ``X`` of shape (N, features), float64, and integer
-labels ``y`` of shape (N,): ±1 for the guide's binary problems, class indices
-0 .. n_classes-1 for the others.
+Every function but ``sonnets`` returns ``X`` of shape (N, features), float64,
+and integer labels ``y`` of shape (N,): ±1 for the guide's binary problems,
+class indices 0 .. n_classes-1 for the others.
 
 Examples:
     >>> import nanojax as nj
@@ -19,13 +20,14 @@ Examples:
 
 from __future__ import annotations
 
+from importlib import resources
 from typing import Any
 
 import numpy as np
 
 from nanojax import random
 
-__all__ = ["hackers_guide", "hackers_guide_cost", "spiral", "blobs", "train_val_split"]
+__all__ = ["hackers_guide", "hackers_guide_cost", "spiral", "blobs", "train_val_split", "sonnets"]
 
 
 def hackers_guide() -> tuple[np.ndarray, np.ndarray]:
@@ -183,3 +185,21 @@ def train_val_split(key: Any, X: Any, y: Any, val_fraction: float = 0.2
     order = np.asarray(random.permutation(key, total))
     val, train = order[:n_val], order[n_val:]
     return X[train], y[train], X[val], y[val]
+
+
+def sonnets() -> str:
+    """Five of Shakespeare's sonnets (18, 29, 73, 116 and 130) as one string, about 3 KB.
+
+    Public domain: the 1609 sonnets in the modern spelling of the usual
+    editions, each headed by its number in Roman numerals. Chapter 4 trains
+    a character-level recurrent net on it. The text ships with the package
+    (``nanojax/data/sonnets.txt``), so no download is needed.
+
+    Examples:
+        >>> text = sonnets()
+        >>> text.splitlines()[2]
+        "Shall I compare thee to a summer's day?"
+        >>> len(text), len(set(text))
+        (3111, 53)
+    """
+    return (resources.files("nanojax") / "data" / "sonnets.txt").read_text(encoding="utf-8")
