@@ -4,8 +4,9 @@ The guide draws its circuits twice: once with the values flowing forward on
 the wires, once with the gradients flowing back. ``nj.circuit(f)(*args)``
 records ``f`` once on the tape (the interpreter ``grad`` uses), runs one
 backward pass that keeps every wire's pull instead of freeing it, and returns
-a ``Circuit`` that shows both pictures at once: as a table (``str(c)``) or as
-Graphviz DOT (``c.dot()``).
+a ``Circuit`` that shows both pictures at once: as a table (``str(c)``), as
+an SVG drawing (``c.svg()``, what Jupyter shows) or as Graphviz DOT
+(``c.dot()``).
 
 Examples:
     >>> import nanojax as nj
@@ -354,6 +355,20 @@ class Circuit:
         # A branching wire: its pull is the sum of the pulls of its branches.
         return ([f"  j{i} [shape=point];", f"  w{i} -> j{i} [label=<{label}>, arrowhead=none];"]
                 + [f"  j{i} -> {t};" for t in targets])
+
+    def svg(self) -> str:
+        """An SVG picture in the guide's style: gates as boxes, left to right by depth.
+
+        Each wire carries its name and value above it and its pull below it,
+        in red; a wire that branches forks at a dot, where its pulls add up.
+        Jupyter shows it on its own (``_repr_svg_``); elsewhere write the text
+        to a ``.svg`` file and open it in a browser.
+        """
+        from nanojax.circuit_svg import circuit_svg   # only pictures need it
+        return circuit_svg(self)
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
 
     def __str__(self) -> str:
         return self.table()
