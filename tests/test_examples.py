@@ -34,7 +34,8 @@ KEY_LINES = {
 PICTURES = {"spiral_multiclass": "spiral_decision_boundary.png",
             "regression_l2": "regression_l2.png",
             "momentum_vs_sgd": "momentum_vs_sgd.png",
-            "numerical_vs_analytic_cost": "numerical_vs_analytic_cost.png"}
+            "numerical_vs_analytic_cost": "numerical_vs_analytic_cost.png",
+            "per_example_grads": "per_example_grads.png"}
 
 
 def run(name: str, capsys, *args: str) -> str:
