@@ -386,3 +386,28 @@ def test_docs_circuit_pictures_are_up_to_date(tmp_path):
         assert (tmp_path / name).read_text() == (ROOT / "docs" / "images" / name).read_text(), \
             f"docs/images/{name} is stale: run python examples/draw_circuits.py"
         assert f"images/{name}" in (ROOT / "docs" / "chapter1.md").read_text()
+
+
+@pytest.mark.parametrize("fun, args", [
+    (lambda x: x, (1.0,)),                                   # no gate at all
+    (lambda x: 3.0, (1.0,)),                                 # a constant output
+    (lambda: 1.0, ()),                                       # no inputs either
+    (lambda x, y: (x, x * y), (2.0, 3.0)),                   # an input is an output
+    (lambda x: jnp.where(x > 0, x, 0.0), (np.array([1.0, -2.0]),)),
+], ids=["identity", "constant", "nothing", "input-output", "where"])
+def test_svg_of_small_and_odd_circuits_is_well_formed(fun, args):
+    c = nj.circuit(fun)(*args)
+    texts = svg_texts(c.svg())
+    for w in c.wires:
+        assert f"{w.name} = {format_value(w.value)}" in texts
+
+
+def test_a_gate_with_several_results_drives_one_wire_each():
+    f = lambda x: nj.lax.scan(lambda c, a: (c * a, c), 1.0, x)[0]   # noqa: E731
+    xs = np.array([1.0, 2.0, 3.0])
+    c = nj.circuit(f)(xs)
+    assert [w.gate for w in c.wires] == ["input", "scan", "scan"]
+    assert c.values["a"] == 6.0 and c.outputs == ("a",)
+    np.testing.assert_array_equal(c.values["b"], [1.0, 1.0, 2.0])    # the stacked carries
+    np.testing.assert_allclose(c.grads["x"], nj.grad(f)(xs))
+    assert "a = 6" in svg_texts(c.svg())

@@ -92,7 +92,7 @@ def circuit_svg(c: Circuit) -> str:
         srcs = [depth[index[a]] for a in w.args if a in index]
         depth.append(0 if w.gate == "input" else 1 + max(srcs, default=0))
     outs = [(k, index[n]) for k, n in enumerate(c.outputs) if n is not None]
-    n_cols = max(depth) + 1 + (1 if outs else 0)
+    n_cols = max(depth, default=0) + 1 + (1 if outs else 0)
     out_col = n_cols - 1
 
     # Every connection: source wire -> [(target, port, ports)]; a gate is its wire's
@@ -227,10 +227,10 @@ def circuit_svg(c: Circuit) -> str:
         text(node.x + 8, node.y + 4, "output" if len(outs) == 1 else f"output {k}", INK,
              family=SANS)
 
-    right = max([n.x + n.w for n in nodes.values()]
+    right = max([2.0 * MARGIN] + [n.x + n.w for n in nodes.values()]
                 + [nodes[i].port_out()[0] + label_w[i] + 16 for i in range(len(wires))]
                 + [nodes[-1 - k].x + 64 for k, _ in outs])
-    bottom = max(n.y + n.h + (24 if n.h else 28) for n in nodes.values())
+    bottom = max((n.y + n.h + (24 if n.h else 28) for n in nodes.values()), default=MARGIN)
     how = ("values flow forward, above the wires; pulls d(output)/d(wire) flow back, "
            "below, in red")
     legend = ([how] if c.grads else [] if c.notes else ["values only"]) + list(c.notes)
