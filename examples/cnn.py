@@ -13,7 +13,7 @@ in NHWC layout (``lax.conv_general_dilated`` with ``("NHWC", "HWIO",
 "NHWC")``), pooled with ``lax.reduce_window``, and trained with Adam on the
 whole batch, the gradient from one jitted ``value_and_grad``.
 
-    python examples/cnn.py [--steps 150]
+    .venv/bin/python examples/cnn.py [--steps 150]
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ diagonal). Its gradient with respect to the log hyperparameters is checked
 against central differences, then Adam follows it under nj.jit, and the
 fitted process predicts the sine between the samples.
 
-    python examples/gaussian_process.py [--steps 200]
+    .venv/bin/python examples/gaussian_process.py [--steps 200]
 """
 
 from __future__ import annotations

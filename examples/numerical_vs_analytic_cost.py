@@ -10,7 +10,7 @@ numbers: here f(x) = sum(tanh(W x)) with W of shape (8, n), for n = 1, 10,
 at the largest n, where each forward pass starts to cost more than Python's
 overhead), nj.grad's stays about flat, and both give the same gradient.
 
-    python examples/numerical_vs_analytic_cost.py [--steps 10000] [--out DIR]
+    .venv/bin/python examples/numerical_vs_analytic_cost.py [--steps 10000] [--out DIR]
 """
 
 from __future__ import annotations

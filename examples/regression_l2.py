@@ -9,7 +9,7 @@ guide's spring on every weight, pulls the weights toward zero; as alpha grows
 the weight norm shrinks, the fit smooths, and the error on held-out points
 first falls, then rises again when the springs win over the data. Run:
 
-    python examples/regression_l2.py [--steps 2000] [--out DIR]
+    .venv/bin/python examples/regression_l2.py [--steps 2000] [--out DIR]
 """
 
 from __future__ import annotations
@@ -61,20 +61,47 @@ def fit(x, t, degree, alpha, steps):
     return lambda x: predict(params, x), params
 
 
-def plot(fits, x_tr, t_tr, x_val, t_val, path):
+def plot(fits, rows, x_tr, t_tr, x_val, t_val, path):
+    """Left: the six fits, every one in full; right: the errors against alpha."""
     plt = _plotting.pyplot()
     if plt is None:
         return
     xs = np.linspace(-1, 1, 200)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(xs, np.sin(np.pi * xs), "k:", lw=1, label="sin(pi x)")
-    for label, f in fits.items():
-        ax.plot(xs, f(xs), lw=1.5, label=label)
+    fig, (ax, err) = plt.subplots(1, 2, figsize=(10, 5), width_ratios=(3, 2))
+    ax.plot(xs, np.sin(np.pi * xs), "k:", lw=1.2, label="sin(pi x)")
+    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(fits)))
+    top = 2.0
+    for (label, f), colour in zip(fits.items(), colours):
+        ys = f(xs)
+        top = max(top, float(ys.max()))
+        ax.plot(xs, ys, lw=1.6, color=colour, label=label)
     ax.scatter(x_tr, t_tr, c="k", s=18, zorder=3, label="train")
     ax.scatter(x_val, t_val, facecolors="none", edgecolors="k", s=18, zorder=3, label="validation")
-    ax.set_ylim(-2, 2)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set_ylim(-2, top + 0.3)                # every curve whole, alpha = 0's overshoot too
+    ax.set_xlabel("x")
+    ax.set_ylabel("prediction")
+    ax.legend(fontsize=8, loc="upper left", ncol=2)
     ax.set_title(f"degree-{DEGREE} polynomial, mse + alpha * L2", fontsize=10)
+
+    # alpha = 0 has no place on a log axis: it sits one decade left of the smallest alpha.
+    alphas = [a for a, *_ in rows]
+    smallest = min(a for a in alphas if a > 0)
+    where = [a if a > 0 else smallest / 10 for a in alphas]
+    err.loglog(where, [r[1] for r in rows], "o-", color="k", label="train mse")
+    err.loglog(where, [r[2] for r in rows], "s--", color="tab:red", label="validation mse")
+    best = min(range(len(rows)), key=lambda i: rows[i][2])
+    err.annotate(f"lowest validation error:\nalpha = {alphas[best]:g}",
+                 (where[best], rows[best][2]), xytext=(55, -55), textcoords="offset points",
+                 ha="center", fontsize=8,
+                 arrowprops={"arrowstyle": "->", "lw": 0.8})
+    err.set_xticks(where, ["0"] + [f"{a:g}" for a in alphas[1:]], fontsize=8)
+    err.minorticks_off()
+    err.yaxis.set_major_formatter(plt.FormatStrFormatter("%g"))
+    err.set_yticks([0.03, 0.1, 0.3, 1.0, 3.0])
+    err.set_xlabel("alpha (the spring's strength)")
+    err.set_ylabel("mean squared error")
+    err.legend(fontsize=8)
+    err.set_title("too little spring overfits, too much underfits", fontsize=10)
     _plotting.save(fig, path)
 
 
@@ -96,14 +123,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     fits, rows = {}, []
     for alpha in STRENGTHS:
         f, (W, _) = fit(x_tr, t_tr, DEGREE, alpha, opts.steps)
-        rows.append((alpha, mse(f, x_val, t_val)))
-        print(f"{'':10}{alpha:>8g}{np.linalg.norm(W):>10.3f}{mse(f, x_tr, t_tr):>12.4f}"
-              f"{rows[-1][1]:>10.4f}")
-        if alpha in (0.0, 1e-3, 1.0):
-            fits[f"alpha = {alpha:g}"] = f
-    best = min(rows, key=lambda r: r[1])
+        rows.append((alpha, mse(f, x_tr, t_tr), mse(f, x_val, t_val)))
+        print(f"{'':10}{alpha:>8g}{np.linalg.norm(W):>10.3f}{rows[-1][1]:>12.4f}"
+              f"{rows[-1][2]:>10.4f}")
+        fits[f"alpha = {alpha:g}"] = f
+    best = min(rows, key=lambda r: r[2])
     print(f"lowest validation error at alpha = {best[0]:g}: choose alpha on held-out data")
-    plot(fits, x_tr, t_tr, x_val, t_val, Path(opts.out) / "regression_l2.png")
+    plot(fits, rows, x_tr, t_tr, x_val, t_val, Path(opts.out) / "regression_l2.png")
     return 0
 
 

@@ -8,7 +8,7 @@ linear classifier (scores = X @ W + b: three straight lines, and no line can
 separate spiral arms) and then on a net with one hidden layer of 100 ReLUs,
 full batch, with momentum. Run:
 
-    python examples/spiral_multiclass.py [--steps 1000] [--out docs/images]
+    .venv/bin/python examples/spiral_multiclass.py [--steps 1000] [--out docs/images]
 
 With matplotlib installed it saves spiral_decision_boundary.png in --out.
 """

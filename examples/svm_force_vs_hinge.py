@@ -12,7 +12,7 @@ descending a loss. Here are both, on the same random sequence of examples:
 
 They take the same step every time. Run:
 
-    python examples/svm_force_vs_hinge.py [--steps 400] [--seed 0] [--spring 1.0]
+    .venv/bin/python examples/svm_force_vs_hinge.py [--steps 400] [--seed 0] [--spring 1.0]
 """
 
 from __future__ import annotations

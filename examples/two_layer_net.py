@@ -13,7 +13,7 @@ spring of strength 1 pulls on each weight as hard as a misclassified example
 does, and shrinks the untrained net by 1% a step; with it the accuracy keeps
 wandering between 0.5 and 1.0 for thousands of steps (try --spring 1).
 
-    python examples/two_layer_net.py [--steps 400] [--seed 0] [--spring 0.1]
+    .venv/bin/python examples/two_layer_net.py [--steps 400] [--seed 0] [--spring 0.1]
 """
 
 from __future__ import annotations

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from collections import namedtuple
 from pathlib import Path
 
@@ -284,3 +286,128 @@ def test_the_reference_page_is_all_doctests():
     page = (ROOT / "docs" / "api" / "circuit.md").read_text()
     blocks = re.findall(r"^```(\w*)\n(.*?)^```", page, re.MULTILINE | re.DOTALL)
     assert blocks and all(lang == "python" and ">>>" in body for lang, body in blocks)
+
+
+# ----- SVG: the guide's drawing ------------------------------------------------------------
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_texts(svg: str) -> list[str]:
+    """Every text element's content, parsed (so the SVG must be well-formed XML)."""
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG}svg"
+    return [t.text or "" for t in root.iter(f"{SVG}text")]
+
+
+def boxes(svg: str) -> list[ET.Element]:
+    return [r for r in ET.fromstring(svg).iter(f"{SVG}rect") if r.get("stroke")]
+
+
+@pytest.mark.parametrize("name", ["guide", "the_neuron"])
+def test_svg_is_well_formed_and_shows_every_value_and_pull(name, request):
+    c = request.getfixturevalue(name)
+    svg = c.svg()
+    texts = svg_texts(svg)
+    for w in c.wires:
+        assert f"{w.name} = {format_value(w.value)}" in texts, w.name
+        assert format_value(w.grad) in texts, w.name
+    assert len(boxes(svg)) == len([w for w in c.wires if w.gate != "input"])
+    assert c._repr_svg_() == svg
+
+
+def test_svg_draws_the_guides_operators_in_boxes(guide):
+    texts = svg_texts(guide.svg())
+    assert "+" in texts and "*" in texts and "output" in texts
+
+
+def test_svg_lays_gates_out_left_to_right_by_depth(the_neuron):
+    lefts = [float(r.get("x")) for r in boxes(the_neuron.svg())]   # mul mul add add logistic
+    assert lefts[0] == lefts[1] < lefts[2] < lefts[3] < lefts[4]
+    tops = [float(r.get("y")) for r in boxes(the_neuron.svg())]
+    assert tops[0] != tops[1]                 # one depth's gates are stacked, not overlaid
+
+
+def test_svg_of_a_branching_wire_forks_at_a_dot():
+    c = nj.circuit(lambda x, y: jnp.maximum(x * y, x) + y / x)(2.0, 3.0)
+    root = ET.fromstring(c.svg())
+    junctions = [e for e in root.iter(f"{SVG}circle") if e.get("r") == "3"
+                 and e.get("fill") != "white" and not e.get("stroke")]
+    assert len(junctions) == 2 + 1            # x and y fork; one output dot
+    texts = svg_texts(c.svg())
+    assert "x = 2" in texts and format_value(c.grads["x"]) in texts
+
+
+def test_svg_of_several_outputs_marks_each_output_and_says_values_only():
+    c = nj.circuit(lambda x, y: (x * y, x + y, x * 2.0))(2.0, 3.0)
+    texts = svg_texts(c.svg())
+    assert {"output 0", "output 1", "output 2"} <= set(texts)
+    assert {"a = 6", "b = 5", "c = 4", "2.0"} <= set(texts)
+    assert any("values only" in t for t in texts)
+    pulled = nj.circuit(lambda x, y: (x * y, x + y), pull=(1.0, -1.0))(2.0, 3.0)
+    texts = svg_texts(pulled.svg())
+    assert rounded(pulled.grads, "xyab") == [2, 1, 1, -1]     # x*y - (x + y)
+    assert {"x = 2", "2", "y = 3", "1", "a = 6", "b = 5", "-1"} <= set(texts)
+
+
+def test_svg_escapes_names():
+    key = 'a<b>"&\n'
+    svg = nj.circuit(lambda d: d[key] * 2.0)({key: 1.0}).svg()
+    assert key not in svg and "a&lt;b&gt;" in svg and "&amp;" in svg
+    assert f"d[{key!r}] = 1".replace("\n", " ") in svg_texts(svg)
+
+
+def test_svg_of_arrays_and_dead_ends():
+    def f(x):
+        unused = jnp.sin(x)               # noqa: F841 -- a gate nothing reads
+        return jnp.sum(x * x)
+    c = nj.circuit(f)(np.arange(4.0))
+    texts = svg_texts(c.svg())
+    assert "x = f64[4] [0, 1, 2, ...]" in texts and "f64[4] [0, 2, 4, ...]" in texts
+    assert any(t.startswith("unused = f64[4]") for t in texts)
+
+
+def test_jaxpr_renders_in_jupyter_as_a_pre_block():
+    jaxpr = nj.make_jaxpr(lambda x: x < 2.0)(1.0)
+    html = jaxpr._repr_html_()
+    assert html.startswith("<pre>") and html.endswith("</pre>")
+    assert "lt a 2.0" in html and "<" not in html[5:-6]
+
+
+def test_docs_circuit_pictures_are_up_to_date(tmp_path):
+    script = ROOT / "examples" / "draw_circuits.py"
+    done = subprocess.run([sys.executable, str(script), "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert done.returncode == 0, done.stderr
+    made = sorted(p.name for p in tmp_path.glob("*.svg"))
+    assert made
+    for name in made:
+        assert (tmp_path / name).read_text() == (ROOT / "docs" / "images" / name).read_text(), \
+            f"docs/images/{name} is stale: run python examples/draw_circuits.py"
+        assert f"images/{name}" in (ROOT / "docs" / "chapter1.md").read_text()
+
+
+@pytest.mark.parametrize("fun, args", [
+    (lambda x: x, (1.0,)),                                   # no gate at all
+    (lambda x: 3.0, (1.0,)),                                 # a constant output
+    (lambda: 1.0, ()),                                       # no inputs either
+    (lambda x, y: (x, x * y), (2.0, 3.0)),                   # an input is an output
+    (lambda x: jnp.where(x > 0, x, 0.0), (np.array([1.0, -2.0]),)),
+], ids=["identity", "constant", "nothing", "input-output", "where"])
+def test_svg_of_small_and_odd_circuits_is_well_formed(fun, args):
+    c = nj.circuit(fun)(*args)
+    texts = svg_texts(c.svg())
+    for w in c.wires:
+        assert f"{w.name} = {format_value(w.value)}" in texts
+
+
+def test_a_gate_with_several_results_drives_one_wire_each():
+    f = lambda x: nj.lax.scan(lambda c, a: (c * a, c), 1.0, x)[0]   # noqa: E731
+    xs = np.array([1.0, 2.0, 3.0])
+    c = nj.circuit(f)(xs)
+    assert [w.gate for w in c.wires] == ["input", "scan", "scan"]
+    assert c.values["a"] == 6.0 and c.outputs == ("a",)
+    np.testing.assert_array_equal(c.values["b"], [1.0, 1.0, 2.0])    # the stacked carries
+    np.testing.assert_allclose(c.grads["x"], nj.grad(f)(xs))
+    assert "a = 6" in svg_texts(c.svg())

@@ -157,6 +157,30 @@ def test_tour_runs_chapter2_sections_alone(tour_output):
         assert tour_section(result.stdout, name) == tour_section(tour_output, name)
 
 
+def test_tour_chapter3_and_4_sections_train_and_run_alone(tour_output):
+    result = run_tour("--section", "rnn", "--section", "cnn", "--section", "spiral")
+    assert result.returncode == 0 and "0.8808" not in result.stdout
+    assert result.stdout.index("== rnn") < result.stdout.index("== cnn")
+    for name in ("spiral", "cnn", "rnn"):
+        assert tour_section(result.stdout, name) == tour_section(tour_output, name)
+    spiral, cnn, rnn = (tour_section(tour_output, n) for n in ("spiral", "cnn", "rnn"))
+    assert number_after(spiral, "linear 2-3                    training accuracy") < 0.6
+    assert number_after(spiral, "ReLU net 2-50-3               training accuracy") > 0.95
+    assert number_after(cnn, "before training               test accuracy") < 0.7
+    assert number_after(cnn, "after 100 Adam steps          test accuracy") > 0.95
+    assert number_after(rnn, "before training               accuracy") < 0.7
+    assert number_after(rnn, "after 150 Adam steps          accuracy") > 0.95
+    pulls = re.findall(r"pull of the score on x_1 \.\. x_8: ([\d. ]+)", rnn)
+    before, after = ([float(v) for v in p.split()] for p in pulls)
+    assert before[0] < 0.05 < 0.3 < after[0]     # trained, the score listens to x_1
+
+
+def number_after(text: str, label: str) -> float:
+    match = re.search(re.escape(label) + r"\s*(-?[\d.]+)", text)
+    assert match, f"no number after {label!r} in:\n{text}"
+    return float(match.group(1))
+
+
 def test_tour_rejects_an_unknown_section_helpfully():
     result = run_tour("--section", "svm-someday")
     assert result.returncode != 0
@@ -171,7 +195,8 @@ def test_tour_help_and_list_name_the_sections():
     listing = run_tour("--list").stdout
     for name in SECTIONS:
         assert name in help_text and name in listing
-    assert list(SECTIONS) == ["gate", "circuit", "neuron", "ninja", "svm", "net", "loss"]
+    assert list(SECTIONS) == ["gate", "circuit", "neuron", "ninja", "svm", "net", "loss",
+                              "spiral", "cnn", "rnn"]
 
 
 def test_tour_main_is_callable_in_process(capsys):

@@ -42,7 +42,8 @@ PICTURES = {"spiral_multiclass": "spiral_decision_boundary.png",
             "chapter4_convnet": "chapter4_convnet_filters.png",
             "chapter4_rnn": "chapter4_rnn_loss.png",
             "chapter4_word2vec": "chapter4_word2vec.png",
-            "chapter4_tsne": "chapter4_tsne.png"}
+            "chapter4_tsne": "chapter4_tsne.png",
+            "per_example_grads": "per_example_grads.png"}
 
 
 def run(name: str, capsys, *args: str) -> str:

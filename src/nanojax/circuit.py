@@ -4,8 +4,9 @@ The guide draws its circuits twice: once with the values flowing forward on
 the wires, once with the gradients flowing back. ``nj.circuit(f)(*args)``
 records ``f`` once on the tape (the interpreter ``grad`` uses), runs one
 backward pass that keeps every wire's pull instead of freeing it, and returns
-a ``Circuit`` that shows both pictures at once: as a table (``str(c)``) or as
-Graphviz DOT (``c.dot()``).
+a ``Circuit`` that shows both pictures at once: as a table (``str(c)``), as
+an SVG drawing (``c.svg()``, what Jupyter shows) or as Graphviz DOT
+(``c.dot()``).
 
 Examples:
     >>> import nanojax as nj
@@ -186,9 +187,16 @@ def _wire_names(inputs: list[str], gates: list[TapeEntry], local_names: dict[int
             used.add(name)
     letters = (n for n in map(var_name, range(sys.maxsize)) if n not in used)
     for gate in gates:
-        if gate.out_node not in names:
-            names[gate.out_node] = next(letters)
+        for node in _out_nodes(gate):
+            if node not in names:
+                names[node] = next(letters)
     return names
+
+
+def _out_nodes(gate: TapeEntry) -> tuple[int, ...]:
+    """The wires a gate drives: one, or one per result (``scan``, ``while_loop``...)."""
+    node = gate.out_node
+    return node if isinstance(node, tuple) else (node,)
 
 
 # ----- Formatting -------------------------------------------------------------
@@ -355,6 +363,20 @@ class Circuit:
         return ([f"  j{i} [shape=point];", f"  w{i} -> j{i} [label=<{label}>, arrowhead=none];"]
                 + [f"  j{i} -> {t};" for t in targets])
 
+    def svg(self) -> str:
+        """An SVG picture in the guide's style: gates as boxes, left to right by depth.
+
+        Each wire carries its name and value above it and its pull below it,
+        in red; a wire that branches forks at a dot, where its pulls add up.
+        Jupyter shows it on its own (``_repr_svg_``); elsewhere write the text
+        to a ``.svg`` file and open it in a browser.
+        """
+        from nanojax.circuit_svg import circuit_svg   # only pictures need it
+        return circuit_svg(self)
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
     def __str__(self) -> str:
         return self.table()
 
@@ -463,8 +485,11 @@ def _circuit_of(fun: Callable, args: tuple, kwargs: dict, flat: list, names: lis
                             "was closed over); call nj.circuit outside of jit, grad and vmap")
         args_text = tuple(wire_names[n] if n >= 0 else _format_const(p)
                           for n, p in zip(nodes, primals))
-        wires.append(Wire(wire_names[node], prim.name, args_text, params, ans,
-                          grad_of(node, ans)))
+        # A gate with several results drives several wires: one row (and box) each.
+        results = list(zip(node, ans)) if isinstance(node, tuple) else [(node, ans)]
+        for out_node, value in results:
+            wires.append(Wire(wire_names[out_node], prim.name, args_text, params, value,
+                              grad_of(out_node, value)))
     ints = [w.name for w in wires[:len(flat)] if w.grad is None]
     if cts is not None and ints:
         notes.append(f"{', '.join(ints)} {'is' if len(ints) == 1 else 'are'} not float: "

@@ -634,6 +634,11 @@ class ClosedJaxpr:
 
     __repr__ = __str__
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows the printed jaxpr as it is: monospace, spaces kept."""
+        import html
+        return f"<pre>{html.escape(str(self))}</pre>"
+
 
 def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list:
     """Run a jaxpr by binding each equation's primitive.

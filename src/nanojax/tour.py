@@ -1,9 +1,11 @@
-"""The tour that ``python -m nanojax`` runs: the guide's Chapters 1 and 2, live.
+"""The tour that ``python -m nanojax`` runs: the guide's Chapters 1 to 4, live.
 
 Each section is a small function registered with ``@section(name, title)``
 in ``SECTIONS``, an ordered dict; ``--section NAME`` runs one of them.
 Chapter 1 has the gate, the circuit, the neuron and the backprop ninja;
-Chapter 2 the SVM, the 2-layer net and loss functions. Every number printed
+Chapter 2 the SVM, the 2-layer net and loss functions; Chapter 3 softmax on
+the spiral; Chapter 4 ("networks in the wild") a tiny conv net and a tiny
+recurrent net, a second or two each. Every number printed
 is computed on the spot, and deterministically: the only randomness is a
 seeded NumPy generator and ``nj.random`` keys with fixed seeds.
 """
@@ -323,6 +325,138 @@ def _loss() -> None:
          f"{_compact(np.round(costs, 3) + 0.0)}: only the regularization is left")
 
 
+# ----- Chapter 3: backprop in practice -------------------------------------------
+
+@section("spiral", "Chapter 3, softmax on the spiral: a linear layer against a ReLU net")
+def _spiral() -> None:
+    X, y = nj.datasets.spiral(nj.random.key(0), 100, 3)
+    _row("data", f"{len(X)} points on 3 interleaved spiral arms, one class per arm")
+
+    def trained(sizes: list[int]) -> tuple[Any, Callable]:
+        init, apply = nj.models.mlp(sizes)
+        _, params = init(nj.random.key(1))
+
+        def loss(params: Any, batch: Any) -> Any:       # softmax plus the springs
+            X, y = batch
+            return (jnp.mean(nj.losses.softmax_cross_entropy(apply(params, X), y))
+                    + 1e-3 * nj.losses.l2_penalty(params))
+        params, _ = nj.train.fit(loss, params, nj.optim.sgd(1.0, momentum=0.9),
+                                 lambda step: (X, y), num_steps=300, log_every=300)
+        return params, apply
+
+    for sizes in ([2, 3], [2, 50, 3]):
+        params, apply = trained(sizes)
+        acc = float(np.mean(np.argmax(apply(params, X), axis=1) == y))
+        name = "linear 2-3" if len(sizes) == 2 else "ReLU net 2-50-3"
+        _row(name, f"training accuracy {acc:.3f} after 300 steps (jit, momentum 0.9)")
+
+    def point_loss(params: Any, x: Any, label: Any) -> Any:
+        return nj.losses.softmax_cross_entropy(apply(params, x), label)
+
+    per_point = nj.vmap(nj.grad(point_loss), in_axes=(None, 0, 0))(params, X, y)
+    norms = np.sqrt(sum(np.sum(np.reshape(g, (len(X), -1)) ** 2, axis=1)
+                        for g in nj.tree_util.tree_leaves(per_point)))
+    wrong = np.argmax(apply(params, X), axis=1) != y
+    _row("each point's own pull", f"nj.vmap(nj.grad) of the net: {len(norms)} gradients at once")
+    _row("", f"|grad| median {np.median(norms):.2g}; of the {int(wrong.sum())} misclassified, "
+         f"mean {np.mean(norms[wrong]):.2g}: they pull hardest")
+
+
+# ----- Chapter 4: networks in the wild --------------------------------------------
+
+def _bars(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` noisy 6x6 images, (n, 6, 6, 1): a horizontal bar (0) or a vertical one (1)."""
+    labels = rng.integers(0, 2, n)
+    images = 0.3 * rng.standard_normal((n, 6, 6))
+    at = rng.integers(0, 6, n)
+    for i in range(n):
+        if labels[i] == 0:
+            images[i, at[i], :] += 1.0
+        else:
+            images[i, :, at[i]] += 1.0
+    return images[..., None], labels
+
+
+@section("cnn", "Chapter 4, a tiny convolutional net: horizontal bars or vertical?")
+def _cnn() -> None:
+    rng = np.random.default_rng(0)
+    X, y = _bars(rng, 200)
+    X_test, y_test = _bars(rng, 200)
+    k1, k2 = nj.random.split(nj.random.key(0))
+    params = {"w": 0.5 * nj.random.normal(k1, (3, 3, 1, 4)), "b": np.zeros(4),
+              "v": 0.5 * nj.random.normal(k2, (4, 2)), "c": np.zeros(2)}
+
+    def logits(p: Any, x: Any) -> Any:
+        h = nj.lax.conv_general_dilated(x, p["w"], (1, 1), "SAME",
+                                        dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        h = nj.nn.relu(h + p["b"])
+        h = nj.lax.reduce_window(h, -np.inf, nj.lax.max, (1, 6, 6, 1), (1, 6, 6, 1),
+                                 "VALID")[:, 0, 0, :]      # max over the whole image
+        return h @ p["v"] + p["c"]
+
+    def loss(p: Any, batch: Any) -> Any:
+        x, labels = batch
+        return jnp.mean(nj.losses.softmax_cross_entropy(logits(p, x), labels))
+
+    def accuracy(p: Any, x: Any, labels: Any) -> float:
+        return float(np.mean(np.argmax(logits(p, x), axis=1) == labels))
+
+    _row("data", f"{len(X)} noisy 6x6 images, a bar across or down, anywhere")
+    _row("net", "conv 3x3 (4 filters) -> relu -> max over the image -> dense 2")
+    before = float(loss(params, (X, y)))
+    _row("before training", f"test accuracy {accuracy(params, X_test, y_test):.3f}, "
+         f"loss {before:.3f}")
+    params, _ = nj.train.fit(loss, params, nj.optim.adam(0.05), lambda step: (X, y),
+                             num_steps=100, log_every=100)
+    _row("after 100 Adam steps", f"test accuracy {accuracy(params, X_test, y_test):.3f}, "
+         f"loss {float(loss(params, (X, y))):.3f}")
+    _row("", "one filter slides over every place: a bar is found wherever it is")
+
+
+@section("rnn", "Chapter 4, a tiny recurrent net (lax.scan) remembers its first input")
+def _rnn() -> None:
+    T, H, STEPS = 8, 8, 150
+    rng = np.random.default_rng(0)
+    xs = rng.choice([-1.0, 1.0], size=(T, 256))          # time first, as scan wants
+    labels = (xs[0] > 0).astype(np.int64)                 # the sign of the FIRST input
+    k1, k2, k3 = nj.random.split(nj.random.key(0), 3)
+    # Small recurrent weights: the untrained net forgets x_1 within a few steps.
+    params = {"U": nj.random.normal(k1, (1, H)), "W": 0.2 * nj.random.normal(k2, (H, H)),
+              "b": np.zeros(H), "V": 0.5 * nj.random.normal(k3, (H, 2))}
+
+    def logits(p: Any, xs: Any) -> Any:
+        def step(h: Any, x: Any) -> tuple[Any, None]:
+            return jnp.tanh(x[:, None] @ p["U"] + h @ p["W"] + p["b"]), None
+        h, _ = nj.lax.scan(step, jnp.zeros((xs.shape[1], H)), xs)
+        return h @ p["V"]
+
+    def loss(p: Any, batch: Any) -> Any:
+        xs, labels = batch
+        return jnp.mean(nj.losses.softmax_cross_entropy(logits(p, xs), labels))
+
+    def accuracy(p: Any) -> float:
+        return float(np.mean(np.argmax(logits(p, xs), axis=1) == labels))
+
+    _row("data", f"256 sequences of {T} random signs; the label is the sign of the first")
+    _row("net", f"h = tanh(x U + h W + b), {H} units, one lax.scan; score = h V at the end")
+
+    def pull_on_inputs(p: Any) -> str:
+        """How hard the final score pulls on each input, back through every step."""
+        def score(xs: Any) -> Any:
+            out = logits(p, xs)
+            return jnp.sum(out[:, 1] - out[:, 0])
+        g = np.mean(np.abs(nj.grad(score)(xs)), axis=1)     # one number per time step
+        return " ".join(f"{v:.2f}" for v in g)
+
+    _row("before training", f"accuracy {accuracy(params):.3f}")
+    _row("", f"pull of the score on x_1 .. x_{T}: {pull_on_inputs(params)}")
+    params, _ = nj.train.fit(loss, params, nj.optim.adam(0.05), lambda step: (xs, labels),
+                             num_steps=STEPS, log_every=STEPS)
+    _row(f"after {STEPS} Adam steps", f"accuracy {accuracy(params):.3f}")
+    _row("", f"pull of the score on x_1 .. x_{T}: {pull_on_inputs(params)}")
+    _row("", "backprop through time carried the pull back to x_1: the net now listens to it")
+
+
 # ----- Command line ----------------------------------------------------------
 
 def _parser() -> argparse.ArgumentParser:
@@ -357,7 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown section {unknown[0]!r}; choose from: {', '.join(SECTIONS)}")
     try:
         if opts.section is None:
-            print("nanojax tour: Chapters 1 and 2 of Karpathy's Hacker's guide to Neural Networks")
+            print("nanojax tour: Chapters 1 to 4 of Karpathy's Hacker's guide to Neural Networks")
         for name in names:
             _header(SECTIONS[name])
             SECTIONS[name].run()
