@@ -38,6 +38,7 @@ from nanojax.numpy._cumulative import (cumprod, cumulative_prod, cumulative_sum,
 from nanojax.numpy._rearranging import array_split, flip, roll, split, tile  # noqa: F401
 from nanojax.numpy._indexing import (at, diagonal, getitem, repeat, take,  # noqa: F401
                                      take_along_axis, trace)
+from nanojax.numpy._math import *  # noqa: F403
 from nanojax.numpy import linalg  # noqa: F401
 from nanojax.numpy import _tracer_methods  # noqa: F401  (installs operators)
 
