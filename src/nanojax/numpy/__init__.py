@@ -39,6 +39,8 @@ from nanojax.numpy._rearranging import array_split, flip, roll, split, tile  # n
 from nanojax.numpy._indexing import (at, diagonal, getitem, repeat, take,  # noqa: F401
                                      take_along_axis, trace)
 from nanojax.numpy._math import *  # noqa: F403
+from nanojax.numpy._dtypes import *  # noqa: F403
+from nanojax.numpy._dtypes import __getattr__  # noqa: F401  (bfloat16 & co: a sentence)
 from nanojax.numpy import linalg  # noqa: F401
 from nanojax.numpy import _tracer_methods  # noqa: F401  (installs operators)
 
