@@ -58,6 +58,11 @@ def _dtype_like(x: Any) -> Any:
     return x.dtype if isinstance(x, Tracer) else x
 
 
+def _of_value(x: Any) -> Any:
+    """An array's (or tracer's) dtype; a dtype or type as it is."""
+    return x.dtype if isinstance(x, (np.ndarray, np.generic, Tracer)) else x
+
+
 def _named(name: str, fn: Any, *args: Any) -> Any:
     try:
         return fn(*args)
@@ -88,12 +93,12 @@ def isdtype(dtype: Any, kind: Any) -> bool:
 
 def finfo(dtype: Any) -> np.finfo:
     """Machine limits of a float dtype (or of a float array's, traced too)."""
-    return _named("finfo", np.finfo, getattr(dtype, "dtype", dtype))
+    return _named("finfo", np.finfo, _of_value(dtype))
 
 
 def iinfo(int_type: Any) -> np.iinfo:
     """Machine limits of an integer dtype (or of an integer array's)."""
-    return _named("iinfo", np.iinfo, getattr(int_type, "dtype", int_type))
+    return _named("iinfo", np.iinfo, _of_value(int_type))
 
 
 def isscalar(element: Any) -> bool:

@@ -109,18 +109,25 @@ def exp2(x: Any, /) -> Any:
     return P.pow(2.0, x)
 
 
+def _ratio(dtype: np.dtype, a: float, b: float) -> Any:
+    """``a / b`` as NumPy's loop for ``dtype`` has it: rounded to ``dtype`` first."""
+    if dtype == np.float64:
+        return a / b
+    return dtype.type(a) / dtype.type(b)
+
+
 @numpy_or_traced()
 def deg2rad(x: Any, /) -> Any:
     """Degrees to radians: ``x * (pi / 180)``, NumPy's own product."""
     (x,) = _cast("deg2rad", np.deg2rad, x)
-    return multiply(x, math.pi / 180.0)
+    return multiply(x, _ratio(P.dtype_of(x), np.pi, 180))
 
 
 @numpy_or_traced()
 def rad2deg(x: Any, /) -> Any:
     """Radians to degrees: ``x * (180 / pi)``."""
     (x,) = _cast("rad2deg", np.rad2deg, x)
-    return multiply(x, 180.0 / math.pi)
+    return multiply(x, _ratio(P.dtype_of(x), 180, np.pi))
 
 
 radians, degrees = deg2rad, rad2deg
@@ -271,7 +278,7 @@ def spacing(x: Any, /) -> Any:
     """The distance from ``x`` to the next float away from zero (no gradient)."""
     (x,) = _cast("spacing", np.spacing, x)
     x = stop_gradient(x)
-    away = where(signbit(x), -np.inf, np.inf)
+    away = where(less(x, 0.0), -np.inf, np.inf)          # spacing(-0.0) is positive
     return subtract(nextafter(x, astype(away, P.dtype_of(x))), x)
 
 
