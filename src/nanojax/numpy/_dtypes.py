@@ -18,7 +18,7 @@ import builtins
 from typing import Any
 
 import numpy as np
-from numpy import (bool_, can_cast, cdouble, character, complex64, complex128,  # noqa: F401
+from numpy import (bool_, can_cast, cdouble, character, complex64, complex128,
                    complexfloating, csingle, double, flexible, floating, generic,
                    get_printoptions, inexact, int_, integer, number, printoptions,
                    set_printoptions, signedinteger, single, uint, uint16, uint32, uint64,
@@ -80,12 +80,12 @@ def promote_types(type1: Any, type2: Any) -> np.dtype:
     return _named("promote_types", np.promote_types, type1, type2)
 
 
-def issubdtype(arg1: Any, arg2: Any) -> bool:
+def issubdtype(arg1: Any, arg2: Any) -> builtins.bool:
     """Whether ``arg1`` is ``arg2`` or below it in NumPy's type tree."""
     return _named("issubdtype", np.issubdtype, _dtype_like(arg1), _dtype_like(arg2))
 
 
-def isdtype(dtype: Any, kind: Any) -> bool:
+def isdtype(dtype: Any, kind: Any) -> builtins.bool:
     """The array API's test: ``kind`` a dtype, a name ('real floating', 'integral'...)
     or a tuple of them."""
     return _named("isdtype", np.isdtype, np.dtype(_dtype_like(dtype)), kind)
@@ -101,14 +101,14 @@ def iinfo(int_type: Any) -> np.iinfo:
     return _named("iinfo", np.iinfo, _of_value(int_type))
 
 
-def isscalar(element: Any) -> bool:
+def isscalar(element: Any) -> builtins.bool:
     """As JAX: a Python or NumPy scalar, or a zero-dimensional array (traced too)."""
     if isinstance(element, (np.ndarray, Tracer)):
         return element.ndim == 0
     return builtins.bool(np.isscalar(element))
 
 
-def iterable(y: Any) -> bool:
+def iterable(y: Any) -> builtins.bool:
     """Whether ``iter(y)`` works: a traced value is, if it has a dimension."""
     if isinstance(y, Tracer):
         return y.ndim > 0

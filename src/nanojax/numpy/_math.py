@@ -30,9 +30,9 @@ from nanojax.numpy import _args
 from nanojax.numpy._args import numpy_or_traced
 from nanojax.numpy._args import operand as _operand
 from nanojax.numpy._creation import ones_like, zeros_like
-from nanojax.numpy._reductions import all as _all
-from nanojax.numpy._ufuncs import (_elementwise, absolute, add, arctan2, astype, divide, equal, floor,
-                                   floor_divide, isfinite, isinf, isnan, less, less_equal,
+from nanojax.numpy._reductions import _all
+from nanojax.numpy._ufuncs import (_elementwise, absolute, add, arctan2, astype, divide, equal,
+                                   floor, floor_divide, isfinite, isinf, isnan, less, less_equal,
                                    log, log1p, logical_and, logical_or, maximum, minimum,
                                    multiply, negative, not_equal, power, sin, sqrt, stop_gradient,
                                    subtract, trunc, where)
@@ -320,7 +320,7 @@ def iscomplexobj(x: Any) -> bool:
     """Whether ``x`` has a complex dtype (its type alone, not its values)."""
     dtype = getattr(x, "dtype", None)
     if dtype is None:
-        dtype = np.asarray(x).dtype if not _args.has_tracer(x) else _operand(x, "iscomplexobj").dtype
+        dtype = (_operand(x, "iscomplexobj") if _args.has_tracer(x) else np.asarray(x)).dtype
     return np.dtype(dtype).kind == "c"
 
 

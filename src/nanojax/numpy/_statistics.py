@@ -32,17 +32,18 @@ from nanojax.errors import ConcretizationTypeError
 from nanojax.numpy import _args
 from nanojax.numpy._args import numpy_or_traced
 from nanojax.numpy._args import operand as _operand
-from nanojax.numpy._creation import arange, full, zeros
+from nanojax.numpy._creation import zeros
 from nanojax.numpy._indexing import getitem, take, take_along_axis
 from nanojax.numpy._linear import dot
-from nanojax.numpy._reductions import (_refuse_out, all, amax, amin, any, argmax, argmin,
-                                       mean, prod, reduction, sum, var)
+from nanojax.numpy._reductions import _all, _any, _refuse_out, _sum, amax, amin, argmax, argmin
+from nanojax.numpy._reductions import mean, prod, reduction, var
 from nanojax.numpy._shapes import (broadcast_to, concatenate, ravel, reshape, stack,
                                    transpose)
 from nanojax.numpy._sorting import sort
 from nanojax.numpy._ufuncs import (add, astype, ceil, clip, divide, equal, floor, isnan,
                                    less, less_equal, logical_and, logical_not, multiply,
-                                   not_equal, round, sqrt, subtract, where)
+                                   not_equal, sqrt, subtract, where)
+from nanojax.numpy._ufuncs import round as _round
 from nanojax.numpy._ufuncs import where as select  # where a parameter is named where
 
 __all__ = [
@@ -95,7 +96,7 @@ def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
            keepdims: bool = False, initial: Any = None, where: Any = None) -> Any:
     """``sum`` with NaN counted as zero."""
     _refuse_out("nansum", out)
-    return sum(_nan_filled(a, 0.0), axis=axis, dtype=dtype, keepdims=keepdims,
+    return _sum(_nan_filled(a, 0.0), axis=axis, dtype=dtype, keepdims=keepdims,
                initial=initial, where=where)
 
 
@@ -119,7 +120,7 @@ def _nan_extreme(name: str, extreme: Callable, fill: float) -> Callable:
                          initial=initial, where=where)
         if initial is not None:
             return result                    # an all-NaN slice gives the initial value
-        return select(all(isnan(a), axis=axis, keepdims=keepdims), np.nan, result)
+        return select(_all(isnan(a), axis=axis, keepdims=keepdims), np.nan, result)
     fn.__doc__ = f"``{extreme.__name__}`` ignoring NaN (NaN where a slice is all NaN)."
     return fn
 
@@ -136,7 +137,7 @@ def _nan_arg(name: str, arg: Callable, fill: float) -> Callable:
             return arg(a, axis=axis, keepdims=keepdims)
         index = arg(_nan_filled(a, fill), axis=axis, keepdims=keepdims)
         # NumPy raises for an all-NaN slice; a traced one cannot, and gives -1 (JAX's).
-        all_nan = all(isnan(a), axis=axis, keepdims=keepdims)
+        all_nan = _all(isnan(a), axis=axis, keepdims=keepdims)
         return where(all_nan, -1, index)
     fn.__doc__ = (f"``{arg.__name__}`` ignoring NaN; an all-NaN slice raises eagerly and "
                   "gives -1 when traced, as in JAX.")
@@ -186,7 +187,7 @@ def nanstd(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
 @reduction()
 def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Any:
     """How many elements along ``axis`` are not zero (int64)."""
-    return sum(astype(not_equal(a, 0), np.int64), axis=axis, keepdims=keepdims)
+    return _sum(astype(not_equal(a, 0), np.int64), axis=axis, keepdims=keepdims)
 
 
 # ----- Order statistics -----------------------------------------------------------------
@@ -256,7 +257,7 @@ def _quantile(name: str, a: Any, q: Any, axis: Any, method: str, keepdims: bool,
     lead = _shape(q)
     qb = reshape(q, lead + (1,) * len(batch))
     if ignore_nan and _inexact_kind(rows):
-        count: Any = sum(astype(logical_not(isnan(rows)), np.int64), axis=-1)
+        count: Any = _sum(astype(logical_not(isnan(rows)), np.int64), axis=-1)
         last = subtract(astype(count, np.float64), 1.0)
     else:
         last = float(n - 1)
@@ -266,7 +267,7 @@ def _quantile(name: str, a: Any, q: Any, axis: Any, method: str, keepdims: bool,
     elif method == "higher":
         position = ceil(position)
     elif method == "nearest":
-        position = round(position)
+        position = _round(position)
     elif method == "midpoint":
         position = multiply(add(floor(position), ceil(position)), 0.5)
     below = floor(position)
@@ -283,7 +284,7 @@ def _quantile(name: str, a: Any, q: Any, axis: Any, method: str, keepdims: bool,
             gamma = where(equal(gamma, 0.0), 0.0, 0.5)
         result = _lerp(low_value, high_value, astype(gamma, _dtype(values)))
     if not ignore_nan and _inexact_kind(rows):
-        result = where(any(isnan(rows), axis=-1), np.nan, result)      # NaN is sorted last
+        result = where(_any(isnan(rows), axis=-1), np.nan, result)      # NaN is sorted last
     if keepdims:
         result = reshape(result, lead + kept)
     return astype(result, dtype)
@@ -330,7 +331,7 @@ def _median(name: str, a: Any, axis: Any, keepdims: bool, ignore_nan: bool) -> A
     rows = rows if _inexact_kind(rows) else astype(rows, dtype)
     n = _shape(rows)[-1]
     if ignore_nan and _inexact_kind(rows):
-        count = sum(astype(logical_not(isnan(rows)), np.int64), axis=-1)
+        count = _sum(astype(logical_not(isnan(rows)), np.int64), axis=-1)
         lo = clip(P.floor_divide_p.bind(subtract(count, 1), 2), 0, n - 1)
         hi = clip(P.floor_divide_p.bind(count, 2), 0, n - 1)
         low, high = _pick(rows, lo, ()), _pick(rows, hi, ())
@@ -340,7 +341,7 @@ def _median(name: str, a: Any, axis: Any, keepdims: bool, ignore_nan: bool) -> A
         low, high = _along(rows, len(batch), (n - 1) // 2), _along(rows, len(batch), n // 2)
         result = low if n % 2 else divide(add(low, high), 2.0)
         if _inexact_kind(rows):
-            result = where(any(isnan(rows), axis=-1), np.nan, result)
+            result = where(_any(isnan(rows), axis=-1), np.nan, result)
     if keepdims:
         result = reshape(result, kept)
     return astype(result, dtype)
@@ -377,7 +378,7 @@ def _eager_average(name: str, np_fn: Callable, a: Any, axis: Any = None, weights
 
 def _average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, *,
              keepdims: bool = False) -> Any:
-    """The weighted mean ``sum(a * w) / sum(w)`` along ``axis``; with ``returned``,
+    """The weighted mean ``_sum(a * w) / _sum(w)`` along ``axis``; with ``returned``,
     also the sum of the weights (broadcast to the result's shape)."""
     name = "average"
     a = _operand(a, name)
@@ -401,8 +402,8 @@ def _average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fal
                              "with shape of a along specified axis.")
         weights = reshape(transpose(weights, order) if len(order) > 1 else weights,
                           tuple(s if i in axes else 1 for i, s in enumerate(_shape(a))))
-    total = sum(astype(weights, dtype), axis=axis, keepdims=keepdims)
-    avg = divide(sum(multiply(astype(a, dtype), astype(weights, dtype)), axis=axis,
+    total = _sum(astype(weights, dtype), axis=axis, keepdims=keepdims)
+    avg = divide(_sum(multiply(astype(a, dtype), astype(weights, dtype)), axis=axis,
                      keepdims=keepdims), total)
     if returned:
         return avg, broadcast_to(total, _shape(avg))
@@ -458,7 +459,7 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: An
         elif aweights is None:
             fact = subtract(w_sum, float(ddof))
         else:
-            fact = subtract(w_sum, divide(multiply(float(ddof), sum(multiply(w, aw))), w_sum))
+            fact = subtract(w_sum, divide(multiply(float(ddof), _sum(multiply(w, aw))), w_sum))
     fact = builtins.max(fact, 0.0) if type(fact) is float else where(
         less(fact, 0.0), 0.0, fact)
     x = subtract(x, reshape(avg, (-1, 1)))
@@ -572,16 +573,16 @@ def _histogram(a: Any, bins: Any = 10, range: Any = None, density: Any = None,  
     inside = _one_hot_bins(P.stop_gradient_p.bind(x) if isinstance(x, Tracer) else x,
                            P.stop_gradient_p.bind(edges) if isinstance(edges, Tracer) else edges)
     if weights is None:
-        counts = sum(astype(inside, np.int64), axis=0)
+        counts = _sum(astype(inside, np.int64), axis=0)
     else:
         w = ravel(_operand(weights, name))
         if _shape(w) != _shape(x):
             raise ValueError(f"nanojax.numpy.{name}: weights should have the same shape as a.")
-        counts = sum(where(inside, reshape(w, (-1, 1)), 0), axis=0)
+        counts = _sum(where(inside, reshape(w, (-1, 1)), 0), axis=0)
     if density:
         widths = astype(subtract(getitem(edges, slice(1, None)), getitem(edges, slice(None, -1))),
                         np.float64)
-        return divide(divide(counts, widths), sum(counts)), edges
+        return divide(divide(counts, widths), _sum(counts)), edges
     return counts, edges
 
 
@@ -609,7 +610,9 @@ def histogram2d(x: Any, y: Any, bins: Any = 10, range: Any = None,  # noqa: A002
     xrange, yrange = (None, None) if range is None else range
     xedges = astype(_edges(name, x, xbins, xrange), np.float64)
     yedges = astype(_edges(name, y, ybins, yrange), np.float64)
-    stop = (lambda v: P.stop_gradient_p.bind(v) if isinstance(v, Tracer) else v)
+
+    def stop(v: Any) -> Any:
+        return P.stop_gradient_p.bind(v) if isinstance(v, Tracer) else v
     in_x = astype(_one_hot_bins(stop(x), stop(xedges)), np.float64)
     in_y = astype(_one_hot_bins(stop(y), stop(yedges)), np.float64)
     if weights is not None:
@@ -620,7 +623,7 @@ def histogram2d(x: Any, y: Any, bins: Any = 10, range: Any = None,  # noqa: A002
         dx = subtract(getitem(xedges, slice(1, None)), getitem(xedges, slice(None, -1)))
         dy = subtract(getitem(yedges, slice(1, None)), getitem(yedges, slice(None, -1)))
         counts = divide(divide(divide(counts, reshape(dx, (-1, 1))), reshape(dy, (1, -1))),
-                        sum(counts))
+                        _sum(counts))
     return counts, xedges, yedges
 
 
@@ -654,12 +657,12 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0, *, length: int | N
     hits = equal(reshape(clip(astype(x, np.int64), 0, None), (-1, 1)),
                  reshape(np.arange(length), (1, -1)))
     if weights is None:
-        return sum(astype(hits, np.int64), axis=0)
+        return _sum(astype(hits, np.int64), axis=0)
     w = astype(_operand(weights, name), np.float64)
     if _shape(w) != _shape(x):
         raise ValueError(f"nanojax.numpy.{name}: weights must have the shape of x, got "
                          f"{_shape(w)} and {_shape(x)}")
-    return sum(where(hits, reshape(w, (-1, 1)), 0.0), axis=0)
+    return _sum(where(hits, reshape(w, (-1, 1)), 0.0), axis=0)
 
 
 # ----- Differences, integrals, interpolation -------------------------------------------------
@@ -742,7 +745,7 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
         inside: Any = broadcast_to(getitem(fp, 0), _shape(x))
     else:
         xs = reshape(x, _shape(x) + (1,))
-        below = sum(astype(less_equal(xp, xs), np.int64), axis=-1)
+        below = _sum(astype(less_equal(xp, xs), np.int64), axis=-1)
         j = clip(subtract(below, 1), 0, m - 2)
         x0, x1 = take(xp, j), take(xp, add(j, 1))
         y0, y1 = take(fp, j), take(fp, add(j, 1))
@@ -774,7 +777,7 @@ def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
             d = _diff_along(x, ax)
     halves = divide(multiply(d, add(_along(y, ax, slice(1, None)),
                                     _along(y, ax, slice(None, -1)))), 2.0)
-    return sum(halves, axis=ax)
+    return _sum(halves, axis=ax)
 
 
 def _spacing(name: str, f: Any, axes: tuple, varargs: tuple) -> list:
@@ -1062,6 +1065,6 @@ def polyfit(x: Any, y: Any, deg: int, rcond: Any = None, full: bool = False, w: 
         rhs = multiply(rhs, w if _ndim(rhs) == 1 else reshape(w, (-1, 1)))
     if rcond is None:
         rcond = _shape(x)[0] * np.finfo(np.float64).eps
-    scale = sqrt(sum(multiply(lhs, lhs), axis=0))
+    scale = sqrt(_sum(multiply(lhs, lhs), axis=0))
     coefficients = lstsq(divide(lhs, scale), rhs, rcond)[0]
     return divide(coefficients, scale if _ndim(coefficients) == 1 else reshape(scale, (-1, 1)))

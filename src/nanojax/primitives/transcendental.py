@@ -15,6 +15,8 @@ list them in ``nanojax.lax``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from nanojax.core import PerPrimitive, Primitive
@@ -52,7 +54,7 @@ nextafter_p = binary("nextafter", np.nextafter, None, None, differentiable=False
                      lowering=_ufunc("nextafter"))
 
 
-def _flat(name: str, impl) -> Primitive:
+def _flat(name: str, impl: Callable) -> Primitive:
     return _register(Primitive(
         name, impl, _ELEMENTWISE_AVAL, batch=PerPrimitive(batch_elementwise),
         differentiable=False, may_alias=False, lowering=_ufunc(impl.__name__),
