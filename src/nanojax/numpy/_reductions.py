@@ -99,6 +99,10 @@ def _sum_like(name: str, np_fn: Callable, reduce: Callable, identity: int,
                                        dtype=_integer_dtype(a, dtype, promote_integers),
                                        initial=initial, where=where)
             a = _args.operand(a, name)
+        elif (dtype is None and out is None and initial is None and where is None
+              and promote_integers is True):                     # the hot traced call
+            axes = _axes(a, axis, name)
+            return _keep(reduce(a, axes), a, axes, keepdims)
         _refuse_out(name, out)
         axes = _axes(a, axis, name)
         target = _integer_dtype(a, dtype, promote_integers)
