@@ -49,6 +49,7 @@ __all__ = [
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
+_LOG2E = 1.4426950408889634074           # NumPy's NPY_LOG2E: log2(1 + y) is log1p(y) * it
 _PY_NUMBERS = (bool, int, float, complex)
 
 arcsin = asin = _elementwise("arcsin", np.arcsin, P.asin_p)
@@ -176,7 +177,7 @@ def _logaddexp(name: str, np_fn: Any, log1p_of_exp: Any, tie: float) -> Any:
 logaddexp = _logaddexp("logaddexp", np.logaddexp, lambda d: log1p(P.exp_p.bind(d)), _LN2)
 logaddexp.__doc__ = "``log(exp(x1) + exp(x2))`` without overflow."
 logaddexp2 = _logaddexp("logaddexp2", np.logaddexp2,
-                        lambda d: divide(log1p(P.pow(2.0, d)), _LN2), 1.0)
+                        lambda d: multiply(_LOG2E, log1p(P.pow(2.0, d))), 1.0)
 logaddexp2.__doc__ = "``log2(2**x1 + 2**x2)`` without overflow."
 
 
