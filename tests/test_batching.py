@@ -25,7 +25,7 @@ import nanojax.numpy as jnp
 from nanojax import primitives as P
 from nanojax.primitives import Indexer
 from nanojax.tree_util import tree_leaves, tree_map
-from test_primitive_rules import ELEMENTWISE_RULES
+from test_primitive_rules import ELEMENTWISE_RULES, TRANSCENDENTAL_RULES
 
 B = 3                     # examples per batch
 RNG = np.random.default_rng(0)
@@ -122,7 +122,7 @@ def _rows_from_the_rule_table(covered: set) -> list[Row]:
     """Rows for the elementwise gates listed only in the rule table: a new gate
     needs one row there, drawn from its domain, and is batched here too."""
     rows = []
-    for rule in ELEMENTWISE_RULES:
+    for rule in ELEMENTWISE_RULES + TRANSCENDENTAL_RULES:
         if rule.prim in covered or rule.label:
             continue
         groups = ([(), (3,)], [(3, 1), (1, 4)]) if rule.arity == 2 else ([()], [(2, 3)])
@@ -396,6 +396,14 @@ def _conv_rows() -> list[Row]:
 
 
 ROWS += _conv_rows()
+
+# The flat gates of the jnp-maths branch: nextafter, and signbit, gcd, lcm (no lax name).
+ROWS += [Row(f"{name}{xs}x{ys}", name, bind(name), (kind(*xs), kind(*ys)))
+         for name, kind in [("nextafter", f), ("gcd", lambda *s: ints(9, *s)),
+                            ("lcm", lambda *s: ints(9, *s))]
+         for xs, ys in [((), (3,)), ((3, 1), (1, 4))]]
+ROWS += [Row(f"signbit{shape}", "signbit", bind("signbit"), (small(*shape),))
+         for shape in [(), (2, 3)]]
 
 
 def _nnrandom_rows() -> list[Row]:

@@ -218,12 +218,12 @@ def test_shape_mismatch_under_grad_is_the_same_clear_error():
 
 UNSUPPORTED = [
     ("fft", lambda x: np.fft.fft(x)),
-    ("diff", lambda x: np.diff(x)),
-    ("arcsinh", lambda x: np.arcsinh(x)),
+    ("rfft", lambda x: np.fft.rfft(x)),
+    ("isnat", lambda x: np.isnat(x)),
     ("unwrap", lambda x: np.unwrap(x)),
     ("eigvals", lambda x: np.linalg.eigvals(np.outer(x, x))),
     ("reduce", lambda x: np.add.reduce(x)),
-    ("hypot", lambda x: np.hypot(x, x)),
+    ("matvec", lambda x: np.matvec(np.outer(x, x), x)),
 ]
 
 
@@ -422,7 +422,7 @@ def test_jvp_primals_must_be_a_tuple():
 @pytest.mark.parametrize("bad", [
     lambda: nj.make_jaxpr(branchy)(1.0),
     lambda: nj.grad(lambda x: x * np.ones(2))(1.0),
-    lambda: nj.grad(lambda x: jnp.sum(np.diff(x)))(X),
+    lambda: nj.grad(lambda x: jnp.sum(np.fft.fft(x)))(X),
     lambda: nj.grad(lambda x: nj.grad(lambda y: y * "a")(x))(1.0),
 ], ids=["concretization", "nonscalar", "unsupported", "nested"])
 def test_after_an_error_transformations_still_work(bad):

@@ -107,6 +107,24 @@ BINARY = {
     "ge": (np.greater_equal, each(small_integers, small_integers), False, True),
 }
 
+# The inverse and hyperbolic gates, cbrt and nextafter (the jnp-maths branch's rows).
+def _unit(rng, shape):
+    return rng.uniform(-0.9, 0.9, shape)
+
+
+def _above_one(rng, shape):
+    return rng.uniform(1.2, 3.0, shape)
+
+
+UNARY.update({
+    "asin": (np.arcsin, _unit, True, False), "acos": (np.arccos, _unit, True, False),
+    "atan": (np.arctan, normal, True, False), "sinh": (np.sinh, normal, True, False),
+    "cosh": (np.cosh, normal, True, False), "asinh": (np.arcsinh, normal, True, False),
+    "acosh": (np.arccosh, _above_one, True, False), "atanh": (np.arctanh, _unit, True, False),
+    "cbrt": (np.cbrt, nonzero, True, False),
+})
+BINARY.update({"nextafter": (np.nextafter, each(normal, normal), False, False)})
+
 # Integer-only gates: name -> (reference, operands).
 _A = np.array([[-8, -3, 0, 5], [7, 12, -1, 2], [3, 3, -6, 9]], np.int32)
 _B = np.array([1, 0, 2, 3], np.int32)

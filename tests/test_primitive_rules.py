@@ -556,8 +556,25 @@ CHECKPOINT_RULES = [
         lambda x, n: jnp.cos(x) ** n, static_argnums=1)(x, 3), (2, 2)),
 ]
 
+
+
+# ----- Inverse and hyperbolic functions, cbrt (the jnp-maths branch's rows) -------------
+
+TRANSCENDENTAL_RULES = [
+    unary("asin", jnp.arcsin, _between(-0.9, 0.9)),
+    unary("acos", jnp.arccos, _between(-0.9, 0.9)),
+    unary("atan", jnp.arctan),
+    unary("sinh", jnp.sinh),
+    unary("cosh", jnp.cosh),
+    unary("asinh", jnp.arcsinh),
+    unary("acosh", jnp.arccosh, _between(1.2, 3.0)),
+    unary("atanh", jnp.arctanh, _between(-0.9, 0.9)),
+    unary("cbrt", jnp.cbrt, nonzero),
+]
+
 GRAD_RULES = (ELEMENTWISE_RULES + STRUCTURAL_RULES + CONTROL_FLOW_RULES + LINALG_RULES
-              + CUMULATIVE_AND_SPECIAL_RULES + CONV_RULES + COLLECTIVE_RULES + CHECKPOINT_RULES)
+              + CUMULATIVE_AND_SPECIAL_RULES + CONV_RULES + COLLECTIVE_RULES + CHECKPOINT_RULES
+              + TRANSCENDENTAL_RULES)
 
 
 def _shape_id(shape: tuple) -> str:
@@ -701,6 +718,16 @@ COLLECTIVE_FLAT_RULES = [
              ((4, 3),)),
 ]
 FLAT_RULES += COLLECTIVE_FLAT_RULES
+TRANSCENDENTAL_FLAT_RULES = [
+    FlatRule("nextafter", jnp.nextafter, np.nextafter, ((3, 4), (4,))),
+    FlatRule("signbit", lambda x: jnp.signbit(x * 0.0), lambda x: np.signbit(x * 0.0),
+             ((3, 4),), label="signed-zeros"),
+    FlatRule("gcd", _on_ints(lambda x, y: jnp.gcd(x, y)), _on_ints(np.gcd), ((3, 4), (4,)),
+             each(small_integers, small_integers)),
+    FlatRule("lcm", _on_ints(lambda x, y: jnp.lcm(x, y)), _on_ints(np.lcm), ((3, 4), (4,)),
+             each(small_integers, small_integers)),
+]
+FLAT_RULES += TRANSCENDENTAL_FLAT_RULES
 
 FLAT_CASES = [pytest.param(r, id="-".join(filter(None, [r.prim, r.label]))) for r in FLAT_RULES]
 

@@ -41,6 +41,10 @@ from nanojax.numpy._indexing import (at, diagonal, getitem, repeat, take,  # noq
 from nanojax.numpy._structure import *  # noqa: F403
 from nanojax.numpy._searching import *  # noqa: F403
 from nanojax.numpy._products import *  # noqa: F403
+from nanojax.numpy._math import *  # noqa: F403
+from nanojax.numpy._dtypes import *  # noqa: F403
+from nanojax.numpy._statistics import *  # noqa: F403
+from nanojax.numpy._dtypes import __getattr__  # noqa: F401  (bfloat16 & co: a sentence)
 from nanojax.numpy import linalg  # noqa: F401
 from nanojax.numpy import _tracer_methods  # noqa: F401  (installs operators)
 

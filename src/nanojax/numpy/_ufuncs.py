@@ -257,9 +257,11 @@ def real(x: Any, /) -> Any:
 
 @numpy_or_traced()
 def imag(x: Any, /) -> Any:
-    """The imaginary part: zeros for a real array."""
+    """The imaginary part: zeros for a real array (+0.0 everywhere, NaN and
+    negative entries too, as NumPy's)."""
     _real_only("imag", x)
-    return multiply(x, 0.0)
+    from nanojax.numpy._creation import zeros_like
+    return zeros_like(x)
 
 
 @numpy_or_traced()

@@ -7,6 +7,7 @@
 - ``reductions``: sums, products, maxima and minima, argmax, cumsum;
 - ``cumulative``: cumprod, cummax, cummin, cumlogsumexp;
 - ``special``: erf, erfc, erf_inv, lgamma, digamma, polygamma;
+- ``transcendental``: asin ... atanh, sinh, cosh, cbrt, nextafter, signbit, gcd, lcm;
 - ``shapes``: broadcast_in_dim, reshape, transpose, squeeze, concatenate;
 - ``dot``: dot_general, every contraction of two arrays;
 - ``indexing``: gather, scatter-add, scatter;
@@ -30,7 +31,7 @@ after its own definitions, so the import cycle always finds what it needs.
 from __future__ import annotations
 
 from nanojax.primitives import (base, convolution, cumulative, dot, elementwise, indexing,
-                                linalg, reductions, shapes, special)
+                                linalg, reductions, shapes, special, transcendental)
 from nanojax.primitives.base import *  # noqa: F403
 from nanojax.primitives.base import (_PY_DTYPES, _register, ALL_PRIMITIVES,  # noqa: F401
                                      ELEMENTWISE_ARITY,
@@ -46,6 +47,7 @@ from nanojax.primitives.reductions import *  # noqa: F403
 from nanojax.primitives.shapes import *  # noqa: F403
 from nanojax.primitives.cumulative import *  # noqa: F403
 from nanojax.primitives.special import *  # noqa: F403
+from nanojax.primitives.transcendental import *  # noqa: F403
 
 del base, convolution, cumulative, dot, elementwise, indexing, linalg, reductions, shapes
-del special
+del special, transcendental
