@@ -223,7 +223,7 @@ UNSUPPORTED = [
     ("unwrap", lambda x: np.unwrap(x)),
     ("eigvals", lambda x: np.linalg.eigvals(np.outer(x, x))),
     ("reduce", lambda x: np.add.reduce(x)),
-    ("matvec", lambda x: np.matvec(np.outer(x, x), x)),
+    ("i0", lambda x: np.i0(x)),
 ]
 
 
