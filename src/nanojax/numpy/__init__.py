@@ -49,3 +49,10 @@ from nanojax.numpy import linalg  # noqa: F401
 from nanojax.numpy import _tracer_methods  # noqa: F401  (installs operators)
 
 del numpy_or_traced  # noqa: F821  (the modules' tool, not one of NumPy's names)
+# The star imports bring each module's own tools along (typing names, np,
+# the primitives): they are not NumPy's names, so dir(jnp) does not list them.
+for _tool in ("Any", "Callable", "Sequence", "P", "Tracer", "builtins", "np", "annotations",
+              "innermost_staging_trace", "plain_asarray", "staged_constant", "where_"):
+    globals().pop(_tool, None)
+del _tool
+__all__ = sorted(name for name in globals() if not name.startswith("_"))
