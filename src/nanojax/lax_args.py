@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from nanojax.core import Tracer
-from nanojax.numpy._args import check_numeric, describe
+from nanojax.numpy._args import check_numeric, describe, is_int
 
-__all__ = ["operand"]
+__all__ = ["operand", "int_tuple"]
 
 
 def operand(name: str, x: Any, what: str | None = None) -> Any:
@@ -27,3 +27,15 @@ def operand(name: str, x: Any, what: str | None = None) -> Any:
                         "it, or use nanojax.numpy")
     check_numeric(f"lax.{name}", x)
     return np.asarray(x)
+
+
+def int_tuple(name: str, what: str, values: Any) -> tuple[int, ...]:
+    """``values`` (a sequence of ints: strides, sizes, axes) as a tuple, or a TypeError."""
+    try:
+        out = tuple(values)
+    except TypeError:
+        out = None
+    if out is None or not all(is_int(v) for v in out):
+        raise TypeError(f"nanojax.lax.{name}: {what} must be a sequence of ints, got "
+                        f"{describe(values)}")
+    return tuple(int(v) for v in out)

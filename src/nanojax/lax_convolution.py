@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from nanojax import primitives as P
-from nanojax.lax_args import operand as _operand
+from nanojax.lax_args import int_tuple, operand as _operand
 from nanojax.core import Tracer
 from nanojax.numpy._args import check_numeric, describe, is_int
 from nanojax.primitives.convolution import (ConvDimensionNumbers, _conv_shape, _identity,
@@ -58,18 +58,12 @@ def _real(name: str, what: str, x: Any) -> None:
 
 
 def _ints(name: str, what: str, values: Any, n: int) -> tuple[int, ...]:
-    try:
-        out = tuple(values)
-    except TypeError:
-        out = None
-    if out is None or not all(is_int(v) for v in out):
-        raise TypeError(f"nanojax.lax.{name}: {what} must be a sequence of ints, got "
-                        f"{describe(values)}")
+    out = int_tuple(name, what, values)
     if len(out) != n:
         raise ValueError(f"nanojax.lax.{name}: {what} has {len(out)} entries, but the operand "
                          f"has {n} {'spatial ' if 'dilation' in what or 'strides' in what else ''}"
                          "dimensions to apply them to")
-    return tuple(int(v) for v in out)
+    return out
 
 
 def _positive(name: str, what: str, values: tuple[int, ...]) -> tuple[int, ...]:

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 import numpy as np
 
 import nanojax.numpy as jnp
-from nanojax.lax_args import operand as _operand
+from nanojax.lax_args import int_tuple, operand as _operand
 from nanojax.core import Tracer
 from nanojax.numpy import _indexing
 from nanojax.numpy._args import describe, is_int
@@ -260,17 +260,11 @@ def _static_slice(name: str, operand: Any, start_indices: Sequence[int],
 
 
 def _static_ints(name: str, what: str, values: Any, ndim: int) -> tuple[int, ...]:
-    try:
-        out = tuple(values)
-    except TypeError:
-        out = None
-    if out is None or not all(is_int(v) for v in out):
-        raise TypeError(f"nanojax.lax.{name}: {what} must be a sequence of ints, got "
-                        f"{describe(values)}")
+    out = int_tuple(name, what, values)
     if len(out) != ndim:
         raise TypeError(f"nanojax.lax.{name}: {what} has {len(out)} entries for an operand "
                         f"of rank {ndim}")
-    return tuple(int(v) for v in out)
+    return out
 
 
 def _axis(name: str, axis: Any, ndim: int) -> int:
