@@ -93,3 +93,15 @@ def test_alias_matches_numpy_eagerly_and_traced(name):
             return jnp.sum(_ours(name, (x, *arrays[1:]), statics) ** 2)
         np.testing.assert_allclose(nj.grad(fn)(arrays[0]), nj.numerical_grad(fn)(arrays[0]),
                                    rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("module", [nj.nn, nj.random, nj.models, nj.lax])
+def test_dir_of_a_module_lists_its_public_names_only(module):
+    listed = dir(module)
+    assert set(module.__all__) <= set(listed)
+    for internal in ("np", "Any", "Tracer", "P", "annotations", "math"):
+        assert internal not in listed
+    if module is nj.lax:
+        assert "linalg" in listed
+    if module is nj.nn:
+        assert "initializers" in listed

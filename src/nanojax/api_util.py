@@ -21,7 +21,7 @@ from nanojax.tree_util import tree_flatten
 __all__ = ["check_callable", "name_transformed", "check_argnums", "argnums_partial",
            "check_static", "static_positions", "static_by_name", "check_inputs",
            "check_outputs", "check_float_leaves", "check_float_inputs", "refuse_complex",
-           "describe"]
+           "describe", "public_dir"]
 
 # Outputs that are numbers by their type alone.
 _PLAIN_OUTPUTS = PY_NUMBERS | {np.float64}
@@ -217,3 +217,17 @@ def describe(x: Any) -> str:
         return f"an array of shape {x.shape}"
     length = f" of length {len(x)}" if isinstance(x, (tuple, list)) else ""
     return f"a {type(x).__name__}{length}"
+
+
+def public_dir(namespace: dict, *submodules: str) -> Callable[[], list[str]]:
+    """A module's ``__dir__``: its ``__all__`` and its submodules, not what it imports.
+
+    ``dir(nanojax.nn)`` then lists what a user may call, not ``np`` or ``Any``.
+    """
+    package = namespace["__name__"] + "."
+
+    def __dir__() -> list[str]:
+        subs = [n for n, v in namespace.items() if type(v).__name__ == "module"
+                and getattr(v, "__name__", "").startswith(package)]
+        return sorted({*namespace["__all__"], *subs, *submodules})
+    return __dir__

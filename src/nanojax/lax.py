@@ -30,6 +30,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from nanojax.api_util import public_dir
+
 from nanojax import lax_linalg as linalg  # noqa: F401 - the submodule lax.linalg, as JAX's
 from nanojax import primitives as P
 from nanojax.collectives import (all_gather, all_to_all, axis_index, axis_size, pmax, pmean,
@@ -552,3 +554,6 @@ def dot(lhs: Any, rhs: Any, precision: Any = None, preferred_element_type: Any =
                          "scalars")
     return _as("dot", dot_general, lhs, rhs, (((ndim - 1,), (0,)), ((), ())), precision,
                preferred_element_type)
+
+
+__dir__ = public_dir(globals(), "linalg")

@@ -39,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from nanojax.api_util import public_dir
+
 import nanojax.numpy as jnp
 from nanojax import nn, random
 from nanojax.core import Tracer
@@ -460,3 +462,6 @@ def mlp(sizes: Sequence[int], activation: Layer = Relu, W_init: Initializer | No
     for n in sizes[2:]:
         layers += [activation, Dense(n, W_init, b_init)]
     return _with_default_shape(serial(*layers), sizes[0], "mlp")
+
+
+__dir__ = public_dir(globals())

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from nanojax.api_util import public_dir
+
 import nanojax.numpy as jnp
 from nanojax import lax
 from nanojax import primitives as P
@@ -988,3 +990,6 @@ def choice(key: Any, a: Any, shape: Any = (), replace: bool = True, p: Any = Non
     if _concrete_int(a):
         return idx
     return jnp.take(a, idx, axis=axis)
+
+
+__dir__ = public_dir(globals())

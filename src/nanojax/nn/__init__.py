@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from nanojax.api_util import public_dir
+
 import nanojax.numpy as jnp
 from nanojax import lax
 from nanojax import primitives as P
@@ -415,3 +417,6 @@ def _and(keep: Any, more: Any) -> Any:
 
 
 from nanojax.nn import initializers  # noqa: E402  (it samples with nanojax.random)
+
+
+__dir__ = public_dir(globals())
