@@ -274,7 +274,8 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
             return updates, ScaleByAdamState(count, mu, nu)
         return GradientTransformation(_init_moments, update_fn)
     return _moment_transform(lambda g, m, v: b2 * v + (1 - b2) * (g * g), b1, b2,
-                             lambda m, v: jnp.sqrt(v + eps_root) + eps, nesterov=True)
+                             lambda m, v, count: m / (jnp.sqrt(v + eps_root) + eps),
+                             nesterov=True)
 
 
 def _check_betas(fn: str, b1: Any, b2: Any, eps: Any) -> None:
@@ -289,11 +290,11 @@ def _init_moments(params: Params) -> ScaleByAdamState:
 
 
 def _moment_transform(second: Callable[[Any, Any, Any], Any], b1: Any, b2: Any,
-                      denominator: Callable[[Any, Any], Any], *, nesterov: bool = False,
+                      direction: Callable[[Any, Any, Any], Any], *, nesterov: bool = False,
                       bias_correct_nu: bool = True, init: Callable[[Params], Any] = _init_moments,
                       ) -> GradientTransformation:
     """The Adam family's shape: ``mu`` a running mean of ``g``, ``nu`` whatever ``second``
-    keeps, and the direction ``mu_hat / denominator(mu_hat, nu_hat)``.
+    keeps, and the step ``direction(mu_hat, nu_hat, count)``.
 
     ``second(g, mu, nu) -> new_nu`` gets the new ``mu`` (AdaBelief needs it);
     ``nesterov`` is NAdam's look-ahead on ``mu_hat``.
@@ -305,7 +306,7 @@ def _moment_transform(second: Callable[[Any, Any, Any], Any], b1: Any, b2: Any,
         if nesterov:
             m_hat = b1 * (m / (1 - b1 ** (count + 1))) + (1 - b1) * (g / (1 - b1 ** count))
         v_hat = v / (1 - b2 ** count) if bias_correct_nu else v
-        return m_hat / denominator(m_hat, v_hat), m, v
+        return direction(m_hat, v_hat, count), m, v
 
     def update_fn(updates, state, params=None):
         count = state.count + 1
@@ -1376,7 +1377,7 @@ def scale_by_belief(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-16,
     _check_betas("scale_by_belief", b1, b2, eps)
     return _moment_transform(
         lambda g, m, v: b2 * v + (1 - b2) * jnp.square(g - m) + eps_root, b1, b2,
-        lambda m, v: jnp.sqrt(v) + eps, nesterov=nesterov)
+        lambda m, v, count: m / (jnp.sqrt(v) + eps), nesterov=nesterov)
 
 
 def adabelief(learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.999,
@@ -1467,7 +1468,7 @@ def scale_by_adamax(b1: float = 0.9, b2: float = 0.999,
     """
     _check_betas("scale_by_adamax", b1, b2, eps)
     return _moment_transform(lambda g, m, v: jnp.maximum(jnp.abs(g) + eps, b2 * v),
-                             b1, b2, lambda m, v: v, bias_correct_nu=False)
+                             b1, b2, lambda m, v, count: m / v, bias_correct_nu=False)
 
 
 def adamax(learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.999,
@@ -1497,7 +1498,7 @@ def scale_by_yogi(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-3, eps_roo
         return ScaleByAdamState(_zero_count(), full, full)
     return _moment_transform(
         lambda g, m, v: v - (1 - b2) * jnp.sign(v - g * g) * (g * g), b1, b2,
-        lambda m, v: jnp.sqrt(v + eps_root) + eps, init=init)
+        lambda m, v, count: m / (jnp.sqrt(v + eps_root) + eps), init=init)
 
 
 def yogi(learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.999,
@@ -1521,21 +1522,8 @@ def scale_by_radam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
         r = jnp.sqrt(jnp.where(ro >= threshold, (ro - 4.0) * (ro - 2.0) * ro_inf
                                / ((ro_inf - 4.0) * (ro_inf - 2.0) * ro), 1.0))
         return jnp.where(ro >= threshold, r * m_hat / (jnp.sqrt(v_hat + eps_root) + eps), m_hat)
-
-    def leaf(g, m, v, count):
-        m = b1 * m + (1 - b1) * g
-        v = b2 * v + (1 - b2) * (g * g)
-        m_hat = m / (1 - b1 ** count)
-        if nesterov:
-            m_hat = b1 * (m / (1 - b1 ** (count + 1))) + (1 - b1) * (g / (1 - b1 ** count))
-        return direction(m_hat, v / (1 - b2 ** count), count), m, v
-
-    def update_fn(updates, state, params=None):
-        count = state.count + 1
-        updates, mu, nu = _map_leaves(lambda g, m, v: leaf(g, m, v, count), 3, updates,
-                                      state.mu, state.nu)
-        return updates, ScaleByAdamState(count, mu, nu)
-    return GradientTransformation(_init_moments, update_fn)
+    return _moment_transform(lambda g, m, v: b2 * v + (1 - b2) * (g * g), b1, b2, direction,
+                             nesterov=nesterov)
 
 
 def radam(learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.999,
