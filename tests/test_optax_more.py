@@ -580,3 +580,129 @@ def test_every_new_name_is_exported_by_the_optax_alias():
                  "kl_divergence", "hinge_loss", "cosine_onecycle_schedule", "cosine_distance",
                  "apply_if_finite"]:
         assert getattr(optax, name) is getattr(optim, name)
+
+
+# ----- More transforms, optimizers and losses -----------------------------------------------------
+
+def _adan_np(x, gs, lr=0.1, b1=0.98, b2=0.92, b3=0.99, eps=1e-8, eps_root=1e-8):
+    m = v = n = prev = np.zeros_like(x)
+    for t, g in enumerate(gs, 1):
+        diff = np.zeros_like(g) if t == 1 else g - prev
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * diff
+        n = b3 * n + (1 - b3) * (g + (1 - b2) * diff) ** 2
+        step = m / (1 - b1 ** t) + (1 - b2) * v / (1 - b2 ** t)
+        x = x - lr * step / (np.sqrt(n / (1 - b3 ** t) + eps_root) + eps)
+        prev = g
+    return x
+
+
+def _optimistic_np(x, gs, lr=0.1, alpha=1.0, beta=0.5):
+    prev = None
+    for g in gs:
+        prev = g if prev is None else prev
+        x = x - lr * ((alpha + beta) * g - beta * prev)
+        prev = g
+    return x
+
+
+@pytest.mark.parametrize("make, ref", [
+    (lambda: optax.adan(0.1), _adan_np),
+    (lambda: optax.optimistic_gradient_descent(0.1, beta=0.5), _optimistic_np),
+], ids=["adan", "optimistic"])
+def test_more_optimizers_match_numpy_and_jit(make, ref):
+    got = _steps(make())
+    for k in P:
+        np.testing.assert_allclose(got[k], ref(P[k], [g[k] for g in G]), rtol=1e-10)
+    opt = make()
+    state = opt.init(P)
+    _, state = opt.update(G[0], state, P)
+    eager = opt.update(G[1], state, P)[0]
+    np.testing.assert_array_equal(nj.jit(opt.update)(G[1], state, P)[0]["w"], eager["w"])
+
+
+def test_named_chain_and_conditional_transforms():
+    opt = optax.named_chain(("adam", optax.scale_by_adam()), ("lr", optax.scale(-0.1)))
+    u, state = opt.update(G[0], opt.init(P))
+    adam = optax.adam(0.1)
+    np.testing.assert_array_equal(u["w"], adam.update(G[0], adam.init(P))[0]["w"])
+    assert set(state) == {"adam", "lr"}
+    with pytest.raises(ValueError, match=r"nanojax.optim.named_chain: the names must be unique"):
+        optax.named_chain(("a", optax.identity()), ("a", optax.identity()))
+    every_other = lambda step: step % 2 == 0          # noqa: E731
+    ct = optax.conditionally_transform(optax.sgd(1.0, momentum=0.5), every_other)
+    cm = optax.conditionally_mask(optax.sgd(1.0, momentum=0.5), every_other)
+    s_t, s_m = ct.init(P), cm.init(P)
+    for i, g in enumerate(G[:3]):
+        ut, s_t = nj.jit(ct.update)(g, s_t)
+        um, s_m = cm.update(g, s_m)
+        if i == 1:
+            np.testing.assert_array_equal(ut["w"], g["w"])
+            np.testing.assert_array_equal(um["w"], 0.0)
+    np.testing.assert_allclose(ut["w"], -(G[2]["w"] + 0.5 * G[0]["w"]))   # step 1 kept no trace
+    np.testing.assert_array_equal(um["w"], ut["w"])
+
+
+def test_more_losses_match_numpy():
+    lp, t = np.log(PROBS), TARGET_PROBS
+    np.testing.assert_allclose(optax.kl_divergence_with_log_targets(lp, np.log(t)),
+                               (t * (np.log(t) - lp)).sum(-1), rtol=1e-12)
+    np.testing.assert_allclose(optax.generalized_kl_divergence(lp, 2 * t),
+                               (2 * t * (np.log(2 * t) - lp)).sum(-1)
+                               + (PROBS - 2 * t).sum(-1), rtol=1e-12)
+    assert optax.convex_kl_divergence is optax.generalized_kl_divergence
+    y = np.array([0, 2, 1, 1])
+    np.testing.assert_allclose(optax.multiclass_perceptron_loss(LOGITS, y),
+                               LOGITS.max(-1) - LOGITS[range(4), y])
+    np.testing.assert_allclose(optax.poly_loss_cross_entropy(LOGITS, t, epsilon=1.5),
+                               -(t * np.log(PROBS)).sum(-1) + 1.5 * (t * (1 - PROBS)).sum(-1),
+                               rtol=1e-12)
+    nj.check_grads(lambda x: jnp.sum(optax.poly_loss_cross_entropy(x, t)), (LOGITS,), order=2)
+
+
+def _ctc_brute_force(logits, logit_pad, labels, label_pad, blank=0):
+    """-log of the total probability of every path that collapses to the labels."""
+    import itertools
+    out = []
+    for b in range(logits.shape[0]):
+        frames = logits[b][logit_pad[b] == 0]
+        logp = frames - np.log(np.exp(frames).sum(-1, keepdims=True))
+        target = [int(c) for c, p in zip(labels[b], label_pad[b]) if p == 0]
+        total = 0.0
+        for path in itertools.product(range(logits.shape[2]), repeat=len(frames)):
+            collapsed = [c for i, c in enumerate(path) if c != blank
+                         and (i == 0 or path[i - 1] != c)]
+            if collapsed == target:
+                total += np.exp(sum(logp[i, c] for i, c in enumerate(path)))
+        out.append(-np.log(total))
+    return np.array(out)
+
+
+CTC_LOGITS = RNG.normal(size=(3, 5, 3))
+CTC_LOGIT_PAD = np.array([[0, 0, 0, 0, 0], [0, 0, 0, 0, 1], [0, 0, 0, 1, 1]], float)
+CTC_LABELS = np.array([[1, 1, 2], [2, 1, 0], [1, 0, 0]])
+CTC_LABEL_PAD = np.array([[0, 0, 0], [0, 0, 1], [0, 1, 1]], float)
+
+
+def test_ctc_loss_matches_brute_force_over_alignments():
+    want = _ctc_brute_force(CTC_LOGITS, CTC_LOGIT_PAD, CTC_LABELS, CTC_LABEL_PAD)
+    got = optax.ctc_loss(CTC_LOGITS, CTC_LOGIT_PAD, CTC_LABELS, CTC_LABEL_PAD)
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    jitted = nj.jit(optax.ctc_loss)(CTC_LOGITS, CTC_LOGIT_PAD, CTC_LABELS, CTC_LABEL_PAD)
+    np.testing.assert_array_equal(jitted, got)
+    # An empty label sequence: every frame blank.
+    empty = optax.ctc_loss(CTC_LOGITS[:1], CTC_LOGIT_PAD[:1], CTC_LABELS[:1], np.ones((1, 3)))
+    logp = CTC_LOGITS[0] - np.log(np.exp(CTC_LOGITS[0]).sum(-1, keepdims=True))
+    np.testing.assert_allclose(empty, [-logp[:, 0].sum()], rtol=1e-10)
+
+
+def test_ctc_loss_gradient_matches_finite_differences():
+    nj.check_grads(lambda x: jnp.sum(optax.ctc_loss(x, CTC_LOGIT_PAD, CTC_LABELS,
+                                                    CTC_LABEL_PAD)),
+                   (CTC_LOGITS,), order=1, modes=("rev",))
+
+
+def test_ctc_loss_errors():
+    with pytest.raises(ValueError, match=r"nanojax.optim.ctc_loss: expected logits of shape"):
+        optax.ctc_loss(CTC_LOGITS[0], CTC_LOGIT_PAD, CTC_LABELS, CTC_LABEL_PAD)
+    with pytest.raises(ValueError, match=r"nanojax.optim.ctc_loss: expected logit_paddings"):
+        optax.ctc_loss(CTC_LOGITS, CTC_LOGIT_PAD[:, :3], CTC_LABELS, CTC_LABEL_PAD)

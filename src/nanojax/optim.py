@@ -2237,3 +2237,280 @@ def squared_error(predictions: Any, targets: Any = None) -> Any:
     """
     errors = predictions if targets is None else jnp.subtract(predictions, targets)
     return jnp.square(errors)
+
+
+# ----- A few more of optax's transforms, optimizers and losses -----------------------------------
+
+__all__ += ["named_chain", "ConditionallyTransformState", "conditionally_transform",
+            "ConditionallyMaskState", "conditionally_mask", "ScaleByAdanState", "scale_by_adan",
+            "adan", "ScaleByOptimisticGradientState", "scale_by_optimistic_gradient",
+            "optimistic_gradient_descent", "kl_divergence_with_log_targets",
+            "generalized_kl_divergence", "convex_kl_divergence", "multiclass_perceptron_loss",
+            "poly_loss_cross_entropy", "ctc_loss", "ctc_loss_with_forward_probs"]
+
+
+def named_chain(*transforms: tuple[str, GradientTransformation]
+                ) -> GradientTransformationExtraArgs:
+    """``chain`` of ``(name, transform)`` pairs whose state is a dict by name.
+
+    Examples:
+        >>> opt = named_chain(("clip", clip(1.0)), ("lr", scale(-0.5)))
+        >>> u, state = opt.update(4.0, opt.init(0.0))
+        >>> print(float(u), sorted(state))
+        -0.5 ['clip', 'lr']
+    """
+    names = [name for name, _ in transforms]
+    if len(set(names)) != len(names):
+        raise ValueError(f"nanojax.optim.named_chain: the names must be unique, got {names}")
+    inner = chain(*(t for _, t in transforms))
+
+    def init_fn(params):
+        return dict(zip(names, inner.init(params)))
+
+    def update_fn(updates, state, params=None, **extra_args):
+        updates, states = inner.update(updates, tuple(state[n] for n in names), params,
+                                       **extra_args)
+        return updates, dict(zip(names, states))
+    return GradientTransformationExtraArgs(init_fn, update_fn)
+
+
+class ConditionallyTransformState(NamedTuple):
+    inner_state: Any
+    step: Any
+
+
+class ConditionallyMaskState(NamedTuple):
+    step: Any
+    inner_state: Any
+
+
+def _conditionally(inner: GradientTransformation, should_transform_fn: Callable[..., Any],
+                   forward_extra_args: bool, zero_when_off: bool
+                   ) -> GradientTransformationExtraArgs:
+    inner_x = with_extra_args_support(inner)
+
+    def update_fn(updates, state, params=None, **extra_args):
+        on = should_transform_fn(state.step, **(extra_args if forward_extra_args else {}))
+        new, inner_state = inner_x.update(updates, state.inner_state, params, **extra_args)
+        off = _zeros_tree(new) if zero_when_off else updates
+        new = _where_tree(on, new, off)
+        inner_state = _where_tree(on, inner_state, state.inner_state)
+        if zero_when_off:
+            return new, ConditionallyMaskState(state.step + 1, inner_state)
+        return new, ConditionallyTransformState(inner_state, state.step + 1)
+
+    def init_fn(params):
+        if zero_when_off:
+            return ConditionallyMaskState(_zero_count(), inner.init(params))
+        return ConditionallyTransformState(inner.init(params), _zero_count())
+    return GradientTransformationExtraArgs(init_fn, update_fn)
+
+
+def conditionally_transform(inner: GradientTransformation,
+                            should_transform_fn: Callable[..., Any],
+                            forward_extra_args: bool = False) -> GradientTransformationExtraArgs:
+    """Apply ``inner`` on the steps where ``should_transform_fn(step)`` is True; on the
+    others pass the updates through unchanged (and keep ``inner``'s state).
+
+    Examples:
+        >>> t = conditionally_transform(scale(10.0), lambda step: step >= 1)
+        >>> state = t.init(0.0)
+        >>> u0, state = t.update(1.0, state)
+        >>> u1, state = t.update(1.0, state)
+        >>> print(float(u0), float(u1))
+        1.0 10.0
+    """
+    return _conditionally(inner, should_transform_fn, forward_extra_args, zero_when_off=False)
+
+
+def conditionally_mask(inner: GradientTransformation, should_transform_fn: Callable[..., Any],
+                       forward_extra_args: bool = False) -> GradientTransformationExtraArgs:
+    """As ``conditionally_transform``, but the updates are zeros on the steps it is off."""
+    return _conditionally(inner, should_transform_fn, forward_extra_args, zero_when_off=True)
+
+
+class ScaleByAdanState(NamedTuple):
+    m: Updates           # running mean of gradients
+    v: Updates           # running mean of gradient differences
+    n: Updates           # running mean of squared (gradient + (1 - b2) * difference)
+    g: Updates           # the previous gradient
+    t: Any               # the step count
+
+
+def scale_by_adan(b1: float = 0.98, b2: float = 0.92, b3: float = 0.99, eps: float = 1e-8,
+                  eps_root: float = 0.0) -> GradientTransformation:
+    """Adan's direction (Xie et al., 2022): Nesterov momentum from gradient differences."""
+    for name, b in (("b1", b1), ("b2", b2), ("b3", b3)):
+        _check_unit("scale_by_adan", name, b, closed=False)
+
+    def leaf(g, m, v, n, g_prev, t):
+        diff = jnp.where(t == 1, jnp.zeros_like(g), g - g_prev)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * diff
+        n = b3 * n + (1 - b3) * jnp.square(g + (1 - b2) * diff)
+        step = m / (1 - b1 ** t) + (1 - b2) * (v / (1 - b2 ** t))
+        return step / (jnp.sqrt(n / (1 - b3 ** t) + eps_root) + eps), m, v, n
+
+    def update_fn(updates, state, params=None):
+        t = state.t + 1
+        out, m, v, n = _map_leaves(lambda g, m, v, n, prev: leaf(g, m, v, n, prev, t), 4,
+                                   updates, state.m, state.v, state.n, state.g)
+        return out, ScaleByAdanState(m, v, n, updates, t)
+    return GradientTransformation(
+        lambda params: ScaleByAdanState(_zeros_tree(params), _zeros_tree(params),
+                                        _zeros_tree(params), _zeros_tree(params),
+                                        _zero_count()), update_fn)
+
+
+def adan(learning_rate: ScalarOrSchedule, b1: float = 0.98, b2: float = 0.92,
+         b3: float = 0.99, eps: float = 1e-8, eps_root: float = 1e-8,
+         weight_decay: ScalarOrSchedule = 0.0, mask: Any = None) -> GradientTransformation:
+    """Adan (Xie et al., 2022), with decoupled weight decay."""
+    return chain(scale_by_adan(b1, b2, b3, eps, eps_root),
+                 add_decayed_weights(weight_decay, mask), scale_by_learning_rate(learning_rate))
+
+
+class ScaleByOptimisticGradientState(NamedTuple):
+    is_initial_step: Any
+    previous_gradient: Updates
+
+
+def scale_by_optimistic_gradient(alpha: float = 1.0,
+                                 beta: float = 1.0) -> GradientTransformation:
+    """Optimistic gradient: ``(alpha + beta) * g - beta * g_prev`` (``g_prev = g`` at first).
+
+    Examples:
+        >>> t = scale_by_optimistic_gradient()
+        >>> state = t.init(0.0)
+        >>> u, state = t.update(1.0, state)
+        >>> u, state = t.update(3.0, state)       # 2 * 3 - 1
+        >>> print(float(u))
+        5.0
+    """
+    def update_fn(updates, state, params=None):
+        new = tree_map(lambda g, prev: (alpha + beta) * g - beta * jnp.where(
+            state.is_initial_step, g, prev), updates, state.previous_gradient)
+        return new, ScaleByOptimisticGradientState(np.array(False), updates)
+    return GradientTransformation(
+        lambda params: ScaleByOptimisticGradientState(np.array(True), _zeros_tree(params)),
+        update_fn)
+
+
+def optimistic_gradient_descent(learning_rate: ScalarOrSchedule, alpha: float = 1.0,
+                                beta: float = 1.0) -> GradientTransformation:
+    """Optimistic gradient descent (for min-max games)."""
+    return chain(scale_by_optimistic_gradient(alpha, beta),
+                 scale_by_learning_rate(learning_rate))
+
+
+def kl_divergence_with_log_targets(log_predictions: Any, log_targets: Any,
+                                   axis: int | None = -1) -> Any:
+    """``sum(exp(log_targets) * (log_targets - log_predictions))`` over ``axis``."""
+    log_predictions, log_targets = jnp.asarray(log_predictions), jnp.asarray(log_targets)
+    _floating("kl_divergence_with_log_targets", log_predictions=log_predictions,
+              log_targets=log_targets)
+    return jnp.sum(jnp.exp(log_targets) * (log_targets - log_predictions), axis=axis)
+
+
+def generalized_kl_divergence(log_predictions: Any, targets: Any,
+                              axis: int | None = -1) -> Any:
+    """``kl_divergence`` plus ``sum(exp(log_predictions) - targets)``: convex, for
+    unnormalized measures."""
+    return kl_divergence(log_predictions, targets, axis=axis) + jnp.sum(
+        jnp.exp(jnp.asarray(log_predictions)) - jnp.asarray(targets), axis=axis)
+
+
+convex_kl_divergence = generalized_kl_divergence     # optax's older name
+
+
+def multiclass_perceptron_loss(scores: Any, labels: Any) -> Any:
+    """``max_j s_j - s_y``.
+
+    Examples:
+        >>> print(multiclass_perceptron_loss([[3.0, 1.0, 2.5]], [2]))
+        [0.5]
+    """
+    scores = jnp.asarray(scores)
+    one_hot = nn.one_hot(labels, jnp.shape(scores)[-1], dtype=jnp.result_type(scores))
+    return jnp.max(scores, axis=-1) - jnp.sum(scores * one_hot, axis=-1)
+
+
+def poly_loss_cross_entropy(logits: Any, labels: Any, epsilon: float = 2.0) -> Any:
+    """PolyLoss (Leng et al., 2022): ``softmax_cross_entropy + epsilon * sum(labels * (1 - p))``."""
+    logits, labels = jnp.asarray(logits), jnp.asarray(labels)
+    _floating("poly_loss_cross_entropy", logits=logits, labels=labels)
+    one_minus_pt = jnp.sum(labels * (1.0 - nn.softmax(logits, axis=-1)), axis=-1)
+    return softmax_cross_entropy(logits, labels) + epsilon * one_minus_pt
+
+
+def ctc_loss_with_forward_probs(logits: Any, logit_paddings: Any, labels: Any,
+                                label_paddings: Any, blank_id: int = 0,
+                                log_epsilon: float = -1e5) -> tuple[Any, Any]:
+    """CTC's per-sequence loss and the forward log-probabilities ``alpha``, shape
+    ``(T, B, 2 * N + 1)`` over the blank-interleaved labels.
+
+    ``log_epsilon`` stands for ``log 0`` (finite, so gradients stay finite).
+    Unlike optax's, the second result is this one array of ``alpha``, not
+    optax's split into blank and label parts.
+    """
+    logits, labels = jnp.asarray(logits), jnp.asarray(labels)
+    logit_paddings, label_paddings = jnp.asarray(logit_paddings), jnp.asarray(label_paddings)
+    if jnp.ndim(logits) != 3 or jnp.ndim(labels) != 2:
+        raise ValueError("nanojax.optim.ctc_loss: expected logits of shape (B, T, K) and "
+                         f"labels of shape (B, N), got {jnp.shape(logits)} and "
+                         f"{jnp.shape(labels)}")
+    (b, t_max, _), n = jnp.shape(logits), jnp.shape(labels)[1]
+    if jnp.shape(labels)[0] != b or jnp.shape(label_paddings) != jnp.shape(labels) \
+            or jnp.shape(logit_paddings) != (b, t_max):
+        raise ValueError(f"nanojax.optim.ctc_loss: expected logit_paddings of shape {(b, t_max)}"
+                         f" and labels and label_paddings of shape ({b}, N), got "
+                         f"{jnp.shape(logit_paddings)}, {jnp.shape(labels)} and "
+                         f"{jnp.shape(label_paddings)}")
+    from nanojax import lax
+    s = 2 * n + 1
+    # The extended labels: blank, l1, blank, l2, ..., blank.
+    ext = jnp.stack([jnp.full_like(labels, blank_id), labels], axis=-1).reshape((b, 2 * n))
+    ext = jnp.concatenate([ext, jnp.full((b, 1), blank_id, ext.dtype)], axis=1)
+    # A label may be reached from two back (skipping a blank) unless it repeats.
+    skip = jnp.concatenate([jnp.zeros((b, 2), bool), jnp.logical_and(
+        ext[:, 2:] != blank_id, ext[:, 2:] != ext[:, :-2])], axis=1)
+    emit = jnp.take_along_axis(nn.log_softmax(logits, axis=-1),
+                               jnp.broadcast_to(ext[:, None, :], (b, t_max, s)), axis=-1)
+    floor = jnp.full((b, 1), log_epsilon)
+
+    def step(alpha, frame):
+        emit_t, pad_t = frame
+        one_back = jnp.concatenate([floor, alpha[:, :-1]], axis=1)
+        two_back = jnp.concatenate([floor, floor, alpha[:, :-2]], axis=1)
+        new = jnp.logaddexp(jnp.logaddexp(alpha, one_back),
+                            jnp.where(skip, two_back, log_epsilon)) + emit_t
+        new = jnp.where(pad_t[:, None] > 0, alpha, new)      # padded frames change nothing
+        return new, new
+
+    # Before the first frame only the virtual start (index 0's predecessor) is reachable.
+    start = jnp.concatenate([jnp.zeros((b, 1)), jnp.full((b, s - 1), log_epsilon)], axis=1)
+    last, alphas = lax.scan(step, start, (jnp.transpose(emit, (1, 0, 2)),
+                                          jnp.transpose(logit_paddings)))
+    length = n - jnp.astype(jnp.sum(label_paddings, axis=1), np.int32)
+    at_end = jnp.take_along_axis(last, (2 * length)[:, None], axis=1)[:, 0]
+    before_end = jnp.take_along_axis(last, jnp.maximum(2 * length - 1, 0)[:, None], axis=1)[:, 0]
+    total = jnp.logaddexp(at_end, jnp.where(length > 0, before_end, log_epsilon))
+    return jnp.subtract(0.0, total), alphas
+
+
+def ctc_loss(logits: Any, logit_paddings: Any, labels: Any, label_paddings: Any,
+             blank_id: int = 0, log_epsilon: float = -1e5) -> Any:
+    """Connectionist temporal classification: ``-log p(labels | logits)`` summed over all
+    alignments, one value per sequence.
+
+    ``logits`` is ``(B, T, K)``; ``labels`` ``(B, N)`` integer classes; the
+    paddings are 1.0 where a frame or a label is padding.
+
+    Examples:
+        >>> import numpy as np
+        >>> logits = np.zeros((1, 2, 2))           # two frames, uniform over {blank, a}
+        >>> print(ctc_loss(logits, np.zeros((1, 2)), np.array([[1]]), np.zeros((1, 1))).round(4))
+        [0.2877]
+    """
+    return ctc_loss_with_forward_probs(logits, logit_paddings, labels, label_paddings,
+                                       blank_id, log_epsilon)[0]
