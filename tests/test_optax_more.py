@@ -706,3 +706,13 @@ def test_ctc_loss_errors():
         optax.ctc_loss(CTC_LOGITS[0], CTC_LOGIT_PAD, CTC_LABELS, CTC_LABEL_PAD)
     with pytest.raises(ValueError, match=r"nanojax.optim.ctc_loss: expected logit_paddings"):
         optax.ctc_loss(CTC_LOGITS, CTC_LOGIT_PAD[:, :3], CTC_LABELS, CTC_LABEL_PAD)
+
+
+def test_optax_submodules_hold_optax_names():
+    from nanojax.optax.schedules import linear_schedule
+    import nanojax.optax.losses as losses
+    assert linear_schedule is optim.linear_schedule
+    assert losses.ctc_loss is optim.ctc_loss and optax.losses is losses
+    assert optax.transforms.masked is optim.masked
+    for module in (optax.losses, optax.schedules, optax.transforms):
+        assert all(getattr(module, name) is getattr(optim, name) for name in module.__all__)
