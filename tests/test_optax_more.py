@@ -716,3 +716,35 @@ def test_optax_submodules_hold_optax_names():
     assert optax.transforms.masked is optim.masked
     for module in (optax.losses, optax.schedules, optax.transforms):
         assert all(getattr(module, name) is getattr(optim, name) for name in module.__all__)
+
+
+@pytest.mark.parametrize("make, field", [
+    (lambda: optax.adam(0.1, mu_dtype=np.float32), "mu"),
+    (lambda: optax.nadamw(0.1, mu_dtype=np.float32), "mu"),
+    (lambda: optax.amsgrad(0.1, mu_dtype="float32"), "mu"),
+    (lambda: optax.lion(0.1, mu_dtype=np.float32), "mu"),
+    (lambda: optax.sgd(0.1, momentum=0.9, accumulator_dtype=np.float32), "trace"),
+    (lambda: optax.chain(optax.ema(0.9, accumulator_dtype=np.float32)), "ema"),
+], ids=["adam", "nadamw", "amsgrad", "lion", "sgd", "ema"])
+def test_moment_dtypes_are_kept(make, field):
+    opt = make()
+    state = opt.init(P)
+    for _ in range(2):
+        u, state = opt.update(G[0], state, P)
+        moment = getattr(state[0], field)
+        assert moment["w"].dtype == np.float32 and u["w"].dtype == np.float64
+    jitted = nj.jit(opt.update)(G[1], state, P)[1]
+    assert getattr(jitted[0], field)["w"].dtype == np.float32
+    with pytest.raises(TypeError, match=r"nanojax.optim.scale_by_adam: mu_dtype must be a dtype"):
+        optax.adam(0.1, mu_dtype="nope")
+
+
+def test_lion_modes():
+    g = {"x": np.array([3.0, 0.05, -20.0])}
+    for mode, want in [("hard", np.sign), ("smooth", lambda x: np.tanh(2.0 * x)),
+                       ("refined", lambda x: np.where(np.abs(x) < 1, x, np.sign(x)))]:
+        t = optax.scale_by_lion(mode=mode, smooth_beta=2.0)
+        u, _ = t.update(g, t.init(g))
+        np.testing.assert_allclose(u["x"], want(0.1 * g["x"]))
+    with pytest.raises(ValueError, match=r"nanojax.optim.scale_by_lion: mode must be"):
+        optax.scale_by_lion(mode="soft")

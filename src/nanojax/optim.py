@@ -221,7 +221,8 @@ def scale_by_learning_rate(learning_rate: ScalarOrSchedule | None, *,
     return scale(sign * float(learning_rate))
 
 
-def trace(decay: float, nesterov: bool = False) -> GradientTransformation:
+def trace(decay: float, nesterov: bool = False,
+          accumulator_dtype: Any = None) -> GradientTransformation:
     """Momentum: keep ``t = g + decay * t`` and pass ``t`` on.
 
     With ``nesterov=True`` the update looks one step ahead: ``g + decay * t``
@@ -242,8 +243,8 @@ def trace(decay: float, nesterov: bool = False) -> GradientTransformation:
         updates, new_trace = _map_leaves(lambda g, t: _trace_leaf(g, t, decay, nesterov), 2,
                                          updates, state.trace)
         return updates, TraceState(new_trace)
-    return GradientTransformation(lambda params: TraceState(tree_map(jnp.zeros_like, params)),
-                                  update_fn)
+    return _mu_in("trace", accumulator_dtype, GradientTransformation(
+        lambda params: TraceState(tree_map(jnp.zeros_like, params)), update_fn), "trace")
 
 
 def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
@@ -263,7 +264,6 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
         >>> print(round(float(u), 6), int(state.count))    # first step: sign(g)
         -1.0 1
     """
-    _no_mu_dtype("scale_by_adam", mu_dtype)
     _check_betas("scale_by_adam", b1, b2, eps)
     if not nesterov:
         def update_fn(updates, state, params=None):
@@ -272,10 +272,11 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
                 lambda g, m, v: _adam_leaf(g, m, v, count, b1, b2, eps, eps_root), 3,
                 updates, state.mu, state.nu)
             return updates, ScaleByAdamState(count, mu, nu)
-        return GradientTransformation(_init_moments, update_fn)
-    return _moment_transform(lambda g, m, v: b2 * v + (1 - b2) * (g * g), b1, b2,
-                             lambda m, v, count: m / (jnp.sqrt(v + eps_root) + eps),
-                             nesterov=True)
+        return _mu_in("scale_by_adam", mu_dtype, GradientTransformation(_init_moments,
+                                                                          update_fn))
+    return _mu_in("scale_by_adam", mu_dtype, _moment_transform(
+        lambda g, m, v: b2 * v + (1 - b2) * (g * g), b1, b2,
+        lambda m, v, count: m / (jnp.sqrt(v + eps_root) + eps), nesterov=True))
 
 
 def _check_betas(fn: str, b1: Any, b2: Any, eps: Any) -> None:
@@ -461,7 +462,7 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
 # ----- The optimizers -------------------------------------------------------------------
 
 def sgd(learning_rate: ScalarOrSchedule, momentum: float | None = None,
-        nesterov: bool = False) -> GradientTransformation:
+        nesterov: bool = False, accumulator_dtype: Any = None) -> GradientTransformation:
     """Stochastic gradient descent, with optional (Nesterov) momentum.
 
     Plain: ``p -= lr * g``. With momentum ``m``: ``t = g + m * t`` then
@@ -476,7 +477,7 @@ def sgd(learning_rate: ScalarOrSchedule, momentum: float | None = None,
     """
     if nesterov and momentum is None:
         raise ValueError("nanojax.optim.sgd: nesterov=True needs a momentum")
-    momentum_part = () if momentum is None else (trace(momentum, nesterov),)
+    momentum_part = () if momentum is None else (trace(momentum, nesterov, accumulator_dtype),)
     return chain(*momentum_part, scale_by_learning_rate(learning_rate))
 
 
@@ -762,10 +763,26 @@ def rmsprop(learning_rate: ScalarOrSchedule, decay: float = 0.9, eps: float = 1e
                  identity() if momentum is None else trace(momentum, nesterov))
 
 
-def _no_mu_dtype(fn: str, mu_dtype: Any) -> None:
-    if mu_dtype is not None:
-        raise NotImplementedError(f"nanojax.optim.{fn}: mu_dtype is not supported yet; the "
-                                  "moments keep the params' dtype")
+def _mu_in(fn: str, mu_dtype: Any, tx: GradientTransformation,
+           field: str = "mu") -> GradientTransformation:
+    """``tx`` whose state's ``field`` (the first moment) is kept in ``mu_dtype`` (None: as
+    computed, the params' dtype)."""
+    if mu_dtype is None:
+        return tx
+    try:
+        dtype = np.dtype(mu_dtype)
+    except TypeError:
+        raise TypeError(f"nanojax.optim.{fn}: {'mu' if field == 'mu' else 'accumulator'}_dtype "
+                        f"must be a dtype, got {mu_dtype!r}") from None
+
+    def cast(state):
+        return state._replace(**{field: tree_map(lambda m: jnp.astype(m, dtype),
+                                                 getattr(state, field))})
+
+    def update_fn(updates, state, params=None):
+        updates, state = tx.update(updates, state, params)
+        return updates, cast(state)
+    return GradientTransformation(lambda params: cast(tx.init(params)), update_fn)
 
 
 def adamw(learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.999,
@@ -788,18 +805,27 @@ def adamw(learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.999,
                  scale_by_learning_rate(learning_rate))
 
 
-def scale_by_lion(b1: float = 0.9, b2: float = 0.99,
-                  mu_dtype: Any = None) -> GradientTransformation:
-    """Lion's direction: ``sign(b1 * mu + (1 - b1) * g)``, then ``mu = b2 * mu + (1 - b2) * g``."""
-    _no_mu_dtype("scale_by_lion", mu_dtype)
+def scale_by_lion(b1: float = 0.9, b2: float = 0.99, mu_dtype: Any = None, *,
+                  mode: str = "hard", smooth_beta: float = 1.0) -> GradientTransformation:
+    """Lion's direction: ``sign(b1 * mu + (1 - b1) * g)``, then ``mu = b2 * mu + (1 - b2) * g``.
+
+    ``mode='smooth'`` uses ``tanh(smooth_beta * x)`` for the sign, ``'refined'``
+    keeps ``x`` where ``|x| < 1``, as optax's.
+    """
+    signs = {"hard": jnp.sign, "smooth": lambda x: jnp.tanh(smooth_beta * x),
+             "refined": lambda x: jnp.where(jnp.abs(x) < 1.0, x, jnp.sign(x))}
+    if mode not in signs:
+        raise ValueError("nanojax.optim.scale_by_lion: mode must be 'hard', 'smooth' or "
+                         f"'refined', got {mode!r}")
+    sign = signs[mode]
 
     def update_fn(updates, state, params=None):
-        directions = tree_map(lambda g, m: jnp.sign((1 - b1) * g + b1 * m), updates, state.mu)
+        directions = tree_map(lambda g, m: sign((1 - b1) * g + b1 * m), updates, state.mu)
         mu = tree_map(lambda g, m: (1 - b2) * g + b2 * m, updates, state.mu)
         return directions, ScaleByLionState(state.count + 1, mu)
-    return GradientTransformation(
+    return _mu_in("scale_by_lion", mu_dtype, GradientTransformation(
         lambda params: ScaleByLionState(_zero_count(), tree_map(jnp.zeros_like, params)),
-        update_fn)
+        update_fn))
 
 
 def lion(learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.99,
@@ -1261,18 +1287,13 @@ def ema(decay: float, debias: bool = True,
     """
     _check_unit("ema", "decay", decay)
 
-    def init_fn(params):
-        zeros = tree_map(lambda p: jnp.zeros_like(p, dtype=accumulator_dtype), params)
-        return EmaState(_zero_count(), zeros)
-
     def update_fn(updates, state, params=None):
         count = state.count + 1
         new = tree_map(lambda g, e: decay * e + (1 - decay) * g, updates, state.ema)
         out = tree_map(lambda e: e / (1 - decay ** count), new) if debias else new
-        if accumulator_dtype is not None:
-            new = tree_map(lambda e: jnp.astype(e, accumulator_dtype), new)
         return out, EmaState(count, new)
-    return GradientTransformation(init_fn, update_fn)
+    return _mu_in("ema", accumulator_dtype, GradientTransformation(
+        lambda params: EmaState(_zero_count(), _zeros_tree(params)), update_fn), "ema")
 
 
 class ScaleByRssState(NamedTuple):
@@ -1425,7 +1446,6 @@ def scale_by_amsgrad(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
         >>> print(round(float(u), 4), float(state.nu_max))
         -1.0 4.0
     """
-    _no_mu_dtype("scale_by_amsgrad", mu_dtype)
     _check_betas("scale_by_amsgrad", b1, b2, eps)
 
     def leaf(g, m, v, v_max, count):
@@ -1441,10 +1461,10 @@ def scale_by_amsgrad(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
                                               updates,
                                               state.mu, state.nu, state.nu_max)
         return updates, ScaleByAmsgradState(count, mu, nu, nu_max)
-    return GradientTransformation(
+    return _mu_in("scale_by_amsgrad", mu_dtype, GradientTransformation(
         lambda params: ScaleByAmsgradState(_zero_count(), _zeros_tree(params),
                                            _zeros_tree(params), _zeros_tree(params)),
-        update_fn)
+        update_fn))
 
 
 def amsgrad(learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.999,
@@ -1545,7 +1565,6 @@ def scale_by_novograd(b1: float = 0.9, b2: float = 0.25, eps: float = 1e-8,
                       mu_dtype: Any = None) -> GradientTransformation:
     """NovoGrad's direction: per-layer second moments of ``||g||**2``, momentum on
     ``g / sqrt(nu) + weight_decay * p``; the first step starts both moments at their inputs."""
-    _no_mu_dtype("scale_by_novograd", mu_dtype)
     _check_betas("scale_by_novograd", b1, b2, eps)
 
     def leaf(g, p, m, v, first):
@@ -1562,10 +1581,10 @@ def scale_by_novograd(b1: float = 0.9, b2: float = 0.25, eps: float = 1e-8,
         updates, mu, nu = _map_leaves(lambda g, p, m, v: leaf(g, p, m, v, count == 1), 3,
                                       updates, params, state.mu, state.nu)
         return updates, ScaleByNovogradState(count, mu, nu)
-    return GradientTransformation(
+    return _mu_in("scale_by_novograd", mu_dtype, GradientTransformation(
         lambda params: ScaleByNovogradState(
             _zero_count(), _zeros_tree(params),
-            tree_map(lambda p: jnp.zeros((), jnp.result_type(p)), params)), update_fn)
+            tree_map(lambda p: jnp.zeros((), jnp.result_type(p)), params)), update_fn))
 
 
 def novograd(learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.25,
