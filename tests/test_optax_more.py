@@ -748,3 +748,28 @@ def test_lion_modes():
         np.testing.assert_allclose(u["x"], want(0.1 * g["x"]))
     with pytest.raises(ValueError, match=r"nanojax.optim.scale_by_lion: mode must be"):
         optax.scale_by_lion(mode="soft")
+
+
+def test_softmax_cross_entropies_take_optax_axis_and_where():
+    where = np.array([[True, True, False]] * 4)
+    masked_p = np.where(where, np.exp(LOGITS), 0.0)
+    masked_p /= masked_p.sum(-1, keepdims=True)
+    t = np.where(where, TARGET_PROBS, 0.0)
+    want = -(t[:, :2] * np.log(masked_p[:, :2])).sum(-1)
+    np.testing.assert_allclose(optax.softmax_cross_entropy(LOGITS, t, where=where), want,
+                               rtol=1e-12)
+    np.testing.assert_allclose(optax.softmax_cross_entropy(LOGITS.T, t.T, axis=0),
+                               -(t * np.log(PROBS)).sum(-1), rtol=1e-12)
+    y = np.array([0, 1, 1, 0])
+    np.testing.assert_allclose(
+        optax.softmax_cross_entropy_with_integer_labels(LOGITS, y, where=where),
+        -np.log(masked_p[range(4), y]), rtol=1e-12)
+    np.testing.assert_allclose(optax.softmax_cross_entropy_with_integer_labels(LOGITS.T, y, 0),
+                               -np.log(PROBS[range(4), y]), rtol=1e-12)
+    none_left = optax.softmax_cross_entropy_with_integer_labels(LOGITS[:1], y[:1],
+                                                                where=np.zeros((1, 3), bool))
+    np.testing.assert_array_equal(none_left, [0.0])
+    nj.check_grads(lambda x: jnp.sum(optax.softmax_cross_entropy_with_integer_labels(
+        x, y, where=where)), (LOGITS,), order=1)
+    with pytest.raises(TypeError, match=r"with_integer_labels: axis must be an int"):
+        optax.softmax_cross_entropy_with_integer_labels(LOGITS, y, axis=(0, 1))

@@ -913,25 +913,62 @@ def warmup_cosine_decay_schedule(init_value: float, peak_value: float, warmup_st
 
 # ----- optax's losses (one-hot labels where optax takes them) --------------------------------
 
-def softmax_cross_entropy(logits: Any, labels: Any, axis: int = -1) -> Any:
+def softmax_cross_entropy(logits: Any, labels: Any, axis: Any = -1, where: Any = None) -> Any:
     """``-sum(labels * log_softmax(logits))`` over ``axis``: labels are probabilities (one-hot).
+
+    ``where`` (optax's) masks classes out of both the softmax and the sum;
+    with one dimension fewer than ``logits`` it is expanded at ``axis``.
 
     Examples:
         >>> print(softmax_cross_entropy([[0.0, 0.0]], [[0.0, 1.0]]).round(4))
         [0.6931]
+        >>> print(softmax_cross_entropy([[0.0, 0.0, 5.0]], [[0.0, 1.0, 0.0]],
+        ...                             where=[[True, True, False]]).round(4))
+        [0.6931]
     """
+    if where is not None:
+        where = jnp.asarray(where)
+        if jnp.ndim(where) != jnp.ndim(logits):
+            where = jnp.expand_dims(where, axis)
+        log_p = nn.log_softmax(logits, axis=axis, where=where)
+        # Masked classes may hold -inf: picked out before the product, never multiplied.
+        terms = jnp.where(where, jnp.multiply(labels, jnp.where(where, log_p, 0.0)), 0.0)
+        return jnp.negative(jnp.sum(terms, axis=axis))
     return jnp.negative(jnp.sum(jnp.multiply(labels, nn.log_softmax(logits, axis=axis)),
                                 axis=axis))
 
 
-def softmax_cross_entropy_with_integer_labels(logits: Any, labels: Any) -> Any:
+def softmax_cross_entropy_with_integer_labels(logits: Any, labels: Any, axis: int = -1,
+                                              where: Any = None) -> Any:
     """``-log_softmax(logits)[label]`` per example, labels integer classes.
+
+    ``axis`` is the class axis of ``logits``; ``where`` masks classes out
+    of the normalisation (a row with none left costs 0), as optax's.
 
     Examples:
         >>> print(softmax_cross_entropy_with_integer_labels([[0.0, 0.0]], [1]).round(4))
         [0.6931]
+        >>> print(softmax_cross_entropy_with_integer_labels([[0.0], [0.0]], [1], axis=0))
+        [0.69314718]
     """
-    return losses.softmax_cross_entropy(logits, labels)
+    if not isinstance(axis, int):
+        raise TypeError("nanojax.optim.softmax_cross_entropy_with_integer_labels: axis must be "
+                        f"an int, got {type(axis).__name__}")
+    logits = jnp.asarray(logits)
+    if axis not in (-1, jnp.ndim(logits) - 1):
+        logits = jnp.moveaxis(logits, axis, -1)
+        where = None if where is None else jnp.moveaxis(jnp.asarray(where), axis, -1)
+    if where is None:
+        return losses.softmax_cross_entropy(logits, labels)
+    where = jnp.asarray(where)
+    if jnp.ndim(where) != jnp.ndim(logits):
+        where = jnp.expand_dims(where, -1)
+    picked = jnp.take_along_axis(logits, jnp.expand_dims(jnp.asarray(labels), -1), axis=-1)
+    any_left = jnp.any(where, axis=-1)
+    # A row with no class left is normalised over all (then zeroed): no log(0) formed.
+    where = jnp.logical_or(where, jnp.logical_not(jnp.expand_dims(any_left, -1)))
+    out = nn.logsumexp(logits, axis=-1, where=where) - picked[..., 0]
+    return jnp.where(any_left, out, 0.0)
 
 
 def sigmoid_binary_cross_entropy(logits: Any, labels: Any) -> Any:
