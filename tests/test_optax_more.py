@@ -773,3 +773,22 @@ def test_softmax_cross_entropies_take_optax_axis_and_where():
         x, y, where=where)), (LOGITS,), order=1)
     with pytest.raises(TypeError, match=r"with_integer_labels: axis must be an int"):
         optax.softmax_cross_entropy_with_integer_labels(LOGITS, y, axis=(0, 1))
+
+
+@pytest.mark.parametrize("factory, kwargs, static", [
+    (optax.sgd, dict(learning_rate=0.1, momentum=0.9), ()),
+    (optax.adamw, dict(learning_rate=0.1, weight_decay=0.01), ()),
+    (optax.rmsprop, dict(learning_rate=0.1), ()),
+    (optax.clip_by_global_norm, dict(max_norm=1.0), ()),
+    (optax.lamb, dict(learning_rate=0.1), ()),
+    (optax.adafactor, dict(learning_rate=0.1, min_dim_size_to_factor=2),
+     ("min_dim_size_to_factor",)),
+], ids=["sgd", "adamw", "rmsprop", "clip", "lamb", "adafactor"])
+def test_inject_hyperparams_matches_the_plain_optimizer_eager_and_jit(factory, kwargs, static):
+    opt = optax.inject_hyperparams(factory, static_args=static)(**kwargs)
+    plain = factory(**kwargs)
+    state = opt.init(P)
+    eager, _ = opt.update(G[0], state, P)
+    np.testing.assert_allclose(eager["w"], plain.update(G[0], plain.init(P), P)[0]["w"],
+                               rtol=1e-15)
+    np.testing.assert_array_equal(nj.jit(opt.update)(G[0], state, P)[0]["w"], eager["w"])

@@ -373,7 +373,7 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
         >>> [round(float(x), 3) for x in clipped]
         [0.6, 0.8]
     """
-    if not _number("clip_by_global_norm", "max_norm", max_norm) > 0:
+    if _concrete(_number("clip_by_global_norm", "max_norm", max_norm)) and not max_norm > 0:
         raise ValueError("nanojax.optim.clip_by_global_norm: max_norm must be positive, "
                          f"got {max_norm}")
 
@@ -1968,7 +1968,8 @@ def inject_hyperparams(inner_factory: Callable[..., GradientTransformation],
         bound.apply_defaults()
         schedules, numbers_, other = {}, {}, {}
         for name, value in bound.arguments.items():
-            if name in static or isinstance(value, bool):
+            # Types (dtype_momentum=np.float32) are callable, but no schedule.
+            if name in static or isinstance(value, (bool, type, np.dtype)):
                 other[name] = value
             elif callable(value):
                 schedules[name] = value
