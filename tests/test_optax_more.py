@@ -792,3 +792,36 @@ def test_inject_hyperparams_matches_the_plain_optimizer_eager_and_jit(factory, k
     np.testing.assert_allclose(eager["w"], plain.update(G[0], plain.init(P), P)[0]["w"],
                                rtol=1e-15)
     np.testing.assert_array_equal(nj.jit(opt.update)(G[0], state, P)[0]["w"], eager["w"])
+
+
+def test_polyak_sgd_uses_the_loss_passed_as_value():
+    loss = lambda p: jnp.sum(jnp.square(p["w"] - 1.0)) + jnp.sum(jnp.square(p["b"]))  # noqa: E731
+    opt = optax.polyak_sgd(max_learning_rate=10.0)
+    state, params = opt.init(P), P
+    for _ in range(3):
+        value, grad = nj.value_and_grad(loss)(params)
+        u, state = opt.update(grad, state, params, value=value)
+        sq = sum(np.sum(g ** 2) for g in grad.values())
+        np.testing.assert_allclose(u["w"], -min(float(value) / sq, 10.0) * grad["w"])
+        params = optim.apply_updates(params, u)
+    with pytest.raises(TypeError, match=r"nanojax.optim.scale_by_polyak needs the loss"):
+        opt.update(G[0], state, P)
+    zero, _ = optax.scale_by_polyak().update({"w": np.zeros(2)}, optax.EmptyState(), value=1.0)
+    np.testing.assert_array_equal(zero["w"], 0.0)
+
+
+def test_fromage_normalize_and_optimistic_adam():
+    u, _ = optax.normalize_by_update_norm(2.0).update(G[0], optax.EmptyState())
+    np.testing.assert_allclose(optim.global_norm(u), 2.0 * optim.global_norm(G[0])
+                               / (optim.global_norm(G[0]) + 1e-6))
+    lr = 0.1
+    m = 1 / np.sqrt(1 + lr ** 2)
+    u, _ = optax.fromage(lr).update(G[0], optax.fromage(lr).init(P), P)
+    ratio = np.linalg.norm(P["w"]) / np.linalg.norm(G[0]["w"])
+    np.testing.assert_allclose(u["w"], -lr * m * ratio * G[0]["w"] + (m - 1) * P["w"])
+    sched, _ = optax.fromage(lambda c: lr).update(G[0], optax.fromage(lambda c: lr).init(P), P)
+    np.testing.assert_allclose(sched["w"], u["w"])
+    o = optax.optimistic_adam_v2(0.1)
+    u, _ = o.update(G[0], o.init(P))
+    first, _ = optax.scale_by_adam(nesterov=True).update(G[0], optax.scale_by_adam().init(P))
+    np.testing.assert_allclose(u["w"], -0.1 * first["w"])

@@ -425,7 +425,7 @@ def add_decayed_weights(weight_decay: ScalarOrSchedule = 0.0,
     return inner if mask is None else masked(inner, mask)
 
 
-def chain(*transforms: GradientTransformation) -> GradientTransformation:
+def chain(*transforms: GradientTransformation) -> GradientTransformationExtraArgs:
     """Apply ``transforms`` in order; the state is the tuple of their states.
 
     Examples:
@@ -2571,3 +2571,86 @@ def ctc_loss(logits: Any, logit_paddings: Any, labels: Any, label_paddings: Any,
     """
     return ctc_loss_with_forward_probs(logits, logit_paddings, labels, label_paddings,
                                        blank_id, log_epsilon)[0]
+
+
+__all__ += ["normalize_by_update_norm", "scale_by_polyak", "polyak_sgd", "fromage",
+            "optimistic_adam_v2"]
+
+
+def normalize_by_update_norm(scale_factor: float = 1.0,
+                             eps: float = 1e-6) -> GradientTransformation:
+    """Divide the updates by ``(global_norm + eps) / scale_factor``: steps of fixed length.
+
+    Examples:
+        >>> u, _ = normalize_by_update_norm(eps=0.0).update([3.0, 4.0], EmptyState())
+        >>> [round(float(x), 6) for x in u]
+        [0.6, 0.8]
+    """
+    def update_fn(updates, state, params=None):
+        norm = (global_norm(updates) + eps) / scale_factor
+        return tree_map(lambda g: g / norm, updates), state
+    return GradientTransformation(lambda params: EmptyState(), update_fn)
+
+
+def scale_by_polyak(f_min: float = 0.0, max_learning_rate: float = 1.0, eps: float = 0.0,
+                    variant: str = "sps") -> GradientTransformationExtraArgs:
+    """Polyak's step size: scale by ``min((value - f_min) / (||g||**2 + eps), max_learning_rate)``.
+
+    ``update`` needs the loss as ``value=``; ``variant='sps+'`` clips the gap
+    ``value - f_min`` at 0.
+
+    Examples:
+        >>> t = scale_by_polyak()
+        >>> u, _ = t.update(2.0, EmptyState(), value=2.0)     # (2 - 0) / 4 = 0.5
+        >>> print(float(u))
+        1.0
+    """
+    if variant not in ("sps", "sps+"):
+        raise ValueError(f"nanojax.optim.scale_by_polyak: variant must be 'sps' or 'sps+', "
+                         f"got {variant!r}")
+
+    def update_fn(updates, state, params=None, *, value=None, **extra_args):
+        if value is None:
+            raise TypeError("nanojax.optim.scale_by_polyak needs the loss: call "
+                            "update(grads, state, params, value=loss)")
+        sq_norm = sum(jnp.sum(jnp.square(g)) for g in tree_leaves(updates))
+        gap = value - f_min
+        if variant == "sps+":
+            gap = jnp.maximum(gap, 0.0)
+        tiny = sq_norm + eps <= np.finfo(float).eps
+        step = jnp.where(tiny, 0.0, jnp.minimum(
+            gap / jnp.where(tiny, 1.0, sq_norm + eps), max_learning_rate))
+        return tree_map(lambda g: step * g, updates), state
+    return GradientTransformationExtraArgs(lambda params: EmptyState(), update_fn)
+
+
+def polyak_sgd(max_learning_rate: float = 1.0, scaling: ScalarOrSchedule = 1.0,
+               f_min: float = 0.0, eps: float = 0.0,
+               variant: str = "sps") -> GradientTransformationExtraArgs:
+    """SGD with Polyak's step size (Loizou et al., 2021); ``update`` needs ``value=loss``."""
+    return chain(sgd(learning_rate=scaling),
+                 scale_by_polyak(f_min, max_learning_rate, eps, variant))
+
+
+def fromage(learning_rate: ScalarOrSchedule, min_norm: float = 1e-6) -> GradientTransformation:
+    """Fromage (Bernstein et al., 2020): trust-ratio steps that shrink the params by
+    ``1 / sqrt(1 + lr**2)``."""
+    if callable(learning_rate):
+        mult = lambda c: 1 / (1 + learning_rate(c) ** 2) ** 0.5      # noqa: E731
+        return chain(scale_by_trust_ratio(min_norm),
+                     scale_by_learning_rate(lambda c: mult(c) * learning_rate(c)),
+                     add_decayed_weights(lambda c: mult(c) - 1))
+    _number("fromage", "learning_rate", learning_rate)
+    m = 1 / (1 + learning_rate ** 2) ** 0.5
+    return chain(scale_by_trust_ratio(min_norm), scale_by_learning_rate(learning_rate * m),
+                 add_decayed_weights(m - 1))
+
+
+def optimistic_adam_v2(learning_rate: ScalarOrSchedule, *, alpha: float = 1.0,
+                       beta: float = 1.0, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
+                       eps_root: float = 0.0, mu_dtype: Any = None,
+                       nesterov: bool = True) -> GradientTransformation:
+    """Optimistic Adam: Adam's direction through ``scale_by_optimistic_gradient``."""
+    return chain(scale_by_adam(b1, b2, eps, eps_root, mu_dtype, nesterov=nesterov),
+                 scale_by_optimistic_gradient(alpha, beta),
+                 scale_by_learning_rate(learning_rate))
