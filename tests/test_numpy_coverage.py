@@ -95,7 +95,7 @@ def test_alias_matches_numpy_eagerly_and_traced(name):
                                    rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("module", [nj.nn, nj.random, nj.models, nj.lax])
+@pytest.mark.parametrize("module", [nj.nn, nj.random, nj.models, nj.lax, nj.optim])
 def test_dir_of_a_module_lists_its_public_names_only(module):
     listed = dir(module)
     assert set(module.__all__) <= set(listed)

@@ -38,6 +38,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from nanojax.api_util import public_dir
+
 import nanojax.numpy as jnp
 from nanojax import losses, nn
 from nanojax.core import Tracer
@@ -2654,3 +2656,6 @@ def optimistic_adam_v2(learning_rate: ScalarOrSchedule, *, alpha: float = 1.0,
     return chain(scale_by_adam(b1, b2, eps, eps_root, mu_dtype, nesterov=nesterov),
                  scale_by_optimistic_gradient(alpha, beta),
                  scale_by_learning_rate(learning_rate))
+
+
+__dir__ = public_dir(globals())
