@@ -572,9 +572,21 @@ TRANSCENDENTAL_RULES = [
     unary("cbrt", jnp.cbrt, nonzero),
 ]
 
+# ----- Bessel i0e/i1e and the incomplete gamma functions (the scipy-stats branch's rows) --
+
+BESSEL_GAMMA_RULES = [
+    unary("bessel_i0e", nj.lax.bessel_i0e, nonzero),
+    unary("bessel_i0e", lambda x: nj.lax.bessel_i0e(x * 15.0), nonzero, label="asymptotic"),
+    unary("bessel_i1e", nj.lax.bessel_i1e, nonzero),
+    unary("bessel_i1e", lambda x: nj.lax.bessel_i1e(x * 15.0), nonzero, label="asymptotic"),
+    unary("igamma", lambda x: nj.lax.igamma(2.5, x), positive),
+    unary("igamma", lambda x: nj.lax.igamma(0.7, x * 4.0), positive, label="fraction"),
+    unary("igammac", lambda x: nj.lax.igammac(2.5, x), positive),
+]
+
 GRAD_RULES = (ELEMENTWISE_RULES + STRUCTURAL_RULES + CONTROL_FLOW_RULES + LINALG_RULES
               + CUMULATIVE_AND_SPECIAL_RULES + CONV_RULES + COLLECTIVE_RULES + CHECKPOINT_RULES
-              + TRANSCENDENTAL_RULES)
+              + TRANSCENDENTAL_RULES + BESSEL_GAMMA_RULES)
 
 
 def _shape_id(shape: tuple) -> str:
