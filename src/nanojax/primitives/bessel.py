@@ -16,6 +16,7 @@ JAX's series.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -56,7 +57,7 @@ def _bessel_asymptotic(nu: int, x: np.ndarray) -> np.ndarray:
     return np.sign(x) * out if nu % 2 else out
 
 
-def _bessel(nu: int):
+def _bessel(nu: int) -> Callable:
     def fn(x: np.ndarray) -> np.ndarray:
         small = np.abs(x) <= 20.0
         out = _by_region(x, [(small, lambda v: _bessel_series(nu, v)),
@@ -88,25 +89,33 @@ def _log_prefactor(a: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def _igamma_series(a: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """P(a, x) = x^a e^-x / Gamma(a + 1) sum x^k / ((a+1)...(a+k)), for x < a + 1."""
+    """P(a, x) = x^a e^-x / Gamma(a + 1) sum x^k / ((a+1)...(a+k)), for x < a + 1.
+
+    Each element stops adding terms once its own have become negligible, so
+    its value does not depend on the other elements (vmap gives a loop's bits).
+    """
     term = np.ones_like(x)
     total = term.copy()
-    for k in range(1, 400):
+    done = np.zeros(x.shape, bool)
+    for k in range(1, 2000):
         term = term * x / (a + k)
-        total = total + term
-        if np.all(term <= total * 1e-17):
+        done |= term <= total * 1e-17
+        if done.all():
             break
+        total = np.where(done, total, total + term)
     return np.exp(_log_prefactor(a, x)) * total / a
 
 
 def _igammac_fraction(a: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Q(a, x) by Lentz's continued fraction, for x >= a + 1."""
+    """Q(a, x) by Lentz's continued fraction, for x >= a + 1 (each element stopping
+    on its own, as in the series)."""
     tiny = 1e-300
     b = x + 1.0 - a
     c = np.full_like(x, 1.0 / tiny)
     d = 1.0 / b
     h = d.copy()
-    for i in range(1, 400):
+    done = np.zeros(x.shape, bool)
+    for i in range(1, 2000):
         an = -i * (i - a)
         b = b + 2.0
         d = an * d + b
@@ -115,8 +124,9 @@ def _igammac_fraction(a: np.ndarray, x: np.ndarray) -> np.ndarray:
         c = np.where(np.abs(c) < tiny, tiny, c)
         d = 1.0 / d
         delta = d * c
-        h = h * delta
-        if np.all(np.abs(delta - 1.0) <= 1e-16):
+        h = np.where(done, h, h * delta)
+        done |= np.abs(delta - 1.0) <= 1e-16
+        if done.all():
             break
     return np.exp(_log_prefactor(a, x)) * h
 
@@ -141,7 +151,7 @@ def _igamma_pair(a: np.ndarray, x: np.ndarray, upper: bool) -> np.ndarray:
     return out
 
 
-def _igamma_impl(upper: bool):
+def _igamma_impl(upper: bool) -> Callable:
     def impl(a, x):
         dtype = np.result_type(a, x)
         dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import math
+
 import numpy as np
 
 import nanojax.numpy as jnp
@@ -209,10 +211,10 @@ def _ndtri_lower(q: Any) -> Any:
     """The quantile of ``q`` in (0, 1/2], by Newton steps on ``log_ndtr``."""
     tiny = q < 1e-10
     safe = jnp.where(tiny, 0.25, q)
-    start = np.sqrt(2.0) * P.erf_inv_p.bind(2.0 * safe - 1.0)
+    start = math.sqrt(2.0) * P.erf_inv_p.bind(2.0 * safe - 1.0)
     t = -2.0 * jnp.log(jnp.where(tiny, q, 1e-10))
     # The tail's leading terms: ndtr(x) ~ exp(-x^2/2) / (-x sqrt(2 pi)).
-    tail = -jnp.sqrt(t - jnp.log(t) - np.log(2.0 * np.pi))
+    tail = -jnp.sqrt(t - jnp.log(t) - math.log(2.0 * math.pi))
     x = jnp.where(tiny, tail, start)
     log_q = jnp.log(q)
     for _ in range(4):
@@ -305,7 +307,7 @@ def multigammaln(a: Any, d: int) -> Any:
                          f"got {d!r:.50}")
     a = _inexact("multigammaln", a)
     d = int(d)
-    total = 0.25 * d * (d - 1) * np.log(np.pi)
+    total = 0.25 * d * (d - 1) * math.log(math.pi)
     for j in range(d):
         total = total + gammaln(a - 0.5 * j)
     return total
