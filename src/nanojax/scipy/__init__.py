@@ -11,3 +11,4 @@ Examples:
 from nanojax.scipy import linalg  # noqa: F401
 from nanojax.scipy import special  # noqa: F401
 from nanojax.scipy import stats  # noqa: F401
+from nanojax.scipy import optimize  # noqa: F401
