@@ -348,3 +348,8 @@ def test_bad_arguments_are_refused_in_our_name():
         stats.gamma.logpdf(np.array([1j]), 2.0)
     with pytest.raises(ValueError, match=r"broadcast"):
         stats.norm.logpdf(np.ones(3), np.ones(2))
+
+
+def test_gamma_density_at_zero_follows_the_shape():
+    got = stats.gamma.logpdf(np.zeros(3), np.array([2.0, 1.0, 0.5]), 0.0, 2.0)
+    np.testing.assert_array_equal(got, [-np.inf, -math.log(2.0), np.inf])

@@ -26,10 +26,12 @@ def _std(name: str, x: Any, a: Any, loc: Any, scale: Any) -> tuple:
 def logpdf(x: Any, a: Any, loc: Any = 0, scale: Any = 1) -> Any:
     """``(a - 1) log y - y - gammaln(a) - log(scale)`` for ``y = (x - loc)/scale >= 0``."""
     y, a, scale = _std("stats.gamma.logpdf", x, a, loc, scale)
-    neg = y < 0
-    safe = jnp.where(neg, 1.0, y)
+    neg, zero = y < 0, y == 0
+    safe = jnp.where(jnp.logical_or(neg, zero), 1.0, y)
     out = special.xlogy(a - 1.0, safe) - safe - special.gammaln(a) - jnp.log(scale)
-    return jnp.where(neg, -np.inf, out)
+    # At y = 0 the density is 0, finite (a = 1) or infinite: said here, not by log(0).
+    at_zero = jnp.where(a > 1, -np.inf, jnp.where(a < 1, np.inf, out))
+    return jnp.where(neg, -np.inf, jnp.where(zero, at_zero, out))
 
 
 def pdf(x: Any, a: Any, loc: Any = 0, scale: Any = 1) -> Any:
