@@ -30,7 +30,8 @@ def logpdf(x: Any, a: Any, loc: Any = 0, scale: Any = 1) -> Any:
     safe = jnp.where(jnp.logical_or(neg, zero), 1.0, y)
     out = special.xlogy(a - 1.0, safe) - safe - special.gammaln(a) - jnp.log(scale)
     # At y = 0 the density is 0, finite (a = 1) or infinite: said here, not by log(0).
-    at_zero = jnp.where(a > 1, -np.inf, jnp.where(a < 1, np.inf, out))
+    at_zero = jnp.where(a > 1, -np.inf, jnp.where(a < 1, np.inf,
+                                                  -special.gammaln(a) - jnp.log(scale)))
     return jnp.where(neg, -np.inf, jnp.where(zero, at_zero, out))
 
 
