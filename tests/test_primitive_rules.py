@@ -582,6 +582,9 @@ BESSEL_GAMMA_RULES = [
     unary("igamma", lambda x: nj.lax.igamma(2.5, x), positive),
     unary("igamma", lambda x: nj.lax.igamma(0.7, x * 4.0), positive, label="fraction"),
     unary("igammac", lambda x: nj.lax.igammac(2.5, x), positive),
+    unary("betainc", lambda x: nj.scipy.special.betainc(2.5, 1.5, x * 0.4), positive),
+    unary("betainc", lambda x: nj.scipy.special.betainc(0.8, 3.0, x * 0.4), positive,
+          label="mirrored"),
 ]
 
 GRAD_RULES = (ELEMENTWISE_RULES + STRUCTURAL_RULES + CONTROL_FLOW_RULES + LINALG_RULES

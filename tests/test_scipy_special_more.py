@@ -195,3 +195,36 @@ def test_lax_names_and_errors():
             fn(np.array([1j]))
     with pytest.raises(TypeError, match=r"^nanojax.scipy.special.i0e"):
         special.i0e("a")
+
+
+def _betainc_ref(a: int, b: int, x: float) -> float:
+    """For whole a and b, I_x(a, b) is a binomial tail."""
+    n = a + b - 1
+    return math.fsum(math.comb(n, j) * x ** j * (1 - x) ** (n - j) for j in range(a, n + 1))
+
+
+@pytest.mark.parametrize("a, b, x", [(2, 3, 0.4), (1, 1, 0.3), (5, 2, 0.9), (10, 20, 0.3),
+                                     (30, 3, 0.95), (1, 7, 0.01), (3, 3, 0.5)])
+def test_betainc_matches_binomial_tails(a, b, x):
+    want = _betainc_ref(a, b, x)
+    # The prefactor exp(a log x + b log(1-x) - log B(a, b)) carries lgamma's rounding.
+    assert abs(special.betainc(float(a), float(b), x) - want) <= 3e-14 * want + 1e-15
+
+
+def test_betainc_closed_forms_edges_and_derivatives():
+    x = np.array([0.1, 0.25, 0.7])
+    np.testing.assert_allclose(special.betainc(0.5, 0.5, x), 2 / np.pi * np.arcsin(np.sqrt(x)),
+                               rtol=1e-14)
+    np.testing.assert_array_equal(special.betainc(2.0, 3.0, np.array([0.0, 1.0])), [0.0, 1.0])
+    assert np.all(np.isnan(special.betainc(np.array([-1.0, 1.0, 1.0]), 1.0,
+                                           np.array([0.5, 1.5, -0.1]))))
+    g = nj.grad(special.betainc, argnums=(0, 1, 2))(2.0, 3.0, 0.4)
+    assert abs(g[2] - 12 * 0.4 * 0.6 ** 2) < 1e-13
+    h = 1e-6
+    assert abs(g[0] - (special.betainc(2 + h, 3.0, 0.4) - special.betainc(2 - h, 3.0, 0.4))
+               / (2 * h)) < 1e-8
+    assert abs(g[1] - (special.betainc(2.0, 3 + h, 0.4) - special.betainc(2.0, 3 - h, 0.4))
+               / (2 * h)) < 1e-8
+    nj.check_grads(lambda x: special.betainc(1.5, 2.5, x), (x,), order=2, modes=("fwd", "rev"))
+    np.testing.assert_array_equal(nj.jit(special.betainc)(2.0, 3.0, x),
+                                  special.betainc(2.0, 3.0, x))

@@ -36,6 +36,11 @@ def _gammainc_ref(a, x):
     return math.exp(a * math.log(x) - x - math.lgamma(a)) * math.fsum(terms)
 
 
+def _betainc_int(a, b, x):
+    n = a + b - 1
+    return math.fsum(math.comb(n, j) * x ** j * (1 - x) ** (n - j) for j in range(a, n + 1))
+
+
 def _inf_log(v):
     return math.log(v) if v > 0 else -math.inf
 
@@ -120,6 +125,12 @@ CONTINUOUS = [
      lambda x, a, b, m, s: ((a - 1) * math.log((x - m) / s) + (b - 1) * math.log1p(-(x - m) / s)
                             - _lgam(a) - _lgam(b) + _lgam(a + b) - math.log(s))
      if 0 < (x - m) / s < 1 else -math.inf, (_unit, _pos(), _pos(), _any(0.05), _pos(0.9, 1.1))),
+    ("beta.cdf", stats.beta.cdf,
+     lambda x, a, b, m, s: _betainc_int(int(a), int(b), min(max((x - m) / s, 0.0), 1.0)),
+     (_unit, _ints(1, 6), _ints(1, 6), _any(0.05), _pos(0.9, 1.1))),
+    ("beta.sf", stats.beta.sf,
+     lambda x, a, b, m, s: 1 - _betainc_int(int(a), int(b), min(max((x - m) / s, 0.0), 1.0)),
+     (_unit, _ints(1, 6), _ints(1, 6), _any(0.05), _pos(0.9, 1.1))),
     ("t.logpdf", stats.t.logpdf,
      lambda x, k, m, s: (_lgam((k + 1) / 2) - _lgam(k / 2) - 0.5 * math.log(math.pi * k)
                          - math.log(s) - (k + 1) / 2 * math.log1p(((x - m) / s) ** 2 / k)),
@@ -216,6 +227,7 @@ GRADS = [
     ("gamma.cdf", lambda x, s: stats.gamma.cdf(x, 2.5, 0.0, s), (_pos(), _pos())),
     ("chi2.logpdf", lambda x, k: stats.chi2.logpdf(x, k), (_pos(), _pos(1.0, 4.0))),
     ("beta.logpdf", lambda x, a, b: stats.beta.logpdf(x, a, b), (_unit, _pos(), _pos())),
+    ("beta.cdf", lambda x, a: stats.beta.cdf(x, a, 2.0), (_unit, _pos())),
     ("t.logpdf", stats.t.logpdf, (_any(), _pos(1, 5), _any(1), _pos())),
     ("vonmises.logpdf", stats.vonmises.logpdf, (_any(1.0), _pos(0.5, 20))),
     ("truncnorm.logpdf", lambda x, a, b: stats.truncnorm.logpdf(x * 0.1, a, b),

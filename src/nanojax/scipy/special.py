@@ -32,10 +32,10 @@ from nanojax import nn
 from nanojax import primitives as P
 from nanojax.numpy import _args
 
-__all__ = ["betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "gamma", "gammainc",
-           "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log_ndtr", "log_softmax", "logit",
-           "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "softmax", "xlog1py",
-           "xlogy"]
+__all__ = ["betainc", "betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "gamma",
+           "gammainc", "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log_ndtr",
+           "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma",
+           "softmax", "xlog1py", "xlogy"]
 
 
 def _inexact(name: str, x: Any) -> Any:
@@ -327,3 +327,15 @@ def gammainc(a: Any, x: Any) -> Any:
 def gammaincc(a: Any, x: Any) -> Any:
     """The regularized upper incomplete gamma function ``Q(a, x) = 1 - P(a, x)``."""
     return P.igammac_p.bind(_inexact("gammaincc", a), _inexact("gammaincc", x))
+
+
+def betainc(a: Any, b: Any, x: Any) -> Any:
+    """The regularized incomplete beta function ``I_x(a, b)``, for a, b > 0 and x in [0, 1]
+    (NaN outside). Differentiable in all three (in ``a`` and ``b`` by extrapolated
+    differences, about 1e-10 relative).
+
+    >>> print(f"{float(betainc(2.0, 3.0, 0.4)):.15f}")     # 1 - 0.6^4 - 4 (0.4) 0.6^3
+    0.524800000000000
+    """
+    return P.betainc_p.bind(_inexact("betainc", a), _inexact("betainc", b),
+                            _inexact("betainc", x))

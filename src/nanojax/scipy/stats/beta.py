@@ -1,5 +1,4 @@
-"""The beta distribution (density only: no incomplete beta function yet), as
-``jax.scipy.stats.beta``.
+"""The beta distribution, as ``jax.scipy.stats.beta``.
 
 >>> from nanojax.scipy.stats import beta
 >>> print(f"{float(beta.pdf(0.5, 2.0, 2.0)):.4f}")     # 6 x (1 - x)
@@ -16,7 +15,7 @@ import nanojax.numpy as jnp
 from nanojax.scipy import special
 from nanojax.scipy.stats._common import promote
 
-__all__ = ["logpdf", "pdf"]
+__all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
 
 
 def logpdf(x: Any, a: Any, b: Any, loc: Any = 0, scale: Any = 1) -> Any:
@@ -33,3 +32,25 @@ def logpdf(x: Any, a: Any, b: Any, loc: Any = 0, scale: Any = 1) -> Any:
 def pdf(x: Any, a: Any, b: Any, loc: Any = 0, scale: Any = 1) -> Any:
     """The density (``exp(logpdf)``)."""
     return jnp.exp(logpdf(x, a, b, loc, scale))
+
+
+def cdf(x: Any, a: Any, b: Any, loc: Any = 0, scale: Any = 1) -> Any:
+    """``betainc(a, b, y)`` for ``y = (x - loc) / scale`` clipped to ``[0, 1]``."""
+    x, a, b, loc, scale = promote("stats.beta.cdf", x, a, b, loc, scale)
+    return special.betainc(a, b, jnp.clip((x - loc) / scale, 0.0, 1.0))
+
+
+def logcdf(x: Any, a: Any, b: Any, loc: Any = 0, scale: Any = 1) -> Any:
+    """``log(cdf)``."""
+    return jnp.log(cdf(x, a, b, loc, scale))
+
+
+def sf(x: Any, a: Any, b: Any, loc: Any = 0, scale: Any = 1) -> Any:
+    """``betainc(b, a, 1 - y)``: the upper tail without cancellation."""
+    x, a, b, loc, scale = promote("stats.beta.sf", x, a, b, loc, scale)
+    return special.betainc(b, a, 1.0 - jnp.clip((x - loc) / scale, 0.0, 1.0))
+
+
+def logsf(x: Any, a: Any, b: Any, loc: Any = 0, scale: Any = 1) -> Any:
+    """``log(sf)``."""
+    return jnp.log(sf(x, a, b, loc, scale))
