@@ -217,10 +217,10 @@ def _ndtri_lower(q: Any) -> Any:
     tail = -jnp.sqrt(t - jnp.log(t) - math.log(2.0 * math.pi))
     x = jnp.where(tiny, tail, start)
     log_q = jnp.log(q)
-    for _ in range(4):
+    for _ in range(3):       # quadratic convergence: erf_inv's start is already close
         # f(x) = log_ndtr(x) - log q; f'(x) = pdf(x) / ndtr(x).
-        ratio = jnp.exp(log_ndtr(x) + 0.5 * x * x + _HALF_LOG_2PI)
-        x = x - (log_ndtr(x) - log_q) * ratio
+        log_cdf = log_ndtr(x)
+        x = x - (log_cdf - log_q) * jnp.exp(log_cdf + 0.5 * x * x + _HALF_LOG_2PI)
     return x
 
 
