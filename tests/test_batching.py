@@ -406,6 +406,18 @@ ROWS += [Row(f"signbit{shape}", "signbit", bind("signbit"), (small(*shape),))
          for shape in [(), (2, 3)]]
 
 
+# The scipy-stats branch's gates: scaled Bessel functions, incomplete gamma, eig.
+ROWS += [Row(f"{name}{shape}", name, bind(name), (f(*shape),))
+         for name in ("bessel_i0e", "bessel_i1e") for shape in [(), (2, 3)]]
+ROWS += [Row(f"{name}{xs}x{ys}", name, bind(name), (pos(*xs), pos(*ys)))
+         for name in ("igamma", "igammac") for xs, ys in [((), (3,)), ((3, 1), (1, 4))]]
+ROWS += [Row("betainc", "betainc", bind("betainc"), (pos(3), pos(1, 3), lambda rng: rng.uniform(
+    0.05, 0.95, size=(2, 1, 1))))]
+ROWS += [Row(f"eig-{i}", "eig", lambda a, i=i: bind("eig", compute_right_eigenvectors=True)(a)[i],
+             (f(3, 3),)) for i in (0, 1)]
+ROWS += [Row("eig-values", "eig", lambda a: bind("eig", compute_right_eigenvectors=False)(a)[0],
+             (f(2, 2),))]
+
 def _nnrandom_rows() -> list[Row]:
     # Keys from seeds (elementwise: no loop), draws with array parameters and
     # gamma (a loop over keys, each parameter sliced with its key), gamma's gradient.

@@ -221,7 +221,7 @@ UNSUPPORTED = [
     ("rfft", lambda x: np.fft.rfft(x)),
     ("isnat", lambda x: np.isnat(x)),
     ("unwrap", lambda x: np.unwrap(x)),
-    ("eigvals", lambda x: np.linalg.eigvals(np.outer(x, x))),
+    ("ifft", lambda x: np.fft.ifft(x)),
     ("reduce", lambda x: np.add.reduce(x)),
     ("i0", lambda x: np.i0(x)),
 ]
@@ -241,8 +241,8 @@ def test_unsupported_numpy_function_on_tracer_names_the_function(name, f, transf
 def test_unsupported_numpy_function_message_gives_its_module():
     with pytest.raises(TypeError, match=r"numpy\.fft\.fft"):
         nj.grad(lambda x: jnp.sum(np.fft.fft(x)))(X)
-    with pytest.raises(TypeError, match=r"numpy\.linalg\.eigvals"):
-        nj.grad(lambda x: jnp.sum(np.linalg.eigvals(np.outer(x, x))))(X)
+    with pytest.raises(TypeError, match=r"numpy\.fft\.ifft"):
+        nj.grad(lambda x: jnp.sum(np.fft.ifft(x)))(X)
 
 
 def test_unsupported_numpy_function_eagerly_is_just_numpy():

@@ -722,9 +722,27 @@ SHAPE_TUPLE_CASES = [
          lambda: np.array([-1, 4, 3, 3])),
 ]
 
+# ----- Scaled Bessel functions and incomplete gamma (the scipy-stats branch's rows) ------
+
+def _i1_series(x):
+    return math.fsum((x / 2) ** (2 * k + 1) / (math.factorial(k) * math.factorial(k + 1))
+                     for k in range(60))
+
+
+BESSEL_GAMMA_CASES = [
+    Case("bessel_i0e", "f64", lax.bessel_i0e, ((_UNIT - 0.5) * 8,),
+         lambda x: np.i0(x) * np.exp(-np.abs(x)), grad=True),
+    Case("bessel_i1e", "f64", lax.bessel_i1e, ((_UNIT - 0.5) * 8,),
+         lambda x: np.vectorize(_i1_series)(x) * np.exp(-np.abs(x)), grad=True),
+    Case("igamma", "a=1", lambda x: lax.igamma(1.0, x), (_UNIT * 3,),
+         lambda x: -np.expm1(-x), grad=True),
+    Case("igammac", "a=1/2", lambda x: lax.igammac(0.5, x), (_UNIT * 3,),
+         np.vectorize(lambda v: math.erfc(math.sqrt(v))), grad=True),
+]
+
 CASES = (_elementwise_cases() + STRUCTURAL_CASES + CONTROL_FLOW_CASES
          + CUMULATIVE_AND_SPECIAL_CASES + CONV_CASES + LAXMISC_CASES + COLLECTIVE_CASES
-         + SHAPE_TUPLE_CASES)
+         + SHAPE_TUPLE_CASES + BESSEL_GAMMA_CASES)
 VALUE_CASES = [_param(c) for c in CASES]
 GRAD_CASES = [_param(c) for c in CASES if c.grad]
 

@@ -445,3 +445,86 @@ def test_nanojax_scipy_is_reachable_as_an_attribute_without_an_import():
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[1. 1.]"
+
+
+# ----- The Array API names: matrix_norm ... cond, eig, eigvals (the scipy-stats branch) ----
+
+_STACK = np.random.default_rng(21).normal(size=(3, 4, 4))
+
+
+@pytest.mark.parametrize("name, fn, ref, args", [
+    ("matrix_norm", lambda x: jnp.linalg.matrix_norm(x), lambda x: np.linalg.norm(x, axis=(-2, -1)),
+     (_STACK,)),
+    ("matrix_norm-nuc", lambda x: jnp.linalg.matrix_norm(x, ord="nuc", keepdims=True),
+     lambda x: np.linalg.norm(x, ord="nuc", axis=(-2, -1), keepdims=True), (_STACK,)),
+    ("vector_norm", lambda x: jnp.linalg.vector_norm(x), lambda x: np.linalg.norm(x.ravel()),
+     (_STACK,)),
+    ("vector_norm-axis", lambda x: jnp.linalg.vector_norm(x, axis=1, ord=1),
+     lambda x: np.linalg.norm(x, ord=1, axis=1), (_STACK,)),
+    ("vecdot", lambda x, y: jnp.linalg.vecdot(x, y), lambda x, y: np.sum(x * y, axis=-1),
+     (_STACK, _STACK[0])),
+    ("trace", lambda x: jnp.linalg.trace(x, offset=1), lambda x: np.trace(x, 1, -2, -1),
+     (_STACK,)),
+    ("tensordot", lambda x, y: jnp.linalg.tensordot(x, y, axes=1),
+     lambda x, y: np.tensordot(x, y, 1), (_STACK[0], _STACK[1])),
+    ("outer", jnp.linalg.outer, np.outer, (_STACK[0, 0], _STACK[0, 1, :3])),
+    ("matrix_transpose", jnp.linalg.matrix_transpose, lambda x: np.swapaxes(x, -1, -2),
+     (_STACK,)),
+    ("matmul", jnp.linalg.matmul, np.matmul, (_STACK, _STACK[0])),
+    ("diagonal", lambda x: jnp.linalg.diagonal(x, offset=-1),
+     lambda x: np.diagonal(x, -1, -2, -1), (_STACK,)),
+    ("cross", jnp.linalg.cross, np.cross, (_STACK[:, :, :3], _STACK[0, :, 1:])),
+    ("cond", jnp.linalg.cond, np.linalg.cond, (_STACK,)),
+    ("cond-fro", lambda x: jnp.linalg.cond(x, "fro"), lambda x: np.linalg.cond(x, "fro"),
+     (_STACK,)),
+    ("cond-1", lambda x: jnp.linalg.cond(x, 1), lambda x: np.linalg.cond(x, 1), (_STACK,)),
+])
+def test_array_api_linalg_names_match_numpy(name, fn, ref, args):
+    want = ref(*args)
+    got = fn(*args)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    np.testing.assert_array_equal(nj.jit(fn)(*args), got)
+    if np.ndim(args[0]) == 3 and name not in ("vector_norm",):
+        looped = np.stack([fn(args[0][i], *args[1:]) for i in range(3)])
+        np.testing.assert_allclose(nj.vmap(fn, (0,) + (None,) * (len(args) - 1))(*args), looped,
+                                   rtol=1e-13)
+    total = lambda *a: jnp.sum(fn(*a))    # noqa: E731
+    nj.check_grads(total, args, order=1, modes=("fwd", "rev"))
+
+
+def test_array_api_linalg_errors():
+    with pytest.raises(ValueError, match=r"^nanojax.numpy.linalg.outer: the arguments must be 1-D"):
+        jnp.linalg.outer(np.ones((2, 2)), np.ones(2))
+    with pytest.raises(ValueError, match=r"^nanojax.numpy.linalg.cross: the arguments must have 3"):
+        jnp.linalg.cross(np.ones(2), np.ones(2))
+    with pytest.raises(ValueError, match=r"^nanojax.numpy.linalg.matrix_norm: x must have"):
+        jnp.linalg.matrix_norm(np.ones(3))
+    assert jnp.linalg.cond(np.array([[1.0, 1.0], [1.0, 1.0]]), 1) == np.inf
+
+
+def test_eig_values_vectors_jit_vmap():
+    a = _STACK
+    w, v = jnp.linalg.eig(a)
+    assert w.dtype == np.complex128 and v.dtype == np.complex128 and w.shape == (3, 4)
+    np.testing.assert_allclose(a @ v, v * w[:, None, :], atol=1e-12)
+    np.testing.assert_array_equal(jnp.linalg.eigvals(a), np.linalg.eigvals(a))
+    # Real eigenvalues still come out complex, as in JAX.
+    assert jnp.linalg.eigvals(np.diag([1.0, 2.0])).dtype == np.complex128
+    assert jnp.linalg.eigvals(np.eye(2, dtype=np.float32)).dtype == np.complex64
+    staged = nj.jit(jnp.linalg.eig)(a)
+    np.testing.assert_array_equal(staged.eigenvalues, w)
+    np.testing.assert_array_equal(staged.eigenvectors, v)
+    np.testing.assert_array_equal(nj.vmap(jnp.linalg.eigvals)(a),
+                                  np.stack([jnp.linalg.eigvals(m) for m in a]))
+
+
+@pytest.mark.parametrize("how", ["grad", "jvp"])
+def test_eig_refuses_differentiation_clearly(how):
+    with pytest.raises(TypeError, match=r"eig.*complex"):
+        if how == "grad":
+            nj.vjp(jnp.linalg.eigvals, _STACK[0])
+        else:
+            nj.jvp(jnp.linalg.eigvals, (_STACK[0],), (_STACK[1],))
+    with pytest.raises(ValueError, match=r"^nanojax.numpy.linalg.eig"):
+        jnp.linalg.eig(np.ones((2, 3)))

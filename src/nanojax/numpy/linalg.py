@@ -42,9 +42,16 @@ from nanojax.numpy._args import axis_index, call_numpy, error, operand
 __all__ = ["EighResult", "QRResult", "SVDResult", "SlogdetResult", "cholesky", "det", "eigh",
            "eigvalsh", "inv", "lstsq", "matrix_power", "matrix_rank", "multi_dot", "norm",
            "pinv", "qr", "slogdet", "solve", "svd", "svdvals", "tensorinv", "tensorsolve"]
+__all__ += ["EigResult", "cond", "cross", "diagonal", "eig", "eigvals", "matmul", "matrix_norm",
+            "matrix_transpose", "outer", "tensordot", "trace", "vecdot", "vector_norm"]
 
 
 class EighResult(NamedTuple):
+    eigenvalues: Any
+    eigenvectors: Any
+
+
+class EigResult(NamedTuple):
     eigenvalues: Any
     eigenvectors: Any
 
@@ -507,3 +514,135 @@ def _matrix_norm(name: str, x: Any, ord: Any, axes: tuple) -> Any:  # noqa: A002
             return pick(jnp.sum(jnp.abs(x), axis=summed), axis=kept - (kept > summed))
     raise error(name, ValueError, f"invalid norm order {ord!r} for matrices")
 
+
+
+# ----- The Array API names (the scipy-stats branch's section) ----------------------------
+
+def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:  # noqa: A002
+    """The norm of each matrix on the last two axes (``norm(x, ord, axis=(-2, -1))``).
+
+    >>> print(matrix_norm(np.array([[3.0, 0.0], [0.0, 4.0]])))
+    5.0
+    """
+    if len(np.shape(x) if not isinstance(x, Tracer) else x.shape) < 2:
+        raise error(_name("matrix_norm"), ValueError, "x must have at least 2 dimensions, got "
+                    f"shape {np.shape(x) if not isinstance(x, Tracer) else x.shape}")
+    return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
+
+
+def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False,
+                ord: Any = 2) -> Any:  # noqa: A002
+    """The vector norm over ``axis`` (all axes, the array taken as one vector, when None).
+
+    >>> print(vector_norm(np.array([[3.0], [4.0]])))
+    5.0
+    """
+    if axis is None:
+        x = operand(x, "linalg.vector_norm")
+        shape = np.shape(x) if not isinstance(x, Tracer) else x.shape
+        out = norm(jnp.ravel(x), ord=ord)
+        return jnp.reshape(out, (1,) * len(shape)) if keepdims else out
+    return norm(x, ord=ord, axis=axis, keepdims=keepdims)
+
+
+def vecdot(x1: Any, x2: Any, /, *, axis: int = -1, precision: Any = None,
+           preferred_element_type: Any = None) -> Any:
+    """The dot product of vectors along ``axis``, other axes broadcast (``jnp.vecdot``)."""
+    return jnp.vecdot(x1, x2, axis=axis, precision=precision,
+                      preferred_element_type=preferred_element_type)
+
+
+def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
+    """The trace of each matrix on the last two axes.
+
+    >>> print(trace(np.arange(4.0).reshape(2, 2)))
+    3.0
+    """
+    out = jnp.trace(x, offset=offset, axis1=-2, axis2=-1)
+    return out if dtype is None else jnp.astype(out, dtype)
+
+
+def tensordot(x1: Any, x2: Any, /, *, axes: Any = 2, precision: Any = None,
+              preferred_element_type: Any = None) -> Any:
+    """``jnp.tensordot`` with the Array API's keyword-only ``axes``."""
+    return jnp.tensordot(x1, x2, axes, precision=precision,
+                         preferred_element_type=preferred_element_type)
+
+
+def outer(x1: Any, x2: Any, /) -> Any:
+    """The outer product of two 1-D arrays (which, unlike ``jnp.outer``, must be 1-D)."""
+    for x in (x1, x2):
+        shape = x.shape if isinstance(x, Tracer) else np.shape(operand(x, "linalg.outer"))
+        if len(shape) != 1:
+            raise error(_name("outer"), ValueError, f"the arguments must be 1-D, got shape "
+                        f"{tuple(shape)}")
+    return jnp.outer(x1, x2)
+
+
+def matrix_transpose(x: Any, /) -> Any:
+    """The last two axes swapped."""
+    return jnp.matrix_transpose(x)
+
+
+def matmul(x1: Any, x2: Any, /, *, precision: Any = None,
+           preferred_element_type: Any = None) -> Any:
+    """``x1 @ x2`` (``jnp.matmul``)."""
+    out = jnp.matmul(x1, x2)
+    return out if preferred_element_type is None else jnp.astype(out, preferred_element_type)
+
+
+def diagonal(x: Any, /, *, offset: int = 0) -> Any:
+    """The diagonal of each matrix on the last two axes."""
+    return jnp.diagonal(x, offset=offset, axis1=-2, axis2=-1)
+
+
+def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """The cross product of 3-vectors along ``axis`` (both must have 3 entries there)."""
+    for x in (x1, x2):
+        shape = x.shape if isinstance(x, Tracer) else np.shape(operand(x, "linalg.cross"))
+        ax = axis_index("linalg.cross", axis, len(shape)) if len(shape) else None
+        if ax is None or shape[ax] != 3:
+            raise error(_name("cross"), ValueError, f"the arguments must have 3 entries along "
+                        f"axis {axis}, got shape {tuple(shape)}")
+    return jnp.cross(x1, x2, axis=axis)
+
+
+def cond(x: Any, p: Any = None) -> Any:
+    """The condition number: ``s_max / s_min`` (``p`` None or 2), else
+    ``norm(x, p) * norm(inv(x), p)``; inf for a singular matrix.
+
+    >>> print(cond(np.array([[2.0, 0.0], [0.0, 0.5]])))
+    4.0
+    """
+    if p is None or _is(p, 2) or _is(p, -2):
+        s = svd(x, compute_uv=False)
+        big, small = s[..., 0], s[..., -1]
+        return small / big if _is(p, -2) else big / small
+    x = _matrix("cond", x)
+    # NumPy's convention: a singular matrix has an infinite condition number.
+    ok = jnp.isfinite(jnp.sum(jnp.abs(x), axis=(-2, -1)))
+    singular = jnp.abs(det(x)) == 0
+    safe = jnp.where(jnp.expand_dims(singular, (-2, -1)), jnp.eye(x.shape[-1], dtype=x.dtype), x)
+    out = norm(x, ord=p, axis=(-2, -1)) * norm(inv(safe), ord=p, axis=(-2, -1))
+    return jnp.where(jnp.logical_and(singular, ok), np.inf, out)
+
+
+def eig(a: Any) -> EigResult:
+    """``(eigenvalues, eigenvectors)`` of general square matrices, complex (as in JAX),
+    ``a @ v[:, i] = w[i] * v[:, i]``.
+
+    Values only: works eagerly and under ``jit`` and ``vmap``, but refuses
+    differentiation (nanojax has no complex derivatives; ``eigh`` has them).
+
+    >>> w, v = eig(np.array([[0.0, -1.0], [1.0, 0.0]]))     # a rotation: +-i
+    >>> w
+    array([0.+1.j, 0.-1.j])
+    """
+    w, v = P.eig_p.bind(_matrix("eig", a), compute_right_eigenvectors=True)
+    return EigResult(w, v)
+
+
+def eigvals(a: Any) -> Any:
+    """The eigenvalues of general square matrices, complex (see ``eig``)."""
+    (w,) = P.eig_p.bind(_matrix("eigvals", a), compute_right_eigenvectors=False)
+    return w

@@ -30,8 +30,8 @@ after its own definitions, so the import cycle always finds what it needs.
 
 from __future__ import annotations
 
-from nanojax.primitives import (base, convolution, cumulative, dot, elementwise, indexing,
-                                linalg, reductions, shapes, special, transcendental)
+from nanojax.primitives import (base, bessel, convolution, cumulative, dot, eig, elementwise,
+                                indexing, linalg, reductions, shapes, special, transcendental)
 from nanojax.primitives.base import *  # noqa: F403
 from nanojax.primitives.base import (_PY_DTYPES, _register, ALL_PRIMITIVES,  # noqa: F401
                                      ELEMENTWISE_ARITY,
@@ -48,6 +48,8 @@ from nanojax.primitives.shapes import *  # noqa: F403
 from nanojax.primitives.cumulative import *  # noqa: F403
 from nanojax.primitives.special import *  # noqa: F403
 from nanojax.primitives.transcendental import *  # noqa: F403
+from nanojax.primitives.bessel import *  # noqa: F403
+from nanojax.primitives.eig import *  # noqa: F403
 
 del base, convolution, cumulative, dot, elementwise, indexing, linalg, reductions, shapes
-del special, transcendental
+del special, transcendental, bessel, eig

@@ -10,3 +10,5 @@ Examples:
 
 from nanojax.scipy import linalg  # noqa: F401
 from nanojax.scipy import special  # noqa: F401
+from nanojax.scipy import stats  # noqa: F401
+from nanojax.scipy import optimize  # noqa: F401
