@@ -12,9 +12,11 @@ accepted and kept, and say so here:
 - ``jax_platform_name`` / ``jax_platforms``: only ``"cpu"`` (or ``""``).
 - ``jax_numpy_rank_promotion``: ``"allow"``, ``"warn"`` or ``"raise"`` are
   accepted; nanojax broadcasts ranks as NumPy does (``"allow"``).
-- ``jax_debug_nans``, ``jax_debug_infs``, ``jax_explain_cache_misses``,
-  ``jax_log_compiles`` and the rest below: accepted and kept; they change
-  nothing yet.
+- ``jax_debug_nans`` / ``jax_debug_infs``: real. The first gate whose
+  result holds a NaN (an inf) raises ``FloatingPointError`` naming it and
+  the user's line (see ``nanojax.debug_checks``).
+- ``jax_explain_cache_misses``, ``jax_log_compiles`` and the rest below:
+  accepted and kept; they change nothing yet.
 
 Examples:
     >>> import nanojax as nj
@@ -33,7 +35,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from nanojax.jit import JIT_DISABLED
+from nanojax.jit import JIT_DISABLED, set_jit_disabled
 
 __all__ = ["update", "read", "values", "disable_jit"]
 
@@ -58,7 +60,17 @@ def _anything(name: str, value: Any) -> Any:
 
 
 def _set_disable_jit(value: bool) -> None:
-    JIT_DISABLED[0] = value
+    set_jit_disabled(value)
+
+
+def _set_debug_nans(value: bool) -> None:
+    from nanojax.debug_checks import set_check
+    set_check("nans", value)
+
+
+def _set_debug_infs(value: bool) -> None:
+    from nanojax.debug_checks import set_check
+    set_check("infs", value)
 
 
 # name -> (default, check); a flag with an effect has its hook below.
@@ -87,7 +99,9 @@ _FLAGS: dict[str, tuple[Any, Callable[[str, Any], Any]]] = {
     "jax_dynamic_shapes": (False, _boolean),
     "jax_transfer_guard": (None, _anything),
 }
-_HOOKS: dict[str, Callable[[Any], None]] = {"jax_disable_jit": _set_disable_jit}
+_HOOKS: dict[str, Callable[[Any], None]] = {"jax_disable_jit": _set_disable_jit,
+                                             "jax_debug_nans": _set_debug_nans,
+                                             "jax_debug_infs": _set_debug_infs}
 _values: dict[str, Any] = {name: default for name, (default, _) in _FLAGS.items()}
 
 
@@ -134,11 +148,11 @@ def disable_jit(disable: bool = True) -> Iterator[None]:
     float
     """
     before = JIT_DISABLED[0]
-    JIT_DISABLED[0] = bool(disable)
+    set_jit_disabled(disable)
     try:
         yield
     finally:
-        JIT_DISABLED[0] = before
+        set_jit_disabled(before)
 
 
 def __getattr__(name: str) -> Any:

@@ -33,7 +33,7 @@ from nanojax.simplify import simplify
 from nanojax.staging import abstractify, trace_to_jaxpr
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
-__all__ = ["jit", "Lowered", "clear_caches", "JIT_DISABLED"]
+__all__ = ["jit", "Lowered", "clear_caches", "JIT_DISABLED", "set_jit_disabled", "set_jit_check"]
 
 # The dtypes of Python's float, int and bool, whose literals read back exactly.
 _PY_LITERAL_DTYPES = {PY_SCALAR_DTYPES[t] for t in (float, int, bool)}
@@ -446,6 +446,24 @@ def _plain_signature(tree: Any, leaves: list) -> Any:
 # ``nanojax.disable_jit()`` and the ``jax_disable_jit`` flag: jitted functions
 # then run their Python, op by op (a list, so that the flag is read per call).
 JIT_DISABLED = [False]
+# True while jitted calls must leave their fast path: jit disabled, or the
+# NaN/inf checks on (then ``_JIT_CHECK[0]`` checks the call). One flag, read
+# once per call, so that the checks cost nothing while they are off.
+_SLOW_PATH = [False]
+_JIT_CHECK: list[Callable | None] = [None]
+
+
+def set_jit_disabled(value: bool) -> None:
+    """``nanojax.disable_jit`` and the ``jax_disable_jit`` flag."""
+    JIT_DISABLED[0] = bool(value)
+    _SLOW_PATH[0] = JIT_DISABLED[0] or _JIT_CHECK[0] is not None
+
+
+def set_jit_check(check: Callable | None) -> None:
+    """``check(run, lookup, name)`` runs each jitted call from now on (None: none does)."""
+    _JIT_CHECK[0] = check
+    _SLOW_PATH[0] = JIT_DISABLED[0] or check is not None
+
 # Every jitted function's cache-clearing function, for ``nanojax.clear_caches``.
 _CLEARERS: weakref.WeakSet = weakref.WeakSet()
 
@@ -544,15 +562,19 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] | None 
         dyn_kwargs = {k: v for k, v in kwargs.items() if k not in static_names}
         return tuple(sorted(statics)), static_kw, dyn_args, dyn_kwargs
 
-    def compile_for(key: Any, args: tuple, statics: tuple, static_kw: tuple, flat: list,
-                    in_tree: PyTreeDef) -> _Compiled | _Staged:
+    def stage(args: tuple, statics: tuple, static_kw: tuple, flat: list,
+              in_tree: PyTreeDef) -> tuple[ClosedJaxpr, PyTreeDef]:
         static_pos = {i for i, _ in statics}
         dynamic = [i for i in range(len(args)) if i not in static_pos]
 
         def staged(dyn: tuple, kw: dict) -> Any:
             return argnums_partial(fun, args, dynamic, {**dict(static_kw), **kw})(*dyn)
         avals = [abstractify(x) for x in flat]
-        closed, out_tree = trace_to_jaxpr(staged, avals, in_tree, "nanojax.jit")
+        return trace_to_jaxpr(staged, avals, in_tree, "nanojax.jit")
+
+    def compile_for(key: Any, args: tuple, statics: tuple, static_kw: tuple, flat: list,
+                    in_tree: PyTreeDef) -> _Compiled | _Staged:
+        closed, out_tree = stage(args, statics, static_kw, flat, in_tree)
         if any(isinstance(c, Tracer) for c in closed.consts):
             # fun closes over values of an enclosing grad/vmap/jit: they are
             # this call's, so the circuit runs on them now and is not kept.
@@ -576,9 +598,21 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] | None 
                                                               flat, in_tree)
         return entry, flat
 
+    def retrace(args: tuple, kwargs: dict) -> tuple[ClosedJaxpr, list]:
+        """The call's circuit traced afresh (not cached), and its flat arguments."""
+        statics, static_kw, dyn_args, dyn_kwargs = split(args, kwargs)
+        flat, in_tree = tree_flatten((dyn_args, dyn_kwargs))
+        flat = check_inputs(flat, f"nanojax.jit({fun_name})")
+        return stage(args, statics, static_kw, flat, in_tree)[0], flat
+
     def jitted(*args: Any, **kwargs: Any) -> Any:
-        if disabled[0]:
-            return fun(*args, **kwargs)
+        if slow[0]:
+            if JIT_DISABLED[0]:
+                return fun(*args, **kwargs)
+            check = _JIT_CHECK[0]
+            if check is not None:
+                return check(lambda: dispatch(args, kwargs), lambda: retrace(args, kwargs),
+                             fun_name)
         arity, run = guarded
         if len(args) == arity and not kwargs:
             return run(*args)
@@ -626,7 +660,7 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] | None 
         entry, _ = lookup(args, kwargs)
         return Lowered(entry.jaxpr, entry.source)
 
-    disabled = JIT_DISABLED
+    slow = _SLOW_PATH
     clearer = _Clearer(clear)
     _CLEARERS.add(clearer)
     jitted.lower = lower  # type: ignore[attr-defined]

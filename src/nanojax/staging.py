@@ -17,6 +17,7 @@ from nanojax.api_util import argnums_partial, check_callable, name_transformed, 
 from nanojax.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Primitive, ShapedArray, Trace,
                           Tracer, Var, get_aval)
 from nanojax.dtypes import NUMERIC_KINDS, PY_NUMBERS
+from nanojax.source_info import staged_source
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
 __all__ = ["make_jaxpr", "trace_to_jaxpr", "abstractify"]
@@ -91,12 +92,14 @@ class StagingTrace(Trace):
             raise NotImplementedError(f"{self.who}: primitive '{prim.name}' has no abstract_eval "
                                       "rule: staging it (jit, make_jaxpr) is not implemented")
         out_aval = prim.abstract_eval(*(v.aval for v in invars), **params)
+        # The user's file:line, for pretty_print(source_info=True) and for errors.
+        where = staged_source()
         if prim.multiple_results:
             outvars = [Var(a) for a in out_aval]
-            self.eqns.append(JaxprEqn(prim, invars, outvars, params))
+            self.eqns.append(JaxprEqn(prim, invars, outvars, params, where))
             return [StagingTracer(self, v) for v in outvars]
         outvar = Var(out_aval)
-        self.eqns.append(JaxprEqn(prim, invars, [outvar], params))
+        self.eqns.append(JaxprEqn(prim, invars, [outvar], params, where))
         return StagingTracer(self, outvar)
 
 

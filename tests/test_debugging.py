@@ -1,0 +1,172 @@
+"""Debugging that points at the user's line: NaN/inf checks, source lines, retraces."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import nanojax as nj
+import nanojax.numpy as jnp
+from nanojax.core import Primitive
+from nanojax.tape import TapeTrace
+
+HERE = "test_debugging.py"
+
+
+def line_of(marker: str) -> int:
+    """The line of this file holding ``marker`` (a comment at the end of a line)."""
+    with open(__file__) as f:
+        for k, text in enumerate(f, 1):
+            if text.rstrip().endswith(f"# {marker}"):
+                return k
+    raise AssertionError(marker)
+
+
+@pytest.fixture(autouse=True)
+def checks_off():
+    yield
+    nj.config.update("jax_debug_nans", False)
+    nj.config.update("jax_debug_infs", False)
+
+
+def log_sum(x):
+    y = jnp.log(x)  # LOG
+    return jnp.sum(y)
+
+
+def zero_times_sqrt(x):
+    return 0.0 * jnp.sqrt(x)  # SQRT
+
+
+# ----- NaN and inf checks ---------------------------------------------------------
+
+def test_eager_nan_names_primitive_and_line():
+    with nj.debug_nans(), pytest.raises(
+            FloatingPointError,
+            match=rf"invalid value \(nan\) encountered in log at {HERE}:{line_of('EAGER')}"):
+        jnp.log(-np.ones(2))  # EAGER
+
+
+def test_eager_nan_of_python_float():
+    with nj.debug_nans(), pytest.raises(FloatingPointError, match="in sqrt"):
+        jnp.sqrt(-1.0)
+
+
+def test_config_flag_and_off_again():
+    nj.config.update("jax_debug_nans", True)
+    assert nj.config.jax_debug_nans is True
+    with pytest.raises(FloatingPointError):
+        nj.grad(log_sum)(-np.ones(2))
+    nj.config.update("jax_debug_nans", False)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(nj.grad(log_sum)(-np.ones(2))).all() is np.False_  # 1/x: finite
+        assert np.isnan(jnp.log(-1.0))
+
+
+def test_grad_forward_nan():
+    with nj.debug_nans(), pytest.raises(
+            FloatingPointError,
+            match=rf"in log at {HERE}:{line_of('LOG')} \(the forward pass of nanojax.grad\)"):
+        nj.grad(log_sum)(-np.ones(2))
+
+
+def test_grad_backward_only_nan_names_the_forward_gate():
+    # sqrt(0) * 0 is 0 forward; its pull is 0 * (0.5 / 0) = nan, born on the way back.
+    with nj.debug_nans(), pytest.raises(
+            FloatingPointError,
+            match=rf"the pull through sqrt at {HERE}:{line_of('SQRT')} is nan"):
+        nj.grad(zero_times_sqrt)(0.0)
+
+
+def test_jit_reruns_equation_by_equation():
+    f = nj.jit(log_sum)
+    f(np.ones(2))                   # compiled before the check is on: still found
+    with nj.debug_nans(), pytest.raises(FloatingPointError) as info:
+        f(-np.ones(2))
+    message = str(info.value)
+    assert f"in log at {HERE}:{line_of('LOG')}" in message
+    assert "re-running the jitted function log_sum equation by equation" in message
+
+
+def test_jit_grad_backward_nan():
+    with nj.debug_nans(), pytest.raises(
+            FloatingPointError,
+            match=rf"the pull through sqrt at {HERE}:{line_of('SQRT')} is nan.*re-running"):
+        nj.jit(nj.grad(zero_times_sqrt))(0.0)
+
+
+def test_jit_vmap_grad_backward_nan():
+    with nj.debug_nans(), pytest.raises(
+            FloatingPointError, match=rf"the pull through sqrt at {HERE}:{line_of('SQRT')}"):
+        nj.jit(nj.vmap(nj.grad(zero_times_sqrt)))(np.array([1.0, 0.0]))
+
+
+def test_vmap_grad_backward_nan():
+    with nj.debug_nans(), pytest.raises(
+            FloatingPointError, match=rf"the pull through sqrt at {HERE}:{line_of('SQRT')}"):
+        nj.vmap(nj.grad(zero_times_sqrt))(np.array([1.0, 0.0]))
+
+
+def test_infs():
+    with nj.debug_infs(), pytest.raises(FloatingPointError,
+                                        match=r"debug_infs: .*\(inf\) encountered in log"):
+        jnp.log(0.0)
+    with nj.debug_nans(), np.errstate(divide="ignore"):
+        assert jnp.log(0.0) == -np.inf       # only NaNs are checked
+    with nj.debug_infs(), pytest.raises(FloatingPointError, match="debug_infs"):
+        nj.jit(lambda x: 1.0 / x)(np.zeros(2))
+
+
+def test_good_values_pass_and_agree():
+    x = np.array([0.5, 2.0])
+    expected = nj.grad(log_sum)(x)
+    with nj.debug_nans(), nj.debug_infs():
+        np.testing.assert_array_equal(nj.grad(log_sum)(x), expected)
+        np.testing.assert_array_equal(nj.jit(nj.grad(log_sum))(x), expected)
+        np.testing.assert_array_equal(nj.vmap(nj.grad(zero_times_sqrt))(x),
+                                      nj.vmap(nj.grad(zero_times_sqrt))(x))
+
+
+def test_nan_input_propagated_by_a_primitive_is_reported():
+    # No NumPy error (nothing new is made), but the gate's result is checked.
+    with nj.debug_nans(), pytest.raises(FloatingPointError, match="in mul"):
+        nj.grad(lambda x: jnp.sum(x * 2.0))(np.array([np.nan]))
+
+
+def test_off_costs_nothing_the_originals_are_back():
+    bind, process = Primitive.bind, TapeTrace.process
+    err = np.geterr()
+    with nj.debug_nans():
+        assert Primitive.bind is not bind and TapeTrace.process is not process
+    assert Primitive.bind is bind and TapeTrace.process is process
+    assert np.geterr() == err
+    from nanojax.jit import _SLOW_PATH
+    assert _SLOW_PATH == [False]
+
+
+def test_debug_nans_restores_previous_value():
+    nj.config.update("jax_debug_nans", True)
+    with nj.debug_nans(False):
+        assert not nj.config.jax_debug_nans
+        with np.errstate(invalid="ignore"):
+            assert np.isnan(jnp.sqrt(-np.ones(1))).all()
+    assert nj.config.jax_debug_nans
+
+
+def test_disable_jit_still_works_with_checks():
+    f = nj.jit(log_sum)
+    with nj.disable_jit(), nj.debug_nans(), pytest.raises(
+            FloatingPointError, match=rf"in log at {HERE}:{line_of('LOG')}"):
+        f(-np.ones(2))
+
+
+# ----- Source lines -----------------------------------------------------------------
+
+def test_pretty_print_source_info():
+    jaxpr = nj.make_jaxpr(log_sum)(np.ones(3))
+    text = jaxpr.pretty_print(source_info=True)
+    assert re.search(rf"= log a\s+# {HERE}:{line_of('LOG')}", text)
+    assert "#" not in str(jaxpr)             # the plain print is JAX's
+    assert jaxpr.pretty_print() == str(jaxpr)
