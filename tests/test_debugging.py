@@ -170,3 +170,77 @@ def test_pretty_print_source_info():
     assert re.search(rf"= log a\s+# {HERE}:{line_of('LOG')}", text)
     assert "#" not in str(jaxpr)             # the plain print is JAX's
     assert jaxpr.pretty_print() == str(jaxpr)
+
+
+def branchy(x, y):
+    if x > 0:  # BRANCH
+        return x
+    return y
+
+
+def bad_shapes(w, x):
+    return jnp.sum(jnp.tanh(w * x) + jnp.ones(5))  # SHAPES
+
+
+def notes(e: BaseException) -> str:
+    return str(e) + " ".join(getattr(e, "__notes__", []))
+
+
+def test_bool_conversion_names_line_and_argument():
+    with pytest.raises(nj.errors.TracerBoolConversionError) as info:
+        nj.jit(branchy)(1.0, 2.0)
+    message = str(info.value)
+    assert f"(at {HERE}:{line_of('BRANCH')})" in message
+    assert "depends on argument `x`, traced by jit" in message
+
+
+def test_concretization_names_the_pytree_leaf():
+    def f(params, z):
+        return float(params["b"]) + z  # FLOAT
+    with pytest.raises(nj.errors.ConcretizationTypeError) as info:
+        nj.make_jaxpr(f)({"a": 1.0, "b": 2.0}, 3.0)
+    assert f"(at {HERE}:{line_of('FLOAT')})" in str(info.value)
+    assert "depends on argument `params['b']`, traced by make_jaxpr" in str(info.value)
+
+
+def test_shape_error_under_jit_vmap_grad_names_the_line():
+    with pytest.raises(ValueError, match="could not be broadcast") as info:
+        nj.jit(nj.vmap(nj.grad(bad_shapes), in_axes=(None, 0)))(1.0, np.ones((2, 3)))
+    assert f"{HERE}:{line_of('SHAPES')}" in notes(info.value)
+
+
+def test_vmap_size_mismatch_and_unsupported_numpy_name_the_call():
+    with pytest.raises(ValueError, match="inconsistent sizes") as info:
+        nj.vmap(lambda a, b: a + b)(np.ones(2), np.ones(3))  # VMAP
+    assert f"{HERE}:{line_of('VMAP')}" in notes(info.value)
+    with pytest.raises(TypeError, match=r"numpy\.i0") as info2:
+        nj.jit(lambda x: np.i0(x))(np.ones(2))  # I0
+    assert f"{HERE}:{line_of('I0')}" in notes(info2.value)
+
+
+def test_leaked_tracer_names_the_line():
+    leaked = []
+    nj.jit(lambda x: leaked.append(x) or x)(1.0)
+    with pytest.raises(nj.errors.UnexpectedTracerError) as info:
+        jnp.sin(leaked[0])  # LEAK
+    assert f"(at {HERE}:{line_of('LEAK')})" in str(info.value)
+
+
+def frames_of(e: BaseException) -> list[str]:
+    import traceback
+    return [f.filename for f in traceback.extract_tb(e.__traceback__)]
+
+
+def test_traceback_filtering_drops_internal_frames_unless_off():
+    from nanojax.source_info import is_internal
+    with pytest.raises(nj.errors.TracerBoolConversionError) as info:
+        nj.jit(branchy)(1.0, 2.0)
+    internal = [f for f in frames_of(info.value) if is_internal(f)]
+    assert len(internal) == 1               # the boundary re-raising it, no more
+    nj.config.update("jax_traceback_filtering", "off")
+    try:
+        with pytest.raises(nj.errors.TracerBoolConversionError) as info:
+            nj.jit(branchy)(1.0, 2.0)
+    finally:
+        nj.config.update("jax_traceback_filtering", "auto")
+    assert len([f for f in frames_of(info.value) if is_internal(f)]) > 5

@@ -15,6 +15,9 @@ accepted and kept, and say so here:
 - ``jax_debug_nans`` / ``jax_debug_infs``: real. The first gate whose
   result holds a NaN (an inf) raises ``FloatingPointError`` naming it and
   the user's line (see ``nanojax.debug_checks``).
+- ``jax_traceback_filtering``: real. An error raised through ``jit``,
+  ``grad``, ``vmap`` or ``make_jaxpr`` keeps only the user's frames in its
+  traceback (and a note names the user's line), unless ``"off"``.
 - ``jax_explain_cache_misses``, ``jax_log_compiles`` and the rest below:
   accepted and kept; they change nothing yet.
 
@@ -88,7 +91,8 @@ _FLAGS: dict[str, tuple[Any, Callable[[str, Any], Any]]] = {
     "jax_log_compiles": (False, _boolean),
     "jax_check_tracer_leaks": (False, _boolean),
     "jax_enable_checks": (False, _boolean),
-    "jax_traceback_filtering": ("auto", _anything),
+    "jax_traceback_filtering": ("auto", _one_of("auto", "off", "tracebackhide",
+                                                "remove_frames", "quiet_remove_frames")),
     "jax_default_device": (None, _anything),
     "jax_default_prng_impl": ("threefry2x32", _anything),
     "jax_threefry_partitionable": (True, _boolean),

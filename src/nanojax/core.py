@@ -445,8 +445,8 @@ class Tracer:
         self._check_alive()
         try:
             return bool(self.to_concrete_value("bool()"))
-        except ConcretizationTypeError:
-            raise TracerBoolConversionError(self.aval.str_short()) from None
+        except ConcretizationTypeError as e:
+            raise TracerBoolConversionError(self.aval.str_short(), e.depends) from None
 
     def _refuse_conversion(self, what: str) -> None:
         """float(), int(), complex(), math.*: never a Python number from a tracer.

@@ -30,6 +30,7 @@ from nanojax.memory_plan import (EXTERNAL, POOL_LIMIT_BYTES, WorkspacePool, c_or
                                  plan_memory)
 from nanojax.dtypes import F64, I64, PY_SCALAR_DTYPES, PY_TO_NUMPY, SCALAR_TYPES
 from nanojax.simplify import simplify
+from nanojax.source_info import arg_labels, at_boundary
 from nanojax.staging import abstractify, trace_to_jaxpr
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
@@ -570,7 +571,8 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] | None 
         def staged(dyn: tuple, kw: dict) -> Any:
             return argnums_partial(fun, args, dynamic, {**dict(static_kw), **kw})(*dyn)
         avals = [abstractify(x) for x in flat]
-        return trace_to_jaxpr(staged, avals, in_tree, "nanojax.jit")
+        return trace_to_jaxpr(staged, avals, in_tree, "nanojax.jit",
+                              lambda: arg_labels(fun, args, dynamic, {}))
 
     def compile_for(key: Any, args: tuple, statics: tuple, static_kw: tuple, flat: list,
                     in_tree: PyTreeDef) -> _Compiled | _Staged:
@@ -606,17 +608,20 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] | None 
         return stage(args, statics, static_kw, flat, in_tree)[0], flat
 
     def jitted(*args: Any, **kwargs: Any) -> Any:
-        if slow[0]:
-            if JIT_DISABLED[0]:
-                return fun(*args, **kwargs)
-            check = _JIT_CHECK[0]
-            if check is not None:
-                return check(lambda: dispatch(args, kwargs), lambda: retrace(args, kwargs),
-                             fun_name)
-        arity, run = guarded
-        if len(args) == arity and not kwargs:
-            return run(*args)
-        return dispatch(args, kwargs)
+        try:                      # free until raised; then the error points at the user
+            if slow[0]:
+                if JIT_DISABLED[0]:
+                    return fun(*args, **kwargs)
+                check = _JIT_CHECK[0]
+                if check is not None:
+                    return check(lambda: dispatch(args, kwargs),
+                                 lambda: retrace(args, kwargs), fun_name)
+            arity, run = guarded
+            if len(args) == arity and not kwargs:
+                return run(*args)
+            return dispatch(args, kwargs)
+        except Exception as e:  # noqa: BLE001 - re-raised, unchanged but for its traceback
+            raise at_boundary(e)  # noqa: B904 - the very exception, its traceback filtered
 
     def clear() -> None:
         nonlocal guarded
