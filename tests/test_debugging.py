@@ -244,3 +244,62 @@ def test_traceback_filtering_drops_internal_frames_unless_off():
     finally:
         nj.config.update("jax_traceback_filtering", "auto")
     assert len([f for f in frames_of(info.value) if is_internal(f)]) > 5
+
+
+# ----- Retraces ---------------------------------------------------------------------
+
+@pytest.fixture
+def explain():
+    nj.config.update("jax_explain_cache_misses", True)
+    yield
+    nj.config.update("jax_explain_cache_misses", False)
+
+
+def retrace_messages(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "nanojax"]
+
+
+def test_explain_cache_misses_names_argument_and_shapes(explain, caplog):
+    def scale(x, n):
+        return x * n
+    f = nj.jit(scale, static_argnums=1)
+    with caplog.at_level("WARNING", logger="nanojax"):
+        f(np.ones(3), 2)
+        f(np.ones(3), 2)                  # a hit: nothing logged
+        assert retrace_messages(caplog) == []
+        f(np.ones(4), 2)
+        f(np.ones(4), 3)
+        f(np.ones(4, np.float32), 3)
+        f(1.0, 3)
+        f([1.0], 3)
+    messages = retrace_messages(caplog)
+    assert messages[0] == ("nanojax.jit: tracing scale again (trace 2) because argument `x` "
+                           "changed shape (3,) -> (4,)")
+    assert "static argument 1 changed value 2 -> 3" in messages[1]
+    assert "argument `x` changed dtype float64 -> float32" in messages[2]
+    assert "Python float (weak type); a weak-type change" in messages[3]
+    assert "tree structure changed" in messages[4]
+    assert f.trace_count() == 6 and f._cache_size() == 6
+
+
+def test_trace_count_and_warning_past_ten_traces_without_the_flag(caplog):
+    g = nj.jit(lambda x: x + 1.0)
+    with caplog.at_level("WARNING", logger="nanojax"):
+        for k in range(13):
+            g(np.ones(k))
+        g(np.ones(3))                      # cached: no trace
+    assert g.trace_count() == 13
+    messages = retrace_messages(caplog)
+    assert len(messages) == 1               # once, at the 11th trace
+    assert "traced 11 times" in messages[0] and "changed shape (9,) -> (10,)" in messages[0]
+
+
+def test_clear_cache_then_retrace_is_explained(explain, caplog):
+    f = nj.jit(lambda x: x * 2.0)
+    f(1.0)
+    f.clear_cache()
+    with caplog.at_level("WARNING", logger="nanojax"):
+        f(1.0)
+    assert f.trace_count() == 2
+    assert retrace_messages(caplog) == [
+        "nanojax.jit: tracing <lambda> again (trace 2) because its cache was cleared"]

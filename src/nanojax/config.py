@@ -18,7 +18,10 @@ accepted and kept, and say so here:
 - ``jax_traceback_filtering``: real. An error raised through ``jit``,
   ``grad``, ``vmap`` or ``make_jaxpr`` keeps only the user's frames in its
   traceback (and a note names the user's line), unless ``"off"``.
-- ``jax_explain_cache_misses``, ``jax_log_compiles`` and the rest below:
+- ``jax_explain_cache_misses``: real. A jitted function traced again logs
+  why (logger ``"nanojax"``, WARNING): which argument changed and how.
+  Always, a function traced more than 10 times logs it once.
+- ``jax_log_compiles`` and the rest below:
   accepted and kept; they change nothing yet.
 
 Examples:

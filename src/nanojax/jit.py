@@ -15,6 +15,7 @@ and constants are bound as values in its namespace, never written as text.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import weakref
 from typing import Any
@@ -444,6 +445,86 @@ def _plain_signature(tree: Any, leaves: list) -> Any:
     return None
 
 
+# ----- Retraces made visible --------------------------------------------------------
+
+_MANY_TRACES = 10        # past this many traces of one function, a warning says why
+_LOGGER = logging.getLogger("nanojax")
+
+
+def _explaining() -> bool:
+    from nanojax import config
+    return bool(config.read("jax_explain_cache_misses"))
+
+
+def _log_retrace(name: str, count: int, old: Any, new: Any,
+                 labels: Callable[[], list[str]]) -> None:
+    why = _explain_miss(old, new, labels)
+    if count == _MANY_TRACES + 1:
+        _LOGGER.warning("nanojax.jit: %s has been traced %d times, each new signature "
+                        "tracing it again (this time because %s); pass arrays of fixed "
+                        "shapes, or mark settings static", name, count, why)
+    else:
+        _LOGGER.warning("nanojax.jit: tracing %s again (trace %d) because %s", name, count,
+                        why)
+
+
+def _describe_leaf(sig: Any) -> str:
+    if isinstance(sig, type):
+        weak = " (weak type)" if sig in (float, int, complex) else ""
+        return f"a Python {sig.__name__}{weak}" if sig.__module__ == "builtins" \
+            else f"a NumPy {sig.__name__} scalar"
+    if sig[0] == "tracer":
+        return f"a traced {np.dtype(sig[2]).name}{list(sig[1])}"
+    return f"a {np.dtype(sig[1]).name} array of shape {sig[0]}"
+
+
+def _explain_miss(old: Any, new: Any, labels: Callable[[], list[str]]) -> str:
+    """Why signature ``new`` missed the cache, compared with ``old``, the last one traced."""
+    if old is None:
+        return "its cache was cleared"
+    o_tree, o_leaves, o_statics, o_kw, o_axes = old
+    n_tree, n_leaves, n_statics, n_kw, n_axes = new
+    if o_tree != n_tree:
+        return f"the arguments' tree structure changed: {o_tree} -> {n_tree}"
+    reasons = []
+    try:
+        names = labels()
+    except Exception:  # noqa: BLE001 - a name is a nicety: never hide the explanation
+        names = []
+    if len(names) != len(n_leaves):
+        names = [f"#{k}" for k in range(len(n_leaves))]
+    for name, a, b in zip(names, o_leaves, n_leaves):
+        if a == b:
+            continue
+        if isinstance(a, tuple) and isinstance(b, tuple) and a[0] != "tracer" != b[0]:
+            if a[0] != b[0]:
+                reasons.append(f"argument `{name}` changed shape {a[0]} -> {b[0]}")
+            if a[1] != b[1]:
+                reasons.append(f"argument `{name}` changed dtype {np.dtype(a[1]).name} -> "
+                               f"{np.dtype(b[1]).name}")
+            if a[2] != b[2]:
+                reasons.append(f"argument `{name}` changed memory order "
+                               f"{'C' if a[2] else 'not C'} -> {'C' if b[2] else 'not C'}")
+            continue
+        weak = "; a weak-type change" if (a in (float, int, complex)) != (
+            b in (float, int, complex)) else ""
+        reasons.append(f"argument `{name}` changed from {_describe_leaf(a)} to "
+                       f"{_describe_leaf(b)}{weak}")
+    for (i, a), (j, b) in zip(o_statics, n_statics):
+        if i == j and a != b:
+            reasons.append(f"static argument {i} changed value {a!r} -> {b!r}")
+    if len(o_statics) != len(n_statics) and not reasons:
+        reasons.append("a different set of static arguments was passed")
+    for (k, a), (m, b) in zip(o_kw, n_kw):
+        if k == m and a != b:
+            reasons.append(f"static argument {k!r} changed value {a!r} -> {b!r}")
+    if o_kw != n_kw and not any("static argument '" in r for r in reasons):
+        reasons.append(f"the static keyword arguments changed: {dict(o_kw)} -> {dict(n_kw)}")
+    if o_axes != n_axes:
+        reasons.append(f"the named axes around the call changed: {o_axes} -> {n_axes}")
+    return "; ".join(reasons) or "its signature is new"
+
+
 # ``nanojax.disable_jit()`` and the ``jax_disable_jit`` flag: jitted functions
 # then run their Python, op by op (a list, so that the flag is read per call).
 JIT_DISABLED = [False]
@@ -545,6 +626,8 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] | None 
     guarded: tuple[int, Callable] = (-1, lambda *args: None)
     by_signature: dict[Any, _Compiled] = {}    # plain containers of arrays: see below
     fun_name = getattr(fun, "__name__", "fun")
+    traces = [0]                         # how many times fun was traced
+    last_key: list[Any] = [None]         # the signature it was last traced for
 
     def split(args: tuple, kwargs: dict) -> tuple:
         nargs = len(args)
@@ -576,6 +659,12 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] | None 
 
     def compile_for(key: Any, args: tuple, statics: tuple, static_kw: tuple, flat: list,
                     in_tree: PyTreeDef) -> _Compiled | _Staged:
+        traces[0] += 1
+        if traces[0] > 1 and (_explaining() or traces[0] == _MANY_TRACES + 1):
+            _log_retrace(fun_name, traces[0], last_key[0], key,
+                         lambda: arg_labels(fun, args, [i for i in range(len(args))
+                                                        if i not in dict(statics)], {}))
+        last_key[0] = key
         closed, out_tree = stage(args, statics, static_kw, flat, in_tree)
         if any(isinstance(c, Tracer) for c in closed.consts):
             # fun closes over values of an enclosing grad/vmap/jit: they are
@@ -628,6 +717,7 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] | None 
         cache.clear()
         fast.clear()
         by_signature.clear()
+        last_key[0] = None
         guarded = (-1, lambda *args: None)
 
     def other_types(*args: Any) -> Any:
@@ -668,6 +758,8 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] | None 
     slow = _SLOW_PATH
     clearer = _Clearer(clear)
     _CLEARERS.add(clearer)
+    jitted.trace_count = lambda: traces[0]  # type: ignore[attr-defined]
+    jitted._cache_size = lambda: len(cache)  # type: ignore[attr-defined]   # JAX's name
     jitted.lower = lower  # type: ignore[attr-defined]
     jitted.clear_cache = clear  # type: ignore[attr-defined]
     jitted._clearer = clearer  # type: ignore[attr-defined]   # lives as long as jitted
