@@ -303,3 +303,75 @@ def test_clear_cache_then_retrace_is_explained(explain, caplog):
     assert f.trace_count() == 2
     assert retrace_messages(caplog) == [
         "nanojax.jit: tracing <lambda> again (trace 2) because its cache was cleared"]
+
+
+# ----- debug.print and debug.callback -------------------------------------------------
+
+def printing(x):
+    nj.debug.print("x = {}", x)
+    y = jnp.sin(x)
+    nj.debug.print("y = {y}", y=y)
+    return jnp.sum(y * y)
+
+
+X = np.array([0.5, 1.0])
+EXPECTED_ARRAY = f"x = {X}\ny = {np.sin(X)}\n"
+EXPECTED_EXAMPLES = "".join(f"x = {v}\n" for v in X) + "".join(f"y = {v}\n" for v in np.sin(X))
+
+
+@pytest.mark.parametrize("transform", [lambda f: f, nj.jit, nj.grad,
+                                       lambda f: nj.jit(nj.grad(f))],
+                         ids=["eager", "jit", "grad", "jit(grad)"])
+def test_debug_print_values_in_order(transform, capsys):
+    transform(printing)(X)
+    assert capsys.readouterr().out == EXPECTED_ARRAY
+
+
+def test_debug_print_runs_each_call_of_compiled_code(capsys):
+    f = nj.jit(printing)
+    f(X)
+    f(X)
+    assert capsys.readouterr().out == EXPECTED_ARRAY * 2
+    assert f.trace_count() == 1
+
+
+@pytest.mark.parametrize("transform", [nj.vmap, lambda f: nj.jit(nj.vmap(nj.grad(f)))],
+                         ids=["vmap", "jit(vmap(grad))"])
+def test_debug_print_under_vmap_one_line_per_example(transform, capsys):
+    transform(printing)(X)
+    assert capsys.readouterr().out == EXPECTED_EXAMPLES
+
+
+def test_debug_print_survives_dead_code_elimination(capsys):
+    def f(x):
+        nj.debug.print("unused {}", x * 3.0)
+        return x
+    np.testing.assert_array_equal(nj.jit(f)(X), X)
+    assert capsys.readouterr().out == f"unused {X * 3.0}\n"
+    assert "debug_callback" in str(nj.make_jaxpr(f)(X))
+
+
+def test_debug_callback_gets_numpy_values():
+    seen = []
+    def f(x):
+        nj.debug.callback(lambda a, scale: seen.append((type(a), a * scale)), x, scale=2.0)
+        return x * x
+    nj.jit(nj.grad(lambda x: jnp.sum(f(x))))(X)
+    assert seen[0][0] is np.ndarray
+    np.testing.assert_array_equal(seen[0][1], X * 2.0)
+
+
+def test_debug_print_rejects_a_non_string_format():
+    with pytest.raises(TypeError, match=r"nanojax\.debug\.print: the format must be a str"):
+        nj.debug.print(3, 1.0)
+
+
+def test_print_of_a_tracer_says_what_it_is(capsys):
+    def f(x, y):
+        print(x)
+        print(x * y)
+        return x
+    nj.jit(f)(np.ones(3), 2.0)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Traced<f64[3]>with<StagingTrace> from argument `x`"
+    assert out[1] == "Traced<f64[3]>with<StagingTrace> computed from arguments `x`, `y`"

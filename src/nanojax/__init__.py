@@ -9,6 +9,7 @@ Pure functions, composable transformations (``grad``, ``vjp``, ``jvp``,
 
 from nanojax import config as config
 from nanojax import datasets as datasets
+from nanojax import debug as debug
 from nanojax import errors as errors
 from nanojax import flatten_util as flatten_util
 from nanojax import lax as lax

@@ -30,6 +30,7 @@ from nanojax.core import ClosedJaxpr, Literal, Tracer, Var, eval_jaxpr
 from nanojax.memory_plan import (EXTERNAL, POOL_LIMIT_BYTES, WorkspacePool, c_ordered,
                                  plan_memory)
 from nanojax.dtypes import F64, I64, PY_SCALAR_DTYPES, PY_TO_NUMPY, SCALAR_TYPES
+from nanojax.debug import uses_debug_callbacks
 from nanojax.simplify import simplify
 from nanojax.source_info import arg_labels, at_boundary
 from nanojax.staging import abstractify, trace_to_jaxpr
@@ -670,8 +671,10 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] | None 
             # fun closes over values of an enclosing grad/vmap/jit: they are
             # this call's, so the circuit runs on them now and is not kept.
             return _Staged(closed, out_tree)
-        if uses_named_axes(closed.jaxpr):
-            uncompiled = _Staged(closed, out_tree, "applies collectives over named axes")
+        if uses_named_axes(closed.jaxpr) or uses_debug_callbacks(closed.jaxpr):
+            why = ("applies collectives over named axes" if uses_named_axes(closed.jaxpr)
+                   else "calls debug callbacks, each to run in order")
+            uncompiled = _Staged(closed, out_tree, why)
             cache[key] = uncompiled
             return uncompiled
         entry = _Compiled(simplify(closed), out_tree, [c_ordered(x) for x in flat])

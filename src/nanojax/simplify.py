@@ -158,7 +158,7 @@ def dead_code(jaxpr: Jaxpr) -> Jaxpr:
     kept = []
     for eqn in reversed(jaxpr.eqns):
         used = [id(v) in live for v in eqn.outvars]
-        if not any(used):
+        if not any(used) and eqn.outvars:    # a gate without outputs is there for its effect
             continue
         prune = eqn.primitive.prune
         if prune is not None:

@@ -40,6 +40,16 @@ class StagingTracer(Tracer):
     def aval(self) -> ShapedArray:
         return self.jaxpr_var.aval
 
+    def __repr__(self) -> str:
+        # print(x) inside jit: what x is, and which argument it is or comes from.
+        trace: Any = self._trace
+        base = super().__repr__()
+        if self.jaxpr_var in trace.invars:
+            k = trace.invars.index(self.jaxpr_var)
+            return f"{base} from argument `{trace.input_labels()[k]}`"
+        depends = trace.depends_on(self.jaxpr_var)
+        return base + depends.replace(", which depends on", " computed from").split(", traced")[0]
+
     def to_concrete_value(self, what: str) -> Any:
         trace: Any = self._trace
         raise ConcretizationTypeError(what, self.aval.str_short(),
@@ -68,6 +78,18 @@ class StagingTrace(Trace):
         # () -> a name per input ("x", "params['w']"), for errors; None: unnamed.
         self.arg_labels: Callable[[], list[str]] | None = None
 
+    def input_labels(self) -> list[str]:
+        """A name per input (``x``, ``params['w']``), or ``#k`` where none is known."""
+        labels = None
+        if self.arg_labels is not None:
+            try:
+                labels = self.arg_labels()
+            except Exception:  # noqa: BLE001 - a name is a nicety: never hide the real error
+                labels = None
+        if labels is None or len(labels) != len(self.invars):
+            labels = [f"#{k}" for k in range(len(self.invars))]
+        return labels
+
     def depends_on(self, var: Var) -> str:
         """``", which depends on argument `x`, traced by jit"``: for a concretization error."""
         needed = {var}
@@ -77,14 +99,7 @@ class StagingTrace(Trace):
         hits = [k for k, v in enumerate(self.invars) if v in needed]
         if not hits:
             return ""
-        labels = None
-        if self.arg_labels is not None:
-            try:
-                labels = self.arg_labels()
-            except Exception:  # noqa: BLE001 - a name is a nicety: never hide the real error
-                labels = None
-        if labels is None or len(labels) != len(self.invars):
-            labels = [f"#{k}" for k in range(len(self.invars))]
+        labels = self.input_labels()
         names = ", ".join(f"`{labels[k]}`" for k in hits)
         which = "argument" if len(hits) == 1 else "arguments"
         return f", which depends on {which} {names}, traced by {self.who.split('.')[-1]}"
