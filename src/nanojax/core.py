@@ -749,7 +749,8 @@ def pp_jaxpr(jaxpr: Jaxpr, width: int = 80, names: dict | None = None, indent: i
             continue
         params = " ".join(f"{k}={pp_param(p)}" for k, p in eqn.params.items())
         head = eqn.primitive.name + (f"[{params}]" if params else "")
-        lines.append(f"{outs} = {head} {args}".rstrip() + _pp_source(eqn, source_info))
+        eq = f"{outs} = " if outs else ""          # a gate without outputs: just itself
+        lines.append(f"{eq}{head} {args}".rstrip() + _pp_source(eqn, source_info))
     outs = ", ".join(atom(v) for v in jaxpr.outvars)
     outs = f"({outs},)" if len(jaxpr.outvars) == 1 else f"({outs})"
     header = f"{{ lambda {consts}; {ins}. let"
