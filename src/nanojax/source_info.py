@@ -94,12 +94,13 @@ def where_suffix() -> str:
 def at_boundary(e: BaseException) -> BaseException:
     """``e``, raised through a public transformation, readied for the user.
 
-    Unless it names one already, a note says the user's ``file:line`` (the
-    innermost line of the user's code in its traceback, else the caller's);
-    and unless ``jax_traceback_filtering`` is ``"off"``, the traceback keeps
-    only frames outside nanojax (the frame raising it, if none is). Call
-    it in an ``except`` block as ``raise at_boundary(e)``: on Python 3.11
-    a ``try`` costs nothing until something is raised.
+    Unless ``jax_traceback_filtering`` is ``"off"``, its traceback keeps
+    only frames outside nanojax (the frame raising it, if none is): the
+    user's lines, ending at the one that went wrong. With filtering off the
+    traceback is kept whole, and a note names the user's ``file:line`` (the
+    innermost line of the user's code in it, else the caller's). Call it in
+    an ``except`` block as ``raise at_boundary(e)``: on Python 3.11 a
+    ``try`` costs nothing until something is raised.
     """
     import types
 
@@ -110,22 +111,28 @@ def at_boundary(e: BaseException) -> BaseException:
         frames.append(tb)
         tb = tb.tb_next
     user = [t for t in frames if not is_internal(t.tb_frame.f_code.co_filename)]
-    if not getattr(e, "_nanojax_located", False):
-        if user:
-            last = user[-1]
-            where = f"{os.path.basename(last.tb_frame.f_code.co_filename)}:{last.tb_lineno}"
-        else:
-            info = user_frame(2)
-            where = "<unknown>" if info is None else f"{os.path.basename(info[0])}:{info[1]}"
-        add_note = getattr(e, "add_note", None)       # Python 3.11's notes
-        if where not in str(e) and add_note is not None:
-            add_note(f"nanojax: raised while transforming the code at {where}")
-        with contextlib.suppress(AttributeError):     # an exception without a __dict__
-            e._nanojax_located = True  # type: ignore[attr-defined]
-    if config.read("jax_traceback_filtering") == "off" or not frames:
+    if config.read("jax_traceback_filtering") == "off":
+        if not getattr(e, "_nanojax_located", False):
+            _add_location_note(e, user)
+        return e
+    if not frames:
         return e
     kept = user or frames[-1:]
     new = None
     for t in reversed(kept):
         new = types.TracebackType(new, t.tb_frame, t.tb_lasti, t.tb_lineno)
     return e.with_traceback(new)
+
+
+def _add_location_note(e: BaseException, user: list) -> None:
+    if user:
+        last = user[-1]
+        where = f"{os.path.basename(last.tb_frame.f_code.co_filename)}:{last.tb_lineno}"
+    else:
+        info = user_frame(3)
+        where = "<unknown>" if info is None else f"{os.path.basename(info[0])}:{info[1]}"
+    add_note = getattr(e, "add_note", None)       # Python 3.11's notes
+    if where not in str(e) and add_note is not None:
+        add_note(f"nanojax: raised while transforming the code at {where}")
+    with contextlib.suppress(AttributeError):     # an exception without a __dict__
+        e._nanojax_located = True  # type: ignore[attr-defined]
