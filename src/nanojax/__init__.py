@@ -9,6 +9,7 @@ Pure functions, composable transformations (``grad``, ``vjp``, ``jvp``,
 
 from nanojax import config as config
 from nanojax import datasets as datasets
+from nanojax import debug as debug
 from nanojax import errors as errors
 from nanojax import flatten_util as flatten_util
 from nanojax import lax as lax
@@ -44,6 +45,8 @@ from nanojax.circuit import circuit as circuit
 from nanojax.config import disable_jit as disable_jit
 from nanojax.core import ClosedJaxpr as ClosedJaxpr
 from nanojax.core import eval_jaxpr as eval_jaxpr
+from nanojax.debug_checks import debug_infs as debug_infs
+from nanojax.debug_checks import debug_nans as debug_nans
 from nanojax.custom import custom_gradient as custom_gradient
 from nanojax.custom import custom_jvp as custom_jvp
 from nanojax.custom import custom_vjp as custom_vjp

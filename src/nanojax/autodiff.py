@@ -19,6 +19,7 @@ from nanojax.api_util import (argnums_partial, check_argnums, check_callable, ch
 from nanojax.core import own_memory
 from nanojax.dtypes import float0
 from nanojax.forward import JVPTrace, JVPTracer
+from nanojax.source_info import at_boundary
 from nanojax.tape import pull, record, seed_outputs
 from nanojax.tree_util import tree_flatten, tree_unflatten
 
@@ -163,35 +164,38 @@ def _gradient(fun: Callable, argnums: int | Sequence[int], has_aux: bool,
     checked_nums: dict[int, tuple] = {}      # argnums resolved per argument count
 
     def gradient(*args: Any, **kwargs: Any) -> Any:
-        nums = checked_nums.get(len(args))
-        if nums is None:
-            nums = checked_nums[len(args)] = check_argnums(argnums, len(args),
-                                                           "nanojax.grad")
-        flat, in_tree = tree_flatten(tuple([args[i] for i in nums]))
-        flat = check_inputs(flat, "nanojax.grad")
-        check_float_leaves(flat, "nanojax.grad")
-        trace, outs, out_tree, nodes, aux = record(argnums_partial(fun, args, nums, kwargs),
-                                                   flat, in_tree, has_aux, "nanojax.grad")
-        if out_tree.node_type is not None or P.shape_of(outs[0]) != ():
-            what = (f"shape {P.shape_of(outs[0])}" if out_tree.node_type is None
-                    else f"the structure {out_tree}")
-            raise TypeError(
-                f"nanojax.grad requires a function with a scalar output, but the output "
-                f"had {what}. Use nj.jacrev or nj.vjp for non-scalar outputs, or reduce "
-                "the output (e.g. jnp.sum) first.")
-        value, node = outs[0], nodes[0]
-        dtype = P.dtype_of(value)
-        if dtype.kind != "f":
-            raise TypeError(f"nanojax.grad requires a real-valued float output, got {dtype}; "
-                            "return a float (jnp.astype(out, float) for an int or bool)")
-        grads = tree_unflatten(in_tree, pull(trace, flat, {node: dtype.type(1.0)}
-                                             if node >= 0 else {}, consume=True))
-        g = grads[0] if isinstance(argnums, int) else grads
-        if not with_value:
-            return (g, aux) if has_aux else g
-        if type(value) is np.ndarray:       # f(x) = x on a 0-d array, say
-            value = own_memory([value], flat)[0]
-        return ((value, aux) if has_aux else value), g
+        try:
+            nums = checked_nums.get(len(args))
+            if nums is None:
+                nums = checked_nums[len(args)] = check_argnums(argnums, len(args),
+                                                               "nanojax.grad")
+            flat, in_tree = tree_flatten(tuple([args[i] for i in nums]))
+            flat = check_inputs(flat, "nanojax.grad")
+            check_float_leaves(flat, "nanojax.grad")
+            trace, outs, out_tree, nodes, aux = record(argnums_partial(fun, args, nums, kwargs),
+                                                       flat, in_tree, has_aux, "nanojax.grad")
+            if out_tree.node_type is not None or P.shape_of(outs[0]) != ():
+                what = (f"shape {P.shape_of(outs[0])}" if out_tree.node_type is None
+                        else f"the structure {out_tree}")
+                raise TypeError(
+                    f"nanojax.grad requires a function with a scalar output, but the output "
+                    f"had {what}. Use nj.jacrev or nj.vjp for non-scalar outputs, or reduce "
+                    "the output (e.g. jnp.sum) first.")
+            value, node = outs[0], nodes[0]
+            dtype = P.dtype_of(value)
+            if dtype.kind != "f":
+                raise TypeError(f"nanojax.grad requires a real-valued float output, got {dtype}; "
+                                "return a float (jnp.astype(out, float) for an int or bool)")
+            grads = tree_unflatten(in_tree, pull(trace, flat, {node: dtype.type(1.0)}
+                                                 if node >= 0 else {}, consume=True))
+            g = grads[0] if isinstance(argnums, int) else grads
+            if not with_value:
+                return (g, aux) if has_aux else g
+            if type(value) is np.ndarray:       # f(x) = x on a 0-d array, say
+                value = own_memory([value], flat)[0]
+            return ((value, aux) if has_aux else value), g
+        except Exception as e:  # noqa: BLE001 - re-raised, unchanged but for its traceback
+            raise at_boundary(e)  # noqa: B904 - the very exception, its traceback filtered
 
     return gradient
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from nanojax import primitives as P
+from nanojax.source_info import at_boundary
 from nanojax.api_util import check_callable, check_inputs, check_outputs, name_transformed
 from nanojax.core import NOT_BATCHED, Primitive, ShapedArray, Trace, Tracer, own_memory
 from nanojax.tree_util import tree_flatten, tree_leaves, tree_unflatten
@@ -157,29 +158,33 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_name: Any = No
     _check_axes_spec(out_axes, "out_axes")
 
     def batched(*args: Any, **kwargs: Any) -> Any:
-        if isinstance(in_axes, list):
-            axes_spec: Any = tuple(in_axes)
-        else:
-            axes_spec = in_axes
-        if isinstance(axes_spec, tuple) and len(axes_spec) != len(args):
-            raise ValueError(f"nanojax.vmap: in_axes has {len(axes_spec)} entries but the function "
-                             f"was called with {len(args)} positional arguments")
-        flat, in_tree = tree_flatten((args, kwargs))
-        flat = check_inputs(flat, "nanojax.vmap")
-        axes = _broadcast_prefix(axes_spec, args, "in_axes")
-        axes += [0] * (len(flat) - len(axes))           # keyword arguments: axis 0
-        size = _axis_size(flat, axes, axis_size, args, kwargs)
-        with BatchTrace(size, axis_name) as trace:
-            tracers = [x if ax is NOT_BATCHED else BatchTracer(trace, x, ax)
-                       for x, ax in zip(flat, _normalize_axes(flat, axes))]
-            call_args, call_kwargs = tree_unflatten(in_tree, tracers)
-            out = fun(*call_args, **call_kwargs)
-            out_flat, out_tree = tree_flatten(out)
-        check_outputs(out_flat, "nanojax.vmap")
-        outs_axes = _broadcast_prefix(out_axes, out, "out_axes")
-        placed = [_place_output(o, ax, trace, size)
-                  for o, ax in zip(out_flat, outs_axes)]
-        return tree_unflatten(out_tree, own_memory(placed, flat))
+        try:
+            if isinstance(in_axes, list):
+                axes_spec: Any = tuple(in_axes)
+            else:
+                axes_spec = in_axes
+            if isinstance(axes_spec, tuple) and len(axes_spec) != len(args):
+                raise ValueError(f"nanojax.vmap: in_axes has {len(axes_spec)} entries but the "
+                                 f"function "
+                                 f"was called with {len(args)} positional arguments")
+            flat, in_tree = tree_flatten((args, kwargs))
+            flat = check_inputs(flat, "nanojax.vmap")
+            axes = _broadcast_prefix(axes_spec, args, "in_axes")
+            axes += [0] * (len(flat) - len(axes))           # keyword arguments: axis 0
+            size = _axis_size(flat, axes, axis_size, args, kwargs)
+            with BatchTrace(size, axis_name) as trace:
+                tracers = [x if ax is NOT_BATCHED else BatchTracer(trace, x, ax)
+                           for x, ax in zip(flat, _normalize_axes(flat, axes))]
+                call_args, call_kwargs = tree_unflatten(in_tree, tracers)
+                out = fun(*call_args, **call_kwargs)
+                out_flat, out_tree = tree_flatten(out)
+            check_outputs(out_flat, "nanojax.vmap")
+            outs_axes = _broadcast_prefix(out_axes, out, "out_axes")
+            placed = [_place_output(o, ax, trace, size)
+                      for o, ax in zip(out_flat, outs_axes)]
+            return tree_unflatten(out_tree, own_memory(placed, flat))
+        except Exception as e:  # noqa: BLE001 - re-raised, unchanged but for its traceback
+            raise at_boundary(e)  # noqa: B904 - the very exception, its traceback filtered
 
     return name_transformed(batched, "vmap", fun)
 

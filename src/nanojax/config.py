@@ -12,9 +12,17 @@ accepted and kept, and say so here:
 - ``jax_platform_name`` / ``jax_platforms``: only ``"cpu"`` (or ``""``).
 - ``jax_numpy_rank_promotion``: ``"allow"``, ``"warn"`` or ``"raise"`` are
   accepted; nanojax broadcasts ranks as NumPy does (``"allow"``).
-- ``jax_debug_nans``, ``jax_debug_infs``, ``jax_explain_cache_misses``,
-  ``jax_log_compiles`` and the rest below: accepted and kept; they change
-  nothing yet.
+- ``jax_debug_nans`` / ``jax_debug_infs``: real. The first gate whose
+  result holds a NaN (an inf) raises ``FloatingPointError`` naming it and
+  the user's line (see ``nanojax.debug_checks``).
+- ``jax_traceback_filtering``: real. An error raised through ``jit``,
+  ``grad``, ``vmap`` or ``make_jaxpr`` keeps only the user's frames in its
+  traceback (and a note names the user's line), unless ``"off"``.
+- ``jax_explain_cache_misses``: real. A jitted function traced again logs
+  why (logger ``"nanojax"``, WARNING): which argument changed and how.
+  Always, a function traced more than 10 times logs it once.
+- ``jax_log_compiles`` and the rest below:
+  accepted and kept; they change nothing yet.
 
 Examples:
     >>> import nanojax as nj
@@ -33,7 +41,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from nanojax.jit import JIT_DISABLED
+from nanojax.jit import JIT_DISABLED, set_jit_disabled
 
 __all__ = ["update", "read", "values", "disable_jit"]
 
@@ -58,7 +66,17 @@ def _anything(name: str, value: Any) -> Any:
 
 
 def _set_disable_jit(value: bool) -> None:
-    JIT_DISABLED[0] = value
+    set_jit_disabled(value)
+
+
+def _set_debug_nans(value: bool) -> None:
+    from nanojax.debug_checks import set_check
+    set_check("nans", value)
+
+
+def _set_debug_infs(value: bool) -> None:
+    from nanojax.debug_checks import set_check
+    set_check("infs", value)
 
 
 # name -> (default, check); a flag with an effect has its hook below.
@@ -76,7 +94,8 @@ _FLAGS: dict[str, tuple[Any, Callable[[str, Any], Any]]] = {
     "jax_log_compiles": (False, _boolean),
     "jax_check_tracer_leaks": (False, _boolean),
     "jax_enable_checks": (False, _boolean),
-    "jax_traceback_filtering": ("auto", _anything),
+    "jax_traceback_filtering": ("auto", _one_of("auto", "off", "tracebackhide",
+                                                "remove_frames", "quiet_remove_frames")),
     "jax_default_device": (None, _anything),
     "jax_default_prng_impl": ("threefry2x32", _anything),
     "jax_threefry_partitionable": (True, _boolean),
@@ -87,7 +106,9 @@ _FLAGS: dict[str, tuple[Any, Callable[[str, Any], Any]]] = {
     "jax_dynamic_shapes": (False, _boolean),
     "jax_transfer_guard": (None, _anything),
 }
-_HOOKS: dict[str, Callable[[Any], None]] = {"jax_disable_jit": _set_disable_jit}
+_HOOKS: dict[str, Callable[[Any], None]] = {"jax_disable_jit": _set_disable_jit,
+                                             "jax_debug_nans": _set_debug_nans,
+                                             "jax_debug_infs": _set_debug_infs}
 _values: dict[str, Any] = {name: default for name, (default, _) in _FLAGS.items()}
 
 
@@ -134,11 +155,11 @@ def disable_jit(disable: bool = True) -> Iterator[None]:
     float
     """
     before = JIT_DISABLED[0]
-    JIT_DISABLED[0] = bool(disable)
+    set_jit_disabled(disable)
     try:
         yield
     finally:
-        JIT_DISABLED[0] = before
+        set_jit_disabled(before)
 
 
 def __getattr__(name: str) -> Any:

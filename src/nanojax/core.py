@@ -445,8 +445,8 @@ class Tracer:
         self._check_alive()
         try:
             return bool(self.to_concrete_value("bool()"))
-        except ConcretizationTypeError:
-            raise TracerBoolConversionError(self.aval.str_short()) from None
+        except ConcretizationTypeError as e:
+            raise TracerBoolConversionError(self.aval.str_short(), e.depends) from None
 
     def _refuse_conversion(self, what: str) -> None:
         """float(), int(), complex(), math.*: never a Python number from a tracer.
@@ -572,16 +572,23 @@ class Literal:
 
 
 class JaxprEqn:
-    """``outvars = primitive[params] invars``."""
+    """``outvars = primitive[params] invars``.
 
-    __slots__ = ("primitive", "invars", "outvars", "params")
+    ``source_info``: where the user's code applied the primitive, a
+    ``(filename, line)`` pair captured while staging (None if unknown);
+    staged inside a pull the NaN checks watch, ``(filename, line, gate,
+    gate's file:line)``.
+    """
+
+    __slots__ = ("primitive", "invars", "outvars", "params", "source_info")
 
     def __init__(self, primitive: Primitive, invars: list, outvars: list[Var],
-                 params: dict) -> None:
+                 params: dict, source_info: tuple | None = None) -> None:
         self.primitive = primitive
         self.invars = invars
         self.outvars = outvars
         self.params = params
+        self.source_info = source_info
 
     def __repr__(self) -> str:
         return f"JaxprEqn({self.primitive.name})"
@@ -603,6 +610,10 @@ class Jaxpr:
         return pp_jaxpr(self)
 
     __repr__ = __str__
+
+    def pretty_print(self, *, source_info: bool = False) -> str:
+        """The printed jaxpr; with ``source_info``, each equation's user ``file:line``."""
+        return pp_jaxpr(self, source_info=source_info)
 
 
 class ClosedJaxpr:
@@ -633,6 +644,19 @@ class ClosedJaxpr:
         return pp_jaxpr(self.jaxpr)
 
     __repr__ = __str__
+
+    def pretty_print(self, *, source_info: bool = False) -> str:
+        """The printed jaxpr; with ``source_info``, each equation ends with
+        ``# file:line``, where the user's code applied it (JAX's keyword).
+
+        >>> import nanojax as nj
+        >>> print(nj.make_jaxpr(lambda x: x * 2.0)(1.0).pretty_print(source_info=True))
+        ... # doctest: +ELLIPSIS
+        { lambda ; a:f64[]. let
+            b:f64[] = mul a 2.0:f64[]  # <doctest ...>:1
+          in (b,) }
+        """
+        return pp_jaxpr(self.jaxpr, source_info=source_info)
 
     def _repr_html_(self) -> str:
         """Jupyter shows the printed jaxpr as it is: monospace, spaces kept."""
@@ -694,11 +718,13 @@ def _is_jaxpr_param(v: Any) -> bool:
         isinstance(v, tuple) and bool(v) and all(isinstance(b, ClosedJaxpr) for b in v))
 
 
-def pp_jaxpr(jaxpr: Jaxpr, width: int = 80, names: dict | None = None, indent: int = 0) -> str:
+def pp_jaxpr(jaxpr: Jaxpr, width: int = 80, names: dict | None = None, indent: int = 0,
+             source_info: bool = False) -> str:
     """The jaxpr as JAX prints it; a loop's or a branch's body nested inside, named on.
 
     ``names`` (shared with the enclosing jaxpr, so every variable has its own
-    name) and ``indent`` are for those nested bodies.
+    name) and ``indent`` are for those nested bodies. ``source_info``: each
+    equation on its own line, followed by ``# file:line`` where it was traced.
     """
     names = {} if names is None else names
     pad = " " * indent
@@ -718,20 +744,34 @@ def pp_jaxpr(jaxpr: Jaxpr, width: int = 80, names: dict | None = None, indent: i
         outs = " ".join(binder(v) for v in eqn.outvars)
         if any(_is_jaxpr_param(p) for p in eqn.params.values()):
             nested = True
-            lines.append(_pp_nested_eqn(eqn, outs, args, names, indent + 4))
+            lines.append(_pp_nested_eqn(eqn, outs, args, names, indent + 4)
+                         + _pp_source(eqn, source_info))
             continue
         params = " ".join(f"{k}={pp_param(p)}" for k, p in eqn.params.items())
         head = eqn.primitive.name + (f"[{params}]" if params else "")
-        lines.append(f"{outs} = {head} {args}".rstrip())
+        eq = f"{outs} = " if outs else ""          # a gate without outputs: just itself
+        lines.append(f"{eq}{head} {args}".rstrip() + _pp_source(eqn, source_info))
     outs = ", ".join(atom(v) for v in jaxpr.outvars)
     outs = f"({outs},)" if len(jaxpr.outvars) == 1 else f"({outs})"
     header = f"{{ lambda {consts}; {ins}. let"
     # Short circuits fit on one line, equations separated by "; ", as in JAX.
     one_line = f"{header} {'; '.join(lines)} in {outs} }}"
-    if len(one_line) + indent <= width and not nested:
+    if len(one_line) + indent <= width and not nested and not source_info:
         return one_line
     body = "".join(f"\n{pad}    {line}" for line in lines)
     return f"{header}{body}\n{pad}  in {outs} }}"
+
+
+def _pp_source(eqn: JaxprEqn, source_info: bool) -> str:
+    if not source_info or eqn.source_info is None:
+        return ""
+    return f"  # {format_source(eqn.source_info)}"
+
+
+def format_source(info: tuple) -> str:
+    """``file:line`` of a ``source_info`` pair: the file's base name, as tracebacks read."""
+    import os
+    return f"{os.path.basename(info[0])}:{info[1]}"
 
 
 def _pp_nested_eqn(eqn: JaxprEqn, outs: str, args: str, names: dict, indent: int) -> str:

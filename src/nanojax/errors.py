@@ -4,6 +4,8 @@ All three are ``TypeError`` subclasses, as in JAX, so code that already
 catches ``TypeError`` around a conversion keeps working.
 """
 
+from nanojax.source_info import where_suffix
+
 __all__ = ["ConcretizationTypeError", "TracerBoolConversionError",
            "TracerArrayConversionError", "UnexpectedTracerError"]
 
@@ -16,13 +18,15 @@ class ConcretizationTypeError(TypeError):
     ``float(x)``, ``int(x)`` or an ``if`` on ``x`` cannot be decided.
     """
 
-    def __init__(self, what: str, aval: object, message: str | None = None) -> None:
+    def __init__(self, what: str, aval: object, message: str | None = None,
+                 depends: str = "") -> None:
+        self.depends = depends
         if message is not None:             # a cause other than abstract values
-            super().__init__(message)
+            super().__init__(message + where_suffix())
             return
         super().__init__(
             f"{what} needs a concrete value, but got a traced value with "
-            f"shape/dtype {aval}. Under jit and make_jaxpr a function's "
+            f"shape/dtype {aval}{where_suffix()}{depends}. Under jit and make_jaxpr a function's "
             "arguments are only shapes and dtypes while it is traced, and under "
             "vmap each value stands for a whole batch. Use jnp.where(cond, a, b) "
             "to choose between values elementwise; under jit, mark the argument "
@@ -41,8 +45,9 @@ def dropped_derivative_message(what: str, aval: object) -> str:
 class TracerBoolConversionError(ConcretizationTypeError):
     """``bool()`` (an ``if``, ``while``, ``and``/``or``) on an abstract tracer."""
 
-    def __init__(self, aval: object) -> None:
-        super().__init__("A Python `if`/`while`/bool() on a traced value", aval)
+    def __init__(self, aval: object, depends: str = "") -> None:
+        super().__init__("A Python `if`/`while`/bool() on a traced value", aval,
+                         depends=depends)
 
 
 class TracerArrayConversionError(TypeError):
@@ -50,7 +55,7 @@ class TracerArrayConversionError(TypeError):
 
     def __init__(self, aval: object) -> None:
         super().__init__(
-            f"numpy.asarray() was called on a traced value ({aval}). Turning "
+            f"numpy.asarray() was called on a traced value ({aval}){where_suffix()}. Turning "
             "it into a plain NumPy array would silently drop it out of the "
             "transformation. Use nanojax.numpy (jnp) functions, or the NumPy "
             "functions nanojax supports, on traced values instead.")
@@ -66,7 +71,7 @@ class UnexpectedTracerError(TypeError):
     def __init__(self, tracer: object) -> None:
         super().__init__(
             f"Encountered a tracer ({tracer!r}) whose transformation has "
-            "already ended: it escaped, probably stored in a global variable, "
+            f"already ended{where_suffix()}: it escaped, probably stored in a global variable, "
             "a closure or an attribute inside a grad/jit/vmap'd function. "
             "Return values from the transformed function instead of storing "
             "them as side effects.")

@@ -15,6 +15,7 @@ and constants are bound as values in its namespace, never written as text.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import weakref
 from typing import Any
@@ -29,11 +30,13 @@ from nanojax.core import ClosedJaxpr, Literal, Tracer, Var, eval_jaxpr
 from nanojax.memory_plan import (EXTERNAL, POOL_LIMIT_BYTES, WorkspacePool, c_ordered,
                                  plan_memory)
 from nanojax.dtypes import F64, I64, PY_SCALAR_DTYPES, PY_TO_NUMPY, SCALAR_TYPES
+from nanojax.debug import uses_debug_callbacks
 from nanojax.simplify import simplify
+from nanojax.source_info import arg_labels, at_boundary
 from nanojax.staging import abstractify, trace_to_jaxpr
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
-__all__ = ["jit", "Lowered", "clear_caches", "JIT_DISABLED"]
+__all__ = ["jit", "Lowered", "clear_caches", "JIT_DISABLED", "set_jit_disabled", "set_jit_check"]
 
 # The dtypes of Python's float, int and bool, whose literals read back exactly.
 _PY_LITERAL_DTYPES = {PY_SCALAR_DTYPES[t] for t in (float, int, bool)}
@@ -443,9 +446,107 @@ def _plain_signature(tree: Any, leaves: list) -> Any:
     return None
 
 
+# ----- Retraces made visible --------------------------------------------------------
+
+_MANY_TRACES = 10        # past this many traces of one function, a warning says why
+_LOGGER = logging.getLogger("nanojax")
+
+
+def _explaining() -> bool:
+    from nanojax import config
+    return bool(config.read("jax_explain_cache_misses"))
+
+
+def _log_retrace(name: str, count: int, old: Any, new: Any,
+                 labels: Callable[[], list[str]]) -> None:
+    why = _explain_miss(old, new, labels)
+    if count == _MANY_TRACES + 1:
+        _LOGGER.warning("nanojax.jit: %s has been traced %d times, each new signature "
+                        "tracing it again (this time because %s); pass arrays of fixed "
+                        "shapes, or mark settings static", name, count, why)
+    else:
+        _LOGGER.warning("nanojax.jit: tracing %s again (trace %d) because %s", name, count,
+                        why)
+
+
+def _describe_leaf(sig: Any) -> str:
+    if isinstance(sig, type):
+        weak = " (weak type)" if sig in (float, int, complex) else ""
+        return f"a Python {sig.__name__}{weak}" if sig.__module__ == "builtins" \
+            else f"a NumPy {sig.__name__} scalar"
+    if sig[0] == "tracer":
+        return f"a traced {np.dtype(sig[2]).name}{list(sig[1])}"
+    return f"a {np.dtype(sig[1]).name} array of shape {sig[0]}"
+
+
+def _explain_miss(old: Any, new: Any, labels: Callable[[], list[str]]) -> str:
+    """Why signature ``new`` missed the cache, compared with ``old``, the last one traced."""
+    if old is None:
+        return "its cache was cleared"
+    o_tree, o_leaves, o_statics, o_kw, o_axes = old
+    n_tree, n_leaves, n_statics, n_kw, n_axes = new
+    if o_tree != n_tree:
+        return f"the arguments' tree structure changed: {o_tree} -> {n_tree}"
+    reasons = []
+    try:
+        names = labels()
+    except Exception:  # noqa: BLE001 - a name is a nicety: never hide the explanation
+        names = []
+    if len(names) != len(n_leaves):
+        names = [f"#{k}" for k in range(len(n_leaves))]
+    for name, a, b in zip(names, o_leaves, n_leaves):
+        if a == b:
+            continue
+        if isinstance(a, tuple) and isinstance(b, tuple) and a[0] != "tracer" != b[0]:
+            if a[0] != b[0]:
+                reasons.append(f"argument `{name}` changed shape {a[0]} -> {b[0]}")
+            if a[1] != b[1]:
+                reasons.append(f"argument `{name}` changed dtype {np.dtype(a[1]).name} -> "
+                               f"{np.dtype(b[1]).name}")
+            if a[2] != b[2]:
+                reasons.append(f"argument `{name}` changed memory order "
+                               f"{'C' if a[2] else 'not C'} -> {'C' if b[2] else 'not C'}")
+            continue
+        weak = "; a weak-type change" if (a in (float, int, complex)) != (
+            b in (float, int, complex)) else ""
+        reasons.append(f"argument `{name}` changed from {_describe_leaf(a)} to "
+                       f"{_describe_leaf(b)}{weak}")
+    for (i, a), (j, b) in zip(o_statics, n_statics):
+        if i == j and a != b:
+            reasons.append(f"static argument {i} changed value {a!r} -> {b!r}")
+    if len(o_statics) != len(n_statics) and not reasons:
+        reasons.append("a different set of static arguments was passed")
+    for (k, a), (m, b) in zip(o_kw, n_kw):
+        if k == m and a != b:
+            reasons.append(f"static argument {k!r} changed value {a!r} -> {b!r}")
+    if o_kw != n_kw and not any("static argument '" in r for r in reasons):
+        reasons.append(f"the static keyword arguments changed: {dict(o_kw)} -> {dict(n_kw)}")
+    if o_axes != n_axes:
+        reasons.append(f"the named axes around the call changed: {o_axes} -> {n_axes}")
+    return "; ".join(reasons) or "its signature is new"
+
+
 # ``nanojax.disable_jit()`` and the ``jax_disable_jit`` flag: jitted functions
 # then run their Python, op by op (a list, so that the flag is read per call).
 JIT_DISABLED = [False]
+# True while jitted calls must leave their fast path: jit disabled, or the
+# NaN/inf checks on (then ``_JIT_CHECK[0]`` checks the call). One flag, read
+# once per call, so that the checks cost nothing while they are off.
+_SLOW_PATH = [False]
+_JIT_CHECK: list[Callable | None] = [None]
+
+
+def set_jit_disabled(value: bool) -> None:
+    """``nanojax.disable_jit`` and the ``jax_disable_jit`` flag."""
+    JIT_DISABLED[0] = bool(value)
+    _SLOW_PATH[0] = JIT_DISABLED[0] or _JIT_CHECK[0] is not None
+
+
+def set_jit_check(check: Callable | None) -> None:
+    """``check(run, lookup, name)`` runs each jitted call from now on (None: none does)."""
+    _JIT_CHECK[0] = check
+    _SLOW_PATH[0] = JIT_DISABLED[0] or check is not None
+
 # Every jitted function's cache-clearing function, for ``nanojax.clear_caches``.
 _CLEARERS: weakref.WeakSet = weakref.WeakSet()
 
@@ -526,6 +627,8 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] | None 
     guarded: tuple[int, Callable] = (-1, lambda *args: None)
     by_signature: dict[Any, _Compiled] = {}    # plain containers of arrays: see below
     fun_name = getattr(fun, "__name__", "fun")
+    traces = [0]                         # how many times fun was traced
+    last_key: list[Any] = [None]         # the signature it was last traced for
 
     def split(args: tuple, kwargs: dict) -> tuple:
         nargs = len(args)
@@ -544,21 +647,34 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] | None 
         dyn_kwargs = {k: v for k, v in kwargs.items() if k not in static_names}
         return tuple(sorted(statics)), static_kw, dyn_args, dyn_kwargs
 
-    def compile_for(key: Any, args: tuple, statics: tuple, static_kw: tuple, flat: list,
-                    in_tree: PyTreeDef) -> _Compiled | _Staged:
+    def stage(args: tuple, statics: tuple, static_kw: tuple, flat: list,
+              in_tree: PyTreeDef) -> tuple[ClosedJaxpr, PyTreeDef]:
         static_pos = {i for i, _ in statics}
         dynamic = [i for i in range(len(args)) if i not in static_pos]
 
         def staged(dyn: tuple, kw: dict) -> Any:
             return argnums_partial(fun, args, dynamic, {**dict(static_kw), **kw})(*dyn)
         avals = [abstractify(x) for x in flat]
-        closed, out_tree = trace_to_jaxpr(staged, avals, in_tree, "nanojax.jit")
+        return trace_to_jaxpr(staged, avals, in_tree, "nanojax.jit",
+                              lambda: arg_labels(fun, args, dynamic, {}))
+
+    def compile_for(key: Any, args: tuple, statics: tuple, static_kw: tuple, flat: list,
+                    in_tree: PyTreeDef) -> _Compiled | _Staged:
+        traces[0] += 1
+        if traces[0] > 1 and (_explaining() or traces[0] == _MANY_TRACES + 1):
+            _log_retrace(fun_name, traces[0], last_key[0], key,
+                         lambda: arg_labels(fun, args, [i for i in range(len(args))
+                                                        if i not in dict(statics)], {}))
+        last_key[0] = key
+        closed, out_tree = stage(args, statics, static_kw, flat, in_tree)
         if any(isinstance(c, Tracer) for c in closed.consts):
             # fun closes over values of an enclosing grad/vmap/jit: they are
             # this call's, so the circuit runs on them now and is not kept.
             return _Staged(closed, out_tree)
-        if uses_named_axes(closed.jaxpr):
-            uncompiled = _Staged(closed, out_tree, "applies collectives over named axes")
+        if uses_named_axes(closed.jaxpr) or uses_debug_callbacks(closed.jaxpr):
+            why = ("applies collectives over named axes" if uses_named_axes(closed.jaxpr)
+                   else "calls debug callbacks, each to run in order")
+            uncompiled = _Staged(closed, out_tree, why)
             cache[key] = uncompiled
             return uncompiled
         entry = _Compiled(simplify(closed), out_tree, [c_ordered(x) for x in flat])
@@ -576,19 +692,35 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] | None 
                                                               flat, in_tree)
         return entry, flat
 
+    def retrace(args: tuple, kwargs: dict) -> tuple[ClosedJaxpr, list]:
+        """The call's circuit traced afresh (not cached), and its flat arguments."""
+        statics, static_kw, dyn_args, dyn_kwargs = split(args, kwargs)
+        flat, in_tree = tree_flatten((dyn_args, dyn_kwargs))
+        flat = check_inputs(flat, f"nanojax.jit({fun_name})")
+        return stage(args, statics, static_kw, flat, in_tree)[0], flat
+
     def jitted(*args: Any, **kwargs: Any) -> Any:
-        if disabled[0]:
-            return fun(*args, **kwargs)
-        arity, run = guarded
-        if len(args) == arity and not kwargs:
-            return run(*args)
-        return dispatch(args, kwargs)
+        try:                      # free until raised; then the error points at the user
+            if slow[0]:
+                if JIT_DISABLED[0]:
+                    return fun(*args, **kwargs)
+                check = _JIT_CHECK[0]
+                if check is not None:
+                    return check(lambda: dispatch(args, kwargs),
+                                 lambda: retrace(args, kwargs), fun_name)
+            arity, run = guarded
+            if len(args) == arity and not kwargs:
+                return run(*args)
+            return dispatch(args, kwargs)
+        except Exception as e:  # noqa: BLE001 - re-raised, unchanged but for its traceback
+            raise at_boundary(e)  # noqa: B904 - the very exception, its traceback filtered
 
     def clear() -> None:
         nonlocal guarded
         cache.clear()
         fast.clear()
         by_signature.clear()
+        last_key[0] = None
         guarded = (-1, lambda *args: None)
 
     def other_types(*args: Any) -> Any:
@@ -626,9 +758,11 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] | None 
         entry, _ = lookup(args, kwargs)
         return Lowered(entry.jaxpr, entry.source)
 
-    disabled = JIT_DISABLED
+    slow = _SLOW_PATH
     clearer = _Clearer(clear)
     _CLEARERS.add(clearer)
+    jitted.trace_count = lambda: traces[0]  # type: ignore[attr-defined]
+    jitted._cache_size = lambda: len(cache)  # type: ignore[attr-defined]   # JAX's name
     jitted.lower = lower  # type: ignore[attr-defined]
     jitted.clear_cache = clear  # type: ignore[attr-defined]
     jitted._clearer = clearer  # type: ignore[attr-defined]   # lives as long as jitted

@@ -105,7 +105,7 @@ def _rewrite(jaxpr: Jaxpr, known: dict) -> Jaxpr:
 
     for eqn in jaxpr.eqns:
         ins = [read(a) for a in eqn.invars]
-        eqn = JaxprEqn(eqn.primitive, ins, eqn.outvars, eqn.params)
+        eqn = JaxprEqn(eqn.primitive, ins, eqn.outvars, eqn.params, eqn.source_info)
         out = eqn.outvars[0]
         if eqn.primitive.multiple_results:
             eqns.append(eqn)
@@ -158,7 +158,7 @@ def dead_code(jaxpr: Jaxpr) -> Jaxpr:
     kept = []
     for eqn in reversed(jaxpr.eqns):
         used = [id(v) in live for v in eqn.outvars]
-        if not any(used):
+        if not any(used) and eqn.outvars:    # a gate without outputs is there for its effect
             continue
         prune = eqn.primitive.prune
         if prune is not None:
@@ -166,7 +166,8 @@ def dead_code(jaxpr: Jaxpr) -> Jaxpr:
             if smaller is not None:
                 params, used_inputs, kept_outputs = smaller
                 eqn = JaxprEqn(eqn.primitive, [a for a, u in zip(eqn.invars, used_inputs) if u],
-                               [v for v, k in zip(eqn.outvars, kept_outputs) if k], params)
+                               [v for v, k in zip(eqn.outvars, kept_outputs) if k], params,
+                               eqn.source_info)
         kept.append(eqn)
         live.update(id(a) for a in eqn.invars if isinstance(a, Var))
     kept.reverse()

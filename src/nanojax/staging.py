@@ -17,6 +17,8 @@ from nanojax.api_util import argnums_partial, check_callable, name_transformed, 
 from nanojax.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Primitive, ShapedArray, Trace,
                           Tracer, Var, get_aval)
 from nanojax.dtypes import NUMERIC_KINDS, PY_NUMBERS
+from nanojax.errors import ConcretizationTypeError
+from nanojax.source_info import arg_labels, at_boundary, staged_source
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
 __all__ = ["make_jaxpr", "trace_to_jaxpr", "abstractify"]
@@ -38,6 +40,21 @@ class StagingTracer(Tracer):
     def aval(self) -> ShapedArray:
         return self.jaxpr_var.aval
 
+    def __repr__(self) -> str:
+        # print(x) inside jit: what x is, and which argument it is or comes from.
+        trace: Any = self._trace
+        base = super().__repr__()
+        if self.jaxpr_var in trace.invars:
+            k = trace.invars.index(self.jaxpr_var)
+            return f"{base} from argument `{trace.input_labels()[k]}`"
+        depends = trace.depends_on(self.jaxpr_var)
+        return base + depends.replace(", which depends on", " computed from").split(", traced")[0]
+
+    def to_concrete_value(self, what: str) -> Any:
+        trace: Any = self._trace
+        raise ConcretizationTypeError(what, self.aval.str_short(),
+                                      depends=trace.depends_on(self.jaxpr_var))
+
 
 class StagingTrace(Trace):
     """Appends one equation per primitive application.
@@ -47,7 +64,7 @@ class StagingTrace(Trace):
     ``who`` is the public name of the transformation, for error messages.
     """
 
-    __slots__ = ("eqns", "constvars", "consts", "keep_alive", "who")
+    __slots__ = ("eqns", "constvars", "consts", "keep_alive", "who", "invars", "arg_labels")
     is_staging = True               # what nanojax.numpy.asarray looks for
 
     def __init__(self, who: str = "nanojax.make_jaxpr") -> None:
@@ -57,6 +74,35 @@ class StagingTrace(Trace):
         self.constvars: dict[int, Var] = {}
         self.consts: list[Any] = []
         self.keep_alive: list[Any] = []
+        self.invars: list[Var] = []
+        # () -> a name per input ("x", "params['w']"), for errors; None: unnamed.
+        self.arg_labels: Callable[[], list[str]] | None = None
+
+    def input_labels(self) -> list[str]:
+        """A name per input (``x``, ``params['w']``), or ``#k`` where none is known."""
+        labels = None
+        if self.arg_labels is not None:
+            try:
+                labels = self.arg_labels()
+            except Exception:  # noqa: BLE001 - a name is a nicety: never hide the real error
+                labels = None
+        if labels is None or len(labels) != len(self.invars):
+            labels = [f"#{k}" for k in range(len(self.invars))]
+        return labels
+
+    def depends_on(self, var: Var) -> str:
+        """``", which depends on argument `x`, traced by jit"``: for a concretization error."""
+        needed = {var}
+        for eqn in reversed(self.eqns):
+            if any(v in needed for v in eqn.outvars):
+                needed.update(a for a in eqn.invars if isinstance(a, Var))
+        hits = [k for k, v in enumerate(self.invars) if v in needed]
+        if not hits:
+            return ""
+        labels = self.input_labels()
+        names = ", ".join(f"`{labels[k]}`" for k in hits)
+        which = "argument" if len(hits) == 1 else "arguments"
+        return f", which depends on {which} {names}, traced by {self.who.split('.')[-1]}"
 
     def atom(self, x: Any) -> Var | Literal:
         if type(x) is StagingTracer and x._trace is self:
@@ -91,12 +137,14 @@ class StagingTrace(Trace):
             raise NotImplementedError(f"{self.who}: primitive '{prim.name}' has no abstract_eval "
                                       "rule: staging it (jit, make_jaxpr) is not implemented")
         out_aval = prim.abstract_eval(*(v.aval for v in invars), **params)
+        # The user's file:line, for pretty_print(source_info=True) and for errors.
+        where = staged_source()
         if prim.multiple_results:
             outvars = [Var(a) for a in out_aval]
-            self.eqns.append(JaxprEqn(prim, invars, outvars, params))
+            self.eqns.append(JaxprEqn(prim, invars, outvars, params, where))
             return [StagingTracer(self, v) for v in outvars]
         outvar = Var(out_aval)
-        self.eqns.append(JaxprEqn(prim, invars, [outvar], params))
+        self.eqns.append(JaxprEqn(prim, invars, [outvar], params, where))
         return StagingTracer(self, outvar)
 
 
@@ -138,10 +186,16 @@ def _typed_literals(invars: list) -> list:
 
 
 def trace_to_jaxpr(fun: Callable, in_avals: Sequence[ShapedArray], in_tree: PyTreeDef,
-                   who: str = "nanojax.make_jaxpr") -> tuple[ClosedJaxpr, PyTreeDef]:
-    """Stage ``fun`` on abstract inputs; return its jaxpr and output structure."""
+                   who: str = "nanojax.make_jaxpr",
+                   arg_labels: Callable[[], list[str]] | None = None
+                   ) -> tuple[ClosedJaxpr, PyTreeDef]:
+    """Stage ``fun`` on abstract inputs; return its jaxpr and output structure.
+
+    ``arg_labels()`` names the inputs, for errors (see ``StagingTrace``).
+    """
     with StagingTrace(who) as trace:
-        invars = [Var(a) for a in in_avals]
+        invars = trace.invars = [Var(a) for a in in_avals]
+        trace.arg_labels = arg_labels
         args = tree_unflatten(in_tree, [StagingTracer(trace, v) for v in invars])
         out_flat, out_tree = tree_flatten(fun(*args))
         for o in out_flat:
@@ -173,7 +227,11 @@ def make_jaxpr(fun: Callable,
         dynamic = [i for i in range(len(args)) if i not in static]
         flat, in_tree = tree_flatten(tuple(args[i] for i in dynamic))
         avals = [abstractify(x) for x in flat]
-        return trace_to_jaxpr(argnums_partial(fun, args, dynamic, kwargs), avals, in_tree)[0]
+        try:
+            return trace_to_jaxpr(argnums_partial(fun, args, dynamic, kwargs), avals, in_tree,
+                                  arg_labels=lambda: arg_labels(fun, args, dynamic, {}))[0]
+        except Exception as e:  # noqa: BLE001 - re-raised, unchanged but for its traceback
+            raise at_boundary(e)  # noqa: B904 - the very exception, its traceback filtered
 
     return name_transformed(make, "make_jaxpr", fun, doc=False)
 

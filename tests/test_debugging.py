@@ -1,0 +1,389 @@
+"""Debugging that points at the user's line: NaN/inf checks, source lines, retraces."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import nanojax as nj
+import nanojax.numpy as jnp
+from nanojax.core import Primitive
+from nanojax.tape import TapeTrace
+
+HERE = "test_debugging.py"
+
+
+def line_of(marker: str) -> int:
+    """The line of this file holding ``marker`` (a comment at the end of a line)."""
+    with open(__file__) as f:
+        for k, text in enumerate(f, 1):
+            if text.rstrip().endswith(f"# {marker}"):
+                return k
+    raise AssertionError(marker)
+
+
+@pytest.fixture(autouse=True)
+def checks_off():
+    yield
+    nj.config.update("jax_debug_nans", False)
+    nj.config.update("jax_debug_infs", False)
+
+
+def log_sum(x):
+    y = jnp.log(x)  # LOG
+    return jnp.sum(y)
+
+
+def zero_times_sqrt(x):
+    return 0.0 * jnp.sqrt(x)  # SQRT
+
+
+# ----- NaN and inf checks ---------------------------------------------------------
+
+def test_eager_nan_names_primitive_and_line():
+    with nj.debug_nans(), pytest.raises(
+            FloatingPointError,
+            match=rf"invalid value \(nan\) encountered in log at {HERE}:{line_of('EAGER')}"):
+        jnp.log(-np.ones(2))  # EAGER
+
+
+def test_eager_nan_of_python_float():
+    with nj.debug_nans(), pytest.raises(FloatingPointError, match="in sqrt"):
+        jnp.sqrt(-1.0)
+
+
+def test_config_flag_and_off_again():
+    nj.config.update("jax_debug_nans", True)
+    assert nj.config.jax_debug_nans is True
+    with pytest.raises(FloatingPointError):
+        nj.grad(log_sum)(-np.ones(2))
+    nj.config.update("jax_debug_nans", False)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(nj.grad(log_sum)(-np.ones(2))).all() is np.False_  # 1/x: finite
+        assert np.isnan(jnp.log(-1.0))
+
+
+def test_grad_forward_nan():
+    with nj.debug_nans(), pytest.raises(
+            FloatingPointError,
+            match=rf"in log at {HERE}:{line_of('LOG')} \(the forward pass of nanojax.grad\)"):
+        nj.grad(log_sum)(-np.ones(2))
+
+
+def test_grad_backward_only_nan_names_the_forward_gate():
+    # sqrt(0) * 0 is 0 forward; its pull is 0 * (0.5 / 0) = nan, born on the way back.
+    with nj.debug_nans(), pytest.raises(
+            FloatingPointError,
+            match=rf"the pull through sqrt at {HERE}:{line_of('SQRT')} is nan"):
+        nj.grad(zero_times_sqrt)(0.0)
+
+
+def test_jit_reruns_equation_by_equation():
+    f = nj.jit(log_sum)
+    f(np.ones(2))                   # compiled before the check is on: still found
+    with nj.debug_nans(), pytest.raises(FloatingPointError) as info:
+        f(-np.ones(2))
+    message = str(info.value)
+    assert f"in log at {HERE}:{line_of('LOG')}" in message
+    assert "re-running the jitted function log_sum equation by equation" in message
+
+
+def test_jit_grad_backward_nan():
+    with nj.debug_nans(), pytest.raises(
+            FloatingPointError,
+            match=rf"the pull through sqrt at {HERE}:{line_of('SQRT')} is nan.*re-running"):
+        nj.jit(nj.grad(zero_times_sqrt))(0.0)
+
+
+def test_jit_vmap_grad_backward_nan():
+    with nj.debug_nans(), pytest.raises(
+            FloatingPointError, match=rf"the pull through sqrt at {HERE}:{line_of('SQRT')}"):
+        nj.jit(nj.vmap(nj.grad(zero_times_sqrt)))(np.array([1.0, 0.0]))
+
+
+def test_vmap_grad_backward_nan():
+    with nj.debug_nans(), pytest.raises(
+            FloatingPointError, match=rf"the pull through sqrt at {HERE}:{line_of('SQRT')}"):
+        nj.vmap(nj.grad(zero_times_sqrt))(np.array([1.0, 0.0]))
+
+
+def test_infs():
+    with nj.debug_infs(), pytest.raises(FloatingPointError,
+                                        match=r"debug_infs: .*\(inf\) encountered in log"):
+        jnp.log(0.0)
+    with nj.debug_nans(), np.errstate(divide="ignore"):
+        assert jnp.log(0.0) == -np.inf       # only NaNs are checked
+    with nj.debug_infs(), pytest.raises(FloatingPointError, match="debug_infs"):
+        nj.jit(lambda x: 1.0 / x)(np.zeros(2))
+
+
+def test_good_values_pass_and_agree():
+    x = np.array([0.5, 2.0])
+    expected = nj.grad(log_sum)(x)
+    with nj.debug_nans(), nj.debug_infs():
+        np.testing.assert_array_equal(nj.grad(log_sum)(x), expected)
+        np.testing.assert_array_equal(nj.jit(nj.grad(log_sum))(x), expected)
+        np.testing.assert_array_equal(nj.vmap(nj.grad(zero_times_sqrt))(x),
+                                      nj.vmap(nj.grad(zero_times_sqrt))(x))
+
+
+def test_nan_input_propagated_by_a_primitive_is_reported():
+    # No NumPy error (nothing new is made), but the gate's result is checked.
+    with nj.debug_nans(), pytest.raises(FloatingPointError, match="in mul"):
+        nj.grad(lambda x: jnp.sum(x * 2.0))(np.array([np.nan]))
+
+
+def test_off_costs_nothing_the_originals_are_back():
+    bind, process = Primitive.bind, TapeTrace.process
+    err = np.geterr()
+    with nj.debug_nans():
+        assert Primitive.bind is not bind and TapeTrace.process is not process
+    assert Primitive.bind is bind and TapeTrace.process is process
+    assert np.geterr() == err
+    from nanojax.jit import _SLOW_PATH
+    assert _SLOW_PATH == [False]
+
+
+def test_debug_nans_restores_previous_value():
+    nj.config.update("jax_debug_nans", True)
+    with nj.debug_nans(False):
+        assert not nj.config.jax_debug_nans
+        with np.errstate(invalid="ignore"):
+            assert np.isnan(jnp.sqrt(-np.ones(1))).all()
+    assert nj.config.jax_debug_nans
+
+
+def test_disable_jit_still_works_with_checks():
+    f = nj.jit(log_sum)
+    with nj.disable_jit(), nj.debug_nans(), pytest.raises(
+            FloatingPointError, match=rf"in log at {HERE}:{line_of('LOG')}"):
+        f(-np.ones(2))
+
+
+# ----- Source lines -----------------------------------------------------------------
+
+def test_pretty_print_source_info():
+    jaxpr = nj.make_jaxpr(log_sum)(np.ones(3))
+    text = jaxpr.pretty_print(source_info=True)
+    assert re.search(rf"= log a\s+# {HERE}:{line_of('LOG')}", text)
+    assert "#" not in str(jaxpr)             # the plain print is JAX's
+    assert jaxpr.pretty_print() == str(jaxpr)
+
+
+def branchy(x, y):
+    if x > 0:  # BRANCH
+        return x
+    return y
+
+
+def bad_shapes(w, x):
+    return jnp.sum(jnp.tanh(w * x) + jnp.ones(5))  # SHAPES
+
+
+def last_user_line(e: BaseException) -> str:
+    """``file:line`` of the last frame of the (filtered) traceback outside nanojax."""
+    import os
+    import traceback
+
+    from nanojax.source_info import is_internal
+    user = [f for f in traceback.extract_tb(e.__traceback__) if not is_internal(f.filename)]
+    return f"{os.path.basename(user[-1].filename)}:{user[-1].lineno}"
+
+
+def test_bool_conversion_names_line_and_argument():
+    with pytest.raises(nj.errors.TracerBoolConversionError) as info:
+        nj.jit(branchy)(1.0, 2.0)
+    message = str(info.value)
+    assert f"(at {HERE}:{line_of('BRANCH')})" in message
+    assert "depends on argument `x`, traced by jit" in message
+
+
+def test_concretization_names_the_pytree_leaf():
+    def f(params, z):
+        return float(params["b"]) + z  # FLOAT
+    with pytest.raises(nj.errors.ConcretizationTypeError) as info:
+        nj.make_jaxpr(f)({"a": 1.0, "b": 2.0}, 3.0)
+    assert f"(at {HERE}:{line_of('FLOAT')})" in str(info.value)
+    assert "depends on argument `params['b']`, traced by make_jaxpr" in str(info.value)
+
+
+def test_shape_error_under_jit_vmap_grad_names_the_line():
+    with pytest.raises(ValueError, match="could not be broadcast") as info:
+        nj.jit(nj.vmap(nj.grad(bad_shapes), in_axes=(None, 0)))(1.0, np.ones((2, 3)))
+    assert last_user_line(info.value) == f"{HERE}:{line_of('SHAPES')}"
+
+
+def test_vmap_size_mismatch_and_unsupported_numpy_name_the_call():
+    with pytest.raises(ValueError, match="inconsistent sizes") as info:
+        nj.vmap(lambda a, b: a + b)(np.ones(2), np.ones(3))  # VMAP
+    assert last_user_line(info.value) == f"{HERE}:{line_of('VMAP')}"
+    with pytest.raises(TypeError, match=r"numpy\.i0") as info2:
+        nj.jit(lambda x: np.i0(x))(np.ones(2))  # I0
+    assert last_user_line(info2.value) == f"{HERE}:{line_of('I0')}"
+
+
+def test_leaked_tracer_names_the_line():
+    leaked = []
+    nj.jit(lambda x: leaked.append(x) or x)(1.0)
+    with pytest.raises(nj.errors.UnexpectedTracerError) as info:
+        jnp.sin(leaked[0])  # LEAK
+    assert f"(at {HERE}:{line_of('LEAK')})" in str(info.value)
+
+
+def frames_of(e: BaseException) -> list[str]:
+    import traceback
+    return [f.filename for f in traceback.extract_tb(e.__traceback__)]
+
+
+def test_traceback_filtering_drops_internal_frames_unless_off():
+    from nanojax.source_info import is_internal
+    with pytest.raises(nj.errors.TracerBoolConversionError) as info:
+        nj.jit(branchy)(1.0, 2.0)
+    internal = [f for f in frames_of(info.value) if is_internal(f)]
+    assert len(internal) == 1               # the boundary re-raising it, no more
+    assert not getattr(info.value, "__notes__", None)
+    nj.config.update("jax_traceback_filtering", "off")
+    try:
+        with pytest.raises(nj.errors.TracerBoolConversionError) as info:
+            nj.jit(branchy)(1.0, 2.0)
+        with pytest.raises(ValueError) as shape_error:
+            nj.jit(nj.vmap(nj.grad(bad_shapes), in_axes=(None, 0)))(1.0, np.ones((2, 3)))
+    finally:
+        nj.config.update("jax_traceback_filtering", "auto")
+    assert len([f for f in frames_of(info.value) if is_internal(f)]) > 5
+    # The whole traceback is kept, and a note says which line is the user's.
+    assert shape_error.value.__notes__ == [
+        f"nanojax: raised while transforming the code at {HERE}:{line_of('SHAPES')}"]
+
+
+# ----- Retraces ---------------------------------------------------------------------
+
+@pytest.fixture
+def explain():
+    nj.config.update("jax_explain_cache_misses", True)
+    yield
+    nj.config.update("jax_explain_cache_misses", False)
+
+
+def retrace_messages(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "nanojax"]
+
+
+def test_explain_cache_misses_names_argument_and_shapes(explain, caplog):
+    def scale(x, n):
+        return x * n
+    f = nj.jit(scale, static_argnums=1)
+    with caplog.at_level("WARNING", logger="nanojax"):
+        f(np.ones(3), 2)
+        f(np.ones(3), 2)                  # a hit: nothing logged
+        assert retrace_messages(caplog) == []
+        f(np.ones(4), 2)
+        f(np.ones(4), 3)
+        f(np.ones(4, np.float32), 3)
+        f(1.0, 3)
+        f([1.0], 3)
+    messages = retrace_messages(caplog)
+    assert messages[0] == ("nanojax.jit: tracing scale again (trace 2) because argument `x` "
+                           "changed shape (3,) -> (4,)")
+    assert "static argument 1 changed value 2 -> 3" in messages[1]
+    assert "argument `x` changed dtype float64 -> float32" in messages[2]
+    assert "Python float (weak type); a weak-type change" in messages[3]
+    assert "tree structure changed" in messages[4]
+    assert f.trace_count() == 6 and f._cache_size() == 6
+
+
+def test_trace_count_and_warning_past_ten_traces_without_the_flag(caplog):
+    g = nj.jit(lambda x: x + 1.0)
+    with caplog.at_level("WARNING", logger="nanojax"):
+        for k in range(13):
+            g(np.ones(k))
+        g(np.ones(3))                      # cached: no trace
+    assert g.trace_count() == 13
+    messages = retrace_messages(caplog)
+    assert len(messages) == 1               # once, at the 11th trace
+    assert "traced 11 times" in messages[0] and "changed shape (9,) -> (10,)" in messages[0]
+
+
+def test_clear_cache_then_retrace_is_explained(explain, caplog):
+    f = nj.jit(lambda x: x * 2.0)
+    f(1.0)
+    f.clear_cache()
+    with caplog.at_level("WARNING", logger="nanojax"):
+        f(1.0)
+    assert f.trace_count() == 2
+    assert retrace_messages(caplog) == [
+        "nanojax.jit: tracing <lambda> again (trace 2) because its cache was cleared"]
+
+
+# ----- debug.print and debug.callback -------------------------------------------------
+
+def printing(x):
+    nj.debug.print("x = {}", x)
+    y = jnp.sin(x)
+    nj.debug.print("y = {y}", y=y)
+    return jnp.sum(y * y)
+
+
+X = np.array([0.5, 1.0])
+EXPECTED_ARRAY = f"x = {X}\ny = {np.sin(X)}\n"
+EXPECTED_EXAMPLES = "".join(f"x = {v}\n" for v in X) + "".join(f"y = {v}\n" for v in np.sin(X))
+
+
+@pytest.mark.parametrize("transform", [lambda f: f, nj.jit, nj.grad,
+                                       lambda f: nj.jit(nj.grad(f))],
+                         ids=["eager", "jit", "grad", "jit(grad)"])
+def test_debug_print_values_in_order(transform, capsys):
+    transform(printing)(X)
+    assert capsys.readouterr().out == EXPECTED_ARRAY
+
+
+def test_debug_print_runs_each_call_of_compiled_code(capsys):
+    f = nj.jit(printing)
+    f(X)
+    f(X)
+    assert capsys.readouterr().out == EXPECTED_ARRAY * 2
+    assert f.trace_count() == 1
+
+
+@pytest.mark.parametrize("transform", [nj.vmap, lambda f: nj.jit(nj.vmap(nj.grad(f)))],
+                         ids=["vmap", "jit(vmap(grad))"])
+def test_debug_print_under_vmap_one_line_per_example(transform, capsys):
+    transform(printing)(X)
+    assert capsys.readouterr().out == EXPECTED_EXAMPLES
+
+
+def test_debug_print_survives_dead_code_elimination(capsys):
+    def f(x):
+        nj.debug.print("unused {}", x * 3.0)
+        return x
+    np.testing.assert_array_equal(nj.jit(f)(X), X)
+    assert capsys.readouterr().out == f"unused {X * 3.0}\n"
+    assert "debug_callback" in str(nj.make_jaxpr(f)(X))
+
+
+def test_debug_callback_gets_numpy_values():
+    seen = []
+    def f(x):
+        nj.debug.callback(lambda a, scale: seen.append((type(a), a * scale)), x, scale=2.0)
+        return x * x
+    nj.jit(nj.grad(lambda x: jnp.sum(f(x))))(X)
+    assert seen[0][0] is np.ndarray
+    np.testing.assert_array_equal(seen[0][1], X * 2.0)
+
+
+def test_debug_print_rejects_a_non_string_format():
+    with pytest.raises(TypeError, match=r"nanojax\.debug\.print: the format must be a str"):
+        nj.debug.print(3, 1.0)
+
+
+def test_print_of_a_tracer_says_what_it_is(capsys):
+    def f(x, y):
+        print(x)
+        print(x * y)
+        return x
+    nj.jit(f)(np.ones(3), 2.0)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Traced<f64[3]>with<StagingTrace> from argument `x`"
+    assert out[1] == "Traced<f64[3]>with<StagingTrace> computed from arguments `x`, `y`"
