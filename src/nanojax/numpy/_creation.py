@@ -74,22 +74,33 @@ def array(a: Any, dtype: Any = None) -> Any:
     return staged_constant(np.array(plain_asarray(a, dtype), copy=True))
 
 
-def _like(name: str, a: Any) -> tuple[tuple, np.dtype]:
-    """The shape and dtype of ``a``, which may be traced."""
+def _like(name: str, a: Any, dtype: Any = None, shape: Any = None) -> tuple[tuple, Any]:
+    """The shape and dtype of ``a`` (which may be traced), or the ``dtype``/``shape`` given."""
     if isinstance(a, Tracer):
-        return a.shape, a.dtype
-    a = _checked_asarray(name, a) if type(a) not in _PLAIN else a
-    return np.shape(a), P.dtype_of(a) if not isinstance(a, np.ndarray) else a.dtype
+        shape_, dt = a.shape, a.dtype
+    else:
+        a = _checked_asarray(name, a) if type(a) not in _PLAIN else a
+        shape_, dt = np.shape(a), P.dtype_of(a) if not isinstance(a, np.ndarray) else a.dtype
+    if dtype is not None:
+        dt = _dtype(name, dtype)
+    if shape is not None:
+        shape_ = (int(shape),) if _args.is_int(shape) else tuple(int(s) for s in shape)
+    return shape_, dt
 
 
-def zeros_like(a: Any, dtype: Any = None) -> np.ndarray:
-    shape_, dt = _like("zeros_like", a)
-    return np.zeros(shape_, dt if dtype is None else _dtype("zeros_like", dtype))
+def zeros_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
+    """Zeros of ``a``'s shape and dtype (or of ``shape`` and ``dtype``)."""
+    return np.zeros(*_like("zeros_like", a, dtype, shape))
 
 
-def ones_like(a: Any, dtype: Any = None) -> np.ndarray:
-    shape_, dt = _like("ones_like", a)
-    return np.ones(shape_, dt if dtype is None else _dtype("ones_like", dtype))
+def ones_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
+    """Ones of ``a``'s shape and dtype (or of ``shape`` and ``dtype``)."""
+    return np.ones(*_like("ones_like", a, dtype, shape))
+
+
+def empty_like(prototype: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
+    """An array like ``prototype``; its values are zeros (as JAX gives)."""
+    return np.zeros(*_like("empty_like", prototype, dtype, shape))
 
 
 def _concrete_arg(value: Any, name: str) -> Any:
@@ -111,9 +122,10 @@ def full(shape: Any, fill_value: Any, dtype: Any = None) -> Any:
     return _call_numpy("full", np.full, shape, fill_value, dtype=dtype)
 
 
-def full_like(a: Any, fill_value: Any, dtype: Any = None) -> Any:
-    shape_, dt = _like("full_like", a)
-    return full(shape_, fill_value, dt if dtype is None else dtype)
+def full_like(a: Any, fill_value: Any, dtype: Any = None, shape: Any = None) -> Any:
+    """``fill_value`` (which may be traced) in ``a``'s shape and dtype, or in ``shape``."""
+    shape_, dt = _like("full_like", a, dtype, shape)
+    return full(shape_, fill_value, dt)
 
 
 def _creation(np_fn: Callable, name: str) -> Callable:

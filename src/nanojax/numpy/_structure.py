@@ -39,12 +39,12 @@ from nanojax.numpy._args import has_tracer, numpy_or_traced, operand
 __all__ = ["append", "atleast_1d", "atleast_2d", "atleast_3d", "block", "broadcast_arrays",
            "broadcast_shapes", "c_", "choose", "column_stack", "compress", "concat", "delete",
            "diag", "diag_indices", "diag_indices_from", "diagflat", "dsplit", "dstack",
-           "empty_like", "extract", "fill_diagonal", "fliplr", "flipud", "full_like",
+           "extract", "fill_diagonal", "fliplr", "flipud",
            "geomspace", "hsplit", "indices", "insert", "ix_", "logspace", "mask_indices",
-           "matrix_transpose", "meshgrid", "ones_like", "permute_dims", "piecewise", "place",
+           "matrix_transpose", "meshgrid", "permute_dims", "piecewise", "place",
            "put", "put_along_axis", "r_", "resize", "rollaxis", "rot90", "row_stack", "select",
            "tri", "tril", "tril_indices", "tril_indices_from", "triu", "triu_indices",
-           "triu_indices_from", "trim_zeros", "unstack", "vander", "vsplit", "zeros_like"]
+           "triu_indices_from", "trim_zeros", "unstack", "vander", "vsplit"]
 
 
 def _ndim(x: Any) -> int:
@@ -782,35 +782,6 @@ def piecewise(x: Any, condlist: Any, funclist: Sequence[Any], *args: Any, **kw: 
 
 
 # ----- Creation with JAX's keywords ---------------------------------------------
-
-def _like(name: str, a: Any, dtype: Any, shape: Any) -> tuple[tuple, Any]:
-    a = operand(a, name)
-    dt = P.dtype_of(a) if dtype is None else np.dtype(dtype)
-    if shape is None:
-        return P.shape_of(a), dt
-    return ((int(shape),) if _args.is_int(shape) else tuple(int(s) for s in shape)), dt
-
-
-def zeros_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
-    """Zeros of ``a``'s shape and dtype (or of ``shape`` and ``dtype``)."""
-    return np.zeros(*_like("zeros_like", a, dtype, shape))
-
-
-def ones_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
-    """Ones of ``a``'s shape and dtype (or of ``shape`` and ``dtype``)."""
-    return np.ones(*_like("ones_like", a, dtype, shape))
-
-
-def empty_like(prototype: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
-    """An array like ``prototype``; its values are zeros (as JAX gives)."""
-    return np.zeros(*_like("empty_like", prototype, dtype, shape))
-
-
-def full_like(a: Any, fill_value: Any, dtype: Any = None, shape: Any = None) -> Any:
-    """``fill_value`` (which may be traced) in ``a``'s shape and dtype, or in ``shape``."""
-    shape_, dt = _like("full_like", a, dtype, shape)
-    return jnp.full(shape_, fill_value, dt)
-
 
 def logspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, base: Any = 10.0,
              dtype: Any = None, axis: int = 0) -> Any:
