@@ -13,6 +13,7 @@ import numpy as np
 
 from nanojax import primitives as P
 from nanojax.core import Tracer, innermost_staging_trace
+from nanojax.core import _state as core_state
 from nanojax.numpy import _args
 from nanojax.numpy._args import PLAIN as _PLAIN
 from nanojax.numpy._args import call_numpy as _call_numpy
@@ -33,12 +34,17 @@ def asarray(a: Any, dtype: Any = None) -> Any:
     constant of the circuit, as in JAX: so ``jnp.asarray(table)[i]`` with a
     traced ``i`` is a gather, where NumPy's own indexing could not take ``i``.
     """
-    return staged_constant(plain_asarray(a, dtype))
+    x = plain_asarray(a, dtype)
+    # Eagerly (no trace at all on this thread) that is one attribute test.
+    return staged_constant(x) if _TRACES.stack else x
+
+
+_TRACES = core_state        # this thread's stack of transformations
 
 
 def staged_constant(x: Any) -> Any:
     """``x`` as a constant of the jaxpr being recorded, if one is; else ``x`` itself."""
-    if type(x) is not np.ndarray or x.ndim == 0:
+    if type(x) is not np.ndarray or x.ndim == 0 or not _TRACES.stack:
         return x
     trace = innermost_staging_trace()
     return x if trace is None else trace.constant(x)  # type: ignore[attr-defined]
@@ -71,7 +77,8 @@ def array(a: Any, dtype: Any = None) -> Any:
     """``numpy.array`` (a copy); a list that holds traced values is stacked."""
     if _has_tracer(a):
         return plain_asarray(a, dtype)
-    return staged_constant(np.array(plain_asarray(a, dtype), copy=True))
+    x = np.array(plain_asarray(a, dtype), copy=True)
+    return staged_constant(x) if _TRACES.stack else x
 
 
 def _like(name: str, a: Any, dtype: Any = None, shape: Any = None) -> tuple[tuple, Any]:

@@ -168,6 +168,8 @@ def reduction(np_fn: Callable | None = None, *, name: str | None = None) -> Call
         fname = name or traced.__name__
 
         def eager(name_: str, np_fn_: Callable, a: Any, axis: Any = None, **kwargs: Any) -> Any:
+            if not kwargs:           # the plain call: NumPy's own after one type test
+                return _eager_reduction(name_, np_fn_, a, axis)
             if _args.has_tracer(kwargs.get("where")):
                 return traced(_args.operand(a, fname), axis, **kwargs)
             return _eager_keywords(name_, np_fn_, a, axis, **kwargs)
@@ -249,8 +251,9 @@ def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
 def _eager_along_axis(name: str, np_fn: Callable, a: Any, axis: Any = None,
                       **kwargs: Any) -> Any:
     """NumPy's call along one axis; on failure, our check of ``axis`` says what was wrong."""
-    _refuse_out(name, kwargs.pop("out", None))
-    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    if kwargs:                       # the plain call skips the keyword handling
+        _refuse_out(name, kwargs.pop("out", None))
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
     if type(a) is not np.ndarray:
         _check_numeric(name, a)
     try:
