@@ -436,42 +436,35 @@ def pmean(x: Any, axis_name: Any, *, axis_index_groups: Any = None) -> Any:
     return tree_map(lambda t: P.div(t, n), total)
 
 
-def _chooser(who: str, prim: Primitive) -> Callable:
+def _chooser(name: str, prim: Primitive, extreme: str, value: str) -> Callable:
+    """``lax.pmax`` or ``lax.pmin``: ``prim`` over the named axes, leaf by leaf."""
+    who = f"nanojax.lax.{name}"
+
     def chooser(x: Any, axis_name: Any, *, axis_index_groups: Any = None) -> Any:
         names = _names(who, axis_name)
         _no_groups(who, axis_index_groups)
 
         def one(leaf: Any) -> Any:
             leaf = _leaf(who, leaf)
-            for name in names:
-                leaf = prim.bind(leaf, axis_name=name)
+            for axis in names:
+                leaf = prim.bind(leaf, axis_name=axis)
             return leaf
         return tree_map(one, x)
+    chooser.__name__ = chooser.__qualname__ = name
+    chooser.__doc__ = f"""The {extreme} ``x`` over the named axis's examples, given to each.
+
+    Examples:
+        >>> import numpy as np
+        >>> import nanojax as nj
+        >>> from nanojax import lax
+        >>> nj.vmap(lambda x: lax.{name}(x, "i"), axis_name="i")(np.array([1.0, 5.0, 2.0]))
+        array([{value}, {value}, {value}])
+    """
     return chooser
 
 
-pmax = _chooser("nanojax.lax.pmax", pmax_p)
-pmax.__name__ = pmax.__qualname__ = "pmax"
-pmax.__doc__ = """The largest ``x`` over the examples of the named axis, given to every example.
-
-    Examples:
-        >>> import numpy as np
-        >>> import nanojax as nj
-        >>> from nanojax import lax
-        >>> nj.vmap(lambda x: lax.pmax(x, "i"), axis_name="i")(np.array([1.0, 5.0, 2.0]))
-        array([5., 5., 5.])
-    """
-pmin = _chooser("nanojax.lax.pmin", pmin_p)
-pmin.__name__ = pmin.__qualname__ = "pmin"
-pmin.__doc__ = """The smallest ``x`` over the examples of the named axis, given to every example.
-
-    Examples:
-        >>> import numpy as np
-        >>> import nanojax as nj
-        >>> from nanojax import lax
-        >>> nj.vmap(lambda x: lax.pmin(x, "i"), axis_name="i")(np.array([1.0, 5.0, 2.0]))
-        array([1., 1., 1.])
-    """
+pmax = _chooser("pmax", pmax_p, "largest", "5.")
+pmin = _chooser("pmin", pmin_p, "smallest", "1.")
 
 
 def _normalized(who: str, what: str, axis: Any, bound: int) -> int:
