@@ -109,6 +109,51 @@ def test_vmap_grad_backward_nan():
         nj.vmap(nj.grad(zero_times_sqrt))(np.array([1.0, 0.0]))
 
 
+def zero_times_sqrt_sum(x):
+    return jnp.sum(zero_times_sqrt(x))
+
+
+# A jitted function called inside grad (or another jit) runs its jaxpr
+# equation by equation: each reports the line it was traced from, not the call.
+JITTED_INSIDE = {
+    "grad(jit(f))": lambda: nj.grad(nj.jit(zero_times_sqrt))(0.0),
+    "jit(grad(jit(f)))": lambda: nj.jit(nj.grad(nj.jit(zero_times_sqrt)))(0.0),
+    "vmap(grad(jit(f)))": lambda: nj.vmap(nj.grad(nj.jit(zero_times_sqrt)))(np.array([1.0, 0.0])),
+    "grad(jit(vmap(f)))": lambda: nj.grad(
+        lambda x: jnp.sum(nj.jit(nj.vmap(zero_times_sqrt))(x)))(np.array([1.0, 0.0])),
+    "grad(jit(jit(f)))": lambda: nj.grad(nj.jit(lambda x: nj.jit(zero_times_sqrt)(x)))(0.0),
+}
+
+
+@pytest.mark.parametrize("name", list(JITTED_INSIDE))
+def test_backward_nan_of_a_jitted_function_names_the_gate_inside(name):
+    with nj.debug_nans(), pytest.raises(
+            FloatingPointError,
+            match=rf"the pull through sqrt at {HERE}:{line_of('SQRT')} is nan") as info:
+        JITTED_INSIDE[name]()
+    assert str(info.value).count(f"{HERE}:") <= 2          # the gate, and the call
+
+
+def test_forward_nan_of_a_jitted_function_names_the_gate_inside():
+    with nj.debug_nans(), pytest.raises(
+            FloatingPointError,
+            match=rf"in log at {HERE}:{line_of('LOG')} \(the forward pass of nanojax.grad\)$"):
+        nj.grad(nj.jit(log_sum))(-np.ones(2))
+    for outer in (lambda x: nj.jit(log_sum)(x) * 2.0, nj.vmap(nj.jit(log_sum))):
+        with nj.debug_nans(), pytest.raises(
+                FloatingPointError,
+                match=rf"in log at {HERE}:{line_of('LOG')}, found by re-running"):
+            nj.jit(outer)(-np.ones((2, 2)))
+
+
+def test_a_jitted_function_staged_inside_another_keeps_its_lines():
+    text = nj.make_jaxpr(lambda x: nj.jit(log_sum)(x) * 2.0)(np.ones(3)).pretty_print(
+        source_info=True)
+    assert re.search(rf"= log a\s+# {HERE}:{line_of('LOG')}", text)
+    from nanojax.source_info import CURRENT
+    assert CURRENT.source is None              # put back after the evaluation
+
+
 def test_infs():
     with nj.debug_infs(), pytest.raises(FloatingPointError,
                                         match=r"debug_infs: .*\(inf\) encountered in log"):
@@ -253,9 +298,82 @@ def test_traceback_filtering_drops_internal_frames_unless_off():
     finally:
         nj.config.update("jax_traceback_filtering", "auto")
     assert len([f for f in frames_of(info.value) if is_internal(f)]) > 5
-    # The whole traceback is kept, and a note says which line is the user's.
-    assert shape_error.value.__notes__ == [
-        f"nanojax: raised while transforming the code at {HERE}:{line_of('SHAPES')}"]
+    # The whole traceback is kept; the message names the user's line all the same.
+    assert str(shape_error.value).endswith(f"(at {HERE}:{line_of('SHAPES')})")
+    assert not getattr(shape_error.value, "__notes__", None)
+
+
+# ----- Every error raised while tracing names the user's line in its message ---------
+
+def shape_mismatch(x):
+    return jnp.sum(jnp.tanh(x) + jnp.ones(5))  # KIND_SHAPE
+
+
+def concretize(x):
+    return jnp.sum(x) * int(x[0])  # KIND_CONCRETE
+
+
+def branch(x):
+    if x[0] > 0:  # KIND_BOOL
+        return jnp.sum(x)
+    return -jnp.sum(x)
+
+
+def unsupported_numpy(x):
+    return jnp.sum(np.i0(x))  # KIND_NUMPY
+
+
+def inner_vmap_sizes(x):
+    return jnp.sum(nj.vmap(jnp.multiply)(x, jnp.ones(4)))  # KIND_VMAP
+
+
+KINDS = {"shape": (shape_mismatch, ValueError, "could not be broadcast", "KIND_SHAPE"),
+         "concretization": (concretize, nj.errors.ConcretizationTypeError, r"int\(\)",
+                            "KIND_CONCRETE"),
+         "bool": (branch, nj.errors.TracerBoolConversionError, "bool", "KIND_BOOL"),
+         "numpy": (unsupported_numpy, TypeError, r"numpy\.i0 is not supported", "KIND_NUMPY"),
+         "vmap size": (inner_vmap_sizes, ValueError, "inconsistent sizes", "KIND_VMAP")}
+X3, X23 = np.array([0.5, 1.0, 2.0]), np.array([[0.5, 1.0, 2.0], [1.5, 2.5, 3.5]])
+TRANSFORMS = {"jit": lambda f: nj.jit(f)(X3), "make_jaxpr": lambda f: nj.make_jaxpr(f)(X3),
+              "vmap": lambda f: nj.vmap(f)(X23), "grad": lambda f: nj.grad(f)(X3),
+              "jit(vmap(grad))": lambda f: nj.jit(nj.vmap(nj.grad(f)))(X23)}
+
+
+@pytest.mark.parametrize("transform", list(TRANSFORMS))
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_tracing_error_names_the_users_line(kind, transform):
+    fun, error, text, marker = KINDS[kind]
+    if kind == "bool" and transform == "grad":
+        assert TRANSFORMS[transform](fun).shape == (3,)     # grad's values are concrete
+        return
+    with pytest.raises(error, match=text) as info:
+        TRANSFORMS[transform](fun)
+    message = str(info.value)
+    assert f"(at {HERE}:{line_of(marker)})" in message
+    assert message.count(f"{HERE}:") == 1                   # said once, however deep
+    if kind in ("concretization", "bool") and transform != "grad":
+        who = {"vmap": None, "make_jaxpr": "make_jaxpr"}.get(transform, "jit")
+        assert (f"depends on argument `x`, traced by {who}" in message if who
+                else "differs from example to example (batched by vmap)" in message)
+
+
+def test_vmap_size_mismatch_at_the_call_names_the_calling_line():
+    with pytest.raises(ValueError) as info:
+        nj.vmap(jnp.add)(np.ones(2), np.ones(3))  # VMAP_CALL
+    assert f"(at {HERE}:{line_of('VMAP_CALL')})" in str(info.value)
+    with pytest.raises(TypeError) as info2:
+        nj.grad(lambda x: x * 1.0)(np.ones(2))  # NOT_SCALAR
+    assert f"(at {HERE}:{line_of('NOT_SCALAR')})" in str(info2.value)
+
+
+def test_an_error_the_users_code_raises_is_left_as_it_is():
+    def f(x):
+        raise ValueError("my own message")
+    for transform in (nj.jit, nj.vmap, nj.grad):
+        with pytest.raises(ValueError) as info:
+            transform(f)(X3)
+        assert str(info.value) == "my own message"
+        assert not getattr(info.value, "__notes__", None)
 
 
 # ----- Retraces ---------------------------------------------------------------------
@@ -363,6 +481,45 @@ def test_debug_print_survives_dead_code_elimination(capsys):
     assert "debug_callback" in str(nj.make_jaxpr(f)(X))
 
 
+def test_debug_print_is_compiled_into_the_generated_code(capsys):
+    f = nj.jit(printing)
+    source = f.lower(X).as_text()
+    assert source.startswith("def jitted(") and "not compiled" not in source
+    lines = source.splitlines()
+    calls = [k for k, line in enumerate(lines) if re.fullmatch(r"\s+_p\d+\(v\d+\)", line)]
+    assert len(calls) == 2
+    sin = next(k for k, line in enumerate(lines) if "sin" in line)
+    assert calls[0] < sin < calls[1]            # print x, sin, print y: program order
+    assert capsys.readouterr().out == ""        # tracing and compiling print nothing
+    f(X)
+    f(2.0 * X)
+    assert capsys.readouterr().out == EXPECTED_ARRAY + f"x = {2 * X}\ny = {np.sin(2 * X)}\n"
+    assert f.trace_count() == 1
+
+
+def test_debug_print_in_a_compiled_loop_body_runs_each_step(capsys):
+    def total(xs):
+        def step(c, x):
+            nj.debug.print("c={} x={}", c, x)
+            return c + x, None
+        nj.lax.scan(step, 0.0, xs)             # its result unused: still runs
+        return jnp.sum(xs)
+    f = nj.jit(total)
+    assert "not compiled" not in f.lower(np.arange(3.0)).as_text()
+    assert f(np.arange(3.0)) == 3.0
+    assert capsys.readouterr().out == "c=0.0 x=0.0\nc=0.0 x=1.0\nc=1.0 x=2.0\n"
+
+
+def test_debug_print_beside_scalar_math_runs_once(capsys):
+    # 1/0 on Python floats raises, and compiled scalar code then redoes the call
+    # with NumPy: a print before it must not run twice.
+    f = nj.jit(lambda x: (nj.debug.print("x = {}", x), 1.0 / x)[1])
+    with np.errstate(divide="ignore"):
+        assert f(0.0) == np.inf
+    assert f(4.0) == 0.25
+    assert capsys.readouterr().out == "x = 0.0\nx = 4.0\n"
+
+
 def test_debug_callback_gets_numpy_values():
     seen = []
     def f(x):
@@ -387,3 +544,59 @@ def test_print_of_a_tracer_says_what_it_is(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "Traced<f64[3]>with<StagingTrace> from argument `x`"
     assert out[1] == "Traced<f64[3]>with<StagingTrace> computed from arguments `x`, `y`"
+
+
+# ----- Traceback filtering through every transformation and loop body -----------------
+
+def bad_body(x):
+    return jnp.tanh(x) + jnp.ones(5)  # BODY
+
+
+FILTERED = {
+    "jvp": lambda: nj.jvp(bad_body, (X3,), (X3,)),
+    "vjp": lambda: nj.vjp(bad_body, X3),
+    "jacfwd": lambda: nj.jacfwd(bad_body)(X3),
+    "jacrev": lambda: nj.jacrev(bad_body)(X3),
+    "hessian": lambda: nj.hessian(lambda x: jnp.sum(bad_body(x)))(X3),
+    "linearize": lambda: nj.linearize(bad_body, X3),
+    "cond": lambda: nj.lax.cond(True, bad_body, bad_body, X3),
+    "switch": lambda: nj.lax.switch(1, [bad_body, bad_body], X3),
+    "while_loop": lambda: nj.lax.while_loop(lambda c: c[0] < 2,
+                                            lambda c: (c[0] + 1, bad_body(c[1])), (0, X3)),
+    "fori_loop": lambda: nj.lax.fori_loop(0, 2, lambda i, c: bad_body(c), X3),
+    "scan": lambda: nj.lax.scan(lambda c, x: (c, bad_body(x)), 0.0, X23),
+    "map": lambda: nj.lax.map(bad_body, X23),
+    "grad(scan)": lambda: nj.grad(lambda xs: nj.lax.scan(
+        lambda c, x: (c + jnp.sum(bad_body(x)), None), 0.0, xs)[0])(X23),
+    "vmap(cond)": lambda: nj.vmap(lambda x: nj.lax.cond(x[0] > 0, bad_body, bad_body, x))(X23),
+}
+
+
+@pytest.mark.parametrize("name", list(FILTERED))
+def test_filtering_under_every_transformation_and_loop_body(name):
+    from nanojax.source_info import is_internal
+    with pytest.raises(ValueError, match="could not be broadcast") as info:
+        FILTERED[name]()
+    frames = frames_of(info.value)
+    assert len([f for f in frames if is_internal(f)]) == 1      # the boundary, no more
+    assert last_user_line(info.value) == f"{HERE}:{line_of('BODY')}"
+    assert str(info.value).endswith(f"(at {HERE}:{line_of('BODY')})")
+    nj.config.update("jax_traceback_filtering", "off")
+    try:
+        with pytest.raises(ValueError) as whole:
+            FILTERED[name]()
+    finally:
+        nj.config.update("jax_traceback_filtering", "auto")
+    assert len([f for f in frames_of(whole.value) if is_internal(f)]) > 2
+    assert str(whole.value).endswith(f"(at {HERE}:{line_of('BODY')})")
+
+
+def test_pullback_and_f_jvp_errors_name_the_calling_line():
+    _, pull = nj.vjp(jnp.sin, X3)
+    with pytest.raises(ValueError, match="cotangent") as info:
+        pull(np.ones(4))  # PULL
+    assert str(info.value).endswith(f"(at {HERE}:{line_of('PULL')})")
+    _, f_jvp = nj.linearize(jnp.sin, X3)
+    with pytest.raises(ValueError, match="tangent") as info:
+        f_jvp(np.ones(4))  # F_JVP
+    assert str(info.value).endswith(f"(at {HERE}:{line_of('F_JVP')})")

@@ -22,6 +22,7 @@ from nanojax.api_util import (check_callable, check_float_leaves, check_inputs,
 from nanojax.autodiff import jvp_of, vjp_of
 from nanojax.core import ClosedJaxpr, Literal, ShapedArray, Tracer, _state, eval_jaxpr, \
     get_aval, own_memory
+from nanojax.source_info import boundary
 from nanojax.staging import trace_to_jaxpr
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_map, tree_unflatten
 
@@ -165,6 +166,7 @@ def _check_like(flat: list, tree: PyTreeDef, avals: list, expected: PyTreeDef, w
                              f"{a.dtype} was expected")
 
 
+@boundary
 def linearize(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     """``(fun(*primals), f_jvp)``: the value, and the derivative as a linear function.
 
@@ -212,6 +214,7 @@ def linearize(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
 
     closed, out_tree = trace_to_jaxpr(tangent_map, avals, p_tree, who)
 
+    @boundary
     def f_jvp(*tangents: Any) -> Any:
         t_flat, t_tree = tree_flatten(tuple(tangents))
         t_flat = check_inputs(t_flat, f"{who}'s f_jvp")

@@ -38,8 +38,13 @@ def check_callable(fun: Any, transform: str) -> None:
 
 def name_transformed(wrapper: Callable, transform: str, fun: Callable,
                      doc: bool = True) -> Callable:
-    """Name ``wrapper`` ``transform(fun's name)`` and give it ``fun``'s docstring."""
+    """Name ``wrapper`` ``transform(fun's name)`` and give it ``fun``'s docstring.
+
+    ``__wrapped__`` is ``fun``, as ``functools.wraps`` (and JAX) set it: its
+    signature names the arguments in errors (``depends on argument `x```).
+    """
     wrapper.__name__ = f"{transform}({getattr(fun, '__name__', 'fun')})"
+    wrapper.__wrapped__ = fun  # type: ignore[attr-defined]
     if doc:
         wrapper.__doc__ = fun.__doc__
     return wrapper

@@ -19,7 +19,7 @@ from nanojax.api_util import (argnums_partial, check_argnums, check_callable, ch
 from nanojax.core import own_memory
 from nanojax.dtypes import float0
 from nanojax.forward import JVPTrace, JVPTracer
-from nanojax.source_info import at_boundary
+from nanojax.source_info import at_boundary, boundary
 from nanojax.tape import pull, record, seed_outputs
 from nanojax.tree_util import tree_flatten, tree_unflatten
 
@@ -28,6 +28,7 @@ __all__ = ["vjp", "grad", "value_and_grad", "jvp", "vjp_of", "jvp_of", "split_au
 
 # ----- Reverse mode ------------------------------------------------------------------
 
+@boundary
 def vjp(fun: Callable, *primals: Any, has_aux: bool = False, reduce_axes: Sequence = ()
         ) -> tuple:
     """Run ``fun`` forward and return ``(out, vjp_fn)`` (and ``aux``).
@@ -66,6 +67,7 @@ def vjp_of(fun: Callable, primals: Sequence[Any], has_aux: bool, who: str) -> tu
     trace, out_primals, out_tree, out_nodes, aux = record(fun, flat, in_tree, has_aux, who)
     out_primals = own_memory(out_primals, flat)
 
+    @boundary
     def vjp_fn(ct: Any) -> tuple:
         seeds = seed_outputs(ct, out_tree, out_nodes, out_primals, f"{who}'s vjp_fn",
                              "cotangent")
@@ -202,6 +204,7 @@ def _gradient(fun: Callable, argnums: int | Sequence[int], has_aux: bool,
 
 # ----- Forward mode ------------------------------------------------------------------
 
+@boundary
 def jvp(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any],
         has_aux: bool = False) -> tuple:
     """Push ``tangents`` forward through ``fun`` at ``primals``.

@@ -19,6 +19,7 @@ from nanojax import primitives as P
 from nanojax.source_info import at_boundary
 from nanojax.api_util import check_callable, check_inputs, check_outputs, name_transformed
 from nanojax.core import NOT_BATCHED, Primitive, ShapedArray, Trace, Tracer, own_memory
+from nanojax.errors import ConcretizationTypeError
 from nanojax.tree_util import tree_flatten, tree_leaves, tree_unflatten
 
 __all__ = ["vmap"]
@@ -42,6 +43,17 @@ class BatchTracer(Tracer):
         shape = list(P.shape_of(self.val))
         del shape[self.bdim]
         return ShapedArray(tuple(shape), P.dtype_of(self.val))
+
+    def to_concrete_value(self, what: str) -> Any:
+        # One value per example, so no one Python value. Inside jit the batch
+        # is itself abstract: then the error names the argument it depends on.
+        depends = ", which differs from example to example (batched by vmap)"
+        if isinstance(self.val, Tracer):
+            try:
+                self.val.to_concrete_value(what)
+            except ConcretizationTypeError as e:
+                depends = e.depends or depends
+        raise ConcretizationTypeError(what, self.aval.str_short(), depends=depends)
 
 
 class AxisSize(int):

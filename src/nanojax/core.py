@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from nanojax.dtypes import PY_SCALAR_DTYPES, PY_TO_NUMPY
+from nanojax.source_info import CURRENT
 from nanojax.errors import (ConcretizationTypeError, TracerArrayConversionError,
                             TracerBoolConversionError, UnexpectedTracerError,
                             dropped_derivative_message)
@@ -683,12 +684,20 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list:
     def read(v: Any) -> Any:
         return v.val if isinstance(v, Literal) else env[v]
 
-    for eqn in jaxpr.eqns:
-        ans = eqn.primitive.bind(*map(read, eqn.invars), **eqn.params)
-        if eqn.primitive.multiple_results:
-            env.update(zip(eqn.outvars, ans, strict=True))
-        else:
-            env[eqn.outvars[0]] = ans
+    state = CURRENT
+    outer = state.source
+    try:
+        for eqn in jaxpr.eqns:
+            # The equation's own line, not the call's, for what its bind
+            # records (an enclosing jit) or reports (the NaN checks).
+            state.source = eqn.source_info or outer
+            ans = eqn.primitive.bind(*map(read, eqn.invars), **eqn.params)
+            if eqn.primitive.multiple_results:
+                env.update(zip(eqn.outvars, ans, strict=True))
+            else:
+                env[eqn.outvars[0]] = ans
+    finally:
+        state.source = outer
     return [read(v) for v in jaxpr.outvars]
 
 

@@ -5,8 +5,9 @@ gate, ``debug_callback``, with no outputs: it runs when the values exist,
 eagerly at once, under ``jit`` each time the compiled function runs (not
 while tracing), in program order. Under ``vmap`` it runs once per example,
 as JAX's do; under ``grad`` it sees the forward pass's values and has no
-derivative (it returns nothing). A jitted function that calls one runs its
-circuit equation by equation, so every call happens, in order.
+derivative (it returns nothing). A jitted function that calls one is
+compiled as any other: the generated code calls it in program order, and
+the simplifier never drops it (nor a loop whose body calls one) or folds it.
 
 Examples:
     >>> import numpy as np

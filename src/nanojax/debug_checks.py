@@ -39,7 +39,7 @@ import numpy as np
 
 from nanojax.jit import set_jit_check
 from nanojax.core import Jaxpr, Literal, Primitive, Tracer, format_source
-from nanojax.source_info import PULLS, is_internal, user_frame
+from nanojax.source_info import CURRENT, PULLS, current_source, is_internal, user_frame
 from nanojax.tape import TapeTrace, TapeTracer
 
 __all__ = ["debug_nans", "debug_infs", "set_check", "checking"]
@@ -155,8 +155,17 @@ def _message(kind: str, prim_name: str, where: str, context: str = "") -> str:
     return message + context
 
 
+def _located(message: str) -> FloatingPointError:
+    """The checks' error: its message names the line already, so boundaries add none."""
+    e = FloatingPointError(message)
+    e._nanojax_located = True  # type: ignore[attr-defined]
+    return e
+
+
 def _where() -> str:
-    info = user_frame(3)
+    # The equation being evaluated, if any (a jitted function called inside
+    # grad): its own line, not the line that called the jitted function.
+    info = current_source(3)
     return "<unknown>" if info is None else format_source(info)
 
 
@@ -185,9 +194,11 @@ def _on_numpy_error(error: str, flag: int) -> None:
         local = public.f_locals
         named = local.get("name", local.get("fname"))
         prim_name = named if isinstance(named, str) else public.f_code.co_name
-    where = "<unknown>" if frame is None else format_source(
-        (frame.f_code.co_filename, frame.f_lineno))
-    raise FloatingPointError(_message(kind, prim_name or "an operation", where, context))
+    info = CURRENT.source
+    if info is None and frame is not None:
+        info = (frame.f_code.co_filename, frame.f_lineno)
+    where = "<unknown>" if info is None else format_source(info)
+    raise _located(_message(kind, prim_name or "an operation", where, context))
 
 
 # ----- The checking versions -----------------------------------------------------
@@ -196,7 +207,7 @@ def _checked_bind(self: Primitive, *args: Any, **params: Any) -> Any:
     ans = _ORIGINAL_BIND(self, *args, **params)
     kind = _bad_result(ans, self.multiple_results)
     if kind is not None:
-        raise FloatingPointError(_message(kind, self.name, _where()))
+        raise _located(_message(kind, self.name, _where()))
     return ans
 
 
@@ -209,7 +220,7 @@ def _checked_process(self: TapeTrace, prim: Primitive, args: tuple, params: dict
     kind = _bad_result(ans, prim.multiple_results)
     where = _where()
     if kind is not None:
-        raise FloatingPointError(_message(kind, prim.name, where,
+        raise _located(_message(kind, prim.name, where,
                                           f" (the forward pass of {self.who})"))
     if type(self) is TapeTrace and len(self.tape) > length:
         # The gate's rules, watched: a bad pull is named after this gate and line.
@@ -242,7 +253,7 @@ class _WatchedGate:
                 ct = rule(*args, **params)
                 kind = _bad_result(ct, several)
                 if kind is not None:
-                    raise FloatingPointError(
+                    raise _located(
                         f"nanojax.debug_{kind}s: the pull through {self.name} at "
                         f"{self.where} is {kind} (on the backward pass at {_where()})")
             finally:
@@ -274,7 +285,7 @@ def _checked_jit_call(run: Callable[[], Any], retrace: Callable[[], tuple], name
         return out
     closed, flat = retrace()
     _rerun(closed.jaxpr, closed.consts, flat, name)
-    raise FloatingPointError(  # the re-run found nothing: say what is known
+    raise _located(  # the re-run found nothing: say what is known
         f"nanojax.debug_{kind}s: the jitted function {name} returned a {kind} (called at "
         f"{_where()}); re-running it equation by equation did not reproduce it")
 
@@ -300,10 +311,10 @@ def _rerun(jaxpr: Jaxpr, consts: list, args: list, name: str) -> None:
                          f"equation (its compiled code returned a {kind}; called at "
                          f"{_where_outside()})")
                 if info is not None and len(info) == 4:      # staged inside a pull
-                    raise FloatingPointError(
+                    raise _located(
                         f"nanojax.debug_{kind}s: the pull through {info[2]} at {info[3]} is "
                         f"{kind} ({eqn.primitive.name} in its vjp rule made it), {rerun}")
-                raise FloatingPointError(
+                raise _located(
                     f"nanojax.debug_{kind}s: "
                     f"{'invalid value (nan)' if kind == 'nan' else 'an inf'} encountered in "
                     f"{eqn.primitive.name} at {where}, {rerun}")

@@ -23,6 +23,7 @@ from nanojax.api_util import (argnums_partial, check_argnums, check_callable, ch
 from nanojax.autodiff import jvp_of, split_aux, vjp_of
 from nanojax.batching import vmap
 from nanojax.core import own_memory
+from nanojax.source_info import boundary
 from nanojax.tree_util import tree_flatten, tree_unflatten
 
 __all__ = ["jacrev", "jacfwd", "hessian", "jacobian"]
@@ -120,7 +121,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         result = _assemble(out_leaves, out_tree, in_leaves, in_tree, block, argnums)
         return (result, aux[0]) if has_aux else result
 
-    return name_transformed(jac, "jacrev", fun, doc=False)
+    return name_transformed(boundary(jac), "jacrev", fun, doc=False)
 
 
 def jacobian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
@@ -183,7 +184,7 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         result = _assemble(out_leaves, out_tree, in_leaves, in_tree, block, argnums)
         return (result, aux[0]) if has_aux else result
 
-    return name_transformed(jac, "jacfwd", fun, doc=False)
+    return name_transformed(boundary(jac), "jacfwd", fun, doc=False)
 
 
 def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
@@ -204,4 +205,4 @@ def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fal
     def hess(*args: Any) -> Any:
         _split_args(fun, args, argnums, "nanojax.hessian")      # its errors, by name
         return inner(*args)
-    return name_transformed(hess, "hessian", fun, doc=False)
+    return name_transformed(boundary(hess), "hessian", fun, doc=False)

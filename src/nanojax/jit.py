@@ -62,6 +62,10 @@ class _Writer:
         self.namespace: dict[str, Any] = dict(_NAMESPACE)
         self.names: dict[Var, str] = {}
         self.helpers: list[str] = []        # functions the code calls: loops, branches
+        # Python float math raises where NumPy warns, and the call is then
+        # redone with NumPy: a debug callback would run twice. With one in
+        # the circuit, float64 scalars compute with NumPy (the same bits).
+        self.float_math = not uses_debug_callbacks(jaxpr)
         for v, c in zip(jaxpr.constvars, consts):
             self.namespace[self.name(v)] = c
 
@@ -137,7 +141,7 @@ def _expression(w: _Writer, eqn: Any) -> tuple[str, bool]:
     prim, params = eqn.primitive, eqn.params
     ins = [w.atom(a) for a in eqn.invars]
     in_avals = [a.aval for a in eqn.invars]
-    out_aval = eqn.outvars[0].aval
+    out_aval: Any = eqn.outvars[0].aval if eqn.outvars else None    # a debug callback: none
     low = prim.lowering
     if low is not None:
         if low.custom is not None:
@@ -145,8 +149,8 @@ def _expression(w: _Writer, eqn: Any) -> tuple[str, bool]:
             if custom is not None:
                 return custom
         if low.float_expr is not None and out_aval.shape == () and (
-                all(map(_is_f64_scalar, in_avals))
-                or (low.mixed and (_is_mixed_scalars(in_avals, out_aval)
+                (w.float_math and all(map(_is_f64_scalar, in_avals)))
+                or (low.mixed and ((w.float_math and _is_mixed_scalars(in_avals, out_aval))
                                    or all(map(_is_weak_int_scalar, in_avals))))):
             # Python numbers stay Python numbers, as they do eagerly: a weak
             # int times a weak int is Python's int, which meets a uint8 array
@@ -248,7 +252,7 @@ def _generate(closed: ClosedJaxpr, out_tree: PyTreeDef, args_c: list[bool]
     viewed: set[Var] = set()          # buffers some other variable is a view of
     body, scalar_math = [], False
     for i, eqn in enumerate(jaxpr.eqns):
-        home = plan.home.get(eqn.outvars[0])
+        home = plan.home.get(eqn.outvars[0]) if eqn.outvars else None
         reuse = None if home is not None else _reusable_operand(
             eqn, plan.dies_after.get(i, ()), buffers, viewed, plan.c_order)
         into = views[home] if home is not None else w.names[reuse] if reuse is not None \
@@ -671,10 +675,8 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] | None 
             # fun closes over values of an enclosing grad/vmap/jit: they are
             # this call's, so the circuit runs on them now and is not kept.
             return _Staged(closed, out_tree)
-        if uses_named_axes(closed.jaxpr) or uses_debug_callbacks(closed.jaxpr):
-            why = ("applies collectives over named axes" if uses_named_axes(closed.jaxpr)
-                   else "calls debug callbacks, each to run in order")
-            uncompiled = _Staged(closed, out_tree, why)
+        if uses_named_axes(closed.jaxpr):
+            uncompiled = _Staged(closed, out_tree, "applies collectives over named axes")
             cache[key] = uncompiled
             return uncompiled
         entry = _Compiled(simplify(closed), out_tree, [c_ordered(x) for x in flat])

@@ -37,6 +37,7 @@ from nanojax.api_util import check_callable, check_inputs, describe
 from nanojax.control_flow import cond_p, scan_p, while_p
 from nanojax.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, Var, get_aval
 from nanojax.jaxpr_transforms import hoist_tracers
+from nanojax.source_info import boundary
 from nanojax.staging import trace_to_jaxpr
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
@@ -118,6 +119,7 @@ def _index_of(pred: Any) -> Any:
     return P.convert_element_type(pred, _I32)
 
 
+@boundary
 def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any,
          **kwargs: Any) -> Any:
     """``true_fun(*operands)`` if ``pred`` else ``false_fun(*operands)``, as one gate.
@@ -142,6 +144,7 @@ def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any,
     return _switch(_index_of(pred), [false_fun, true_fun], operands, "nanojax.lax.cond")
 
 
+@boundary
 def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
     """``branches[index](*operands)``, with ``index`` clamped into range, as one gate.
 
@@ -204,6 +207,7 @@ def _switch(index: Any, branches: list[Callable], operands: tuple, who: str) -> 
 
 # ----- while_loop and fori_loop ----------------------------------------------------------
 
+@boundary
 def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any) -> Any:
     """Run ``val = body_fun(val)`` while ``cond_fun(val)``; return the last ``val``.
 
@@ -295,6 +299,7 @@ def _static_int(x: Any) -> int | None:
     return None
 
 
+@boundary
 def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any, *,
               unroll: Any = None) -> Any:
     """``val = body_fun(i, val)`` for ``i`` from ``lower`` up to ``upper``; the last ``val``.
@@ -338,6 +343,7 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any, *,
 
 # ----- scan and map ----------------------------------------------------------------------
 
+@boundary
 def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
          reverse: bool = False, unroll: Any = 1, _split_transpose: bool = False) -> tuple:
     """Loop ``carry, y = f(carry, x)`` over the leading axis of ``xs``; ``(carry, ys)``.
@@ -407,6 +413,7 @@ def _leading_sizes(xs_flat: list, who: str) -> set[int]:
     return sizes
 
 
+@boundary
 def map(f: Callable, xs: Any, *, batch_size: int | None = None) -> Any:  # noqa: A001
     """``f`` applied to each slice of ``xs`` along its leading axis, stacked: a loop, not ``vmap``.
 

@@ -195,8 +195,9 @@ def plan_memory(jaxpr: Any, consts: list, args_c: list[bool],
     free_slots: list[int] = []
     releases: dict[int, list[Var]] = {}
     for i, eqn in enumerate(jaxpr.eqns):
-        out = eqn.outvars[0]
-        if (use_workspace and not eqn.primitive.multiple_results and out.aval.shape != ()
+        out = eqn.outvars[0] if eqn.outvars else None      # a debug callback has none
+        if (out is not None and use_workspace and not eqn.primitive.multiple_results
+                and out.aval.shape != ()
                 and out not in escaping and layout_c[out] and writes_into(eqn)):
             slot = _inherited_slot(eqn, i, homed, free_after, buffers) \
                 if in_place(eqn) else None

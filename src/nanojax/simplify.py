@@ -106,10 +106,10 @@ def _rewrite(jaxpr: Jaxpr, known: dict) -> Jaxpr:
     for eqn in jaxpr.eqns:
         ins = [read(a) for a in eqn.invars]
         eqn = JaxprEqn(eqn.primitive, ins, eqn.outvars, eqn.params, eqn.source_info)
-        out = eqn.outvars[0]
-        if eqn.primitive.multiple_results:
+        if eqn.primitive.multiple_results:     # never folded: a debug callback, a loop
             eqns.append(eqn)
             continue
+        out = eqn.outvars[0]
         values = [value_of(a, known) for a in ins]
         if all(v is not None for v in values):
             with np.errstate(all="ignore"):
@@ -152,14 +152,28 @@ def _cse_key(eqn: JaxprEqn) -> tuple | None:
         return None
 
 
+def _has_effect(eqn: JaxprEqn) -> bool:
+    """Is the gate there for an effect: no outputs (a debug callback), or one in its bodies?
+
+    A loop whose results nobody reads still runs if its body prints.
+    """
+    if not eqn.outvars:
+        return True
+    for p in eqn.params.values():
+        for body in (p if isinstance(p, tuple) else (p,)):
+            if isinstance(body, ClosedJaxpr) and any(map(_has_effect, body.jaxpr.eqns)):
+                return True
+    return False
+
+
 def dead_code(jaxpr: Jaxpr) -> Jaxpr:
     """The jaxpr without the equations (and gates' outputs) its outputs do not need."""
     live = {id(v) for v in jaxpr.outvars if isinstance(v, Var)}
     kept = []
     for eqn in reversed(jaxpr.eqns):
         used = [id(v) in live for v in eqn.outvars]
-        if not any(used) and eqn.outvars:    # a gate without outputs is there for its effect
-            continue
+        if not any(used) and eqn.outvars and not _has_effect(eqn):
+            continue                   # (a gate without outputs is there for its effect)
         prune = eqn.primitive.prune
         if prune is not None:
             smaller = prune(eqn.params, used)

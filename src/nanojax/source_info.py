@@ -10,9 +10,16 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import Any
+import threading
+from typing import Any, TypeVar
+from collections.abc import Callable
 
-__all__ = ["user_frame", "user_line", "is_internal", "PACKAGE_DIR", "PULLS", "staged_source"]
+import numpy as np
+
+__all__ = ["user_frame", "user_line", "is_internal", "is_users", "PACKAGE_DIR", "PULLS",
+           "staged_source", "current_source", "CURRENT", "at_boundary", "boundary"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 PACKAGE_DIR = os.path.dirname(__file__) + os.sep
 _ABS_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -52,12 +59,38 @@ def user_line(depth: int = 2) -> str:
 PULLS: list[tuple[str, str]] = []
 
 
+class _Current(threading.local):
+    # While ``core.eval_jaxpr`` binds an equation: its ``source_info``, the
+    # user's line it was traced from (a jitted function called inside grad or
+    # another jit), which what the bind records or reports then names.
+    source: tuple | None = None
+
+
+CURRENT = _Current()
+
+
 def staged_source() -> tuple | None:
-    """What an equation being staged records: ``(file, line)``, and the pull if in one."""
-    info = user_frame(3)
+    """What an equation being staged records: ``(file, line)``, and the pull if in one.
+
+    An equation re-recorded from a jaxpr being evaluated (a jitted function
+    called while an enclosing jit traces) keeps the line it came from.
+    """
+    info = CURRENT.source
+    if info is None:
+        info = user_frame(3)
+    elif len(info) > 2:
+        if not PULLS:
+            return info
+        info = info[:2]
     if PULLS and info is not None:
         return (*info, *PULLS[-1])
     return info
+
+
+def current_source(depth: int = 2) -> tuple | None:
+    """``(file, line)`` of the user's code running now: the equation being evaluated, if any."""
+    info = CURRENT.source
+    return user_frame(depth + 1) if info is None else info[:2]
 
 
 # ----- Errors raised inside a transformation -----------------------------------------
@@ -94,13 +127,17 @@ def where_suffix() -> str:
 def at_boundary(e: BaseException) -> BaseException:
     """``e``, raised through a public transformation, readied for the user.
 
-    Unless ``jax_traceback_filtering`` is ``"off"``, its traceback keeps
-    only frames outside nanojax (the frame raising it, if none is): the
-    user's lines, ending at the one that went wrong. With filtering off the
-    traceback is kept whole, and a note names the user's ``file:line`` (the
-    innermost line of the user's code in it, else the caller's). Call it in
-    an ``except`` block as ``raise at_boundary(e)``: on Python 3.11 a
-    ``try`` costs nothing until something is raised.
+    An error nanojax raised (a shape mismatch, a concretization, an
+    unsupported NumPy function, a vmap size mismatch...) gets the user's
+    ``file:line`` in its message, `` (at model.py:12)``: the innermost line
+    of the user's code in its traceback (the line that called into nanojax
+    and went wrong), else the line that called the transformation. An
+    error the user's own code raised is left as it is. Unless
+    ``jax_traceback_filtering`` is ``"off"``, the traceback keeps only
+    frames outside nanojax (the frame raising it, if none is): the user's
+    lines, ending at the one that went wrong; with it off, it is kept whole.
+    Call it in an ``except`` block as ``raise at_boundary(e)``: on Python
+    3.11 a ``try`` costs nothing until something is raised.
     """
     import types
 
@@ -110,29 +147,82 @@ def at_boundary(e: BaseException) -> BaseException:
     while tb is not None:
         frames.append(tb)
         tb = tb.tb_next
-    user = [t for t in frames if not is_internal(t.tb_frame.f_code.co_filename)]
-    if config.read("jax_traceback_filtering") == "off":
-        if not getattr(e, "_nanojax_located", False):
-            _add_location_note(e, user)
+    if not getattr(e, "_nanojax_located", False):
+        _locate(e, frames)
+    if config.read("jax_traceback_filtering") == "off" or not frames:
         return e
-    if not frames:
-        return e
-    kept = user or frames[-1:]
+    kept = [t for t in frames if not is_internal(t.tb_frame.f_code.co_filename)] or frames[-1:]
     new = None
     for t in reversed(kept):
         new = types.TracebackType(new, t.tb_frame, t.tb_lasti, t.tb_lineno)
     return e.with_traceback(new)
 
 
-def _add_location_note(e: BaseException, user: list) -> None:
-    if user:
-        last = user[-1]
-        where = f"{os.path.basename(last.tb_frame.f_code.co_filename)}:{last.tb_lineno}"
-    else:
-        info = user_frame(3)
-        where = "<unknown>" if info is None else f"{os.path.basename(info[0])}:{info[1]}"
-    add_note = getattr(e, "add_note", None)       # Python 3.11's notes
-    if where not in str(e) and add_note is not None:
-        add_note(f"nanojax: raised while transforming the code at {where}")
+def boundary(fun: F) -> F:
+    """``fun``, its errors readied for the user by ``at_boundary`` (a decorator).
+
+    For public functions that run user code inside nanojax's machinery (a
+    loop body, a function being differentiated): a ``try`` costs nothing
+    until something is raised.
+    """
+    import functools
+
+    @functools.wraps(fun)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fun(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001 - re-raised, unchanged but for its traceback
+            raise at_boundary(e)  # noqa: B904 - the very exception, its traceback filtered
+    return bounded  # type: ignore[return-value]
+
+
+def _library_dirs() -> tuple[str, ...]:
+    import sysconfig
+    dirs = {os.path.dirname(os.path.abspath(np.__file__)) + os.sep,
+            os.path.dirname(os.path.dirname(np.__file__)) + os.sep + "numpy" + os.sep}
+    for key in ("stdlib", "platstdlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            dirs.add(os.path.join(path, ""))
+    return tuple(dirs)
+
+
+_LIBRARY: list[tuple[str, ...]] = []
+
+
+def is_users(filename: str) -> bool:
+    """Whether ``filename`` is the user's code: neither nanojax, NumPy nor Python's own library."""
+    if not _LIBRARY:
+        _LIBRARY.append(_library_dirs())
+    return not filename.startswith(_INTERNAL) and not filename.startswith(_LIBRARY[0])
+
+
+def _locate(e: BaseException, frames: list) -> None:
+    """Put the user's ``file:line`` in the message of an error nanojax raised."""
     with contextlib.suppress(AttributeError):     # an exception without a __dict__
         e._nanojax_located = True  # type: ignore[attr-defined]
+    if frames and is_users(frames[-1].tb_frame.f_code.co_filename):
+        return                    # the user's own code raised it: their message, as it is
+    user = [t for t in frames if is_users(t.tb_frame.f_code.co_filename)]
+    if user:
+        where = f"{os.path.basename(user[-1].tb_frame.f_code.co_filename)}:{user[-1].tb_lineno}"
+    else:                         # raised before or after the user's code ran: the call
+        f: Any = sys._getframe(1)
+        while f is not None and not is_users(f.f_code.co_filename):
+            f = f.f_back
+        if f is None:
+            return
+        where = f"{os.path.basename(f.f_code.co_filename)}:{f.f_lineno}"
+    text = str(e)
+    if f" {where}" in text:
+        return                    # it says where already (a concretization error, say)
+    args = e.args
+    if type(e) is not KeyError and len(args) == 1 and isinstance(args[0], str) \
+            and args[0] == text:
+        message = text.rstrip()
+        e.args = (f"{message[:-1]} (at {where})." if message.endswith(".")
+                  else f"{message} (at {where})",)
+        return
+    add_note = getattr(e, "add_note", None)       # Python 3.11's notes
+    if add_note is not None:
+        add_note(f"nanojax: raised at {where}")
