@@ -217,6 +217,32 @@ def test_pretty_print_source_info():
     assert jaxpr.pretty_print() == str(jaxpr)
 
 
+@nj.custom_vjp
+def clipped(x):
+    return x
+
+
+def _clipped_fwd(x):
+    return x, None
+
+
+def _clipped_bwd(res, g):
+    return (jnp.clip(g, -1.0, 1.0),)  # CUSTOM_BWD
+
+
+clipped.defvjp(_clipped_fwd, _clipped_bwd)
+
+
+def test_backward_equations_are_at_the_line_asking_for_the_derivative():
+    def f(x):
+        return jnp.sum(x * clipped(jnp.sin(x)))  # FORWARD
+    text = nj.make_jaxpr(nj.grad(f))(np.ones(2)).pretty_print(source_info=True)  # ASKING
+    assert re.search(rf"= sin b\s+# {HERE}:{line_of('FORWARD')}", text)
+    assert re.search(rf"= cos b\s+# {HERE}:{line_of('ASKING')}", text)
+    # A custom_vjp's bwd is the user's code: its equations at its own lines.
+    assert re.search(rf"= max -1.0:f64\[\] \w+\s+# {HERE}:{line_of('CUSTOM_BWD')}", text)
+
+
 def branchy(x, y):
     if x > 0:  # BRANCH
         return x

@@ -47,6 +47,7 @@ from nanojax.ad_util import zeros_like
 from nanojax.api_util import argnums_partial, check_callable
 from nanojax.core import Primitive, ShapedArray, Tracer
 from nanojax.primitives import dtype_of, move_to_front, shape_of
+from nanojax.source_info import CURRENT
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["custom_vjp", "custom_jvp", "custom_gradient"]
@@ -113,8 +114,13 @@ def _abstract_eval(*avals: ShapedArray, call: _FlatCall) -> list[ShapedArray]:
 def _vjp(g: list, ans: list, *leaves: Any, call: _Call) -> list:
     # The residuals are recomputed from the inputs: fwd is pure, so this is
     # the same as keeping them from the forward pass.
-    _, res = call.fwd_flat(*leaves)
-    return call.bwd_flat(res, g)
+    outer = CURRENT.source
+    CURRENT.source = None      # fwd and bwd are the user's code: equations at their lines
+    try:
+        _, res = call.fwd_flat(*leaves)
+        return call.bwd_flat(res, g)
+    finally:
+        CURRENT.source = outer
 
 
 def _jvp(primals: Any, tangents: Any, ans: Any, *, call: _Call) -> NoReturn:

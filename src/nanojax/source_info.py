@@ -31,17 +31,27 @@ def is_internal(filename: str) -> bool:
     return filename.startswith(_INTERNAL)
 
 
+# File name -> is it nanojax's? A dict lookup (the name's hash is cached on
+# the string) is several times cheaper than comparing prefixes each time.
+_OWN_FILES: dict[str, bool] = {}
+
+
 def user_frame(depth: int = 1) -> tuple[str, int] | None:
     """``(filename, line)`` of the innermost frame outside nanojax, or None.
 
-    A walk up the stack comparing file names: a microsecond or so, paid
+    A walk up the stack looking file names up: a microsecond or so, paid
     only where it is asked for (while staging, or once an error is raised).
     """
     f: Any = sys._getframe(depth)
-    internal = _INTERNAL
+    known = _OWN_FILES.get
     while f is not None:
         name = f.f_code.co_filename
-        if not name.startswith(internal):
+        own = known(name)
+        if own is None:
+            if len(_OWN_FILES) > 4096:           # many generated or doctest names
+                _OWN_FILES.clear()
+            own = _OWN_FILES[name] = name.startswith(_INTERNAL)
+        if not own:
             return name, f.f_lineno
         f = f.f_back
     return None

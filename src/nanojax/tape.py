@@ -18,8 +18,9 @@ import numpy as np
 from nanojax import primitives as P
 from nanojax.ad_util import as_constant, match_input, zeros_like
 from nanojax.api_util import check_inputs, check_outputs, describe, refuse_complex
-from nanojax.core import Primitive, ShapedArray, Trace, Tracer, get_aval, own_memory
+from nanojax.core import Primitive, ShapedArray, Trace, Tracer, _state, get_aval, own_memory
 from nanojax.dtypes import FLOAT_SCALARS
+from nanojax.source_info import CURRENT, user_frame
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
 __all__ = ["TapeEntry", "TapeTracer", "TapeTrace", "record", "backward_pass", "pull",
@@ -323,7 +324,17 @@ def pull(trace: TapeTrace, flat: list, seeds: dict[int, Any], extra_inputs: Sequ
 
     ``consume``: the tape is not needed again, so it is emptied as it is walked.
     """
-    cts = backward_pass(trace.tape, trace.num_nodes, seeds, False, trace.who, consume)
+    if _state.stack and CURRENT.source is None:
+        # Inside another transformation (jit, make_jaxpr): what the backward
+        # pass records is at the line that asked for the derivative, found
+        # once here instead of by a walk up the stack for every equation.
+        CURRENT.source = user_frame(2)
+        try:
+            cts = backward_pass(trace.tape, trace.num_nodes, seeds, False, trace.who, consume)
+        finally:
+            CURRENT.source = None
+    else:
+        cts = backward_pass(trace.tape, trace.num_nodes, seeds, False, trace.who, consume)
     grads = [match_input(cts[i], x) for i, x in enumerate(flat)]
     for g in grads:
         if type(g) is not np.float64:         # scalar pulls share no memory
