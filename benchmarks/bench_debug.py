@@ -38,6 +38,7 @@ Each result is checked against a hand-written NumPy version (``np.allclose``);
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -48,7 +49,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import harness  # noqa: E402
+import harness
 
 ROOT = harness.ROOT
 # The commit before adf43af (NaN/inf checks, source_info on equations).
@@ -164,27 +165,91 @@ SUITE = harness.Suite(
     implementation=implementation,
     goal=1.10,
     goal_for=("off",),
-    quick_cases=("eager_chain", "grad_mlp", "jit_call", "make_jaxpr"),
-    notes=("ratios are against 'source recording bypassed' (this code, staging recording no "
-           "source lines); the goal is for 'checks off': no cost on the eager, grad and jit "
-           "paths; on make_jaxpr its ratio is what recording source lines costs",
-           "1 BLAS thread (OPENBLAS/OMP/MKL_NUM_THREADS=1) and glibc's default malloc: no "
-           "environment tweaks",),
+    quick_cases=("jit_call", "make_jaxpr"),
+    notes=(("ratios are against 'source recording bypassed' (this code, staging recording no "
+            "source lines); the goal is for 'checks off': no cost on the eager, grad and jit "
+            "paths; on make_jaxpr its ratio is what recording source lines costs"),
+           ("1 BLAS thread (OPENBLAS/OMP/MKL_NUM_THREADS=1) and glibc's default malloc: no "
+            "environment tweaks")),
 )
 
 
+def alternate(quick: bool) -> None:
+    """Every configuration of this code in one process, taking turns: drift cancels.
+
+    The table above runs each configuration in its own process, as a user
+    would; on a shared machine its medians move by more than the hooks
+    cost. Here ``bypass``, ``off`` and ``nans`` alternate call batch by call
+    batch (7 rounds), timed in CPU time (``time.process_time``, so the
+    machine's other processes do not count), and each ratio is the median
+    over rounds of the round's ratio to ``bypass``.
+    """
+    import statistics
+    import time
+
+    import nanojax as nj
+    import nanojax.staging as staging
+    recording = staging.staged_source
+
+    def configure(config: str) -> None:
+        staging.staged_source = recording if config != "bypass" else (lambda: None)
+        nj.config.update("jax_debug_nans", config == "nans")
+
+    rounds = 1 if quick else 7
+    print(f"alternating in one process, CPU time, {rounds} rounds "
+          "(ratio: median over rounds of each round's ratio to 'bypass'):")
+    for case in SUITE.quick_cases if quick else SUITE.cases:
+        run, _ = implementation("off", case, quick)
+        for _ in range(0 if quick else 3):
+            run()
+        start = time.process_time()
+        run()
+        number = 1 if quick else max(1, round(0.05 / max(time.process_time() - start, 1e-6)))
+        times: dict[str, list[float]] = {"bypass": [], "off": [], "nans": []}
+        for _ in range(rounds):
+            for config in times:
+                configure(config)
+                start = time.process_time()
+                for _ in range(number):
+                    run()
+                times[config].append((time.process_time() - start) / number * 1e6)
+        configure("off")
+        cells = []
+        for config, ts in times.items():
+            ratio = statistics.median(t / b for t, b in zip(ts, times["bypass"]))
+            cells.append(f"{config} {harness.fmt_us(statistics.median(ts))} us {ratio:.2f}x")
+        print(f"  {case:<12} " + ", ".join(cells))
+
+
 def main(argv: list[str]) -> int:
-    if "--worker" not in argv:
-        rev = DEFAULT_BASELINE
-        if "--baseline" in argv:
-            k = argv.index("--baseline")
-            rev = argv[k + 1]
-            argv = argv[:k] + argv[k + 2:]
+    if "--alternate" in argv:
+        alternate("--quick" in argv)
+        return 0
+    if "--worker" in argv:
+        return harness.main(SUITE, argv)
+    rev = DEFAULT_BASELINE
+    if "--baseline" in argv:
+        k = argv.index("--baseline")
+        rev = argv[k + 1]
+        argv = argv[:k] + argv[k + 2:]
+    suite = SUITE
+    try:
         os.environ[BASELINE_ENV] = _baseline_src(rev)
+    except (OSError, subprocess.CalledProcessError) as err:
+        print(f"note: the 'before' rows are skipped: no commit {rev} to extract ({err})")
+        suite = dataclasses.replace(SUITE, impls=SUITE.impls[:-1])
+    else:
         print(f"baseline ('before'): {rev} = "
               + subprocess.run(["git", "log", "-1", "--format=%h %s", rev], cwd=ROOT,
                                capture_output=True, text=True).stdout.strip()[:90])
-    return harness.main(SUITE, argv)
+    status = harness.main(suite, argv)
+    print()
+    env = harness.child_env(1)
+    alt = subprocess.run([sys.executable, str(SUITE.script), "--alternate"]
+                         + (["--quick"] if "--quick" in argv else []),
+                         capture_output=True, text=True, env=env, cwd=ROOT, timeout=900)
+    print(alt.stdout.rstrip() or f"alternating run failed: {alt.stderr.strip()[-300:]}")
+    return status or alt.returncode
 
 
 if __name__ == "__main__":
