@@ -626,3 +626,14 @@ def test_pullback_and_f_jvp_errors_name_the_calling_line():
     with pytest.raises(ValueError, match="tangent") as info:
         f_jvp(np.ones(4))  # F_JVP
     assert str(info.value).endswith(f"(at {HERE}:{line_of('F_JVP')})")
+
+
+def test_the_users_code_is_neither_nanojax_numpy_nor_pythons_library():
+    import functools
+
+    from nanojax.source_info import is_users
+    assert not is_users(nj.__file__) and not is_users("<nanojax.jit>")
+    assert not is_users(np.__file__) and not is_users(np.linalg.__file__)
+    assert not is_users(functools.__file__) and not is_users("<frozen importlib._bootstrap>")
+    assert is_users(__file__) and is_users("<doctest debugging.md[3]>")
+    assert is_users(pytest.__file__)          # an installed package is someone's code

@@ -186,25 +186,30 @@ def boundary(fun: F) -> F:
     return bounded  # type: ignore[return-value]
 
 
-def _library_dirs() -> tuple[str, ...]:
+def _library_dirs() -> list[tuple[str, ...]]:
     import sysconfig
-    dirs = {os.path.dirname(os.path.abspath(np.__file__)) + os.sep,
-            os.path.dirname(os.path.dirname(np.__file__)) + os.sep + "numpy" + os.sep}
-    for key in ("stdlib", "platstdlib"):
-        path = sysconfig.get_paths().get(key)
-        if path:
-            dirs.add(os.path.join(path, ""))
-    return tuple(dirs)
+    numpy_dirs = {os.path.dirname(np.__file__) + os.sep,
+                  os.path.dirname(os.path.abspath(np.__file__)) + os.sep}
+    paths = sysconfig.get_paths()
+    stdlib = {os.path.join(paths[key], "") for key in ("stdlib", "platstdlib") if paths.get(key)}
+    return [tuple(numpy_dirs), tuple(stdlib)]
 
 
-_LIBRARY: list[tuple[str, ...]] = []
+_LIBRARY: list[tuple[str, ...]] = []      # NumPy's directories, Python's library's
 
 
 def is_users(filename: str) -> bool:
-    """Whether ``filename`` is the user's code: neither nanojax, NumPy nor Python's own library."""
+    """Whether ``filename`` is the user's code: neither nanojax, NumPy nor Python's own library.
+
+    (Packages installed beside Python's library, in site-packages, count as
+    the user's: a library written on nanojax is someone's code.)
+    """
     if not _LIBRARY:
-        _LIBRARY.append(_library_dirs())
-    return not filename.startswith(_INTERNAL) and not filename.startswith(_LIBRARY[0])
+        _LIBRARY[:] = _library_dirs()
+    numpy_dirs, stdlib = _LIBRARY
+    if filename.startswith((*_INTERNAL, "<frozen", *numpy_dirs)):
+        return False
+    return not filename.startswith(stdlib) or "-packages" in filename
 
 
 def _locate(e: BaseException, frames: list) -> None:
