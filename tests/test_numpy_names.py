@@ -394,3 +394,10 @@ def test_savez_array_str_and_array_repr():
     with pytest.raises(TypeError, match=r"nanojax\.numpy\.savez: the array is a traced"):
         nj.jit(lambda x: jnp.savez(io.BytesIO(), x))(X)
     assert math.isclose(float(jnp.array_repr(np.float64(1.5))[6:9]), 1.5)
+
+
+def test_numpy_functions_on_tracers_dispatch_to_the_new_names():
+    g = nj.grad(lambda x: np.sum(np.i0(x) + np.unwrap(x, period=4.0)))(X[0])
+    np.testing.assert_allclose(g, nj.scipy.special.i1(X[0]) + 1.0, rtol=1e-12)
+    out = nj.jit(lambda a: np.packbits(a, axis=-1))(BITS)
+    np.testing.assert_array_equal(out, np.packbits(BITS, axis=-1))
