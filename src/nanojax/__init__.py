@@ -45,11 +45,13 @@ from nanojax.circuit import circuit as circuit
 from nanojax.config import disable_jit as disable_jit
 from nanojax.core import ClosedJaxpr as ClosedJaxpr
 from nanojax.core import eval_jaxpr as eval_jaxpr
+from nanojax.custom_derivatives import closure_convert as closure_convert
 from nanojax.debug_checks import debug_infs as debug_infs
 from nanojax.debug_checks import debug_nans as debug_nans
 from nanojax.custom import custom_gradient as custom_gradient
 from nanojax.custom import custom_jvp as custom_jvp
 from nanojax.custom import custom_vjp as custom_vjp
+from nanojax.devices import Device as Device
 from nanojax.devices import block_until_ready as block_until_ready
 from nanojax.devices import device_count as device_count
 from nanojax.devices import device_get as device_get
@@ -69,6 +71,24 @@ from nanojax.numerical import check_grads as check_grads
 from nanojax.numerical import numerical_grad as numerical_grad
 from nanojax.numpy import stop_gradient as stop_gradient
 from nanojax.parallel import pmap as pmap
+from nanojax.runtime import checking_leaks as checking_leaks
+from nanojax.runtime import effects_barrier as effects_barrier
+from nanojax.runtime import host_count as host_count
+from nanojax.runtime import host_id as host_id
+from nanojax.runtime import host_ids as host_ids
+from nanojax.runtime import make_array_from_callback as make_array_from_callback
+from nanojax.runtime import (make_array_from_process_local_data as
+                             make_array_from_process_local_data)
+from nanojax.runtime import (make_array_from_single_device_arrays as
+                             make_array_from_single_device_arrays)
+from nanojax.runtime import print_environment_info as print_environment_info
+from nanojax.runtime import process_indices as process_indices
+from nanojax.sharding import NamedSharding as NamedSharding
+from nanojax.sharding import P as P
+from nanojax.sharding import make_mesh as make_mesh
+from nanojax.sharding import reshard as reshard
+from nanojax.sharding import set_mesh as set_mesh
+from nanojax.sharding import shard_map as shard_map
 from nanojax.staging import make_jaxpr as make_jaxpr
 
 __version__ = "0.1.0"
@@ -77,7 +97,8 @@ __version__ = "0.1.0"
 def __getattr__(name: str) -> object:
     # Subpackages a program may reach as attributes (nj.scipy.linalg), imported
     # on first use so that `import nanojax` stays quick.
-    if name in ("scipy",):
+    if name in ("scipy", "ops", "image", "profiler", "sharding", "typing", "custom_derivatives",
+                "distributed", "version"):
         import importlib
         return importlib.import_module(f"nanojax.{name}")
     raise AttributeError(f"module 'nanojax' has no attribute {name!r}")

@@ -111,9 +111,10 @@ def device_put(x: Any, device: Any = None, *, src: Any = None, donate: bool = Fa
         >>> b is a, b
         (False, array([1., 1.]))
     """
-    if device is not None and not isinstance(device, Device):
-        raise TypeError(f"nanojax.device_put: device must be None or one of nanojax.devices(), "
-                        f"got {type(device).__name__}")
+    from nanojax.sharding import Sharding        # here: sharding imports this module
+    if device is not None and not isinstance(device, (Device, Sharding)):
+        raise TypeError(f"nanojax.device_put: device must be None, one of nanojax.devices() "
+                        f"or a sharding, got {type(device).__name__}")
 
     def put(leaf: Any) -> Any:
         if isinstance(leaf, Tracer):

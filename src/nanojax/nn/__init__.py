@@ -30,8 +30,8 @@ from nanojax.numpy._creation import plain_asarray
 
 __all__ = ["celu", "dot_product_attention", "elu", "gelu", "glu", "hard_sigmoid", "hard_silu",
            "hard_swish", "hard_tanh", "identity", "initializers", "leaky_relu", "log1mexp",
-           "log_sigmoid", "log_softmax", "logsumexp", "mish", "one_hot", "relu", "relu6",
-           "selu", "sigmoid", "silu", "soft_sign", "softmax", "softplus", "sparse_plus",
+           "log_sigmoid", "log_softmax", "logmeanexp", "logsumexp", "mish", "one_hot", "relu",
+           "relu6", "selu", "sigmoid", "silu", "soft_sign", "softmax", "softplus", "sparse_plus",
            "sparse_sigmoid", "squareplus", "standardize", "swish", "tanh"]
 
 tanh = jnp.tanh
@@ -420,3 +420,6 @@ from nanojax.nn import initializers  # noqa: E402  (it samples with nanojax.rand
 
 
 __dir__ = public_dir(globals())
+
+
+from nanojax.nn._logmeanexp import logmeanexp  # noqa: E402

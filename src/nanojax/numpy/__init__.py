@@ -46,6 +46,12 @@ from nanojax.numpy._dtypes import *  # noqa: F403
 from nanojax.numpy._statistics import *  # noqa: F403
 from nanojax.numpy._dtypes import __getattr__  # noqa: F401  (bfloat16 & co: a sentence)
 from nanojax.numpy import linalg  # noqa: F401
+from nanojax.numpy._bits import *  # noqa: F403
+from nanojax.numpy._signal import *  # noqa: F403
+from nanojax.numpy._polyroots import *  # noqa: F403
+from nanojax.numpy._histogramdd import *  # noqa: F403
+from nanojax.numpy._functional import *  # noqa: F403
+from nanojax.numpy._io import *  # noqa: F403
 from nanojax.numpy import _tracer_methods  # noqa: F401  (installs operators)
 
 del numpy_or_traced  # noqa: F821  (the modules' tool, not one of NumPy's names)
