@@ -215,9 +215,15 @@ def erf_inv(x: np.ndarray) -> np.ndarray:
 
 def standard(dist: str, keys: np.ndarray, shape: tuple, dtype: np.dtype) -> np.ndarray:
     """A standard distribution's samples from JAX's formula on its uniform draws."""
+    full = np.asarray(keys).shape[:-1] + tuple(shape)
+    # Worked on flat: NumPy turns 0-d results into scalars, which take no masked stores.
+    return np.asarray(_standard(dist, unit_floats(keys, shape, dtype).ravel(), dtype)
+                      ).reshape(full)
+
+
+def _standard(dist: str, u: np.ndarray, dtype: np.dtype) -> np.ndarray:
     t = dtype.type
     info = np.finfo(dtype)
-    u = unit_floats(keys, shape, dtype)
     with np.errstate(divide="ignore", invalid="ignore"):
         if dist == "uniform":
             return u
@@ -264,4 +270,4 @@ def randint(keys: np.ndarray, low: np.ndarray, high: np.ndarray, high_out_of_ran
         multiplier = (multiplier * multiplier) % safe
         offset = (higher % safe) * multiplier + lower % safe
         offset = np.where(span == 0, lower, offset % safe)
-        return (low.astype(dtype) + offset.astype(dtype)).astype(dtype)
+        return np.asarray(low.astype(dtype) + offset.astype(dtype), dtype)
