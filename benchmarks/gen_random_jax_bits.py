@@ -8,6 +8,7 @@ It also prints, for every case, how far nanojax's numbers are from JAX's (ulps).
 from __future__ import annotations
 
 import os
+import pprint
 import sys
 
 import numpy as np
@@ -36,11 +37,12 @@ def main() -> int:
     import nanojax.random as nr
     lines = ['"""JAX 0.10 (x64) outputs for tests/test_random_jax_bits.py.',
              "",
-             f"Written by benchmarks/gen_random_jax_bits.py with jax {jax.__version__}; "
-             'do not edit by hand."""', "", "EXPECTED: dict = {"]
+             (f"Written by benchmarks/gen_random_jax_bits.py with jax {jax.__version__}; "
+              'do not edit by hand."""'), ""]
+    expected = {}
     for name, expr, ulps in cases.CASES:
         want = cases.evaluate(expr, jr, jjnp)
-        lines.append(f"    {name!r}: ({str(want.dtype)!r}, {want.shape!r}, {_literal(want)}),")
+        expected[name] = (str(want.dtype), want.shape, _values(want))
         got = cases.evaluate(expr, nr, njnp)
         if got.shape != want.shape or got.dtype != want.dtype:
             status = f"MISMATCH shape/dtype {got.dtype}{got.shape} vs {want.dtype}{want.shape}"
@@ -51,19 +53,17 @@ def main() -> int:
         else:
             status = "equal" if (got == want).all() else "DIFFERENT"
         print(f"{name:28s} {status}")
-    lines.append("}")
+    lines.append("EXPECTED: dict = " + pprint.pformat(expected, width=99, compact=True,
+                                                      sort_dicts=False))
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     print("wrote", path)
     return 0
 
 
-def _literal(a: np.ndarray) -> str:
-    if a.dtype.kind == "f":
-        return repr([float(v) for v in a.ravel()])
-    if a.dtype.kind == "b":
-        return repr([bool(v) for v in a.ravel()])
-    return repr([int(v) for v in a.ravel()])
+def _values(a: np.ndarray) -> list:
+    kind = {"f": float, "b": bool}.get(a.dtype.kind, int)
+    return [kind(v) for v in a.ravel()]
 
 
 if __name__ == "__main__":

@@ -65,8 +65,8 @@ CASES: list[tuple[str, str, int]] = [
     ("choice_noreplace", "r.choice(r.PRNGKey(0), 10, (5,), replace=False)", 0),
     ("choice_p", "r.choice(r.PRNGKey(1), 4, (8,), p=jnp.array([0.1, 0.2, 0.3, 0.4]))", 0),
     ("choice_p_noreplace",
-     "r.choice(r.PRNGKey(1), 4, (3,), replace=False, p=jnp.array([0.1, 0.2, 0.3, 0.4]))"
-     ".astype(np.int64)", 0),   # JAX returns int32 here (top_k's indices),
+     ("r.choice(r.PRNGKey(1), 4, (3,), replace=False, p=jnp.array([0.1, 0.2, 0.3, 0.4]))"
+      ".astype(np.int64)"), 0),   # JAX returns int32 here (top_k's indices),
     ("choice_arr", "r.choice(r.PRNGKey(3), jnp.arange(10.0) * 2, (2, 2))", 0),
     ("categorical", "r.categorical(r.PRNGKey(0), jnp.array([0.1, 1.0, -0.5, 2.0]), shape=(8,))",
      0),
@@ -86,8 +86,8 @@ CASES: list[tuple[str, str, int]] = [
     ("maxwell", "r.maxwell(r.PRNGKey(0), (5,))", 8),
     ("double_sided_maxwell", "r.double_sided_maxwell(r.PRNGKey(0), 1.0, 2.0, (5,))", 8),
     ("multivariate_normal",
-     "r.multivariate_normal(r.PRNGKey(0), jnp.array([1.0, -1.0]), "
-     "jnp.array([[2.0, 0.5], [0.5, 1.0]]), (3,))", 16),
+     ("r.multivariate_normal(r.PRNGKey(0), jnp.array([1.0, -1.0]), "
+      "jnp.array([[2.0, 0.5], [0.5, 1.0]]), (3,))"), 16),
     ("orthogonal", "r.orthogonal(r.PRNGKey(0), 3)", 64),
     ("normal_after_split", "r.normal(r.split(r.PRNGKey(7))[1], (4,))", 4),
     ("uniform_after_fold", "r.uniform(r.fold_in(r.PRNGKey(7), 3), (4,))", 0),
@@ -95,4 +95,5 @@ CASES: list[tuple[str, str, int]] = [
 
 
 def evaluate(expr: str, random_module: Any, numpy_module: Any) -> np.ndarray:
-    return np.asarray(eval(expr, {"r": random_module, "jnp": numpy_module, "np": np}))
+    # The expressions are this file's own constants, so that one text runs on both libraries.
+    return np.asarray(eval(expr, {"r": random_module, "jnp": numpy_module, "np": np}))  # noqa: S307

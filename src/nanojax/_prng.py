@@ -26,7 +26,7 @@ _U32 = np.uint32
 _U64 = np.uint64
 _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
 _PARITY = _U32(0x1BD11BDA)             # Threefry's key-schedule constant
-UINT = {8: np.dtype(np.uint8), 16: np.dtype(np.uint16), 32: np.dtype(np.uint32),
+UINT: dict[int, Any] = {8: np.dtype(np.uint8), 16: np.dtype(np.uint16), 32: np.dtype(np.uint32),
         64: np.dtype(np.uint64)}
 
 

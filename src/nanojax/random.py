@@ -125,7 +125,7 @@ def _check_key_aval(k: ShapedArray, fn: str) -> None:
                         f"nj.random.key(seed) or split), got {k.str_short()}")
 
 
-def _batched_keys(prim: Primitive):
+def _batched_keys(prim: Primitive) -> Any:
     """Batch rule of a primitive whose impl takes keys with leading batch axes
     (threefry hashes any number of keys at once): every operand's batch axis
     goes to the front and one call hashes the whole batch."""
@@ -135,7 +135,7 @@ def _batched_keys(prim: Primitive):
     return rule
 
 
-def _loop_over_keys(prim: Primitive):
+def _loop_over_keys(prim: Primitive) -> Any:
     """Batch rule of the NumPy-generator samplers: each key seeds its own generator,
     which NumPy cannot run for many keys at once, so the batch is a loop."""
     def rule(size, vals, dims, **params):
@@ -385,7 +385,7 @@ def fold_in(key: Any, data: Any) -> Any:
     >>> fold_in(PRNGKey(0), 1)
     array([ 928981903, 3453687069], dtype=uint32)
     """
-    if isinstance(data, Tracer) or isinstance(data, (np.ndarray, np.generic)):
+    if isinstance(data, (Tracer, np.ndarray, np.generic)):
         if jnp.ndim(data) != 0 or P.dtype_of(data).kind not in "iub":
             raise TypeError(f"nanojax.random.fold_in: data must be an integer scalar, got "
                             f"{ShapedArray(tuple(P.shape_of(data)), P.dtype_of(data)).str_short()}"
