@@ -30,22 +30,48 @@ UINT: dict[int, Any] = {8: np.dtype(np.uint8), 16: np.dtype(np.uint16), 32: np.d
         64: np.dtype(np.uint64)}
 
 
-def threefry2x32(k1: Any, k2: Any, x1: np.ndarray, x2: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+# Long arrays go through in chunks that stay in cache (about twice as fast at 1e6).
+CHUNK = 1 << 16
+
+
+def threefry2x32(k1: Any, k2: Any, x1: Any, x2: Any) -> tuple[np.ndarray, np.ndarray]:
     """The Threefry-2x32 hash of the counter words ``(x1, x2)`` under the key
     ``(k1, k2)`` (all ``uint32``, broadcasting together)."""
-    k1, k2 = np.asarray(k1, _U32), np.asarray(k2, _U32)
+    args = [np.asarray(v, _U32) for v in (k1, k2, x1, x2)]
+    shape = np.broadcast_shapes(*(v.shape for v in args))
+    size = int(np.prod(shape, dtype=np.int64))
+    if size <= CHUNK:
+        with np.errstate(over="ignore"):
+            return _rounds(*args)
+    flat = [np.broadcast_to(v, shape).reshape(-1) for v in args]
+    out1, out2 = np.empty(size, _U32), np.empty(size, _U32)
+    with np.errstate(over="ignore"):
+        for start in range(0, size, CHUNK):
+            part = slice(start, start + CHUNK)
+            out1[part], out2[part] = _rounds(*(v[part] for v in flat))
+    return out1.reshape(shape), out2.reshape(shape)
+
+
+def _rounds(k1: np.ndarray, k2: np.ndarray, x1: np.ndarray, x2: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
     schedule = (k1, k2, k1 ^ k2 ^ _PARITY)
-    with np.errstate(over="ignore"):            # arithmetic mod 2**32 is the point
-        a = x1 + schedule[0]
-        b = x2 + schedule[1]
-        for i in range(5):
-            for r in _ROTATIONS[i % 2]:
-                a = a + b
-                b = (b << _U32(r)) | (b >> _U32(32 - r))
-                b = a ^ b
-            a = a + schedule[(i + 1) % 3]
-            b = b + schedule[(i + 2) % 3] + _U32(i + 1)
+    # In place on two output buffers and one scratch buffer: the hash is ~120
+    # passes over the data, and allocating each pass's result would slow it.
+    a = np.add(x1, schedule[0], dtype=_U32)
+    b = np.add(x2, schedule[1], dtype=_U32)
+    if a.shape != b.shape:
+        a, b = np.broadcast_arrays(a, b)
+        a, b = a.copy(), b.copy()
+    scratch = np.empty_like(b)
+    for i in range(5):
+        for r in _ROTATIONS[i % 2]:
+            a += b
+            np.right_shift(b, _U32(32 - r), out=scratch)
+            b <<= _U32(r)
+            b |= scratch
+            b ^= a
+        a += schedule[(i + 1) % 3]
+        b += schedule[(i + 2) % 3] + _U32(i + 1)
     return a, b
 
 
@@ -216,9 +242,18 @@ def erf_inv(x: np.ndarray) -> np.ndarray:
 def standard(dist: str, keys: np.ndarray, shape: tuple, dtype: np.dtype) -> np.ndarray:
     """A standard distribution's samples from JAX's formula on its uniform draws."""
     full = np.asarray(keys).shape[:-1] + tuple(shape)
-    # Worked on flat: NumPy turns 0-d results into scalars, which take no masked stores.
-    return np.asarray(_standard(dist, unit_floats(keys, shape, dtype).ravel(), dtype)
-                      ).reshape(full)
+    # Worked on flat (NumPy turns 0-d results into scalars, which take no masked
+    # stores), in cache-sized chunks.
+    u = unit_floats(keys, shape, dtype).reshape(-1)
+    if dist == "uniform":
+        return u.reshape(full)
+    if u.size <= CHUNK:
+        return np.asarray(_standard(dist, u, dtype)).reshape(full)
+    out = np.empty_like(u)
+    for start in range(0, u.size, CHUNK):
+        part = slice(start, start + CHUNK)
+        out[part] = _standard(dist, u[part], dtype)
+    return out.reshape(full)
 
 
 def _standard(dist: str, u: np.ndarray, dtype: np.dtype) -> np.ndarray:
