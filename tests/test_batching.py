@@ -250,15 +250,24 @@ def _indexing_rows() -> list[Row]:
 
 def _random_rows() -> list[Row]:
     # Each key is its own stream: a batch of keys gives what a loop over them gives.
-    f64, i64 = np.dtype(np.float64), np.dtype(np.int64)
-    samples = [("normal", (2, 3), f64, None, None), ("uniform", (), f64, None, None),
-               ("randint", (4,), i64, -3, 3), ("permutation", (5,), i64, 5, None)]
-    rows = [Row(f"random_sample-{dist}", "random_sample",
-                bind("random_sample", dist=dist, shape=shape, dtype=dt, low=lo, high=hi),
-                (key(),)) for dist, shape, dt, lo, hi in samples]
-    rows.append(Row("random_split-num=3", "random_split", bind("random_split", num=3), (key(),)))
+    f64, f32, i64 = np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.int64)
+    samples = [("normal", (2, 3), f64), ("uniform", (), f64), ("uniform", (3,), f32),
+               ("exponential", (4,), f64), ("gumbel", (2,), f64), ("laplace", (3,), f64),
+               ("logistic", (3,), f64), ("cauchy", (3,), f64)]
+    rows = [Row(f"random_sample-{dist}-{dt}", "random_sample",
+                bind("random_sample", dist=dist, shape=shape, dtype=dt), (key(),))
+            for dist, shape, dt in samples]
+    rows += [Row(f"random_bits-{w}", "random_bits", bind("random_bits", bit_width=w, shape=(3,)),
+                 (key(),)) for w in (8, 32, 64)]
+    rows.append(Row("random_split-shape=(3,)", "random_split", bind("random_split", shape=(3,)),
+                    (key(),)))
+    rows.append(Row("random_split-shape=(2,2)", "random_split",
+                    bind("random_split", shape=(2, 2)), (key(),)))
     rows.append(Row("random_fold_in", "random_fold_in", bind("random_fold_in"),
-                    (key(), ints(100))))
+                    (key(), lambda rng: rng.integers(0, 2 ** 32, dtype=np.uint32))))
+    rows.append(Row("random_randint", "random_randint",
+                    lambda k, lo: bind("random_randint", shape=(4,), dtype=i64)(
+                        k, lo, lo + 5, np.zeros(4, bool)), (key(), ints(3, 4))))
     return rows
 
 
@@ -426,9 +435,6 @@ def _nnrandom_rows() -> list[Row]:
         Row("random_seed", "random_seed", bind("random_seed"), (ints(1000),)),
         Row("random_draw-poisson", "random_draw",
             bind("random_draw", method="poisson", shape=(2, 3), dtype=i64), (key(), pos(2, 3))),
-        Row("random_draw-integers", "random_draw",
-            lambda k, lo: bind("random_draw", method="integers", shape=(4,), dtype=i64)(
-                k, lo, lo + 5), (key(), ints(3, 4))),
         Row("random_gamma", "random_gamma", bind("random_gamma", dtype=f64), (key(), pos(2, 3))),
         Row("random_gamma_grad", "random_gamma_grad", bind("random_gamma_grad"),
             (pos(2, 3), pos(2, 3))),

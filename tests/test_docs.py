@@ -172,7 +172,7 @@ def test_tour_chapter3_and_4_sections_train_and_run_alone(tour_output):
     assert number_after(rnn, "after 150 Adam steps          accuracy") > 0.95
     pulls = re.findall(r"pull of the score on x_1 \.\. x_8: ([\d. ]+)", rnn)
     before, after = ([float(v) for v in p.split()] for p in pulls)
-    assert before[0] < 0.05 < 0.3 < after[0]     # trained, the score listens to x_1
+    assert before[0] < 0.05 < 0.15 < after[0]    # trained, the score listens to x_1
 
 
 def number_after(text: str, label: str) -> float:

@@ -826,8 +826,9 @@ class RandomRule:
 RANDOM_RULES = [
     RandomRule("random_sample", lambda k: nj.random.normal(k, (3, 4)), "normal"),
     RandomRule("random_sample", lambda k: nj.random.uniform(k, (3,), np.float32), "uniform-f32"),
-    RandomRule("random_sample", lambda k: nj.random.randint(k, (5,), -3, 3), "randint"),
-    RandomRule("random_sample", lambda k: nj.random.permutation(k, 6), "permutation"),
+    RandomRule("random_randint", lambda k: nj.random.randint(k, (5,), -3, 3), "randint"),
+    RandomRule("random_bits", lambda k: nj.random.permutation(k, 6), "permutation"),
+    RandomRule("random_sample", lambda k: nj.random.gumbel(k, (3,)), "gumbel"),
     RandomRule("random_split", lambda k: nj.random.split(k, 3), "num=3"),
     RandomRule("random_fold_in", lambda k: nj.random.fold_in(k, 7), "data=7"),
 ]
@@ -839,11 +840,11 @@ NNRANDOM_RANDOM_RULES = [
                "poisson"),
     RandomRule("random_draw", lambda k: nj.random.binomial(k, 10, np.array([0.1, 0.9])),
                "binomial"),
-    RandomRule("random_draw", lambda k: nj.random.randint(k, (4,), np.arange(4), 10),
+    RandomRule("random_randint", lambda k: nj.random.randint(k, (4,), np.arange(4), 10),
                "randint-array-bounds"),
     RandomRule("random_draw", lambda k: nj.random.multinomial(k, 20, np.ones(3) / 3),
                "multinomial"),
-    RandomRule("random_sample", lambda k: nj.random.bits(k, (3,)), "bits"),
+    RandomRule("random_bits", lambda k: nj.random.bits(k, (3,)), "bits"),
 ]
 RANDOM_RULES += NNRANDOM_RANDOM_RULES
 

@@ -262,7 +262,11 @@ def test_keys_from_traced_seeds_under_jit_and_vmap() -> None:
     seeds = np.array([0, 1, 2, -3])
     keys = nj.vmap(random.key)(seeds)
     np.testing.assert_array_equal(keys, np.stack([random.key(int(s)) for s in seeds]))
-    np.testing.assert_array_equal(nj.jit(nj.vmap(random.key))(seeds.astype(np.int32)), keys)
+    np.testing.assert_array_equal(nj.jit(nj.vmap(random.key))(seeds), keys)
+    # As JAX: a 32-bit seed has high word 0, so -3 as int32 is not -3 as int64.
+    np.testing.assert_array_equal(nj.jit(nj.vmap(random.key))(seeds.astype(np.int32)),
+                                  np.stack([random.key(np.int32(s)) for s in seeds]))
+    assert random.key(np.int32(-3)).tolist() == [0, 2 ** 32 - 3]
     np.testing.assert_array_equal(random.key(np.array(5)), random.key(5))
 
 
@@ -274,13 +278,15 @@ def test_split_to_a_shape_and_key_data() -> None:
     np.testing.assert_array_equal(random.key_data(keys), keys)
     np.testing.assert_array_equal(random.wrap_key_data(random.key_data(KEY)), KEY)
     np.testing.assert_array_equal(random.clone(KEY), KEY)
-    assert random.key_impl(KEY) == "philox"
-    assert random.key(3, impl="philox").shape == (2,)
+    assert random.key_impl(KEY) == "threefry2x32"
+    assert random.key(3, impl="threefry2x32").shape == (2,)
+    assert random.split(KEY, 0).shape == (0, 2)
 
 
 def test_bits_cover_the_unsigned_range() -> None:
-    b = random.bits(KEY, (N,))
+    b = random.bits(KEY, (N,), np.uint32)
     assert b.dtype == np.uint32 and b.max() > 2 ** 31 and abs(b.mean() / 2 ** 31 - 1) < 0.02
+    assert random.bits(KEY).dtype == np.uint64            # JAX's default with x64
     b8 = random.bits(KEY, (N,), np.uint8)
     assert b8.dtype == np.uint8 and set(np.unique(b8).tolist()) == set(range(256))
     assert random.bits(KEY, (4,), np.uint64).dtype == np.uint64
@@ -331,7 +337,7 @@ SAMPLERS = [
                                                                  (3,)), (3, 2), np.float64),
     ("categorical", lambda k: random.categorical(k, np.zeros((2, 5))), (2,), np.int64),
     ("categorical-no-replace", lambda k: random.categorical(k, np.zeros(5), shape=(3,),
-                                                            replace=False), (3,), np.int64),
+                                                            replace=False), (3,), np.int32),
     ("choice-p", lambda k: random.choice(k, 5, (4,), p=np.ones(5)), (4,), np.int64),
     ("choice-axis", lambda k: random.choice(k, np.arange(10.0).reshape(2, 5), (3,), axis=1), (2, 3),
      np.float64),
@@ -339,7 +345,7 @@ SAMPLERS = [
      np.int64),
     ("permutation-independent", lambda k: random.permutation(k, np.arange(6.0).reshape(2, 3),
                                                              1, True), (2, 3), np.float64),
-    ("bits", lambda k: random.bits(k, (3,)), (3,), np.uint32),
+    ("bits", lambda k: random.bits(k, (3,)), (3,), np.uint64),
     ("split-shape", lambda k: random.split(k, (2, 2)), (2, 2, 2), np.uint32),
 ]
 SAMPLER_PARAMS = [pytest.param(d, s, t, id=n) for n, d, s, t in SAMPLERS]
@@ -449,7 +455,7 @@ BAD_INPUTS = [
                  "cov [..., n, n]", id="mvn-shapes"),
     pytest.param(lambda: random.multivariate_normal(KEY, np.zeros(2), np.eye(2), method="qr"),
                  ValueError, "method must be", id="mvn-method"),
-    pytest.param(lambda: random.split(KEY, 1.5), ValueError, "positive integer",
+    pytest.param(lambda: random.split(KEY, 1.5), ValueError, "non-negative integer",
                  id="split-float"),
     pytest.param(lambda: random.split(KEY, (2, -1)), ValueError, "negative dimension",
                  id="split-negative-shape"),
@@ -459,7 +465,7 @@ BAD_INPUTS = [
                  id="key-array-seed"),
     pytest.param(lambda: nj.jit(random.key)(1.5), TypeError, "integer scalar",
                  id="key-traced-float-seed"),
-    pytest.param(lambda: random.key(0, impl="threefry2x32"), ValueError, "philox",
+    pytest.param(lambda: random.key(0, impl="philox"), ValueError, "threefry2x32",
                  id="key-impl"),
     pytest.param(lambda: random.key_data(np.zeros(3, np.uint32)), TypeError, "expected keys",
                  id="key-data-shape"),

@@ -282,7 +282,7 @@ def Dropout(rate: float) -> Layer:
         >>> _, params = init(nj.random.key(0), (8,))
         >>> x = np.ones(8)
         >>> print(apply(params, x, key=nj.random.key(0)))   # the kept units doubled
-        [2. 2. 2. 0. 0. 2. 0. 0.]
+        [2. 2. 0. 0. 0. 2. 0. 0.]
         >>> print(apply(params, x, train=False))
         [1. 1. 1. 1. 1. 1. 1. 1.]
     """

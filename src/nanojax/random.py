@@ -3,16 +3,22 @@
 A key is a plain ``uint32`` array of shape ``(2,)`` (JAX's legacy
 ``PRNGKey`` form, which ``key`` also returns here). The same key always
 gives the same numbers; to get fresh numbers, ``split`` a key into new keys
-and use each once. The engine is NumPy's Philox, a counter-based generator
-(well studied, and the same on every platform for a given NumPy version).
+and use each once. The engine is JAX's: the Threefry-2x32 counter-based hash
+with JAX 0.10's key layout, so ``split``, ``fold_in``, ``bits`` and the
+samplers built on uniform draws give the numbers JAX gives with
+``jax_enable_x64`` (bit for bit, or within a few units in the last place
+where XLA's ``log1p``/``erf_inv`` round differently from NumPy's; see
+``tests/test_random_jax_bits.py``). The rejection samplers (``gamma`` and
+what is built on it, ``poisson``, ``binomial``, ``multinomial``) draw from a
+NumPy generator seeded by the key: right in distribution, not JAX's numbers.
 
 Sampling, ``split``, ``fold_in`` and making a key from a seed are primitives
 whose operand is the key (or seed), so they work under ``jit`` (the key is a
-run-time input, not a baked-in constant) and ``vmap`` (over a batch of keys).
-The other distributions are written on them with ``jnp``, so they trace,
-batch and stage for free; ``gamma`` (and what is built on it: ``beta``,
-``dirichlet``, ``chisquare``, ``t``, ``f``, ...) has JAX's implicit
-reparameterization gradient with respect to its shape parameter.
+run-time input, not a baked-in constant) and ``vmap`` (a batch of keys is
+hashed in one vectorized call). The other distributions are written on them
+with ``jnp``, so they trace, batch and stage for free; ``gamma`` (and what is
+built on it: ``beta``, ``dirichlet``, ``chisquare``, ``t``, ``f``, ...) has
+JAX's implicit reparameterization gradient with respect to its shape parameter.
 
 Examples:
     >>> import nanojax as nj
@@ -23,12 +29,13 @@ Examples:
     True
     >>> bool((a == nj.random.normal(k2, (3,))).any())   # another key, others
     False
+    >>> nj.random.normal(nj.random.PRNGKey(0), (3,))   # what JAX gives (x64)
+    array([-0.20584214, -0.78476578,  1.81608667])
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -36,6 +43,7 @@ import numpy as np
 from nanojax.api_util import public_dir
 
 import nanojax.numpy as jnp
+from nanojax import _prng
 from nanojax import lax
 from nanojax import primitives as P
 from nanojax.core import PerPrimitive, Primitive, ShapedArray, Tracer
@@ -50,20 +58,20 @@ __all__ = ["PRNGKey", "ball", "bernoulli", "beta", "binomial", "bits", "categori
            "wrap_key_data"]
 
 _KEY_DTYPE = np.dtype(np.uint32)
-# Separate streams for the separate uses of one key (Philox's 128-bit key
-# holds the user's 64 bits and a purpose), so a key's samples and the keys
-# split from it never share bits.
-_SAMPLE, _SPLIT, _FOLD = 0, 1, 2
+_IMPL = "threefry2x32"
 
 
 def key(seed: Any, *, impl: Any = None) -> Any:
-    """A key made from an integer seed: ``[high 32 bits, low 32 bits]``.
+    """A key made from an integer seed, as JAX's ``threefry_seed``: the seed's high and
+    low 32 bits (a negative Python int is a 64-bit two's complement; a seed of a 32-bit
+    dtype has high word 0).
 
-    The seed may be a traced integer (under ``jit`` or ``vmap``); negative
-    seeds wrap as 64-bit two's complement.
+    The seed may be a traced integer (under ``jit`` or ``vmap``).
 
     >>> key(42)
     array([ 0, 42], dtype=uint32)
+    >>> key(-1)
+    array([4294967295, 4294967295], dtype=uint32)
     """
     _check_impl(impl, "key")
     if isinstance(seed, Tracer):
@@ -77,29 +85,38 @@ def key(seed: Any, *, impl: Any = None) -> Any:
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, (bool, np.bool_)):
         raise TypeError(f"nanojax.random.key: the seed must be a Python or NumPy integer, got "
                         f"{type(seed).__name__}")
-    seed = int(seed) & 0xFFFFFFFFFFFFFFFF
-    return np.array([seed >> 32, seed & 0xFFFFFFFF], dtype=_KEY_DTYPE)
+    if isinstance(seed, int):
+        if not -2 ** 63 <= seed < 2 ** 63:
+            raise OverflowError(f"nanojax.random.key: the seed {seed} does not fit in int64 "
+                                "(JAX takes seeds as 64-bit signed integers)")
+        seed = np.int64(seed)
+    return _prng.seed(np.asarray(seed))
 
 
 def PRNGKey(seed: Any, *, impl: Any = None) -> Any:
-    """The same as ``key``: keys here are always ``uint32[2]`` arrays."""
+    """The same as ``key``: keys here are always ``uint32[2]`` arrays.
+
+    >>> PRNGKey(2 ** 32 + 5)
+    array([1, 5], dtype=uint32)
+    """
     _check_impl(impl, "PRNGKey")
     return key(seed)
 
 
-_IMPL = "philox"
-
-
 def _check_impl(impl: Any, fn: str) -> None:
-    if impl is not None and impl != _IMPL:
+    if impl is not None and impl not in (_IMPL, "threefry"):
         raise ValueError(f"nanojax.random.{fn}: the only PRNG implementation is "
-                         f"{_IMPL!r} (NumPy's Philox), got impl={impl!r}")
+                         f"{_IMPL!r} (JAX's default), got impl={impl!r}")
 
 
-def _generator(k: np.ndarray, purpose: int, counter: int = 0) -> np.random.Generator:
-    seed64 = (int(k[0]) << 32) | int(k[1])
-    return np.random.Generator(np.random.Philox(key=(seed64 << 64) | purpose,
-                                                counter=counter))
+def _generator(k: np.ndarray) -> np.random.Generator:
+    """A NumPy generator for the rejection samplers, keyed by fresh bits of ``k``
+    (128 of them: a fold of the key no other use of it draws)."""
+    words = _prng.random_bits(_prng.fold_in(k, np.uint32(0x6E6A7267)), 32, (4,))
+    seed128 = 0
+    for w in words.tolist():
+        seed128 = (seed128 << 32) | int(w)
+    return np.random.Generator(np.random.Philox(key=seed128))
 
 
 def _check_key_aval(k: ShapedArray, fn: str) -> None:
@@ -108,91 +125,42 @@ def _check_key_aval(k: ShapedArray, fn: str) -> None:
                         f"nj.random.key(seed) or split), got {k.str_short()}")
 
 
-def _loop_over_keys(prim: Primitive) -> Callable[..., Any]:
-    """Batch rule: each key is its own stream, so each batch member is drawn
-    from its own generator (a loop over keys is inherent here: Philox streams
-    cannot be advanced for many keys at once through NumPy's API)."""
+def _batched_keys(prim: Primitive) -> Any:
+    """Batch rule of a primitive whose impl takes keys with leading batch axes
+    (threefry hashes any number of keys at once): every operand's batch axis
+    goes to the front and one call hashes the whole batch."""
     def rule(size, vals, dims, **params):
-        # fold_in's data may be batched too, so every batched operand is sliced.
+        return prim.bind(*(P.move_to_front(v, d, size) for v, d in zip(vals, dims)),
+                         **params), 0
+    return rule
+
+
+def _loop_over_keys(prim: Primitive) -> Any:
+    """Batch rule of the NumPy-generator samplers: each key seeds its own generator,
+    which NumPy cannot run for many keys at once, so the batch is a loop."""
+    def rule(size, vals, dims, **params):
         vals = [v if d is None else P.move_to_front(v, d, size) for v, d in zip(vals, dims)]
         return jnp.stack([prim.bind(*(v if d is None else v[i] for v, d in zip(vals, dims)),
                                     **params) for i in range(size)]), 0
     return rule
 
 
-def _random_primitive(name: str, impl: Callable[..., Any],
-                      abstract_eval: Callable[..., ShapedArray]) -> Primitive:
-    # Samples and keys are new arrays: no aliasing.
+def _key_primitive(name: str, impl: Any, abstract_eval: Any, batch: Any = None) -> Primitive:
+    # Samples and keys are new arrays: no aliasing. Keys carry no gradient.
     return P._register(Primitive(name, impl, abstract_eval, differentiable=False,
-                                 batch=PerPrimitive(_loop_over_keys), may_alias=False))
+                                 batch=PerPrimitive(batch or _batched_keys), may_alias=False))
+
+
+def _lead(k: ShapedArray, fn: str) -> tuple:
+    """The batch axes in front of a (batched) key operand; checked."""
+    if k.shape[-1:] != (2,) or k.dtype != _KEY_DTYPE:
+        _check_key_aval(k, fn)
+    return tuple(k.shape[:-1])
 
 
 # ----- The primitives -------------------------------------------------------------
-
-def _sample_impl(k: Any, *, dist: str, shape: tuple, dtype: np.dtype, low: Any,
-                 high: Any) -> np.ndarray:
-    gen = _generator(np.asarray(k), _SAMPLE)
-    if dist == "normal":
-        out = gen.standard_normal(shape, dtype=np.float64)
-    elif dist == "uniform":
-        out = gen.random(shape, dtype=np.float64)
-    elif dist == "randint":
-        return gen.integers(low, high, size=shape, dtype=dtype)
-    elif dist == "bits":                     # every value of an unsigned dtype
-        return gen.integers(0, np.iinfo(dtype).max, size=shape, dtype=dtype, endpoint=True)
-    else:                                    # permutation of range(low)
-        return gen.permutation(low).astype(dtype)
-    return out.astype(dtype) if dtype != np.float64 else out
-
-
-def _sample_aval(k, *, dist, shape, dtype, low, high):
-    _check_key_aval(k, dist)
-    return ShapedArray(shape if dist != "permutation" else (low,), dtype)
-
-
-random_sample_p = _random_primitive("random_sample", _sample_impl, _sample_aval)
-
-
-def _split_impl(k, *, num):
-    return _generator(np.asarray(k), _SPLIT).integers(
-        0, 2 ** 32, size=(num, 2), dtype=np.uint32)
-
-
-def _split_aval(k, *, num):
-    _check_key_aval(k, "split")
-    return ShapedArray((num, 2), _KEY_DTYPE)
-
-
-random_split_p = _random_primitive("random_split", _split_impl, _split_aval)
-
-
-def _fold_in_impl(k, data):
-    data = int(np.asarray(data)) & 0xFFFFFFFFFFFFFFFF
-    return _generator(np.asarray(k), _FOLD, counter=data).integers(
-        0, 2 ** 32, size=2, dtype=np.uint32)
-
-
-def _fold_in_aval(k, data):
-    _check_key_aval(k, "fold_in")
-    if data.shape != () or data.dtype.kind not in "iu":
-        raise TypeError(f"nanojax.random.fold_in: data must be an integer scalar, got "
-                        f"{data.str_short()}")
-    return ShapedArray((2,), _KEY_DTYPE)
-
-
-random_fold_in_p = _random_primitive("random_fold_in", _fold_in_impl, _fold_in_aval)
-
-
-
-
-def _seed_impl(seed):
-    # Two's complement wrap to 64 bits, then the two 32-bit halves: the same
-    # key as the eager path, for any integer dtype and any batch of seeds.
-    s = np.asarray(seed)
-    s = s.astype(np.int64).astype(np.uint64) if s.dtype.kind == "i" else s.astype(np.uint64)
-    return np.stack([(s >> np.uint64(32)).astype(np.uint32),
-                     (s & np.uint64(0xFFFFFFFF)).astype(np.uint32)], axis=-1)
-
+# Each impl takes keys with any leading batch axes (the batch rule puts vmap's
+# there); the public functions pass a single key.
 
 def _seed_aval(seed):
     if seed.dtype.kind not in "iu":
@@ -201,14 +169,53 @@ def _seed_aval(seed):
     return ShapedArray(seed.shape + (2,), _KEY_DTYPE)
 
 
-def _seed_batch(size, vals, dims):
-    # Elementwise in the seeds: a batch of seeds is one call, no loop.
-    return random_seed_p.bind(P.move_to_front(vals[0], dims[0], size)), 0
+random_seed_p = _key_primitive("random_seed", _prng.seed, _seed_aval)
+
+random_split_p = _key_primitive(
+    "random_split", lambda k, *, shape: _prng.split(np.asarray(k), shape),
+    lambda k, *, shape: ShapedArray(_lead(k, "split") + shape + (2,), _KEY_DTYPE))
 
 
-random_seed_p = P._register(Primitive("random_seed", _seed_impl, _seed_aval,
-                                      differentiable=False, batch=_seed_batch,
-                                      may_alias=False))
+def _fold_in_aval(k, data):
+    lead = _lead(k, "fold_in")
+    if data.dtype != _KEY_DTYPE:
+        raise TypeError(f"nanojax.random.fold_in: data must be uint32 here, got "
+                        f"{data.str_short()}")
+    return ShapedArray(np.broadcast_shapes(lead, data.shape) + (2,), _KEY_DTYPE)
+
+
+random_fold_in_p = _key_primitive(
+    "random_fold_in", lambda k, data: _prng.fold_in(np.asarray(k), np.asarray(data)),
+    _fold_in_aval)
+
+random_bits_p = _key_primitive(
+    "random_bits",
+    lambda k, *, bit_width, shape: _prng.random_bits(np.asarray(k), bit_width, shape),
+    lambda k, *, bit_width, shape: ShapedArray(_lead(k, "bits") + shape,
+                                               _prng.UINT[bit_width]))
+
+
+def _sample_impl(k, *, dist, shape, dtype):
+    return _prng.standard(dist, np.asarray(k), shape, dtype)
+
+
+random_sample_p = _key_primitive(
+    "random_sample", _sample_impl,
+    lambda k, *, dist, shape, dtype: ShapedArray(_lead(k, dist) + shape, dtype))
+
+
+def _randint_impl(k, low, high, out_of_range, *, shape, dtype):
+    return _prng.randint(np.asarray(k), np.asarray(low), np.asarray(high),
+                         np.asarray(out_of_range), shape, dtype)
+
+
+def _randint_aval(k, low, high, out_of_range, *, shape, dtype):
+    lead = _lead(k, "randint")
+    return ShapedArray(np.broadcast_shapes(lead + shape, low.shape, high.shape,
+                                           out_of_range.shape), dtype)
+
+
+random_randint_p = _key_primitive("random_randint", _randint_impl, _randint_aval)
 
 
 # A draw from one of NumPy's Generator methods whose parameters are arrays
@@ -217,10 +224,8 @@ random_seed_p = P._register(Primitive("random_seed", _seed_impl, _seed_aval,
 # multinomial, to ``shape`` plus the categories).
 
 def _draw_impl(k, *params, method, shape, dtype):
-    gen = _generator(np.asarray(k), _SAMPLE)
+    gen = _generator(np.asarray(k))
     arrays = [np.asarray(p) for p in params]
-    if method == "integers":
-        return gen.integers(arrays[0], arrays[1], size=shape, dtype=dtype)
     return getattr(gen, method)(*arrays, size=shape).astype(dtype, copy=False)
 
 
@@ -230,7 +235,7 @@ def _draw_aval(k, *params, method, shape, dtype):
     return ShapedArray(shape + core, dtype)
 
 
-random_draw_p = _random_primitive("random_draw", _draw_impl, _draw_aval)
+random_draw_p = _key_primitive("random_draw", _draw_impl, _draw_aval, _loop_over_keys)
 
 
 # ----- gamma, with JAX's implicit reparameterization gradient ------------------------
@@ -242,7 +247,7 @@ random_draw_p = _random_primitive("random_draw", _draw_impl, _draw_aval)
 # the far tails, far better where the samples are.
 
 def _gamma_impl(k, a, *, dtype):
-    out = _generator(np.asarray(k), _SAMPLE).standard_gamma(np.asarray(a, np.float64))
+    out = _generator(np.asarray(k)).standard_gamma(np.asarray(a, np.float64))
     return np.asarray(out, dtype)
 
 
@@ -299,6 +304,7 @@ random_gamma_p = P._register(Primitive(
     batch=PerPrimitive(_loop_over_keys), may_alias=False))
 
 
+
 # ----- Keys --------------------------------------------------------------------------
 
 def _shape(shape: Any, fn: str) -> tuple[int, ...]:
@@ -318,6 +324,7 @@ def _shape(shape: Any, fn: str) -> tuple[int, ...]:
 
 def _key_operand(k: Any, fn: str) -> Any:
     if isinstance(k, Tracer):
+        _check_key_aval(k.aval, fn)
         return k
     arr = np.asarray(k)
     _check_key_aval(ShapedArray(arr.shape, arr.dtype), fn)
@@ -344,7 +351,7 @@ def _float_dtype(dtype: Any, fn: str) -> np.dtype:
 
 
 def _int_dtype(dtype: Any, fn: str) -> np.dtype:
-    dtype = np.dtype(dtype)
+    dtype = np.dtype(np.int64 if dtype is None else dtype)
     if dtype.kind not in "iu":
         raise TypeError(f"nanojax.random.{fn}: dtype must be an integer type, got {dtype}")
     return dtype
@@ -352,23 +359,46 @@ def _int_dtype(dtype: Any, fn: str) -> np.dtype:
 
 def split(key: Any, num: Any = 2) -> Any:
     """New keys: ``num`` of them (shape ``(num, 2)``), or an array of shape ``num + (2,)``
-    for a tuple ``num``; iterate to unpack."""
+    for a tuple ``num``; iterate to unpack.
+
+    Key ``i`` is the Threefry hash of the counter ``i`` under ``key``, as JAX:
+
+    >>> split(PRNGKey(0))
+    array([[1797259609, 2579123966],
+           [ 928981903, 3453687069]], dtype=uint32)
+    """
     if isinstance(num, (tuple, list)):
         shape = _shape(num, "split")
-        count = math.prod(shape)
-        if count == 0:
-            return np.zeros(shape + (2,), _KEY_DTYPE)
-        keys = random_split_p.bind(_key_operand(key, "split"), num=count)
-        return jnp.reshape(keys, shape + (2,))
-    if isinstance(num, (bool, np.bool_)) or not isinstance(num, (int, np.integer)) or num < 1:
-        raise ValueError(f"nanojax.random.split: num must be a positive integer or a tuple "
-                         f"of them, got {num!r}")
-    return random_split_p.bind(_key_operand(key, "split"), num=int(num))
+    elif isinstance(num, (bool, np.bool_)) or not isinstance(num, (int, np.integer)) or num < 0:
+        raise ValueError(f"nanojax.random.split: num must be a non-negative integer or a "
+                         f"tuple of them, got {num!r}")
+    else:
+        shape = (int(num),)
+    return random_split_p.bind(_key_operand(key, "split"), shape=shape)
 
 
 def fold_in(key: Any, data: Any) -> Any:
-    """A new key made from ``key`` and an integer (a step number, say)."""
-    data = data if isinstance(data, Tracer) else np.int64(data)
+    """A new key made from ``key`` and a 32-bit integer (a step number, say): the hash of
+    the counter ``(0, data)``. Array data wraps to ``uint32``, as JAX; a Python int must
+    fit.
+
+    >>> fold_in(PRNGKey(0), 1)
+    array([ 928981903, 3453687069], dtype=uint32)
+    """
+    if isinstance(data, (Tracer, np.ndarray, np.generic)):
+        if jnp.ndim(data) != 0 or P.dtype_of(data).kind not in "iub":
+            raise TypeError(f"nanojax.random.fold_in: data must be an integer scalar, got "
+                            f"{ShapedArray(tuple(P.shape_of(data)), P.dtype_of(data)).str_short()}"
+                            "; use vmap for a batch")
+        data = jnp.astype(data, _KEY_DTYPE) if P.dtype_of(data) != _KEY_DTYPE else data
+    elif isinstance(data, int) and not isinstance(data, bool):
+        if not 0 <= data < 2 ** 32:
+            raise OverflowError(f"nanojax.random.fold_in: data {data} is out of bounds for "
+                                "uint32")
+        data = np.uint32(data)
+    else:
+        raise TypeError(f"nanojax.random.fold_in: data must be an integer scalar, got "
+                        f"{type(data).__name__}")
     return random_fold_in_p.bind(_key_operand(key, "fold_in"), data)
 
 
@@ -384,7 +414,8 @@ def wrap_key_data(key_bits_array: Any, *, impl: Any = None) -> Any:
 
 
 def key_impl(keys: Any) -> str:
-    """The name of the PRNG implementation of ``keys``: always ``'philox'``."""
+    """The name of the PRNG implementation of ``keys``: ``'threefry2x32'``, as JAX's
+    default."""
     _keys_operand(keys, "key_impl")
     return _IMPL
 
@@ -396,34 +427,33 @@ def clone(key: Any) -> Any:
 
 # ----- The basic samplers --------------------------------------------------------------
 
+def _standard(key: Any, dist: str, shape: tuple, dtype: np.dtype, fn: str) -> Any:
+    return random_sample_p.bind(_key_operand(key, fn), dist=dist, shape=shape, dtype=dtype)
+
+
 def _unit(key: Any, shape: tuple, dtype: np.dtype, fn: str) -> Any:
     """Uniform samples in [0, 1)."""
-    return random_sample_p.bind(_key_operand(key, fn), dist="uniform", shape=shape,
-                                dtype=dtype, low=None, high=None)
-
-
-def _open_unit(key: Any, shape: tuple, dtype: np.dtype, fn: str) -> Any:
-    """Uniform samples in (0, 1): the smallest normal number stands in for 0, as JAX."""
-    return jnp.maximum(_unit(key, shape, dtype, fn), np.finfo(dtype).tiny)
+    return _standard(key, "uniform", shape, dtype, fn)
 
 
 def _standard_normal(key: Any, shape: tuple, dtype: np.dtype, fn: str) -> Any:
-    return random_sample_p.bind(_key_operand(key, fn), dist="normal", shape=shape,
-                                dtype=dtype, low=None, high=None)
+    return _standard(key, "normal", shape, dtype, fn)
 
 
 def bits(key: Any, shape: Any = (), dtype: Any = None) -> Any:
-    """Uniformly random unsigned integers (every bit pattern equally likely)."""
-    dtype = np.dtype(np.uint32 if dtype is None else dtype)
+    """Uniformly random unsigned integers (every bit pattern equally likely); ``uint64``
+    by default, as JAX with x64."""
+    dtype = np.dtype(np.uint64 if dtype is None else dtype)
     if dtype.kind != "u":
         raise TypeError(f"nanojax.random.bits: dtype must be an unsigned integer type, got "
                         f"{dtype}")
-    return random_sample_p.bind(_key_operand(key, "bits"), dist="bits",
-                                shape=_shape(shape, "bits"), dtype=dtype, low=None, high=None)
+    return random_bits_p.bind(_key_operand(key, "bits"), bit_width=dtype.itemsize * 8,
+                              shape=_shape(shape, "bits"))
 
 
 def normal(key: Any, shape: Any = (), dtype: Any = np.float64) -> Any:
-    """Standard normal samples (mean 0, standard deviation 1)."""
+    """Standard normal samples (mean 0, standard deviation 1): ``sqrt(2) erf_inv(u)`` for
+    ``u`` uniform in (-1, 1), as JAX."""
     return _standard_normal(key, _shape(shape, "normal"), _float_dtype(dtype, "normal"),
                             "normal")
 
@@ -431,14 +461,24 @@ def normal(key: Any, shape: Any = (), dtype: Any = np.float64) -> Any:
 def uniform(key: Any, shape: Any = (), dtype: Any = np.float64, minval: Any = 0.0,
             maxval: Any = 1.0) -> Any:
     """Uniform samples in ``[minval, maxval)`` (bounds may be arrays broadcasting to
-    ``shape``)."""
+    ``shape``): random mantissa bits make a float in [1, 2), then 1 is taken off, as JAX.
+
+    >>> uniform(PRNGKey(0), (2,))
+    array([0.41845711, 0.21629545])
+    """
     dtype = _float_dtype(dtype, "uniform")
-    unit = _unit(key, _shape(shape, "uniform"), dtype, "uniform")
+    shape = _shape(shape, "uniform")
+    unit = _unit(key, shape, dtype, "uniform")
     if isinstance(minval, (int, float)) and isinstance(maxval, (int, float)) and (
             minval, maxval) == (0.0, 1.0):
         return unit
-    out = jnp.add(jnp.multiply(unit, jnp.subtract(maxval, minval)), minval)
-    return jnp.astype(jnp.maximum(out, minval), dtype)
+    return _scale(unit, minval, maxval, dtype)
+
+
+def _scale(unit: Any, minval: Any, maxval: Any, dtype: np.dtype) -> Any:
+    """``max(minval, unit * (maxval - minval) + minval)``, as JAX's ``uniform``."""
+    minval, maxval = _as_float(minval, dtype), _as_float(maxval, dtype)
+    return jnp.maximum(minval, unit * (maxval - minval) + minval)
 
 
 def _concrete_int(x: Any) -> bool:
@@ -447,30 +487,39 @@ def _concrete_int(x: Any) -> bool:
 
 def randint(key: Any, shape: Any, minval: Any, maxval: Any, dtype: Any = np.int64) -> Any:
     """Integers in ``[minval, maxval)``; the bounds may be arrays broadcasting to
-    ``shape``, or traced (then, as JAX, an empty range gives ``minval``)."""
+    ``shape``, or traced (then, as JAX, an empty range gives ``minval``). JAX's method:
+    two words of random bits per value, reduced modulo the span.
+
+    >>> randint(PRNGKey(0), (4,), 0, 10)
+    array([5, 1, 5, 7])
+    """
     dtype = _int_dtype(dtype, "randint")
     shape = _shape(shape, "randint")
-    if _concrete_int(minval) and _concrete_int(maxval):
-        if not int(minval) < int(maxval):
-            raise ValueError(f"nanojax.random.randint: need minval < maxval, got {minval} "
-                             f"and {maxval}")
-        return random_sample_p.bind(_key_operand(key, "randint"), dist="randint",
-                                    shape=shape, dtype=dtype, low=int(minval),
-                                    high=int(maxval))
+    if _concrete_int(minval) and _concrete_int(maxval) and not int(minval) < int(maxval):
+        raise ValueError(f"nanojax.random.randint: need minval < maxval, got {minval} "
+                         f"and {maxval}")
     minval, maxval = _param(minval), _param(maxval)
     for bound in (minval, maxval):
         if P.dtype_of(bound).kind not in "iu":
             raise TypeError("nanojax.random.randint: minval and maxval must be integers, got "
                             f"{P.dtype_of(bound)}")
+    _check_shape("randint", shape, minval, maxval)
     info = np.iinfo(dtype)
-    low = jnp.clip(jnp.astype(minval, np.int64), info.min, info.max)
-    high = jnp.clip(jnp.astype(maxval, np.int64), info.min, info.max)
-    _check_shape("randint", shape, low, high)
-    high = jnp.maximum(high, low + 1)          # an empty range draws minval, as JAX
-    low, high = jnp.broadcast_to(low, shape), jnp.broadcast_to(high, shape)
-    out = random_draw_p.bind(_key_operand(key, "randint"), low, high, method="integers",
-                             shape=shape, dtype=np.dtype(np.int64))
-    return jnp.astype(jnp.minimum(out, info.max), dtype)
+    # Narrow dtypes draw in 32 bits (less modulo bias), as JAX.
+    sampling = np.dtype(np.int32) if info.bits < 32 else dtype
+    sinfo = np.iinfo(sampling)
+    lo, hi = jnp.astype(minval, np.int64), jnp.astype(maxval, np.int64)
+    if sampling != dtype:
+        lo, hi = jnp.clip(lo, info.min, info.max), jnp.clip(hi, info.min, info.max + 1)
+    out_of_range = hi > min(sinfo.max, np.iinfo(np.int64).max)
+    lo = jnp.clip(lo, max(sinfo.min, -2 ** 63), min(sinfo.max, 2 ** 63 - 1))
+    hi = jnp.clip(hi, max(sinfo.min, -2 ** 63), min(sinfo.max, 2 ** 63 - 1))
+    lo, hi = jnp.astype(lo, sampling), jnp.astype(hi, sampling)
+    out = random_randint_p.bind(_key_operand(key, "randint"), jnp.broadcast_to(lo, shape),
+                                jnp.broadcast_to(hi, shape),
+                                jnp.broadcast_to(out_of_range, shape), shape=shape,
+                                dtype=sampling)
+    return out if sampling == dtype else jnp.astype(out, dtype)
 
 
 def _check_shape(fn: str, shape: tuple, *params: Any) -> None:
@@ -509,86 +558,93 @@ def _as_float(x: Any, dtype: np.dtype) -> Any:
     return jnp.astype(x, dtype) if P.dtype_of(x) != dtype else x
 
 
+
+
 def bernoulli(key: Any, p: Any = 0.5, shape: Any = None) -> Any:
-    """Booleans that are True with probability ``p`` (shape: ``p``'s by default)."""
+    """Booleans that are True with probability ``p`` (shape: ``p``'s by default): a
+    uniform draw in ``p``'s float type below ``p``."""
     p = _param(p)
+    if P.dtype_of(p).kind != "f":
+        p = _as_float(p, np.dtype(np.float64))
     shape = _params_shape("bernoulli", shape, p)
-    return jnp.less(_unit(key, shape, np.dtype(np.float64), "bernoulli"), p)
+    return jnp.less(_unit(key, shape, P.dtype_of(p), "bernoulli"), p)
 
 
 def rademacher(key: Any, shape: Any = (), dtype: Any = np.int64) -> Any:
     """-1 or +1, each with probability 1/2."""
     dtype = np.dtype(dtype)
-    signs = bernoulli(key, 0.5, _shape(shape, "rademacher"))
-    return jnp.astype(jnp.where(signs, 1, -1), dtype)
+    signs = jnp.astype(bernoulli(key, 0.5, _shape(shape, "rademacher")), dtype)
+    return jnp.astype(2 * signs - 1, dtype)
 
 
 def exponential(key: Any, shape: Any = (), dtype: Any = np.float64) -> Any:
-    """Exponential samples with rate 1: ``-log(1 - u)``."""
+    """Exponential samples with rate 1: ``-log1p(-u)``."""
     dtype = _float_dtype(dtype, "exponential")
-    return -jnp.log1p(-_unit(key, _shape(shape, "exponential"), dtype, "exponential"))
+    return _standard(key, "exponential", _shape(shape, "exponential"), dtype, "exponential")
 
 
 def gumbel(key: Any, shape: Any = (), dtype: Any = np.float64, mode: Any = None) -> Any:
-    """Standard Gumbel samples: ``-log(-log(u))``."""
+    """Standard Gumbel samples: ``-log(-log(u))`` (JAX's default ``mode='low'``)."""
     dtype = _float_dtype(dtype, "gumbel")
-    return -jnp.log(-jnp.log(_open_unit(key, _shape(shape, "gumbel"), dtype, "gumbel")))
+    if mode not in (None, "low"):
+        raise ValueError(f"nanojax.random.gumbel: only mode='low' (JAX's default) is "
+                         f"supported, got {mode!r}")
+    return _standard(key, "gumbel", _shape(shape, "gumbel"), dtype, "gumbel")
 
 
 def laplace(key: Any, shape: Any = (), dtype: Any = np.float64) -> Any:
-    """Standard Laplace samples (density ``exp(-|x|) / 2``)."""
+    """Standard Laplace samples (density ``exp(-|x|) / 2``): ``sign(u) log1p(-|u|)`` for
+    ``u`` uniform in (-1, 1), as JAX."""
     dtype = _float_dtype(dtype, "laplace")
-    u = jnp.subtract(jnp.multiply(_unit(key, _shape(shape, "laplace"), dtype, "laplace"), 2.0),
-                     1.0)
-    u = jnp.maximum(u, np.nextafter(np.asarray(-1.0, dtype), np.asarray(0.0, dtype)))
-    return jnp.astype(jnp.sign(u) * -jnp.log1p(-jnp.abs(u)), dtype)
+    return _standard(key, "laplace", _shape(shape, "laplace"), dtype, "laplace")
 
 
 def logistic(key: Any, shape: Any = (), dtype: Any = np.float64) -> Any:
-    """Standard logistic samples: ``log(u / (1 - u))``."""
+    """Standard logistic samples: ``log(u) - log1p(-u)``."""
     dtype = _float_dtype(dtype, "logistic")
-    u = _open_unit(key, _shape(shape, "logistic"), dtype, "logistic")
-    return jnp.log(u) - jnp.log1p(-u)
+    return _standard(key, "logistic", _shape(shape, "logistic"), dtype, "logistic")
 
 
 def cauchy(key: Any, shape: Any = (), dtype: Any = np.float64) -> Any:
     """Standard Cauchy samples: ``tan(pi (u - 1/2))``."""
     dtype = _float_dtype(dtype, "cauchy")
-    u = _open_unit(key, _shape(shape, "cauchy"), dtype, "cauchy")
-    return jnp.tan(np.pi * (u - 0.5))
+    return _standard(key, "cauchy", _shape(shape, "cauchy"), dtype, "cauchy")
 
 
 def lognormal(key: Any, sigma: Any = 1.0, shape: Any = None, dtype: Any = np.float64) -> Any:
     """``exp(sigma * z)`` for standard normal ``z``."""
     dtype = _float_dtype(dtype, "lognormal")
+    sigma = _as_float(sigma, dtype)
     shape = _params_shape("lognormal", shape, sigma)
-    return jnp.exp(_standard_normal(key, shape, dtype, "lognormal") * _as_float(sigma, dtype))
+    return jnp.exp(_standard_normal(key, shape, dtype, "lognormal") * sigma)
 
 
 def truncated_normal(key: Any, lower: Any, upper: Any, shape: Any = None,
                      dtype: Any = np.float64) -> Any:
-    """Standard normal samples conditioned on ``lower < x < upper`` (inverse CDF method).
+    """Standard normal samples conditioned on ``lower < x < upper`` (inverse CDF method,
+    as JAX).
 
     Accurate while the interval holds a few orders of magnitude more than
     float64's rounding of the CDF (bounds within about +-8)."""
     dtype = _float_dtype(dtype, "truncated_normal")
     lower, upper = _as_float(lower, dtype), _as_float(upper, dtype)
     shape = _params_shape("truncated_normal", shape, lower, upper)
-    root2 = math.sqrt(2.0)
+    root2 = np.sqrt(np.asarray(2.0, dtype))
     a, b = lax.erf(lower / root2), lax.erf(upper / root2)
-    u = _unit(key, shape, dtype, "truncated_normal")
-    out = root2 * lax.erf_inv(a + u * (b - a))
-    # Rounding can land on (or just past) a bound: keep inside, strictly for
-    # concrete bounds, as JAX.
-    return jnp.astype(jnp.clip(out, _inward(lower, np.inf), _inward(upper, -np.inf)), dtype)
+    u = _scale(_unit(key, shape, dtype, "truncated_normal"), a, b, dtype)
+    out = root2 * lax.erf_inv(u)
+    # Rounding can land on (or just past) a bound: keep strictly inside, as JAX.
+    return jnp.clip(out, _inward(lower, np.inf), _inward(upper, -np.inf))
 
 
 def _inward(bound: Any, toward: float) -> Any:
-    if isinstance(bound, Tracer):
-        return bound
-    bound = np.asarray(bound)
-    return np.where(np.isfinite(bound), np.nextafter(bound, np.asarray(toward, bound.dtype)),
-                    bound)
+    bound = jnp.stop_gradient(bound)
+    return jnp.nextafter(bound, jnp.full_like(bound, toward))
+
+
+def _open_unit(key: Any, shape: tuple, dtype: np.dtype, fn: str) -> Any:
+    """Uniform samples in (0, 1): the smallest normal number stands in for 0, as JAX."""
+    return jnp.maximum(_unit(key, shape, dtype, fn), np.finfo(dtype).tiny)
 
 
 def gamma(key: Any, a: Any, shape: Any = None, dtype: Any = np.float64) -> Any:
@@ -709,8 +765,8 @@ def double_sided_maxwell(key: Any, loc: Any, scale: Any, shape: Any = (),
     loc, scale = _as_float(loc, dtype), _as_float(scale, dtype)
     shape = _params_shape("double_sided_maxwell", shape, loc, scale)
     km, ks = split(key)
-    signs = jnp.astype(rademacher(ks, shape), dtype)
-    return maxwell(km, shape, dtype) * signs * scale + loc
+    signs = rademacher(ks, shape, dtype)
+    return signs * maxwell(km, shape, dtype) * scale + loc
 
 
 def weibull_min(key: Any, scale: Any, concentration: Any, shape: Any = (),
@@ -736,8 +792,8 @@ def rayleigh(key: Any, scale: Any, shape: Any = None, dtype: Any = np.float64) -
     dtype = _float_dtype(dtype, "rayleigh")
     scale = _as_float(scale, dtype)
     shape = _params_shape("rayleigh", shape, scale)
-    u = _open_unit(key, shape, dtype, "rayleigh")
-    return jnp.sqrt(-2.0 * jnp.log(u)) * scale
+    u = _unit(key, shape, dtype, "rayleigh")
+    return scale * jnp.sqrt(jnp.log(u) * -2.0)
 
 
 def wald(key: Any, mean: Any, shape: Any = None, dtype: Any = np.float64) -> Any:
@@ -746,11 +802,12 @@ def wald(key: Any, mean: Any, shape: Any = None, dtype: Any = np.float64) -> Any
     mean = _as_float(mean, dtype)
     shape = _params_shape("wald", shape, mean)
     kn, ku = split(key)
-    v = _standard_normal(kn, shape, dtype, "wald") ** 2
-    y = mean + mean * mean * v / 2.0 - mean / 2.0 * jnp.sqrt(4.0 * mean * v
-                                                                + mean * mean * v * v)
-    u = _unit(ku, shape, dtype, "wald")
-    return jnp.where(u <= mean / (mean + y), y, mean * mean / y)
+    mean = jnp.broadcast_to(mean, shape)
+    y = _standard_normal(kn, shape, dtype, "wald") ** 2
+    z = _unit(ku, shape, dtype, "wald")
+    mean_sq = mean * mean
+    x = mean + mean_sq * y / 2.0 - mean / 2.0 * jnp.sqrt(4.0 * mean * y + mean_sq * (y * y))
+    return jnp.where(z <= mean / (mean + x), x, mean_sq / x)
 
 
 def triangular(key: Any, left: Any, mode: Any, right: Any, shape: Any = None,
@@ -770,8 +827,9 @@ def geometric(key: Any, p: Any, shape: Any = None, dtype: Any = np.int64) -> Any
     dtype = _int_dtype(dtype, "geometric")
     p = _as_float(p, np.dtype(np.float64))
     shape = _params_shape("geometric", shape, p)
-    u = _open_unit(key, shape, np.dtype(np.float64), "geometric")
-    return jnp.astype(jnp.floor(jnp.log1p(-u) / jnp.log1p(-p)) + 1.0, dtype)
+    u = _unit(key, shape, np.dtype(np.float64), "geometric")
+    u = jnp.where(u == 0.0, 1.0, u)
+    return jnp.astype(jnp.floor(jnp.log(u) / jnp.log1p(-p)) + 1.0, dtype)
 
 
 def poisson(key: Any, lam: Any, shape: Any = None, dtype: Any = np.int64) -> Any:
@@ -873,33 +931,45 @@ def orthogonal(key: Any, n: int, shape: Any = (), dtype: Any = np.float64,
 def categorical(key: Any, logits: Any, axis: int = -1, shape: Any = None,
                 replace: bool = True, mode: Any = None) -> Any:
     """Category indices drawn with probabilities ``softmax(logits)`` along ``axis``
-    (Gumbel-max). ``shape`` defaults to ``logits``' shape without ``axis``; leading extra
-    dimensions draw more samples. ``replace=False`` never repeats a category among the
-    samples of one batch entry."""
+    (Gumbel-max, as JAX). ``shape`` defaults to ``logits``' shape without ``axis``;
+    leading extra dimensions draw more samples. ``replace=False`` never repeats a
+    category among the samples of one batch entry (Gumbel top-k)."""
     name = "nanojax.random.categorical"
-    logits = _as_float(logits, np.dtype(np.result_type(P.dtype_of(logits), np.float64)))
+    logits = _param(logits)
+    if P.dtype_of(logits).kind != "f":
+        logits = _as_float(logits, np.dtype(np.float64))
     ndim = jnp.ndim(logits)
     if ndim < 1:
         raise ValueError(f"{name}: logits must have at least one dimension")
     if not -ndim <= axis < ndim:
         raise ValueError(f"{name}: axis {axis} is out of bounds for logits of shape "
                          f"{tuple(P.shape_of(logits))}")
-    logits = jnp.moveaxis(logits, axis, -1)
-    batch, n = tuple(P.shape_of(logits))[:-1], tuple(P.shape_of(logits))[-1]
+    axis = axis % ndim
+    full = tuple(P.shape_of(logits))
+    n = full[axis]
+    batch = full[:axis] + full[axis + 1:]
     shape = batch if shape is None else _shape(shape, "categorical")
     extra = len(shape) - len(batch)
     if extra < 0 or not _broadcasts_to(batch, shape[extra:]):
         raise ValueError(f"{name}: shape {shape} must end with a shape that logits' batch "
                          f"shape {batch} broadcasts to")
+    dtype = P.dtype_of(logits)
     if replace:
-        noise = gumbel(key, shape + (n,), logits.dtype)
-        return jnp.argmax(noise + logits, axis=-1)
+        # The noise has logits' layout (the category axis in place) behind the extra axes.
+        tail = shape[extra:]
+        noise_shape = shape[:extra] + tail[:axis - (ndim - 1 - len(tail))] + (n,) \
+            + tail[axis - (ndim - 1 - len(tail)):] if len(tail) == ndim - 1 else None
+        if noise_shape is None:
+            raise ValueError(f"{name}: shape {shape} must end with {ndim - 1} dimensions "
+                             "for logits' batch shape")
+        noise = gumbel(key, noise_shape, dtype, mode)
+        return jnp.argmax(noise + logits, axis=extra + axis)
     count = math.prod(shape[:extra])
     if count > n:
         raise ValueError(f"{name}: cannot take {count} samples from {n} categories without "
                          "replacement")
-    scores = gumbel(key, shape[extra:] + (n,), logits.dtype) + logits
-    top = jnp.getitem(jnp.argsort(-scores, axis=-1), (..., slice(0, count)))
+    scores = jnp.moveaxis(logits + gumbel(key, full, dtype, mode), axis, -1)
+    top = lax.top_k(scores, count)[1]
     top = jnp.moveaxis(top, -1, 0)
     return jnp.reshape(top, shape)
 
@@ -919,24 +989,40 @@ def _axis(x: Any, axis: int, fn: str) -> int:
     return axis % max(ndim, 1)
 
 
+def _shuffle(key: Any, x: Any, axis: int) -> Any:
+    """JAX's shuffle: sort along ``axis`` by random 32-bit keys, in as many rounds (each
+    with a fresh split of the key) as make ties among ``x.size`` keys negligible."""
+    size = math.prod(tuple(P.shape_of(x)))
+    rounds = int(np.ceil(3 * np.log(max(1, size)) / np.log(np.iinfo(np.uint32).max)))
+    for _ in range(rounds):
+        key, subkey = split(key)
+        sort_keys = random_bits_p.bind(subkey, bit_width=32, shape=tuple(P.shape_of(x)))
+        order = jnp.argsort(sort_keys, axis=axis, stable=True)
+        x = jnp.take_along_axis(x, order, axis=axis)
+    return x
+
+
 def permutation(key: Any, x: Any, axis: int = 0, independent: bool = False) -> Any:
     """A shuffled ``range(x)`` for an int ``x``, else ``x`` shuffled along ``axis``: whole
     slices move together, or with ``independent=True`` each 1-D slice along ``axis`` is
-    shuffled on its own."""
+    shuffled on its own.
+
+    >>> permutation(PRNGKey(0), 5)
+    array([0, 1, 4, 3, 2])
+    """
+    key = _key_operand(key, "permutation")
     if _concrete_int(x):
         if x < 0:
             raise ValueError(f"nanojax.random.permutation: need a non-negative int, got {x}")
-        return random_sample_p.bind(_key_operand(key, "permutation"), dist="permutation",
-                                    shape=(int(x),), dtype=np.dtype(np.int64), low=int(x),
-                                    high=None)
+        return _shuffle(key, np.arange(int(x)), 0)
     if jnp.ndim(x) == 0:
         raise TypeError("nanojax.random.permutation: x must be an integer or an array with "
                         "at least one dimension")
+    x = _param(x)
     axis = _axis(x, axis, "permutation")
-    if independent and jnp.ndim(x) > 1:
-        noise = _unit(key, tuple(P.shape_of(x)), np.dtype(np.float64), "permutation")
-        return jnp.take_along_axis(x, jnp.argsort(noise, axis=axis), axis=axis)
-    order = permutation(key, jnp.shape(x)[axis])
+    if independent or jnp.ndim(x) == 1:
+        return _shuffle(key, x, axis)
+    order = _shuffle(key, np.arange(jnp.shape(x)[axis]), 0)
     return jnp.take(x, order, axis=axis)
 
 
@@ -954,6 +1040,7 @@ def choice(key: Any, a: Any, shape: Any = (), replace: bool = True, p: Any = Non
             raise ValueError(f"{name}: a must be non-negative, got {a}")
         n = int(a)
     else:
+        a = _param(a)
         if jnp.ndim(a) == 0:
             raise ValueError(f"{name}: a must be an integer or an array with at least one "
                              "dimension, got a scalar array")
@@ -966,9 +1053,11 @@ def choice(key: Any, a: Any, shape: Any = (), replace: bool = True, p: Any = Non
                          "without replacement")
     if count and n == 0:
         raise ValueError(f"{name}: cannot draw from an empty population")
-    if p is None:
+    if count == 0:
+        idx = np.zeros(shape, np.int64)
+    elif p is None:
         if replace:
-            idx = randint(key, shape, 0, max(n, 1))
+            idx = randint(key, shape, 0, n)
         else:
             idx = jnp.reshape(jnp.getitem(permutation(key, n), slice(0, count)), shape)
     else:
@@ -979,14 +1068,17 @@ def choice(key: Any, a: Any, shape: Any = (), replace: bool = True, p: Any = Non
         if not isinstance(p, Tracer) and (np.asarray(p) < 0).any():
             raise ValueError(f"{name}: p must be {n} non-negative probabilities, got some "
                              "negative")
-        p = _as_float(p, np.dtype(np.float64))
-        positive = p > 0               # log(0) = -inf without a divide-by-zero warning
-        log_p = jnp.where(positive, jnp.log(jnp.where(positive, p, 1.0)), -np.inf)
-        if replace:
-            idx = categorical(key, log_p, shape=shape)
+        if P.dtype_of(p).kind != "f":
+            p = _as_float(p, np.dtype(np.float64))
+        if replace:   # inverse CDF on the running sums, as JAX
+            cumulative = jnp.cumsum(p)
+            r = cumulative[-1] * (1.0 - _unit(key, shape, P.dtype_of(p), "choice"))
+            idx = jnp.astype(jnp.searchsorted(cumulative, r), np.int64)
         else:   # Gumbel top-k: the largest log p + Gumbel noise, without repeats
-            scores = gumbel(key, (n,)) + log_p
-            idx = jnp.reshape(jnp.getitem(jnp.argsort(-scores), slice(0, count)), shape)
+            positive = p > 0               # log(0) = -inf without a divide-by-zero warning
+            log_p = jnp.where(positive, jnp.log(jnp.where(positive, p, 1.0)), -np.inf)
+            scores = gumbel(key, (n,), P.dtype_of(p), mode) + log_p
+            idx = jnp.reshape(lax.top_k(scores, count)[1], shape)
     if _concrete_int(a):
         return idx
     return jnp.take(a, idx, axis=axis)

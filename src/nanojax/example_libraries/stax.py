@@ -416,7 +416,7 @@ def Dropout(rate: float, mode: str = "train") -> Layer:
         >>> import nanojax as nj
         >>> init, apply = Dropout(0.5)
         >>> print(apply((), np.ones(8), rng=nj.random.key(0)))    # the kept units doubled
-        [2. 2. 2. 0. 0. 2. 0. 0.]
+        [2. 2. 0. 0. 0. 2. 0. 0.]
         >>> apply((), np.ones(8))
         Traceback (most recent call last):
         ...
