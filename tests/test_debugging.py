@@ -346,7 +346,7 @@ def branch(x):
 
 
 def unsupported_numpy(x):
-    return jnp.sum(np.i0(x))  # KIND_NUMPY
+    return jnp.sum(np.real_if_close(x))  # KIND_NUMPY
 
 
 def inner_vmap_sizes(x):
@@ -357,7 +357,8 @@ KINDS = {"shape": (shape_mismatch, ValueError, "could not be broadcast", "KIND_S
          "concretization": (concretize, nj.errors.ConcretizationTypeError, r"int\(\)",
                             "KIND_CONCRETE"),
          "bool": (branch, nj.errors.TracerBoolConversionError, "bool", "KIND_BOOL"),
-         "numpy": (unsupported_numpy, TypeError, r"numpy\.i0 is not supported", "KIND_NUMPY"),
+         "numpy": (unsupported_numpy, TypeError, r"numpy\.real_if_close is not supported",
+                   "KIND_NUMPY"),
          "vmap size": (inner_vmap_sizes, ValueError, "inconsistent sizes", "KIND_VMAP")}
 X3, X23 = np.array([0.5, 1.0, 2.0]), np.array([[0.5, 1.0, 2.0], [1.5, 2.5, 3.5]])
 TRANSFORMS = {"jit": lambda f: nj.jit(f)(X3), "make_jaxpr": lambda f: nj.make_jaxpr(f)(X3),
