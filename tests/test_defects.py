@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import nanojax as nj
+from nanojax.array import ArrayImpl
 import nanojax.numpy as jnp
 from nanojax import losses, nn
 from nanojax.errors import ConcretizationTypeError
@@ -130,7 +131,7 @@ MATRIX = np.asarray([[1.0, 2.0], [3.0, 4.0]]).view(np.matrix)
 ], ids=["jit", "vmap", "jvp"])
 def test_np_matrix_inputs_multiply_elementwise_as_in_jax(transform):
     out = transform(lambda x: x * x)(MATRIX)
-    assert type(out) is np.ndarray
+    assert type(out) is ArrayImpl and isinstance(out, np.ndarray)
     np.testing.assert_array_equal(out, [[1.0, 4.0], [9.0, 16.0]])
 
 

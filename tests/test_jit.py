@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import nanojax as nj
+from nanojax.array import ArrayImpl
 import nanojax.numpy as jnp
 from nanojax.simplify import simplify
 from nanojax.tree_util import tree_leaves, tree_structure
@@ -315,10 +316,10 @@ OUTPUT_TYPES = [
     ("float-from-array", lambda x: jnp.sum(x), (np.ones(3),), np.float64),
     ("int-scalar", lambda x: jnp.argmax(x), (np.array([1.0, 3.0, 2.0]),), np.int64),
     ("bool-scalar", lambda x: x > 0.0, (1.0,), np.bool_),
-    ("array", lambda x: jnp.tanh(x), (np.ones(3),), np.ndarray),
-    ("broadcast-array", lambda x: jnp.broadcast_to(x, (2, 3)), (np.ones(3),), np.ndarray),
-    ("constant-array", lambda x: jnp.zeros(3) + 1.0, (np.ones(3),), np.ndarray),
-    ("gradient-of-sum", nj.grad(lambda x: jnp.sum(x)), (np.ones(3),), np.ndarray),
+    ("array", lambda x: jnp.tanh(x), (np.ones(3),), ArrayImpl),
+    ("broadcast-array", lambda x: jnp.broadcast_to(x, (2, 3)), (np.ones(3),), ArrayImpl),
+    ("constant-array", lambda x: jnp.zeros(3) + 1.0, (np.ones(3),), ArrayImpl),
+    ("gradient-of-sum", nj.grad(lambda x: jnp.sum(x)), (np.ones(3),), ArrayImpl),
     ("scalar-from-python-ints", lambda x, y: x * y, (2, 3), np.int64),
 ]
 
@@ -328,7 +329,7 @@ def test_jit_outputs_are_numpy_types_and_writeable_arrays(name, fun, args, kind)
     jitted = nj.jit(fun)
     out = jitted(*args)
     assert type(out) is kind
-    if kind is np.ndarray:
+    if kind is ArrayImpl:
         assert out.flags.writeable
         want = np.array(out, copy=True)
         out[...] = 12345.0                            # the caller owns its result:
@@ -338,7 +339,7 @@ def test_jit_outputs_are_numpy_types_and_writeable_arrays(name, fun, args, kind)
 def test_jit_output_pytree_keeps_numpy_types():
     out = nj.jit(pytree_out)({"w": np.ones(3)}, np.arange(3.0))
     assert type(out["sum"]) is np.float64 and type(out["count"]) is np.int64
-    assert type(out["parts"][0]) is np.ndarray and type(out["parts"][1]) is np.float64
+    assert type(out["parts"][0]) is ArrayImpl and type(out["parts"][1]) is np.float64
 
 
 # ----- The simplifier ---------------------------------------------------------------------

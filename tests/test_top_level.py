@@ -432,7 +432,7 @@ def test_named_call_named_scope_ensure_compile_time_eval_default_backend():
     def f(x):
         with nj.ensure_compile_time_eval():
             table = jnp.asarray([1.0, 2.0, 3.0])
-            assert type(table) is np.ndarray            # a value while tracing
+            assert isinstance(table, np.ndarray)        # a value while tracing
         return x * table
     np.testing.assert_array_equal(f(2.0), [2.0, 4.0, 6.0])
 

@@ -309,7 +309,7 @@ def test_vjp_with_pytree_output_and_pytree_input():
 def test_vjp_has_aux():
     _, pull, aux = nj.vjp(lambda x: (x * 2.0, x + 1.0), np.array([1.0, 2.0]), has_aux=True)
     np.testing.assert_array_equal(aux, [2.0, 3.0])
-    assert type(aux) is np.ndarray
+    assert type(aux) is nj.array.ArrayImpl
     np.testing.assert_array_equal(pull(np.array([1.0, 1.0]))[0], [2.0, 2.0])
 
 

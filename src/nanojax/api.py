@@ -9,7 +9,6 @@ that programs written for JAX call: ``named_call``, ``named_scope``,
 
 from __future__ import annotations
 
-import abc
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -85,22 +84,7 @@ class ShapeDtypeStruct:
         return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name}{weak})"
 
 
-class Array(abc.ABC):  # noqa: B024 - a type to test against, nothing to implement
-    """The type of arrays, for ``isinstance`` checks and annotations.
-
-    nanojax's arrays are NumPy's: ``numpy.ndarray`` and NumPy scalars are
-    ``Array`` instances, and so are traced values inside a transformation.
-
-    >>> import nanojax.numpy as jnp
-    >>> isinstance(jnp.ones(3), Array), isinstance(jnp.sum(jnp.ones(3)), Array)
-    (True, True)
-    """
-
-
-Array.register(np.ndarray)
-Array.register(np.number)  # type: ignore[type-abstract]
-Array.register(np.bool_)
-Array.register(Tracer)
+from nanojax.array import Array  # noqa: E402  (re-exported: nanojax.Array)
 
 
 def typeof(x: Any) -> ShapedArray:

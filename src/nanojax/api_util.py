@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from nanojax.array import ArrayImpl
 from nanojax.core import Tracer
 from nanojax.dtypes import NUMERIC_KINDS, PY_NUMBERS, PY_SCALAR_DTYPES
 from nanojax.tree_util import tree_flatten
@@ -147,7 +148,9 @@ def check_inputs(leaves: Sequence[Any], fn_name: str) -> list:
         if kind is float or kind is np.float64:      # the scalar circuits' hot path
             out.append(x)
             continue
-        if kind is not np.ndarray and kind not in PY_NUMBERS:
+        if kind is ArrayImpl:           # nanojax's own arrays: computed with as plain ones
+            x = x.view(np.ndarray)
+        elif kind is not np.ndarray and kind not in PY_NUMBERS:
             if isinstance(x, np.ma.MaskedArray):
                 raise TypeError(f"{fn_name}: masked arrays are not supported (the mask "
                                 "would be ignored); pass x.filled(value) or a plain array")

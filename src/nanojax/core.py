@@ -505,7 +505,13 @@ class Tracer:
 
 
 def _buffer(x: np.ndarray) -> Any:
-    # NumPy points every view straight at the array (or object) owning the memory.
+    """The array (or object) owning ``x``'s memory.
+
+    NumPy points most views straight at it, but a view taken as a subclass
+    (``x.view(ArrayImpl)``) keeps the view it was taken of as its base.
+    """
+    while isinstance(x.base, np.ndarray):
+        x = x.base
     return x if x.base is None else x.base
 
 
@@ -533,6 +539,8 @@ def own_memory(outputs: list, inputs: Sequence[Any] = ()) -> list:
                 o = np.array(o)
                 buffer = o
             taken.add(id(buffer))
+            if type(o) is np.ndarray:
+                o = o.view(_ArrayImpl)      # handed to the user: with JAX's methods
         result.append(o)
     return result
 
@@ -798,3 +806,9 @@ def _pp_nested_eqn(eqn: JaxprEqn, outs: str, args: str, names: dict, indent: int
             parts.append(f"{pad}{k}={pp_param(p)}")
     parts.append(f"{' ' * indent}] {args}".rstrip())
     return "\n".join(parts)
+
+
+from nanojax.array import Array as _Array  # noqa: E402  (arrays: NumPy's and traced ones)
+from nanojax.array import ArrayImpl as _ArrayImpl  # noqa: E402
+
+_Array.register(Tracer)

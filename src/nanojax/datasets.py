@@ -203,3 +203,8 @@ def sonnets() -> str:
         (3111, 53)
     """
     return (resources.files("nanojax") / "data" / "sonnets.txt").read_text(encoding="utf-8")
+
+
+from nanojax.array import export as _export_arrays  # noqa: E402
+
+_export_arrays(globals())   # the public face hands out arrays with JAX's methods

@@ -184,3 +184,8 @@ def scale_and_translate(image: Any, shape: Sequence[int], spatial_dims: Sequence
                              f"{shape[d]}")
     return _resample(image, shape, dims, [scale[i] for i in range(len(dims))],
                      [translation[i] for i in range(len(dims))], _KERNELS[kind], antialias)
+
+
+from nanojax.array import export as _export_arrays  # noqa: E402
+
+_export_arrays(globals())   # the public face hands out arrays with JAX's methods

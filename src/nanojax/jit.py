@@ -35,6 +35,7 @@ from nanojax.simplify import simplify
 from nanojax.source_info import arg_labels, at_boundary
 from nanojax.staging import abstractify, trace_to_jaxpr
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
+from nanojax.array import ArrayImpl
 
 __all__ = ["jit", "Lowered", "clear_caches", "JIT_DISABLED", "set_jit_disabled", "set_jit_check"]
 
@@ -285,9 +286,12 @@ def _generate(closed: ClosedJaxpr, out_tree: PyTreeDef, args_c: list[bool]
             elif v not in mine:
                 text = f"_own({text})"     # a view of a fresh array: copy if read-only
             claimed |= mine
+            if v.aval.shape != ():
+                text = f"{text}.view(_ArrayImpl)"    # handed out with JAX's methods
         results.append(text)
     w.namespace["_copy"] = np.array
     w.namespace["_own"] = _own
+    w.namespace["_ArrayImpl"] = ArrayImpl
     ret = _return_expr(results, out_tree)
     w.namespace["_unflatten"] = functools.partial(tree_unflatten, out_tree)
     if views:
@@ -389,6 +393,7 @@ def _interpreted(closed: ClosedJaxpr, out_tree: PyTreeDef) -> Callable:
         with np.errstate(all="ignore"):
             outs = eval_jaxpr(closed.jaxpr, closed.consts, *args)
         outs = [PY_TO_NUMPY[type(o)](o) if type(o) in PY_TO_NUMPY else
+                np.array(o).view(ArrayImpl) if isinstance(o, np.ndarray) and o.ndim else
                 np.array(o) if isinstance(o, np.ndarray) else o for o in outs]
         return tree_unflatten(out_tree, outs)
     return run
@@ -420,8 +425,9 @@ def _plain_signature(tree: Any, leaves: list) -> Any:
     takes the general path.
     """
     kind = type(tree)
-    if kind is np.ndarray:
-        leaves.append(tree)
+    if kind is np.ndarray or kind is ArrayImpl:
+        # Computed with as a plain array: NumPy is slower on subclasses.
+        leaves.append(tree if kind is np.ndarray else tree.view(np.ndarray))
         return (tree.shape, tree.dtype, tree.ndim < 2 or tree.flags.c_contiguous
                 or c_ordered(tree))
     if kind in SCALAR_TYPES:

@@ -465,3 +465,8 @@ def mlp(sizes: Sequence[int], activation: Layer = Relu, W_init: Initializer | No
 
 
 __dir__ = public_dir(globals())
+
+
+from nanojax.array import export as _export_arrays  # noqa: E402
+
+_export_arrays(globals())   # the public face hands out arrays with JAX's methods

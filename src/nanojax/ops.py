@@ -124,3 +124,8 @@ def segment_min(data: Any, segment_ids: Any, num_segments: int | None = None,
     """The minimum of ``data``'s rows in each segment (+inf, or the dtype's greatest
     value, for an empty one); tied minima share the gradient."""
     return _by_mask("segment_min", jnp.min, _highest, data, segment_ids, num_segments, mode)
+
+
+from nanojax.array import export as _export_arrays  # noqa: E402
+
+_export_arrays(globals())   # the public face hands out arrays with JAX's methods

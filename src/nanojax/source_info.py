@@ -177,12 +177,15 @@ def boundary(fun: F) -> F:
     """
     import functools
 
+    from nanojax.array import to_user
+
     @functools.wraps(fun)
     def bounded(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fun(*args, **kwargs)
+            return to_user(fun(*args, **kwargs))      # arrays with JAX's methods
         except Exception as e:  # noqa: BLE001 - re-raised, unchanged but for its traceback
             raise at_boundary(e)  # noqa: B904 - the very exception, its traceback filtered
+    bounded._hands_out_arrays = True  # type: ignore[attr-defined]  # export leaves it be
     return bounded  # type: ignore[return-value]
 
 

@@ -434,3 +434,8 @@ def pack_optimizer_state(marked_pytree: Any) -> OptimizerState:
                         "returns, a pytree whose leaves are JoinPoint-s")
     states_flat, subtree_defs = _flatten_all([s.subtree for s in sentinels])
     return OptimizerState(states_flat, tree_def, subtree_defs)
+
+
+from nanojax.array import export as _export_arrays  # noqa: E402
+
+_export_arrays(globals())   # the public face hands out arrays with JAX's methods

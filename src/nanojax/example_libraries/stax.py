@@ -519,3 +519,8 @@ def shape_dependent(make_layer: Callable[[tuple], Layer]) -> Layer:
     def apply_fun(params: Any, inputs: Any, **kwargs: Any) -> Any:
         return make_layer(jnp.shape(inputs))[1](params, inputs, **kwargs)
     return init_fun, apply_fun
+
+
+from nanojax.array import export as _export_arrays  # noqa: E402
+
+_export_arrays(globals())   # the public face hands out arrays with JAX's methods

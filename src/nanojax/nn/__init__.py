@@ -423,3 +423,7 @@ __dir__ = public_dir(globals())
 
 
 from nanojax.nn._logmeanexp import logmeanexp  # noqa: E402
+
+from nanojax.array import export as _export_arrays  # noqa: E402
+
+_export_arrays(globals())   # the public face hands out arrays with JAX's methods

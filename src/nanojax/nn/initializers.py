@@ -202,3 +202,8 @@ def delta_orthogonal(scale: float = 1.0, column_axis: int = -1,
         index = tuple(d // 2 for d in shape[:-2])
         return jnp.at(jnp.zeros(shape, dtype))[index].set(centre)
     return init
+
+
+from nanojax.array import export as _export_arrays  # noqa: E402
+
+_export_arrays(globals())   # the public face hands out arrays with JAX's methods

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 # Plain NumPy names that need no tracing.
 from numpy import (bool_, dtype, e, float16, float32, float64, inf, int8, int16,  # noqa: F401
-                   int32, int64, nan, ndarray, newaxis, pi, uint8)
+                   int32, int64, nan, newaxis, pi, uint8)
+from nanojax.array import Array as ndarray  # noqa: F401  (JAX's: arrays and tracers)
 
 # One module per concern; each function is NumPy's call when nothing is
 # traced and a circuit of gates when something is.
@@ -53,6 +54,7 @@ from nanojax.numpy._histogramdd import *  # noqa: F403
 from nanojax.numpy._functional import *  # noqa: F403
 from nanojax.numpy._io import *  # noqa: F403
 from nanojax.numpy import _tracer_methods  # noqa: F401  (installs operators)
+from nanojax.array import export as _export_arrays
 
 del numpy_or_traced  # noqa: F821  (the modules' tool, not one of NumPy's names)
 # The star imports bring each module's own tools along (typing names, np,
@@ -62,3 +64,8 @@ for _tool in ("Any", "Callable", "Sequence", "P", "Tracer", "builtins", "np", "a
     globals().pop(_tool, None)
 del _tool
 __all__ = sorted(name for name in globals() if not name.startswith("_"))
+
+# The public face hands out arrays with JAX's methods (x.at[i].set(v)); the
+# modules inside keep computing with plain NumPy arrays.
+_export_arrays(globals(), __all__)
+del _export_arrays

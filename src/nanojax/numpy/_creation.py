@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from nanojax import primitives as P
+from nanojax.array import ArrayImpl
 from nanojax.core import Tracer, innermost_staging_trace
 from nanojax.core import _state as core_state
 from nanojax.numpy import _args
@@ -44,7 +45,8 @@ _TRACES = core_state        # this thread's stack of transformations
 
 def staged_constant(x: Any) -> Any:
     """``x`` as a constant of the jaxpr being recorded, if one is; else ``x`` itself."""
-    if type(x) is not np.ndarray or x.ndim == 0 or not _TRACES.stack:
+    if (type(x) is not np.ndarray and type(x) is not ArrayImpl) or x.ndim == 0 \
+            or not _TRACES.stack:
         return x
     trace = innermost_staging_trace()
     return x if trace is None else trace.constant(x)  # type: ignore[attr-defined]

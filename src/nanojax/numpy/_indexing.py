@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from nanojax.array import returns_arrays
+
 import nanojax.numpy as jnp
 from nanojax import primitives as P
 from nanojax.core import Tracer, concrete_value
@@ -271,6 +273,13 @@ class _IndexUpdateRef:
             flat = _IndexUpdateRef(flat, where_)._scatter(P.scatter_p, jnp.astype(
                 new, P.dtype_of(flat)))
         return jnp.reshape(flat, shape)
+
+
+# Eager updates hand out arrays with JAX's methods, as every public function does.
+for _method in ("get", "set", "add", "subtract", "multiply", "mul", "divide", "power", "min",
+                "max", "apply"):
+    setattr(_IndexUpdateRef, _method, returns_arrays(getattr(_IndexUpdateRef, _method)))
+del _method
 
 
 class _IndexUpdateHelper:

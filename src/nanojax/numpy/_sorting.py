@@ -25,6 +25,7 @@ import numpy as np
 
 import nanojax.numpy as jnp
 from nanojax import primitives as P
+from nanojax.array import ArrayImpl
 from nanojax.core import Tracer
 from nanojax.numpy import _args, _indexing
 
@@ -34,9 +35,12 @@ __all__ = ["argsort", "sort"]
 _KINDS = (None, "stable", "mergesort", "quicksort", "heapsort")
 
 
+_ARRAYS = (np.ndarray, ArrayImpl)
+
+
 def _plain(a: Any, kind: Any, order: Any, descending: bool) -> bool:
     """The common eager call, NumPy's own stable sort: a real array, ascending, no fields."""
-    return (type(a) is np.ndarray and a.dtype.kind in "biuf" and order is None
+    return (type(a) in _ARRAYS and a.dtype.kind in "biuf" and order is None
             and not descending and kind in _KINDS)
 
 

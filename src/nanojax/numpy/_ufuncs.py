@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from nanojax import primitives as P
+from nanojax.array import ArrayImpl
 from nanojax.core import Tracer
 from nanojax.numpy import _args
 from nanojax.numpy._args import PLAIN as _PLAIN
@@ -40,12 +41,15 @@ def _binary(name: str, np_fn: np.ufunc, prim: Any) -> Callable:
                 return prim.bind(x, y)
             except ValueError:       # a shape mismatch: NumPy's sentence, our name
                 return _args.bind_elementwise(name, prim, x, y)
-        if type(x) not in _PLAIN or type(y) not in _PLAIN:
+        if (type(x) not in _PLAIN and type(x) is not ArrayImpl) or \
+                (type(y) not in _PLAIN and type(y) is not ArrayImpl):
             _args.check_operands(name, (x, y))
         try:
-            return np_fn(x, y)
+            out = np_fn(x, y, subok=False)      # NumPy's fast path, for plain arrays
         except (TypeError, ValueError) as err:
             raise _reworded(name, err) from None
+        return out.view(ArrayImpl) if type(out) is np.ndarray else out
+    fn._hands_out_arrays = True  # type: ignore[attr-defined]
     return fn
 
 
@@ -53,12 +57,14 @@ def _unary(name: str, np_fn: np.ufunc, prim: Any) -> Callable:
     def fn(x: Any, /) -> Any:
         if isinstance(x, Tracer):
             return prim.bind(x)
-        if type(x) not in _PLAIN:
+        if type(x) not in _PLAIN and type(x) is not ArrayImpl:
             _check_numeric(name, x)
         try:
-            return np_fn(x)
+            out = np_fn(x, subok=False)         # NumPy's fast path, for plain arrays
         except (TypeError, ValueError) as err:
             raise _reworded(name, err) from None
+        return out.view(ArrayImpl) if type(out) is np.ndarray else out
+    fn._hands_out_arrays = True  # type: ignore[attr-defined]
     return fn
 
 

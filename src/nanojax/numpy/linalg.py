@@ -646,3 +646,8 @@ def eigvals(a: Any) -> Any:
     """The eigenvalues of general square matrices, complex (see ``eig``)."""
     (w,) = P.eig_p.bind(_matrix("eigvals", a), compute_right_eigenvectors=False)
     return w
+
+
+from nanojax.array import export as _export_arrays  # noqa: E402
+
+_export_arrays(globals())   # the public face hands out arrays with JAX's methods

@@ -281,3 +281,8 @@ def _concrete(x: Any) -> Any:
         return x.to_concrete_value("expm's number of squarings")
     except Exception:  # noqa: BLE001 - abstract under jit/vmap: not known
         return None
+
+
+from nanojax.array import export as _export_arrays  # noqa: E402
+
+_export_arrays(globals())   # the public face hands out arrays with JAX's methods

@@ -222,3 +222,8 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), *, method: str, tol: floa
 
     return _bfgs(f_and_g, x0, maxiter, gtol, options.get("norm", np.inf),
                  int(options.get("line_search_maxiter", 10)))
+
+
+from nanojax.array import export as _export_arrays  # noqa: E402
+
+_export_arrays(globals())   # the public face hands out arrays with JAX's methods

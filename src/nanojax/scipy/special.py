@@ -339,3 +339,8 @@ def betainc(a: Any, b: Any, x: Any) -> Any:
     """
     return P.betainc_p.bind(_inexact("betainc", a), _inexact("betainc", b),
                             _inexact("betainc", x))
+
+
+from nanojax.array import export as _export_arrays  # noqa: E402
+
+_export_arrays(globals())   # the public face hands out arrays with JAX's methods

@@ -19,3 +19,10 @@ from nanojax.scipy.stats import (bernoulli, beta, binom, cauchy, chi2, dirichlet
 __all__ = ["bernoulli", "beta", "binom", "cauchy", "chi2", "dirichlet", "expon", "gamma", "geom",
            "laplace", "logistic", "multivariate_normal", "nbinom", "norm", "poisson", "t",
            "truncnorm", "uniform", "vonmises"]
+
+
+from nanojax.array import export as _export_arrays
+
+for _dist in __all__:   # the public face hands out arrays with JAX's methods
+    _export_arrays(vars(globals()[_dist]))
+del _dist

@@ -1,0 +1,108 @@
+"""nanojax's arrays: NumPy arrays with JAX's ``.at``, from every public entry point."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+import nanojax as nj
+import nanojax.numpy as jnp
+from nanojax import lax, nn, random
+from nanojax.array import ArrayImpl
+from nanojax.example_libraries import optimizers, stax
+from nanojax.scipy import special
+
+X = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+KEY = random.PRNGKey(0)
+
+PRODUCERS = {
+    "jnp.zeros": lambda: jnp.zeros(3),
+    "jnp.array": lambda: jnp.array([1.0, 2.0]),
+    "jnp.asarray": lambda: jnp.asarray(X),
+    "jnp.tanh": lambda: jnp.tanh(X),
+    "jnp.add": lambda: jnp.add(X, 1.0),
+    "jnp.sum(axis)": lambda: jnp.sum(X, axis=0),
+    "jnp.reshape": lambda: jnp.reshape(X, (3, 2)),
+    "jnp.concatenate": lambda: jnp.concatenate([X, X]),
+    "jnp.split": lambda: jnp.split(X, 3, axis=1)[0],
+    "jnp.linalg.inv": lambda: jnp.linalg.inv(np.eye(2) * 2.0),
+    "lax.add": lambda: lax.add(X, X),
+    "lax.scan": lambda: lax.scan(lambda c, x: (c + x, c), 0.0, np.ones(3))[1],
+    "nn.relu": lambda: nn.relu(X),
+    "nn.initializers": lambda: nn.initializers.glorot_normal()(KEY, (3, 2)),
+    "random.normal": lambda: random.normal(KEY, (3,)),
+    "special.erf": lambda: special.erf(X),
+    "grad": lambda: nj.grad(lambda x: jnp.sum(x ** 2))(X),
+    "jit": lambda: nj.jit(lambda x: x * 2.0)(X),
+    "vmap": lambda: nj.vmap(jnp.sum)(X),
+    "jacfwd": lambda: nj.jacfwd(jnp.sin)(np.ones(2)),
+    "stax.Dense": lambda: stax.Dense(2)[0](KEY, (1, 3))[1][0],
+    "optimizers.get_params": lambda: optimizers.sgd(0.1)[2](optimizers.sgd(0.1)[0](X)),
+    "x.at[].set": lambda: jnp.zeros(3).at[0].set(1.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRODUCERS))
+def test_every_public_entry_point_hands_out_arrays_with_at(name):
+    out = PRODUCERS[name]()
+    assert type(out) is ArrayImpl and isinstance(out, np.ndarray)
+    assert isinstance(out, jnp.ndarray) and isinstance(out, nj.Array)
+    updated = out.at[(0,) * out.ndim].set(7.0)
+    assert updated[(0,) * out.ndim] == 7.0 and type(updated) is ArrayImpl
+
+
+def test_at_updates_eagerly_match_numpy_and_leave_the_array_alone():
+    x = jnp.arange(6.0)
+    before = np.array(x)
+    idx = np.array([1, 3, 3])
+    want = np.array(x)
+    np.add.at(want, idx, 2.0)
+    np.testing.assert_array_equal(x.at[idx].add(2.0), want)
+    np.testing.assert_array_equal(x.at[1:3].set(-1.0), [0, -1, -1, 3, 4, 5])
+    np.testing.assert_array_equal(x.at[np.array([0, 5])].multiply(3.0), [0, 1, 2, 3, 4, 15])
+    np.testing.assert_array_equal(x.at[2].max(10.0), [0, 1, 10, 3, 4, 5])
+    np.testing.assert_array_equal(x.at[2].min(-1.0), [0, 1, -1, 3, 4, 5])
+    assert x.at[9].get(mode="fill", fill_value=-5.0) == -5.0
+    np.testing.assert_array_equal(x, before)
+
+
+def test_traced_values_are_jnp_ndarrays_too():
+    seen = []
+
+    @nj.jit
+    def f(x):
+        seen.append((isinstance(x, jnp.ndarray), isinstance(x, nj.Array),
+                     isinstance(x, np.ndarray)))
+        return x.at[0].set(1.0)
+    np.testing.assert_array_equal(f(jnp.zeros(2)), [1.0, 0.0])
+    assert seen == [(True, True, False)]
+
+
+def test_numpy_code_on_nanojax_arrays_behaves_as_on_numpy_arrays():
+    x = jnp.asarray(X)
+    assert type(np.sin(x)) is ArrayImpl
+    assert type(x.sum()) is np.float64 and type(np.sum(x)) is np.float64
+    assert type(x[0, 0]) is np.float64
+    assert repr(x[0]) == repr(np.asarray(X)[0])
+    y = np.array(x)
+    y.sort(axis=1)                          # NumPy's methods keep NumPy's meaning
+    x2 = jnp.asarray(X[:, ::-1])
+    x2.sort(axis=1)
+    np.testing.assert_array_equal(x2, np.sort(X[:, ::-1], axis=1))
+    loaded = pickle.loads(pickle.dumps(x))  # a pickle needs no nanojax
+    assert type(loaded) is np.ndarray
+    np.testing.assert_array_equal(loaded, X)
+
+
+def test_outputs_own_their_memory_after_the_view():
+    x = np.arange(4.0).reshape(2, 2)      # itself a view: its base owns the memory
+    out = nj.jvp(nj.stop_gradient, (x,), (np.ones((2, 2)),))[0]
+    out[...] = -1.0
+    np.testing.assert_array_equal(x, np.arange(4.0).reshape(2, 2))
+
+
+def test_an_argument_handed_back_is_the_argument():
+    x = np.ones(3)
+    assert type(jnp.asarray(x)) is ArrayImpl and np.shares_memory(jnp.asarray(x), x)
+    a = jnp.zeros(2)
+    assert jnp.asarray(a) is a
