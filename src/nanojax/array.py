@@ -149,14 +149,20 @@ def returns_arrays(fn: Callable) -> Callable:
             args = tuple([a.view(_PLAIN_ARRAY) if type(a) is ArrayImpl else a for a in args])
         out = fn(*args, **kwargs)
         kind = type(out)
-        if kind is _PLAIN_ARRAY or kind is tuple or kind is list or kind is dict \
-                or kind is _FUNCTION or isinstance(out, tuple):
+        # An argument handed back (the identity) is itself, unless a plain NumPy
+        # array, which comes back as ours: jnp.asarray(x).at[i] works.
+        if kind is _PLAIN_ARRAY:
+            if given is not args:                # only an unwrapped argument can be it
+                for a, g in zip(args, given):
+                    if out is a:
+                        return g
+            return out.view(ArrayImpl)
+        if kind is tuple or kind is list or kind is dict or kind is _FUNCTION \
+                or isinstance(out, tuple):
             for a, g in zip(args, given):
-                # An argument handed back (the identity) is itself, unless a plain
-                # NumPy array that must come back as ours: jnp.asarray(x).at[i].
-                if out is a and type(g) is not _PLAIN_ARRAY:
+                if out is a:
                     return g
-            return out.view(ArrayImpl) if kind is _PLAIN_ARRAY else to_user(out)
+            return to_user(out)
         return out
     public._hands_out_arrays = True  # type: ignore[attr-defined]
     return public

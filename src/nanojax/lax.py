@@ -56,7 +56,7 @@ from nanojax.lax_slicing import (dynamic_index_in_dim, dynamic_slice, dynamic_sl
                                   dynamic_update_index_in_dim, dynamic_update_slice,
                                   dynamic_update_slice_in_dim, index_in_dim, pad, rev,
                                   slice, slice_in_dim, top_k)  # noqa: A004 - JAX's lax.slice
-from nanojax.numpy._args import PLAIN, check_numeric, describe, is_int, reworded
+from nanojax.numpy._args import ARRAYS, PLAIN, check_numeric, describe, is_int, reworded
 
 __all__ = [  # the elementwise functions are added below, from the registry
     "Precision", "RoundingMethod", "argmax", "argmin", "broadcast", "broadcast_in_dim",
@@ -111,7 +111,7 @@ def _apply(name: str, prim: Primitive, args: Sequence[Any], **params: Any) -> An
 
 def _check(name: str, a: Any) -> None:
     """Refuse an operand that is neither a tracer, an array nor a number."""
-    if isinstance(a, Tracer) or (type(a) in PLAIN and (type(a) is not np.ndarray
+    if isinstance(a, Tracer) or (type(a) in PLAIN and (type(a) not in ARRAYS
                                                       or a.dtype.kind in "biufc")):
         return
     if isinstance(a, (list, tuple)):      # as in JAX: lax takes no lists (jnp does)

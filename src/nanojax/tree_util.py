@@ -27,6 +27,8 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
+from nanojax.array import ArrayImpl
+
 __all__ = ["PyTreeDef", "tree_flatten", "tree_unflatten", "tree_leaves",
            "tree_structure", "tree_map", "register_pytree_node",
            "treedef_is_leaf", "all_leaves",
@@ -282,7 +284,8 @@ def _treedef(node_type: type, aux: Hashable, children: tuple) -> PyTreeDef:
 
 
 # Types that are always leaves, for the common flat-tuple-of-arrays fast path.
-_PLAIN_LEAVES = {float, int, bool, complex, np.float64, np.float32, np.int64, np.ndarray}
+_PLAIN_LEAVES = {float, int, bool, complex, np.float64, np.float32, np.int64, np.ndarray,
+                 ArrayImpl}
 _FLAT_TUPLES: dict[int, PyTreeDef] = {}
 
 

@@ -67,5 +67,9 @@ __all__ = sorted(name for name in globals() if not name.startswith("_"))
 
 # The public face hands out arrays with JAX's methods (x.at[i].set(v)); the
 # modules inside keep computing with plain NumPy arrays.
-_export_arrays(globals(), __all__)
+_export_arrays(globals(), [name for name in __all__ if name not in (
+    # They answer questions about shapes and dtypes: no arrays to hand out.
+    "broadcast_shapes", "einsum_path", "finfo", "iinfo", "iscomplexobj", "isdtype",
+    "isrealobj", "isscalar", "issubdtype", "iterable", "ndim", "promote_types", "reduction",
+    "result_type", "size")])
 del _export_arrays

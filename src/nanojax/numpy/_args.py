@@ -19,12 +19,15 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
+from nanojax.array import ArrayImpl, to_user
 from nanojax.core import Tracer
 
 # Types that need no look at all: NumPy takes them as numbers or arrays.
-PLAIN = frozenset({np.ndarray, float, int, bool, complex, np.float64, np.float32,
+PLAIN = frozenset({np.ndarray, ArrayImpl, float, int, bool, complex, np.float64, np.float32,
                    np.float16, np.int64, np.int32, np.int16, np.int8, np.uint64, np.uint32,
                    np.uint16, np.uint8, np.bool_, np.complex128, np.complex64})
+# The arrays among them: their dtype still needs a look (strings, objects).
+ARRAYS = frozenset({np.ndarray, ArrayImpl})
 NUMERIC_KINDS = frozenset("biufc")
 
 
@@ -57,7 +60,7 @@ def describe(x: Any) -> str:
 
 def check_numeric(name: str, x: Any) -> None:
     """Refuse what NumPy would quietly wrap as an object or string array."""
-    if isinstance(x, Tracer) or (type(x) in PLAIN and type(x) is not np.ndarray):
+    if isinstance(x, Tracer) or (type(x) in PLAIN and type(x) not in ARRAYS):
         return
     if isinstance(x, (np.ndarray, np.generic)):
         if x.dtype.kind not in NUMERIC_KINDS:
@@ -80,14 +83,14 @@ def check_numeric(name: str, x: Any) -> None:
 
 def check_operands(name: str, args: Sequence[Any]) -> None:
     for a in args:
-        if type(a) not in PLAIN or (type(a) is np.ndarray and a.dtype.kind not in NUMERIC_KINDS):
+        if type(a) not in PLAIN or (type(a) in ARRAYS and a.dtype.kind not in NUMERIC_KINDS):
             check_numeric(name, a)
 
 
 def call_numpy(name: str, np_fn: Callable, *args: Any, **kwargs: Any) -> Any:
     """The eager call: NumPy itself, after refusing what it would quietly accept."""
     for a in args:
-        if type(a) not in PLAIN or (type(a) is np.ndarray and a.dtype.kind not in NUMERIC_KINDS):
+        if type(a) not in PLAIN or (type(a) in ARRAYS and a.dtype.kind not in NUMERIC_KINDS):
             check_numeric(name, a)
     try:
         return np_fn(*args, **kwargs)
@@ -166,7 +169,7 @@ def operand(x: Any, name: str) -> Any:
     if isinstance(x, Tracer):
         return x
     kind = type(x)
-    if kind is np.ndarray:
+    if kind is np.ndarray or kind is ArrayImpl:
         if x.dtype.kind not in NUMERIC_KINDS:
             check_numeric(name, x)
         return x
@@ -234,7 +237,7 @@ def numpy_or_traced(np_fn: Callable | None = None, *, arrays: int = 1, name: str
                 # call_numpy's work, but only the array arguments are checked as
                 # arrays: the others (a shape, an order) are NumPy's to judge.
                 for a in args[:arrays]:
-                    if type(a) not in PLAIN or (type(a) is np.ndarray
+                    if type(a) not in PLAIN or (type(a) in ARRAYS
                                                 and a.dtype.kind not in NUMERIC_KINDS):
                         check_numeric(fname, a)
                 try:
@@ -245,24 +248,42 @@ def numpy_or_traced(np_fn: Callable | None = None, *, arrays: int = 1, name: str
             def numpy_call(args: tuple, kwargs: dict) -> Any:
                 return eager(fname, numpy_fn, *args, **kwargs)
 
+        # Each hands its result out as nanojax's array (ArrayImpl: NumPy's, with
+        # JAX's .at) by one type test and a view, written inline: no frame more.
         if arrays == 1 and eager is not call_numpy:
             def fn(*args: Any, **kwargs: Any) -> Any:
                 if (args and not isinstance(args[0], Tracer) and len(args) <= plain
                         and (not kwargs or kwargs.keys() <= keywords)):
-                    return eager(fname, numpy_fn, *args, **kwargs)      # one frame fewer
-                return checked(args, kwargs)
+                    out = eager(fname, numpy_fn, *args, **kwargs)      # one frame fewer
+                else:
+                    out = checked(args, kwargs)
+                kind = type(out)
+                if kind is np.ndarray:
+                    return out.view(ArrayImpl)
+                return to_user(out) if kind is tuple or kind is list else out
         elif arrays == 1:
             def fn(*args: Any, **kwargs: Any) -> Any:
                 if (args and not isinstance(args[0], Tracer) and len(args) <= plain
                         and (not kwargs or kwargs.keys() <= keywords)):
-                    return numpy_call(args, kwargs)
-                return checked(args, kwargs)
+                    out = numpy_call(args, kwargs)
+                else:
+                    out = checked(args, kwargs)
+                kind = type(out)
+                if kind is np.ndarray:
+                    return out.view(ArrayImpl)
+                return to_user(out) if kind is tuple or kind is list else out
         else:
             def fn(*args: Any, **kwargs: Any) -> Any:
                 if (arrays <= len(args) <= plain and not kwargs
                         and not has_tracer(args[:arrays])):
-                    return numpy_call(args, kwargs)
-                return checked(args, kwargs)
+                    out = numpy_call(args, kwargs)
+                else:
+                    out = checked(args, kwargs)
+                kind = type(out)
+                if kind is np.ndarray:
+                    return out.view(ArrayImpl)
+                return to_user(out) if kind is tuple or kind is list else out
         functools.update_wrapper(fn, traced)
+        fn._hands_out_arrays = True  # type: ignore[attr-defined]  # export leaves it be
         return fn
     return decorate

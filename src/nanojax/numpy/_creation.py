@@ -35,9 +35,13 @@ def asarray(a: Any, dtype: Any = None) -> Any:
     constant of the circuit, as in JAX: so ``jnp.asarray(table)[i]`` with a
     traced ``i`` is a gather, where NumPy's own indexing could not take ``i``.
     """
+    if type(a) is ArrayImpl and dtype is None:
+        return a if not _TRACES.stack else staged_constant(a)       # ours already
     x = plain_asarray(a, dtype)
     # Eagerly (no trace at all on this thread) that is one attribute test.
-    return staged_constant(x) if _TRACES.stack else x
+    if _TRACES.stack:
+        return staged_constant(x)
+    return x.view(ArrayImpl) if type(x) is np.ndarray else x     # handed out as ours
 
 
 _TRACES = core_state        # this thread's stack of transformations
@@ -80,7 +84,9 @@ def array(a: Any, dtype: Any = None) -> Any:
     if _has_tracer(a):
         return plain_asarray(a, dtype)
     x = np.array(plain_asarray(a, dtype), copy=True)
-    return staged_constant(x) if _TRACES.stack else x
+    if _TRACES.stack:
+        return staged_constant(x)
+    return x.view(ArrayImpl) if type(x) is np.ndarray else x     # handed out as ours
 
 
 def _like(name: str, a: Any, dtype: Any = None, shape: Any = None) -> tuple[tuple, Any]:
@@ -209,3 +215,8 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     if dtype is not None:
         out = astype(floor(out) if np.dtype(dtype).kind in "iu" else out, dtype)
     return (out, step) if retstep else out
+
+
+# asarray and array hand out nanojax's arrays themselves (above): no wrapper frame.
+asarray._hands_out_arrays = True  # type: ignore[attr-defined]
+array._hands_out_arrays = True  # type: ignore[attr-defined]

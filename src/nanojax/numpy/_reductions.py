@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from nanojax import primitives as P
+from nanojax.array import ArrayImpl
 from nanojax.numpy import _args
 from nanojax.core import Tracer
 from nanojax.numpy._args import check_numeric as _check_numeric
@@ -43,11 +44,15 @@ def _keep(out: Any, x: Any, axes: tuple, keepdims: bool) -> Any:
 
 
 def _eager_reduction(name: str, np_fn: Callable, a: Any, axis: Any = None, **kwargs: Any) -> Any:
-    """NumPy's reduction; on failure, our check of ``axis`` says what was wrong."""
-    if type(a) is not np.ndarray:
+    """NumPy's reduction, handed out as ours (a view of an array, a NumPy scalar
+    as it is); on failure, our check of ``axis`` says what was wrong."""
+    if type(a) is ArrayImpl:
+        a = a.view(np.ndarray)   # NumPy's mean, var... make several calls: each plain is cheaper
+    elif type(a) is not np.ndarray:
         _check_numeric(name, a)
     try:
-        return np_fn(a, axis=axis, **kwargs)
+        out = np_fn(a, axis=axis, **kwargs)
+        return out.view(ArrayImpl) if type(out) is np.ndarray else out
     except (TypeError, ValueError, IndexError) as err:
         _axes(np.asarray(a), axis, name)
         raise _reworded(name, err) from None
@@ -158,6 +163,9 @@ prod = _sum_like("prod", np.prod, P.reduce_prod, 1, multiply)
 amax = _extreme("max", np.max, P.reduce_max, maximum)
 amin = _extreme("min", np.min, P.reduce_min, minimum)
 sum, max, min = _sum, amax, amin  # noqa: A001 - NumPy's names
+for _fn in (_sum, prod, amax, amin):     # their eager results are ours already (above)
+    _fn._hands_out_arrays = True  # type: ignore[attr-defined]
+del _fn
 
 
 def reduction(np_fn: Callable | None = None, *, name: str | None = None) -> Callable:

@@ -41,8 +41,7 @@ def _binary(name: str, np_fn: np.ufunc, prim: Any) -> Callable:
                 return prim.bind(x, y)
             except ValueError:       # a shape mismatch: NumPy's sentence, our name
                 return _args.bind_elementwise(name, prim, x, y)
-        if (type(x) not in _PLAIN and type(x) is not ArrayImpl) or \
-                (type(y) not in _PLAIN and type(y) is not ArrayImpl):
+        if type(x) not in _PLAIN or type(y) not in _PLAIN:
             _args.check_operands(name, (x, y))
         try:
             out = np_fn(x, y, subok=False)      # NumPy's fast path, for plain arrays
@@ -57,7 +56,7 @@ def _unary(name: str, np_fn: np.ufunc, prim: Any) -> Callable:
     def fn(x: Any, /) -> Any:
         if isinstance(x, Tracer):
             return prim.bind(x)
-        if type(x) not in _PLAIN and type(x) is not ArrayImpl:
+        if type(x) not in _PLAIN:
             _check_numeric(name, x)
         try:
             out = np_fn(x, subok=False)         # NumPy's fast path, for plain arrays
