@@ -382,6 +382,13 @@ def _no_groups(who: str, axis_index_groups: Any) -> None:
                                   "axis into two named vmaps instead")
 
 
+def _one_axis(who: str, axis_name: Any, axis_index_groups: Any) -> tuple[Hashable, int]:
+    """The one named axis a gather, scatter or all-to-all works along, and its size."""
+    name = _one_name(who, axis_name)
+    _no_groups(who, axis_index_groups)
+    return name, _size((name,))
+
+
 def _leaf(who: str, x: Any) -> Any:
     check_numeric(who.removeprefix("nanojax."), x)
     return x
@@ -490,9 +497,7 @@ def all_gather(x: Any, axis_name: Any, *, axis_index_groups: Any = None, axis: i
                [1., 2.]])
     """
     who = "nanojax.lax.all_gather"
-    name = _one_name(who, axis_name)
-    _no_groups(who, axis_index_groups)
-    n = _size((name,))
+    name, n = _one_axis(who, axis_name, axis_index_groups)
 
     def one(leaf: Any) -> Any:
         leaf = _leaf(who, leaf)
@@ -519,9 +524,7 @@ def psum_scatter(x: Any, axis_name: Any, *, scatter_dimension: int = 0,
         array([4., 6.])
     """
     who = "nanojax.lax.psum_scatter"
-    name = _one_name(who, axis_name)
-    _no_groups(who, axis_index_groups)
-    n = _size((name,))
+    name, n = _one_axis(who, axis_name, axis_index_groups)
 
     def one(leaf: Any) -> Any:
         leaf = _leaf(who, leaf)
@@ -599,9 +602,7 @@ def all_to_all(x: Any, axis_name: Any, split_axis: int, concat_axis: int, *,
                [1., 3.]])
     """
     who = "nanojax.lax.all_to_all"
-    name = _one_name(who, axis_name)
-    _no_groups(who, axis_index_groups)
-    n = _size((name,))
+    name, n = _one_axis(who, axis_name, axis_index_groups)
 
     def one(leaf: Any) -> Any:
         leaf = _leaf(who, leaf)
