@@ -528,3 +528,12 @@ def test_eig_refuses_differentiation_clearly(how):
             nj.jvp(jnp.linalg.eigvals, (_STACK[0],), (_STACK[1],))
     with pytest.raises(ValueError, match=r"^nanojax.numpy.linalg.eig"):
         jnp.linalg.eig(np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("name,call", [
+    ("inv", lambda: jnp.linalg.inv(np.zeros((2, 2)))),
+    ("solve", lambda: jnp.linalg.solve(np.zeros((2, 2)), np.ones(2))),
+])
+def test_a_singular_matrix_is_refused_with_the_public_name_and_what_to_do(name, call):
+    with pytest.raises(np.linalg.LinAlgError, match=rf"^nanojax\.numpy\.linalg\.{name}: .*pinv"):
+        call()

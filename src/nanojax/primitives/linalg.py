@@ -284,7 +284,10 @@ def _singular(name):
         try:
             return getattr(np.linalg, name)(*args)
         except np.linalg.LinAlgError:
-            raise np.linalg.LinAlgError(f"{name}: the matrix is singular") from None
+            raise np.linalg.LinAlgError(
+                f"nanojax.numpy.linalg.{name}: the matrix is singular (its rows are linearly "
+                "dependent), so it has no inverse; use jnp.linalg.pinv or jnp.linalg.lstsq "
+                "for a least-squares answer") from None
     return impl
 
 
