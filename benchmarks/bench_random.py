@@ -10,8 +10,10 @@ into 1000 keys. Implementations:
 - ``jax``: ``jax.jit`` of the same call with ``jax_enable_x64`` (only when JAX is
   installed; first call excluded, result blocked on).
 
-Each is the median of 7 runs of a loop lasting about 0.1 s, with 1 BLAS thread;
-the ratio is to ``threefry`` (below 1: faster than threefry).
+Each implementation runs in a process of its own, started by ``harness.py``'s
+environment: glibc's default malloc (no ``MALLOC_*``, ``GLIBC_TUNABLES`` or
+``LD_PRELOAD``) and 1 BLAS thread. Each time is the median of 7 runs of a loop
+lasting about 0.1 s; the ratio is to ``threefry`` (below 1: faster than threefry).
 Run:  python benchmarks/bench_random.py [--quick]
 """
 
@@ -23,7 +25,9 @@ import sys
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
+import json  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
@@ -32,6 +36,9 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "src"))
 import nanojax.random as nr  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 
 
 def _time(fn: Callable[[], object], run_seconds: float, repeat: int) -> float:
@@ -88,17 +95,35 @@ def cases(quick: bool) -> list[tuple[str, dict[str, Callable[[], object]]]]:
     return out
 
 
+def worker(label: str, quick: bool) -> int:
+    """Time one implementation's cases here; print them as JSON (case -> seconds)."""
+    run_seconds, repeat = (0.02, 3) if quick else (0.1, 7)
+    times = {name: _time(impls[label], run_seconds, repeat)
+             for name, impls in cases(quick) if label in impls}
+    print(json.dumps(times))
+    return 0
+
+
 def main() -> int:
     quick = "--quick" in sys.argv
-    run_seconds, repeat = (0.02, 3) if quick else (0.1, 7)
-    print("BLAS threads: 1; times are medians; ratio = time / threefry's")
+    if "--worker" in sys.argv:
+        return worker(sys.argv[sys.argv.index("--worker") + 1], quick)
+    labels = list(dict.fromkeys(label for _, impls in cases(quick) for label in impls))
+    env = harness.child_env(1)
+    times = {}
+    for label in labels:                     # each implementation in a process of its own
+        cmd = [sys.executable, __file__, "--worker", label] + (["--quick"] if quick else [])
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+        times[label] = json.loads(done.stdout.strip().splitlines()[-1])
+    print("BLAS threads: 1 (OPENBLAS/OMP/MKL_NUM_THREADS), glibc's default malloc, one "
+          "process per implementation; times are medians; ratio = time / threefry's")
     print(f"{'case':16s} {'implementation':14s} {'time':>12s} {'ratio':>8s}")
-    for name, impls in cases(quick):
-        base = None
-        for label, fn in impls.items():
-            t = _time(fn, run_seconds, repeat)
-            base = t if base is None else base
-            print(f"{name:16s} {label:14s} {t * 1e6:10.1f}us {t / base:7.2f}x")
+    for name, _ in cases(quick):
+        base = times["threefry"][name]
+        for label in labels:
+            if name in times[label]:
+                t = times[label][name]
+                print(f"{name:16s} {label:14s} {t * 1e6:10.1f}us {t / base:7.2f}x")
     return 0
 
 
