@@ -106,3 +106,40 @@ def test_an_argument_handed_back_is_the_argument():
     assert type(jnp.asarray(x)) is ArrayImpl and np.shares_memory(jnp.asarray(x), x)
     a = jnp.zeros(2)
     assert jnp.asarray(a) is a
+
+
+AT_INDICES = [2, -1, slice(1, 4), (slice(None), 1), np.array([0, 2, 2]), [0, 2],
+              (np.array([0, 1]), np.array([2, 0])), Ellipsis, (None, 1)]
+
+
+@pytest.mark.parametrize("idx", AT_INDICES, ids=[repr(i)[:20] for i in AT_INDICES])
+@pytest.mark.parametrize("op", ["set", "add"])
+@pytest.mark.parametrize("value", [2.5, 3, np.float32(1.5)])
+def test_eager_number_updates_match_the_scatter_path(idx, op, value):
+    # mode="promise_in_bounds" takes the general (primitive) path: the numbers must agree.
+    for x in (jnp.arange(12.0).reshape(3, 4) + 0.5, jnp.arange(12).reshape(3, 4)):
+        fast = getattr(x.at[idx], op)(value)
+        general = getattr(x.at[idx], op)(value, mode="promise_in_bounds")
+        assert type(fast) is ArrayImpl and fast.dtype == general.dtype
+        np.testing.assert_array_equal(fast, general)
+
+
+def test_eager_number_updates_refuse_what_the_general_path_refuses():
+    x = jnp.zeros(3)
+    with pytest.raises(IndexError, match=r"^nanojax\.numpy\.ndarray\.at: index 5 is out of"):
+        x.at[5].set(1.0)
+    with pytest.raises(IndexError, match="lone True/False"):
+        x.at[True].add(1.0)
+
+
+def test_updates_of_another_dtype_are_promoted_then_cast_back_as_in_jax():
+    x = jnp.arange(4)
+    # JAX (x64): [2 1 2 3], [0 2 2 3], [0 4 2 3]: 1 + 1.6 + 1.6 truncates to 4.
+    np.testing.assert_array_equal(x.at[0].add(2.5), [2, 1, 2, 3])
+    np.testing.assert_array_equal(x.at[1].set(2.7), [0, 2, 2, 3])
+    for mode in (None, "promise_in_bounds"):      # the eager path and the scatter's
+        out = x.at[np.array([1, 1])].add(1.6, mode=mode)
+        np.testing.assert_array_equal(out, [0, 4, 2, 3])
+        assert out.dtype == x.dtype
+    out = nj.jit(lambda x: x.at[np.array([1, 1])].add(1.6))(x)
+    np.testing.assert_array_equal(out, [0, 4, 2, 3])

@@ -26,6 +26,7 @@ from nanojax.primitives import Indexer
 
 GETITEM = "nanojax.numpy.ndarray.__getitem__"
 AT = "nanojax.numpy.ndarray.at"
+_NUMBERS = frozenset({float, int, np.float64, np.float32, np.int64, np.int32})
 
 
 def _concrete_int(v: Any, name: str) -> Any:
@@ -179,11 +180,43 @@ class _IndexUpdateRef:
 
     def set(self, values: Any, *, indices_are_sorted: bool = False,
             unique_indices: bool = False, mode: Any = None) -> Any:
+        if mode is None and type(values) in _NUMBERS:
+            out = self._eager(values, add=False)
+            if out is not None:
+                return out
         return self._moded(mode, lambda ref: ref._scatter(P.scatter_p, values))
 
     def add(self, values: Any, *, indices_are_sorted: bool = False,
             unique_indices: bool = False, mode: Any = None) -> Any:
+        if mode is None and type(values) in _NUMBERS:
+            out = self._eager(values, add=True)
+            if out is not None:
+                return out
         return self._moded(mode, lambda ref: ref._scatter(P.scatter_add_p, values))
+
+    def _eager(self, value: Any, add: bool) -> Any:
+        """The scatter's own NumPy work, done at once when nothing is traced and the
+        update is one number: ``x.at[i].set(0.0)`` costs a copy and an assignment.
+
+        None when the call needs the general path (a traced value, a lone bool
+        index, or anything NumPy refuses: that path says what is wrong).
+        """
+        x, idx = self.x, self.idx
+        items = idx if type(idx) is tuple else (idx,)
+        if not isinstance(x, np.ndarray) or x.dtype.kind not in "biufc" or any(
+                isinstance(i, (Tracer, bool, np.bool_)) or
+                (type(i) in (list, tuple) and _args.has_tracer(i)) for i in items):
+            return None
+        common = np.result_type(x.dtype, value)       # promoted, then cast back (as above)
+        out = np.array(x, dtype=common, copy=True, subok=False)
+        try:
+            if add:
+                np.add.at(out, idx, value)     # repeated indices sum, as scatter-add
+            else:
+                out[idx] = value
+        except (IndexError, TypeError, ValueError):
+            return None
+        return out if common == x.dtype else out.astype(x.dtype)
 
     def subtract(self, values: Any, *, indices_are_sorted: bool = False,
                  unique_indices: bool = False, mode: Any = None) -> Any:
@@ -228,6 +261,16 @@ class _IndexUpdateRef:
         x = _args.operand(self.x, "ndarray.at")
         indexer, arrays, region = _indexer(x, self.idx, AT)
         values = _args.operand(values, "ndarray.at")
+        dtype = P.dtype_of(x)
+        if P.dtype_of(values) != dtype:
+            # As JAX: both promoted, updated, and the result cast back to x's dtype
+            # (an int array's .add(2.5) adds 2.5, then truncates).
+            common = np.result_type(dtype, values if not isinstance(values, Tracer)
+                                    else P.dtype_of(values))
+            if common != dtype:
+                return jnp.astype(_IndexUpdateRef(jnp.astype(x, common), self.idx)._scatter(
+                    prim, jnp.astype(values, common)), dtype)
+            values = jnp.astype(values, dtype)
         try:
             np.broadcast_to(_args.dummy(P.shape_of(values)), region)
         except ValueError:
