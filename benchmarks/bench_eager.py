@@ -4,10 +4,10 @@ Every array nanojax hands out is an ``ArrayImpl`` (a ``numpy.ndarray``
 subclass with JAX's methods). NumPy takes a slower path for subclasses, so
 this measures, side by side, hand-written NumPy (the limit), nanojax, and,
 when ``NANOJAX_BASELINE_SRC`` names the ``src`` directory of a checkout from
-before ``ArrayImpl`` (commit 28111a3), that nanojax, each in a process of its
+before ``ArrayImpl`` (commit 058fc3b, the last one), that nanojax, each in a process of its
 own:
 
-    git worktree add /tmp/before 28111a3
+    git worktree add /tmp/before 058fc3b
     NANOJAX_BASELINE_SRC=/tmp/before/src python benchmarks/bench_eager.py
 
 Cases: ``tiny_ops`` (eight jnp calls on 10-element arrays: per-call
@@ -142,7 +142,7 @@ SUITE = harness.Suite(
     title="Eager calls on nanojax's arrays (ArrayImpl) against hand NumPy",
     script=Path(__file__).resolve(), cases=CASES, impls=IMPLS, labels=LABELS,
     implementation=implementation, goal=1.5,
-    notes=(("'nanojax before ArrayImpl' is commit 28111a3, when nanojax returned plain "
+    notes=(("'nanojax before ArrayImpl' is commit 058fc3b, when nanojax returned plain "
             "ndarrays (set NANOJAX_BASELINE_SRC to its src/ to include it)."),),
     quick_cases=("tiny_ops", "at_set"))
 
