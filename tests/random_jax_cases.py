@@ -5,6 +5,7 @@ result may be from JAX's. Kept apart from the test so that the JAX-side generato
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import numpy as np
@@ -91,9 +92,44 @@ CASES: list[tuple[str, str, int]] = [
     ("orthogonal", "r.orthogonal(r.PRNGKey(0), 3)", 64),
     ("normal_after_split", "r.normal(r.split(r.PRNGKey(7))[1], (4,))", 4),
     ("uniform_after_fold", "r.uniform(r.fold_in(r.PRNGKey(7), 3), (4,))", 0),
+    # nn.initializers (``init``) and stax (``stax``): a model built from the same key
+    # starts from JAX's parameters. The truncated normal behind glorot_normal and
+    # he_normal goes through erf_inv twice, so its small values are tens of ulps apart.
+    ("init_glorot_normal", "init.glorot_normal()(r.PRNGKey(0), (4, 3))", 64),
+    ("init_glorot_uniform", "init.glorot_uniform()(r.PRNGKey(0), (4, 3))", 2),
+    ("init_he_normal", "init.he_normal()(r.PRNGKey(1), (2, 3, 2, 4))", 64),
+    ("init_lecun_uniform", "init.lecun_uniform()(r.PRNGKey(1), (5, 2))", 2),
+    ("init_variance_scaling",
+     "init.variance_scaling(2.0, 'fan_out', 'normal', in_axis=0, out_axis=1)(r.PRNGKey(2), (3, 6))",
+     8),
+    ("init_normal", "init.normal(0.5)(r.PRNGKey(3), (5,))", 4),
+    ("init_truncated_normal", "init.truncated_normal(0.5)(r.PRNGKey(3), (5,))", 512),
+    ("init_orthogonal", "init.orthogonal()(r.PRNGKey(4), (3, 5))", 64),
+    ("stax_serial_dense",
+     "flat(stax.serial(stax.Dense(3), stax.Relu, stax.Dense(2))[0](r.PRNGKey(0), (-1, 4))[1])",
+     64),
+    ("stax_fanout_parallel",
+     ("flat(stax.serial(stax.Dense(4), stax.FanOut(2), stax.parallel(stax.Dense(2), "
+      "stax.serial(stax.Dense(3), stax.Softplus)))[0](r.PRNGKey(5), (-1, 3))[1])"), 64),
+    ("stax_conv_batchnorm",
+     ("flat(stax.serial(stax.Conv(2, (2, 2)), stax.BatchNorm(), stax.Relu, stax.Flatten, "
+      "stax.Dense(3))[0](r.PRNGKey(6), (-1, 4, 4, 1))[1])"), 64),
 ]
 
 
 def evaluate(expr: str, random_module: Any, numpy_module: Any) -> np.ndarray:
-    # The expressions are this file's own constants, so that one text runs on both libraries.
-    return np.asarray(eval(expr, {"r": random_module, "jnp": numpy_module, "np": np}))  # noqa: S307
+    # The expressions are this file's own constants, so that one text runs on both libraries;
+    # ``stax`` and ``init`` come from the same library as ``random_module``.
+    library = random_module.__name__.split(".")[0]
+    names = {"r": random_module, "jnp": numpy_module, "np": np, "flat": _flat,
+             "stax": importlib.import_module(f"{library}.example_libraries.stax"),
+             "init": importlib.import_module(f"{library}.nn.initializers")}
+    return np.asarray(eval(expr, names))  # noqa: S307
+
+
+def _flat(tree: Any) -> np.ndarray:
+    """A tree of arrays (nested lists and tuples), raveled and joined in order."""
+    if isinstance(tree, (list, tuple)):
+        parts = [_flat(t) for t in tree]
+        return np.concatenate(parts) if parts else np.zeros(0)
+    return np.ravel(np.asarray(tree, np.float64))

@@ -3,7 +3,10 @@
 The copies in tests/jax_examples/ differ from JAX's files only in their
 imports (``jax`` -> ``nanojax``) and their data (a synthetic stand-in with
 MNIST's shapes, few images); each test runs one as ``__main__``, as
-``python mnist_classifier.py`` would, and checks that it learned.
+``python mnist_classifier.py`` would, and checks that it learned, and that
+it printed JAX's numbers: the literals below are what the same files print
+under JAX 0.10.2 with ``jax_enable_x64`` (from benchmarks/compare_jax_examples.py,
+which runs both side by side).
 """
 
 from __future__ import annotations
@@ -37,8 +40,22 @@ def run_example(monkeypatch, capsys, tmp_path):
     return run
 
 
+# Training and test accuracy after each of the 10 epochs, as JAX prints them.
+JAX_CLASSIFIER_ACCURACIES = [
+    0.078125, 0.125, 0.078125, 0.125, 0.078125, 0.125, 0.078125, 0.125, 0.078125, 0.125,
+    0.1015625, 0.125, 0.1328125, 0.1875, 0.2109375, 0.25, 0.2578125, 0.1875, 0.2890625, 0.15625]
+
+# The test ELBO after epochs 0, 10, ..., 90 and 99, as JAX prints it.
+JAX_VAE_ELBOS = {0: -545.4845246165733, 10: -543.8659256816246, 20: -542.9567981907014,
+                 30: -542.00369905267, 40: -541.3102768268886, 50: -540.8636426523087,
+                 60: -540.7874615937515, 70: -540.9449044809514, 80: -540.9841099877325,
+                 90: -541.0877701411083, 99: -541.200329160418}
+
+
 def test_mnist_classifier_learns(run_example):
     scope, out = run_example("mnist_classifier.py", num_train=128)   # one batch an epoch
+    printed = [float(a) for a in re.findall(r"set accuracy (\S+)", out)]
+    assert printed == JAX_CLASSIFIER_ACCURACIES
     accuracies = [float(a) for a in re.findall(r"Training set accuracy (\S+)", out)]
     assert len(accuracies) == 10                                       # num_epochs
     assert accuracies[-1] > accuracies[0] + 0.05
@@ -55,6 +72,8 @@ def test_mnist_vae_learns(run_example, tmp_path):
     _, out = run_example("mnist_vae.py", num_train=32)           # one batch an epoch
     elbos = [float(e) for e in re.findall(r"^\s*\d+ (\S+) \(", out, re.MULTILINE)]
     assert len(elbos) == 100                                           # num_epochs
+    np.testing.assert_allclose([elbos[e] for e in JAX_VAE_ELBOS], list(JAX_VAE_ELBOS.values()),
+                               rtol=1e-13)
     assert elbos[-1] > elbos[0] + 1.0, (elbos[0], elbos[-1])           # the ELBO rises
     grid = np.load(tmp_path / "mnist_vae_099.png.npy")
     assert grid.shape == (280, 280)                                    # 10 x 10 images

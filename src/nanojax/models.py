@@ -353,19 +353,30 @@ def serial(*layers: Layer) -> Layer:
     return init_fn, apply
 
 
-def _serial(layers: Sequence[Layer], key_name: str) -> Layer:
+def _serial(layers: Sequence[Layer], key_name: str, chained_keys: bool = False) -> Layer:
     """``serial``'s layer; ``apply_fn`` takes the random key as ``key_name``.
 
     ``init_fn`` returns the last layer's output shape as it is and the params
     as a list; ``apply_fn`` gives each layer its own key, split from the one
     it is called with, so that two dropout layers never share a mask.
+    ``chained_keys`` makes ``init_fn`` split its key as JAX's stax does (one
+    ``split`` per layer, carrying the first half on), so that stax models get
+    JAX's very parameters from the same key; nanojax.models keeps its own
+    split, on which the guide's chapters' numbers rest.
     """
     init_fns, apply_fns = zip(*layers) if layers else ((), ())
     n = max(len(layers), 1)
 
     def init_fn(key: Any, input_shape: Any) -> tuple[Any, list]:
+        if chained_keys:        # stax's way: split off one key per layer, in turn
+            keys = []
+            for _ in init_fns:
+                key, layer_key = random.split(key)
+                keys.append(layer_key)
+        else:                   # nanojax.models' way: all the layers' keys at once
+            keys = random.split(key, n)
         params = []
-        for init, k in zip(init_fns, random.split(key, n)):
+        for init, k in zip(init_fns, keys):
             input_shape, p = init(k, input_shape)
             params.append(p)
         return input_shape, params

@@ -12,7 +12,9 @@ Layer constructors are CamelCase (``Dense(10)``, ``Conv(32, (3, 3))``); a
 layer without options is a value (``Relu``, ``Flatten``). Combinators
 (``serial``, ``parallel``, ``shape_dependent``) and initializers are
 snake_case. The layers share their code with :mod:`nanojax.models` (same
-initializers, same dense and dropout maths); unlike ``models.Dropout``,
+dense and dropout maths, same key splitting); the initializers are
+``jax.nn.initializers``' (``glorot_normal`` truncated, as JAX's), so a model
+initialised from the same key starts from JAX's numbers. Unlike ``models.Dropout``,
 stax's ``Dropout(rate)`` takes the probability of *keeping* a unit.
 
 Examples:
@@ -39,7 +41,8 @@ from typing import Any
 import nanojax.numpy as jnp
 from nanojax import lax, nn, random
 from nanojax.models import (Initializer, Layer, _check_layer, _dense, _dropout, _elementwise,
-                            _serial, glorot_normal, normal, ones, zeros)
+                            _serial)
+from nanojax.nn.initializers import glorot_normal, normal, ones, zeros
 from nanojax.nn import log_softmax, relu, sigmoid, softmax, softplus
 
 __all__ = ["Dense", "GeneralConv", "Conv", "GeneralConvTranspose", "Conv1DTranspose",
@@ -455,7 +458,9 @@ def _check_layers(layers: Sequence[Any], where: str) -> None:
 def serial(*layers: Layer) -> Layer:
     """Layers one after the other; params are the list of each layer's params.
 
-    ``apply_fun`` splits its ``rng=`` key into one per layer.
+    ``init_fun`` splits one key off for each layer in turn, as JAX's stax
+    does (so the same key gives JAX's parameters); ``apply_fun`` splits its
+    ``rng=`` key into one per layer.
 
     Examples:
         >>> import nanojax as nj
@@ -465,7 +470,7 @@ def serial(*layers: Layer) -> Layer:
         ((-1, 2), 3, ())
     """
     _check_layers(layers, f"{_NAME}.serial")
-    return _serial(layers, "rng")
+    return _serial(layers, "rng", chained_keys=True)
 
 
 def parallel(*layers: Layer) -> Layer:
