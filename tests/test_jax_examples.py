@@ -77,3 +77,26 @@ def test_mnist_vae_learns(run_example, tmp_path):
     assert elbos[-1] > elbos[0] + 1.0, (elbos[0], elbos[-1])           # the ELBO rises
     grid = np.load(tmp_path / "mnist_vae_099.png.npy")
     assert grid.shape == (280, 280)                                    # 10 x 10 images
+
+
+# The training-set loss of the final parameters after 10 epochs, as JAX computes it:
+# example -> (training images, the variable holding the parameters, JAX's loss).
+# (The spmd example trains on all batches but the last, so it gets two.)
+JAX_FROMSCRATCH_LOSSES = {
+    "mnist_classifier_fromscratch.py": (128, "params", 3.13482407949665),
+    "spmd_mnist_classifier_fromscratch.py": (256, "replicated_params", 3.2833035497485827)}
+
+
+@pytest.mark.parametrize("name", sorted(JAX_FROMSCRATCH_LOSSES))
+def test_mnist_classifiers_from_scratch_end_where_jax_ends(run_example, name):
+    # The spmd one builds a one-axis mesh of all devices (one here), device_puts with
+    # NamedSharding, reshards, and jits with donate_argnums: one device's meaning.
+    num_train, params, jax_loss = JAX_FROMSCRATCH_LOSSES[name]
+    scope, out = run_example(name, num_train=num_train)
+    assert len(re.findall(r"Training set accuracy", out)) == 10
+    batch = (scope["train_images"], scope["train_labels"])
+    final = float(scope["loss"](scope[params], batch))
+    assert final == pytest.approx(jax_loss, rel=1e-13)
+    initial = scope["init_random_params"](scope["param_scale"], scope["layer_sizes"],
+                                          np.random.RandomState(0))
+    assert final < float(scope["loss"](initial, batch)) - 0.5

@@ -26,6 +26,7 @@ Examples:
 from __future__ import annotations
 
 import contextlib
+import enum
 import math
 import threading
 from typing import Any
@@ -35,8 +36,9 @@ import numpy as np
 
 from nanojax.devices import Device, devices
 
-__all__ = ["Mesh", "NamedSharding", "P", "PartitionSpec", "Sharding", "SingleDeviceSharding",
-           "get_mesh", "make_mesh", "reshard", "set_mesh", "shard_map", "use_mesh"]
+__all__ = ["AxisType", "Mesh", "NamedSharding", "P", "PartitionSpec", "Sharding",
+           "SingleDeviceSharding", "get_mesh", "make_mesh", "reshard", "set_mesh", "shard_map",
+           "use_mesh"]
 
 
 class PartitionSpec(tuple):
@@ -62,6 +64,16 @@ class PartitionSpec(tuple):
 
 
 P = PartitionSpec
+
+
+class AxisType(enum.Enum):
+    """How a mesh axis is sharded: by the compiler (``Auto``), as the types say
+    (``Explicit``), or by hand in ``shard_map`` (``Manual``). On one device the
+    three mean the same; a mesh keeps what it was given."""
+
+    Auto = enum.auto()
+    Explicit = enum.auto()
+    Manual = enum.auto()
 
 
 class Mesh:
