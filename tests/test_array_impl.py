@@ -143,3 +143,23 @@ def test_updates_of_another_dtype_are_promoted_then_cast_back_as_in_jax():
         assert out.dtype == x.dtype
     out = nj.jit(lambda x: x.at[np.array([1, 1])].add(1.6))(x)
     np.testing.assert_array_equal(out, [0, 4, 2, 3])
+
+
+def test_a_concrete_array_indexed_by_a_traced_value_is_a_gather_in_the_trace():
+    # JAX's Gotchas: ``lax.fori_loop(0, 10, lambda i, x: x + array[i], 0)`` is 45.
+    table = jnp.arange(10)
+    assert int(nj.lax.fori_loop(0, 10, lambda i, x: x + table[i], 0)) == 45
+    grid = jnp.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(nj.jit(lambda i: grid[:, i])(2), [2.0, 6.0, 10.0])
+    np.testing.assert_array_equal(nj.vmap(lambda i: grid[i, 1:])(jnp.arange(3)),
+                                  np.asarray(grid)[:, 1:])
+    assert nj.grad(lambda x, i: grid[i, 2] * x)(2.0, 1) == 6.0
+    assert grid[1, 2] == 6.0 and isinstance(grid[1:], type(grid))   # NumPy's eager indexing
+
+
+def test_jax_array_attributes_say_one_cpu_device():
+    x = jnp.arange(3.0)
+    assert x.block_until_ready() is x
+    assert x.devices() == {nj.devices()[0]} and x.device == nj.devices()[0]
+    assert x.sharding == nj.sharding.SingleDeviceSharding(nj.devices()[0])
+    assert x.is_fully_addressable and x.is_fully_replicated

@@ -495,3 +495,23 @@ def test_lax_map_and_custom_rules_compose_under_jit():
     s = 1 / (1 + np.exp(-X3))
     want = s * np.sin(X3) + np.log1p(np.exp(X3)) * 7 * np.cos(X3)
     np.testing.assert_allclose(g, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("loop", ["fori_loop", "scan", "while_loop"])
+def test_linearize_through_a_loop_gives_values_not_tracers(loop):
+    # A loop's jvp is one primitive for primal and tangent, so linearize records
+    # the primal too; what it hands back must still be the value.
+    body = {
+        "fori_loop": lambda x: nj.lax.fori_loop(0, 3, lambda i, c: c * x, x),
+        "scan": lambda x: nj.lax.scan(lambda c, _: (c * x, None), x, None, length=3)[0],
+        "while_loop": lambda x: nj.lax.while_loop(lambda c: c[0] < 3,
+                                                  lambda c: (c[0] + 1, c[1] * x), (0, x))[1],
+    }[loop]
+    out, f_jvp = nj.linearize(lambda x: (body(x), jnp.sin(x)), np.array([0.7, -1.2]))
+    want, want_t = nj.jvp(lambda x: (body(x), jnp.sin(x)), (np.array([0.7, -1.2]),),
+                          (np.array([1.0, 0.5]),))
+    assert not any(isinstance(leaf, nj.core.Tracer) for leaf in nj.tree_util.tree_leaves(out))
+    for got, expected in zip(out, want):
+        np.testing.assert_array_equal(got, expected)
+    for got, expected in zip(f_jvp(np.array([1.0, 0.5])), want_t):
+        np.testing.assert_allclose(got, expected, rtol=1e-15)

@@ -223,3 +223,31 @@ def test_treedef_is_leaf_and_all_leaves():
     assert not tu.treedef_is_leaf(tu.tree_structure((1.0,)))
     assert tu.all_leaves([1.0, np.ones(2)])
     assert not tu.all_leaves([1.0, (2.0,)])
+
+
+class _WithStaticDict:
+    """JAX's Gotchas' CustomClass: a pytree whose aux data is a dict (unhashable)."""
+
+    def __init__(self, x, mul):
+        self.x, self.mul = x, mul
+
+    @nj.jit
+    def calc(self, y):
+        return self.x * y if self.mul else y
+
+
+tu.register_pytree_node(_WithStaticDict, lambda c: ((c.x,), {"mul": c.mul}),
+                        lambda aux, children: _WithStaticDict(*children, **aux))
+
+
+def test_unhashable_aux_data_is_compared_not_hashed():
+    # As in JAX: the treedef hashes by node type and children; == compares the aux data,
+    # so jit's cache tells mul=True from mul=False.
+    c = _WithStaticDict(2, True)
+    assert c.calc(3) == 6
+    c.mul = False
+    assert c.calc(3) == 3
+    assert _WithStaticDict(jnp.array(2), True).calc(3) == 6
+    a, b = tu.tree_structure(_WithStaticDict(1, True)), tu.tree_structure(_WithStaticDict(5, True))
+    assert a == b and hash(a) == hash(b)
+    assert a != tu.tree_structure(_WithStaticDict(1, False))

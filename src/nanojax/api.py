@@ -194,22 +194,32 @@ def linearize(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         finally:
             _state.eager_constants -= 1
         results["out"] = out
-        return t_out
+        return out, t_out
 
-    closed, out_tree = trace_to_jaxpr(tangent_map, avals, p_tree, who)
+    closed, pair_tree = trace_to_jaxpr(tangent_map, avals, p_tree, who)
+    out_tree, tangent_tree = pair_tree.children
+    n_out = out_tree.num_leaves
+    out = results["out"]
+    if any(isinstance(leaf, Tracer) for leaf in tree_flatten(out)[0]):
+        # A loop's jvp is one primitive computing primal and tangent together, so its
+        # primal outputs were recorded too: the values come from one evaluation of the
+        # circuit (tangents zero; they do not change the primal).
+        zeros = [np.zeros(a.shape, a.dtype) for a in avals]
+        outs = eval_jaxpr(closed.jaxpr, closed.consts, *zeros)[:n_out]
+        out = tree_unflatten(out_tree, own_memory(outs, closed.consts))
 
     @boundary
     def f_jvp(*tangents: Any) -> Any:
         t_flat, t_tree = tree_flatten(tuple(tangents))
         t_flat = check_inputs(t_flat, f"{who}'s f_jvp")
         _check_like(t_flat, t_tree, avals, p_tree, f"{who}'s f_jvp", "tangents")
-        outs = eval_jaxpr(closed.jaxpr, closed.consts, *t_flat)
-        return tree_unflatten(out_tree, own_memory(outs, (*t_flat, *closed.consts)))
+        outs = eval_jaxpr(closed.jaxpr, closed.consts, *t_flat)[n_out:]
+        return tree_unflatten(tangent_tree, own_memory(outs, (*t_flat, *closed.consts)))
 
     f_jvp.__name__ = f"linearize({getattr(fun, '__name__', 'fun')})"
     if has_aux:
-        return results["out"], f_jvp, results["aux"]
-    return results["out"], f_jvp
+        return out, f_jvp, results["aux"]
+    return out, f_jvp
 
 
 # Primitives affine in all their float operands (integer operands: indices, a

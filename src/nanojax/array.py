@@ -50,6 +50,14 @@ Array.register(np.bool_)
 # nanojax.core registers its Tracer: traced values are arrays too.
 
 
+class _NoTracerYet:
+    """Stands for nanojax.core.Tracer until core, which imports this module, sets it."""
+
+
+_TRACER: type = _NoTracerYet
+_ndarray_getitem = np.ndarray.__getitem__
+
+
 class ArrayImpl(np.ndarray):
     """A NumPy array with JAX's array methods (``x.at[i].set(v)``).
 
@@ -70,6 +78,17 @@ class ArrayImpl(np.ndarray):
             return array[()]
         return array.view(ArrayImpl) if type(array) is np.ndarray else array
 
+    def __getitem__(self, idx: Any) -> Any:
+        # A traced index (``table[i]`` inside jit, vmap or a lax loop) is a gather
+        # in the trace; NumPy's own indexing would try to make the tracer an int.
+        if type(idx) is tuple:
+            for item in idx:
+                if isinstance(item, _TRACER):
+                    return _traced_getitem(self, idx)
+        elif isinstance(idx, _TRACER):
+            return _traced_getitem(self, idx)
+        return _ndarray_getitem(self, idx)
+
     @property
     def at(self) -> Any:
         """Functional updates: ``x.at[idx].set(v)``, ``.add(v)``, ``.get()``, ..."""
@@ -88,6 +107,12 @@ class ArrayImpl(np.ndarray):
         """The one CPU device the array lives on."""
         from nanojax.devices import devices
         return devices()[0]
+
+    @property
+    def sharding(self) -> Any:
+        """``SingleDeviceSharding`` on the CPU: the whole array on the one device."""
+        from nanojax.sharding import SingleDeviceSharding
+        return SingleDeviceSharding(self.device)
 
     def devices(self) -> set:
         """``{device}``: the set of devices holding the array."""
@@ -111,6 +136,11 @@ class ArrayImpl(np.ndarray):
     def __reduce__(self) -> Any:
         # Pickles as the plain array it holds, so a pickle needs no nanojax.
         return np.ndarray.__reduce__(self.view(np.ndarray))
+
+
+def _traced_getitem(x: ArrayImpl, idx: Any) -> Any:
+    from nanojax.numpy._indexing import getitem
+    return getitem(x.view(np.ndarray), idx)
 
 
 _PLAIN_ARRAY = np.ndarray

@@ -810,5 +810,7 @@ def _pp_nested_eqn(eqn: JaxprEqn, outs: str, args: str, names: dict, indent: int
 
 from nanojax.array import Array as _Array  # noqa: E402  (arrays: NumPy's and traced ones)
 from nanojax.array import ArrayImpl as _ArrayImpl  # noqa: E402
+import nanojax.array as _array_module  # noqa: E402
 
 _Array.register(Tracer)
+_array_module._TRACER = Tracer  # ArrayImpl.__getitem__ hands traced indices to jnp

@@ -190,7 +190,12 @@ class PyTreeDef:
         self.children = children
         self.num_leaves: int = 1 if node_type is None else sum(c.num_leaves for c in children)
         self._key = (node_type, aux, children)
-        self._hash = hash(self._key)    # children's hashes are cached too: no deep walk
+        try:
+            self._hash = hash(self._key)    # children's hashes are cached too: no deep walk
+        except TypeError:
+            # Unhashable aux data (a dict of static fields, say): as in JAX, the node
+            # hashes by its type and children, and __eq__ still compares the aux data.
+            self._hash = hash((node_type, children))
 
     def __eq__(self, other: object) -> bool:
         return self is other or (isinstance(other, PyTreeDef) and self._hash == other._hash
