@@ -300,7 +300,7 @@ BAD_ARGUMENTS = [
     pytest.param(lambda: optim.sgd(0.1, momentum=1.5), "decay", id="momentum-above-one"),
     pytest.param(lambda: optim.adam(0.1, b1=1.0), "b1", id="adam-b1"),
     pytest.param(lambda: optim.adam(0.1, b2=-0.1), "b2", id="adam-b2"),
-    pytest.param(lambda: optim.clip_by_global_norm(0.0), "max_norm", id="clip"),
+    pytest.param(lambda: optim.clip_by_global_norm(-1.0), "max_norm", id="clip"),
     pytest.param(lambda: optim.exponential_decay(0.1, 0, 0.5), "steps", id="exponential"),
     pytest.param(lambda: optim.cosine_decay_schedule(0.1, 0), "steps", id="cosine"),
     pytest.param(lambda: optim.add_decayed_weights(0.1).update(1.0, optim.EmptyState()),
@@ -314,3 +314,58 @@ BAD_ARGUMENTS = [
 def test_bad_arguments_raise_value_error(call: Callable, fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
         call()
+
+
+def test_clip_to_zero_norm_zeroes_the_updates_as_in_optax() -> None:
+    # optax's getting-started: inject_hyperparams(clip_by_global_norm) with max_norm
+    # falling linearly from 1 to 0 over 99 steps.
+    tx = optim.inject_hyperparams(optim.clip_by_global_norm)(
+        max_norm=optim.linear_schedule(1.0, 0.0, transition_steps=99))
+    state = tx.init(None)
+    assert state.hyperparams["max_norm"] == 1.0
+    for _ in range(100):
+        _, state = tx.update(None, state)
+    assert state.hyperparams["max_norm"] == 0.0
+    zeroed, _ = optim.clip_by_global_norm(0.0).update({"w": jnp.array([3.0, 4.0])},
+                                                       optim.EmptyState())
+    np.testing.assert_array_equal(zeroed["w"], [0.0, 0.0])
+
+
+def test_freeze_and_selective_transform_hold_the_masked_params() -> None:
+    # optax's freezing_parameters example: param1 frozen, param0 trained towards 0.
+    loss = lambda p: jnp.sum(p["param0"] ** 2 + p["param1"] ** 2)      # noqa: E731
+    mask = {"param0": False, "param1": True}
+    for opt in (optim.chain(optim.adam(0.1), optim.freeze(mask)),
+                optim.selective_transform(optim.adam(0.1), freeze_mask=mask)):
+        params = {"param0": jnp.array([10.0]), "param1": jnp.array([10.0])}
+        state = opt.init(params)
+
+        @nj.jit
+        def step(p, s, opt=opt):
+            updates, s = opt.update(nj.grad(loss)(p), s, p)
+            return optim.apply_updates(p, updates), s
+        for _ in range(200):
+            params, state = step(params, state)
+        assert float(params["param1"][0]) == 10.0
+        assert abs(float(params["param0"][0])) < 1.0
+    # selective_transform keeps no adam state for the frozen leaf; a prefix mask works too
+    tx = optim.selective_transform(optim.adam(0.1), freeze_mask={"enc": True, "dec": False})
+    params = {"enc": {"w": jnp.ones(2), "b": 0.0}, "dec": jnp.ones(3)}
+    u, _ = tx.update(params, tx.init(params), params)
+    np.testing.assert_array_equal(u["enc"]["w"], [0.0, 0.0])
+    assert float(u["enc"]["b"]) == 0.0 and np.all(np.asarray(u["dec"]) < 0)
+    u, _ = optim.freeze(True).update(params, optim.freeze(True).init(params))
+    assert all(float(np.max(np.abs(leaf))) == 0.0 for leaf in nj.tree_util.tree_leaves(u))
+
+
+def test_flatten_gives_the_inner_transforms_updates() -> None:
+    params = {"w": jnp.arange(3.0), "b": jnp.array(0.5), "k": jnp.ones((2, 2))}
+    grads = nj.tree_util.tree_map(lambda p: jnp.sin(p) + 1.0, params)
+    # (elementwise transforms only: lamb's per-leaf trust ratio sees one leaf when flat)
+    for inner in (optim.adam(0.1), optim.sgd(0.1, momentum=0.9), optim.rmsprop(0.01)):
+        flat_tx = optim.flatten(inner)
+        u_flat, s_flat = flat_tx.update(grads, flat_tx.init(params), params)
+        u_tree, _ = inner.update(grads, inner.init(params), params)
+        for a, b in zip(nj.tree_util.tree_leaves(u_flat), nj.tree_util.tree_leaves(u_tree)):
+            np.testing.assert_allclose(a, b, rtol=1e-12)
+        assert all(np.ndim(x) <= 1 for x in nj.tree_util.tree_leaves(s_flat))

@@ -41,7 +41,8 @@ _SUBMODULES = {
         clip_by_block_rms clip_by_global_norm chain named_chain partition PartitionState
         apply_if_finite ApplyIfFiniteState conditionally_mask conditionally_transform
         ConditionallyMaskState ConditionallyTransformState keep_params_nonnegative
-        zero_nans ZeroNansState masked MaskedNode MaskedState""",
+        zero_nans ZeroNansState masked MaskedNode MaskedState freeze selective_transform
+        flatten""",
 }
 
 
@@ -58,3 +59,6 @@ def _submodule(name: str, names: str) -> types.ModuleType:
 losses = _submodule("losses", _SUBMODULES["losses"])
 schedules = _submodule("schedules", _SUBMODULES["schedules"])
 transforms = _submodule("transforms", _SUBMODULES["transforms"])
+# optax.tree and optax.tree_utils are nanojax.optim's modules of the same names.
+sys.modules.update({f"{__name__}.tree": _optim.tree,
+                    f"{__name__}.tree_utils": _optim.tree_utils})

@@ -33,6 +33,7 @@ Examples:
 from __future__ import annotations
 
 import numbers
+import sys
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -42,9 +43,10 @@ from nanojax.api_util import public_dir
 
 import nanojax.numpy as jnp
 from nanojax import losses, nn
+from nanojax import optim_tree as tree
 from nanojax.core import Tracer
-from nanojax.tree_util import (tree_flatten, tree_leaves, tree_map, tree_structure,
-                                tree_unflatten)
+from nanojax.tree_util import (tree_broadcast, tree_flatten, tree_leaves, tree_map,
+                                tree_structure, tree_unflatten)
 
 __all__ = ["GradientTransformation", "EmptyState", "ScaleByScheduleState", "TraceState",
            "ScaleByAdamState", "scale", "scale_by_schedule", "scale_by_learning_rate", "trace",
@@ -375,8 +377,10 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
         >>> [round(float(x), 3) for x in clipped]
         [0.6, 0.8]
     """
-    if _concrete(_number("clip_by_global_norm", "max_norm", max_norm)) and not max_norm > 0:
-        raise ValueError("nanojax.optim.clip_by_global_norm: max_norm must be positive, "
+    # 0 is allowed, as in optax (a schedule under inject_hyperparams may end there):
+    # every update becomes 0.
+    if _concrete(_number("clip_by_global_norm", "max_norm", max_norm)) and not max_norm >= 0:
+        raise ValueError("nanojax.optim.clip_by_global_norm: max_norm must be 0 or more, "
                          f"got {max_norm}")
 
     def update_fn(updates, state, params=None):
@@ -385,8 +389,10 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
 
 
 def _clip_tree(tree: Any, max_norm: Any) -> Any:
-    # max_norm / max(norm, max_norm) is 1 below the limit and never divides by 0.
-    factor = max_norm / jnp.maximum(global_norm(tree), max_norm)
+    # max_norm / max(norm, max_norm) is 1 below the limit; the denominator is 0 only
+    # when max_norm and the norm both are, and then every update is 0 already.
+    limit = jnp.maximum(global_norm(tree), max_norm)
+    factor = max_norm / jnp.where(limit > 0, limit, 1.0)
     return tree_map(lambda g: g * factor, tree)
 
 
@@ -1010,10 +1016,17 @@ def huber_loss(predictions: Any, targets: Any = None, delta: float = 1.0) -> Any
 
 # ===== The rest of optax: transforms, wrappers, optimizers, schedules, losses ==============
 
+tree_utils = tree.tree_utils
+# ``import nanojax.optim.tree`` works as ``import optax.tree`` does (nanojax.optax does the
+# same for its own name).
+sys.modules.setdefault("nanojax.optim.tree", tree)
+sys.modules.setdefault("nanojax.optim.tree_utils", tree_utils)
+
 __all__ += ["GradientTransformationExtraArgs", "with_extra_args_support", "identity",
             "WeightDecaySchedule", "ScaleByRmsWithCountState", "ScaleByRStdDevState",
             "ScaleByRStdDevWithCountState", "scale_by_stddev", "MaskedState", "MaskedNode",
-            "masked", "PartitionState", "partition", "multi_transform", "EmaState", "ema",
+            "masked", "PartitionState", "partition", "multi_transform", "freeze",
+            "selective_transform", "flatten", "tree", "tree_utils", "EmaState", "ema",
             "ScaleByRssState", "scale_by_rss", "adagrad", "ScaleByAdaDeltaState",
             "scale_by_adadelta", "adadelta", "ScaleByBeliefState", "scale_by_belief",
             "adabelief", "nadam", "nadamw", "ScaleByAmsgradState", "scale_by_amsgrad",
@@ -1069,12 +1082,16 @@ class MaskedNode(NamedTuple):
 
 def _mask_tree(fn: str, mask: Any, tree: Any) -> Any:
     marks = mask(tree) if callable(mask) else mask
-    if isinstance(marks, bool):        # one bool for the whole tree, as optax allows
-        return tree_map(lambda _: marks, tree)
-    if tree_structure(marks) != tree_structure(tree):
-        raise ValueError(f"nanojax.optim.{fn}: the mask must have the params' pytree structure, "
-                         f"got {tree_structure(marks)} for {tree_structure(tree)}")
-    return marks
+    if isinstance(marks, (bool, np.bool_)):    # one bool for the whole tree, as optax allows
+        return tree_map(lambda _: bool(marks), tree)
+    if tree_structure(marks) == tree_structure(tree):
+        return marks
+    try:                                # a prefix: each mark covers a whole subtree
+        return tree_broadcast(marks, tree)
+    except (TypeError, ValueError):
+        raise ValueError(f"nanojax.optim.{fn}: the mask must have the params' pytree structure "
+                         f"or a prefix of it, got {tree_structure(marks)} for "
+                         f"{tree_structure(tree)}") from None
 
 
 def masked(inner: GradientTransformation, mask: Any, *,
@@ -1157,6 +1174,70 @@ def partition(transforms: dict[Any, GradientTransformation], param_labels: Any, 
 
 
 multi_transform = partition
+
+
+def freeze(mask: Any) -> GradientTransformationExtraArgs:
+    """Zero the updates of the params where ``mask`` is True (they stay as they are).
+
+    ``mask`` is one bool, or a pytree of bools with the params' structure (or
+    a prefix of it).
+
+    Examples:
+        >>> t = chain(scale(-1.0), freeze({"w": False, "b": True}))
+        >>> u, _ = t.update({"w": 2.0, "b": 2.0}, t.init({"w": 0.0, "b": 0.0}))
+        >>> {k: float(v) for k, v in u.items()}
+        {'b': 0.0, 'w': -2.0}
+    """
+    return masked(set_to_zero(), mask)
+
+
+def selective_transform(optimizer: GradientTransformation, *,
+                        freeze_mask: Any) -> GradientTransformationExtraArgs:
+    """``optimizer`` on the params where ``freeze_mask`` is False; zero updates elsewhere.
+
+    Unlike ``chain(optimizer, freeze(mask))``, the frozen params get no
+    optimizer state at all (``partition`` routes them to ``set_to_zero``).
+
+    Examples:
+        >>> t = selective_transform(sgd(0.5), freeze_mask={"w": False, "b": True})
+        >>> u, _ = t.update({"w": 2.0, "b": 2.0}, t.init({"w": 0.0, "b": 0.0}))
+        >>> {k: float(v) for k, v in u.items()}
+        {'b': 0.0, 'w': -1.0}
+    """
+    def labels(params):
+        return tree_map(lambda frozen: "freeze" if frozen else "train", freeze_mask)
+    return partition({"train": optimizer, "freeze": set_to_zero()}, labels)
+
+
+def flatten(inner: GradientTransformation) -> GradientTransformationExtraArgs:
+    """``inner`` run on all the params (and updates) raveled into one vector.
+
+    For an elementwise ``inner`` (adam, sgd, rmsprop, ...) the result is the
+    same as ``inner`` on the tree, but its state holds one array per moment
+    instead of one per leaf, which is faster for trees of many small leaves;
+    a per-leaf one (lamb's trust ratio) then sees one leaf.
+
+    Examples:
+        >>> t = flatten(adam(0.1))
+        >>> params = {"w": jnp.ones(2), "b": 0.0}
+        >>> u, state = t.update({"w": jnp.ones(2), "b": 1.0}, t.init(params), params)
+        >>> {k: np.round(np.asarray(v), 3).tolist() for k, v in u.items()}
+        {'b': -0.1, 'w': [-0.1, -0.1]}
+    """
+    from nanojax.flatten_util import ravel_pytree
+    inner_x = with_extra_args_support(inner)
+
+    def ravel(tree):
+        return tree if tree is None else ravel_pytree(tree)[0]
+
+    def init_fn(params):
+        return inner.init(ravel(params))
+
+    def update_fn(updates, state, params=None, **extra_args):
+        flat, unravel = ravel_pytree(updates)
+        new, state = inner_x.update(flat, state, ravel(params), **extra_args)
+        return unravel(new), state
+    return GradientTransformationExtraArgs(init_fn, update_fn)
 
 
 def _all_finite(tree: Any) -> Any:
