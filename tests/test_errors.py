@@ -447,3 +447,20 @@ def test_value_tests_and_cumsum_refuse_non_arrays_eagerly(name, call):
     # NumPy would answer some of these quietly (any("abc") is True).
     with pytest.raises(TypeError, match=f"nanojax.numpy.{name}: expected an array"):
         call()
+
+
+@pytest.mark.parametrize("call", [
+    lambda: jnp.add(jnp.ones(3), jnp.ones(4)),
+    lambda: nj.jit(lambda a, b: a * b)(jnp.ones(3), jnp.ones(4)),
+    lambda: jnp.dot(jnp.ones((2, 3)), jnp.ones((4, 2))),
+    lambda: jnp.matmul(jnp.ones((2, 3)), jnp.ones(4)),
+    lambda: jnp.inner(jnp.ones(3), jnp.ones(2)),
+    lambda: nj.vmap(jnp.dot, (None, 0))(jnp.ones((5, 784)), jnp.ones((10, 10))),
+], ids=["add", "jit-multiply", "dot", "matmul", "inner", "vmap-dot"])
+def test_shape_mismatches_are_type_errors_as_in_jax_and_value_errors_as_in_numpy(call):
+    # JAX's tutorial catches TypeError around predict(params, batch) when the shapes
+    # do not fit; NumPy code catches ValueError. Both must work.
+    with pytest.raises(TypeError, match=r"nanojax\.numpy") as info:
+        call()
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, nj.errors.ShapeMismatchError)

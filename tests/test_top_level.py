@@ -515,3 +515,35 @@ def test_linearize_through_a_loop_gives_values_not_tracers(loop):
         np.testing.assert_array_equal(got, expected)
     for got, expected in zip(f_jvp(np.array([1.0, 0.5])), want_t):
         np.testing.assert_allclose(got, expected, rtol=1e-15)
+
+
+def test_ad_checkpoint_names_change_no_value_and_no_derivative():
+    from nanojax.ad_checkpoint import checkpoint, checkpoint_name, checkpoint_policies
+
+    def layer(w, x):
+        return jnp.sum(jnp.tanh(checkpoint_name(w @ x, "pre")) ** 2)
+    w, x = np.array([[0.3, -1.2], [0.8, 0.1]]), np.array([1.0, 2.0])
+    plain = nj.grad(lambda w: jnp.sum(jnp.tanh(w @ x) ** 2))(w)
+    for policy in (None, checkpoint_policies.save_only_these_names("pre"),
+                   checkpoint_policies.save_from_both_policies(
+                       checkpoint_policies.dots_saveable, checkpoint_policies.nothing_saveable)):
+        got = nj.jit(nj.grad(checkpoint(layer, policy=policy)))(w, x)
+        np.testing.assert_allclose(got, plain, rtol=1e-15)
+    assert nj.ad_checkpoint.checkpoint is nj.checkpoint
+    with pytest.raises(TypeError, match="checkpoint_name: name must be a string"):
+        checkpoint_name(w, 3)
+
+
+def test_shape_dtype_struct_like_reads_arrays_tracers_and_structs():
+    x = jnp.arange(5.0)
+    assert nj.ShapeDtypeStruct.like(x) == nj.ShapeDtypeStruct((5,), np.float64)
+    assert nj.ShapeDtypeStruct.like(nj.ShapeDtypeStruct((2,), np.int8)).dtype == np.int8
+    seen = []
+    nj.jit(lambda t: seen.append(nj.ShapeDtypeStruct.like(t)) or t)(np.ones((2, 3), np.float32))
+    assert seen == [nj.ShapeDtypeStruct((2, 3), np.float32)]
+    # JAX's external-callbacks doc: the result declared like the argument
+    f = lambda x: nj.pure_callback(lambda x: np.sin(x), nj.ShapeDtypeStruct.like(x), x,  # noqa: E731
+                                   vmap_method="sequential")
+    np.testing.assert_array_equal(nj.vmap(f)(x), np.sin(np.arange(5.0)))
+    with pytest.raises(TypeError, match=r"ShapeDtypeStruct\.like: expected an array"):
+        nj.ShapeDtypeStruct.like("a")

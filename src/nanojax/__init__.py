@@ -98,7 +98,7 @@ def __getattr__(name: str) -> object:
     # Subpackages a program may reach as attributes (nj.scipy.linalg), imported
     # on first use so that `import nanojax` stays quick.
     if name in ("scipy", "ops", "image", "profiler", "sharding", "typing", "custom_derivatives",
-                "distributed", "version", "test_util"):
+                "distributed", "version", "test_util", "ad_checkpoint"):
         import importlib
         return importlib.import_module(f"nanojax.{name}")
     raise AttributeError(f"module 'nanojax' has no attribute {name!r}")

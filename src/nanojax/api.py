@@ -58,6 +58,22 @@ class ShapeDtypeStruct:
         self.sharding = sharding
         self.weak_type = bool(weak_type)
 
+    @classmethod
+    def like(cls, x: Any) -> ShapeDtypeStruct:
+        """The shape and dtype of ``x`` (an array, a traced value, a number, a struct).
+
+        >>> ShapeDtypeStruct.like(np.zeros((2, 1), np.int32))
+        ShapeDtypeStruct(shape=(2, 1), dtype=int32)
+        """
+        if isinstance(x, ShapeDtypeStruct):
+            return cls(x.shape, x.dtype, x.sharding, weak_type=x.weak_type)
+        try:
+            aval = get_aval(x)
+        except TypeError:
+            raise TypeError(f"nanojax.ShapeDtypeStruct.like: expected an array, a traced value "
+                            f"or a number, got {type(x).__name__} ({x!r:.40})") from None
+        return cls(aval.shape, aval.dtype)
+
     @property
     def ndim(self) -> int:
         return len(self.shape)

@@ -150,6 +150,22 @@ class checkpoint_policies:
 
     checkpoint_dots = dots_saveable
     dots_with_no_batch_dims_saveable = dots_saveable
+    checkpoint_dots_with_no_batch_dims = dots_saveable
+
+    @staticmethod
+    def save_from_both_policies(policy_1: Any, policy_2: Any) -> Callable[..., bool]:
+        return checkpoint_policies.nothing_saveable
+
+    @staticmethod
+    def offload_dot_with_no_batch_dims(offload_src: str, offload_dst: str) -> Callable[..., bool]:
+        return checkpoint_policies.nothing_saveable
+
+    @staticmethod
+    def save_and_offload_only_these_names(*, names_which_can_be_saved: Any = (),
+                                          names_which_can_be_offloaded: Any = (),
+                                          offload_src: str = "device",
+                                          offload_dst: str = "pinned_host") -> Callable[..., bool]:
+        return checkpoint_policies.nothing_saveable
 
     @staticmethod
     def save_only_these_names(*names: str) -> Callable[..., bool]:

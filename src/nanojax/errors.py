@@ -1,13 +1,19 @@
 """Errors that say what went wrong and what to do about it.
 
-All three are ``TypeError`` subclasses, as in JAX, so code that already
+All are ``TypeError`` subclasses, as in JAX, so code that already
 catches ``TypeError`` around a conversion keeps working.
 """
 
 from nanojax.source_info import where_suffix
 
 __all__ = ["ConcretizationTypeError", "TracerBoolConversionError",
-           "TracerArrayConversionError", "UnexpectedTracerError"]
+           "TracerArrayConversionError", "UnexpectedTracerError", "ShapeMismatchError"]
+
+
+class ShapeMismatchError(TypeError, ValueError):
+    """Operands whose shapes do not fit together (a product's contracted axes,
+    broadcasting). JAX raises a ``TypeError`` for these and NumPy a
+    ``ValueError``; this is both, so code written for either catches it."""
 
 
 class ConcretizationTypeError(TypeError):

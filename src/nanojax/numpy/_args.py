@@ -20,6 +20,7 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
 from nanojax.array import ArrayImpl, to_user
+from nanojax.errors import ShapeMismatchError
 from nanojax.core import Tracer
 
 # Types that need no look at all: NumPy takes them as numbers or arrays.
@@ -39,9 +40,16 @@ def public(name: str) -> str:
     return f"nanojax.numpy.{name}"
 
 
+# What NumPy's (and nanojax's own) messages say when operand shapes do not fit together.
+_SHAPE_MISMATCH = ("could not be broadcast", "do not broadcast together",
+                   "cannot broadcast an operand", "mismatch in its core dimension")
+
+
 def reworded(name: str, err: Exception) -> Exception:
     """NumPy's error ``err`` as ours: the same type, the message led by our name."""
     message = f"{public(name)}: {err}"
+    if type(err) is ValueError and any(words in str(err) for words in _SHAPE_MISMATCH):
+        return ShapeMismatchError(message)      # a TypeError too, as JAX raises
     try:
         new = type(err)(message)
         if str(new) == message:
@@ -108,7 +116,7 @@ def bind_elementwise(name: str, prim: Any, x: Any, y: Any) -> Any:
         try:
             np.broadcast_shapes(sx, sy)
         except ValueError:
-            raise ValueError(f"{public(name)}: operands could not be broadcast together "
+            raise ShapeMismatchError(f"{public(name)}: operands could not be broadcast together "
                              f"with shapes {sx} {sy}") from None
         raise
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from nanojax import primitives as P
+from nanojax.errors import ShapeMismatchError
 from nanojax.numpy._args import numpy_or_traced
 from nanojax.numpy._args import operand as _operand
 from nanojax.numpy._creation import asarray
@@ -31,7 +32,7 @@ def dot(a: Any, b: Any) -> Any:
 def _check_contract(name: str, a: Any, b: Any, ia: int, ib: int) -> None:
     sa, sb = P.shape_of(a), P.shape_of(b)
     if sa[ia] != sb[ib]:
-        raise ValueError(f"nanojax.numpy.{name}: shapes {sa} and {sb} are not aligned: "
+        raise ShapeMismatchError(f"nanojax.numpy.{name}: shapes {sa} and {sb} are not aligned: "
                          f"{sa[ia]} (axis {ia}) != {sb[ib]} (axis {ib})")
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 import nanojax.numpy as jnp
 from nanojax import primitives as P
+from nanojax.errors import ShapeMismatchError
 from nanojax.core import Tracer
 from nanojax.numpy import _args, _indexing
 from nanojax.numpy._args import has_tracer, numpy_or_traced, operand
@@ -98,8 +99,8 @@ def inner(a: Any, b: Any, *, precision: Any = None, preferred_element_type: Any 
     if na == 0 or nb == 0:
         return jnp.multiply(a, b)
     if P.shape_of(a)[-1] != P.shape_of(b)[-1]:
-        raise _args.error("inner", ValueError, f"shapes {P.shape_of(a)} and {P.shape_of(b)} "
-                          "are not aligned: their last dimensions differ")
+        raise _args.error("inner", ShapeMismatchError, f"shapes {P.shape_of(a)} and "
+                          f"{P.shape_of(b)} are not aligned: their last dimensions differ")
     return P.dot_general(a, b, (((na - 1,), (nb - 1,)), ((), ())))
 
 
