@@ -134,7 +134,8 @@ def _check_real(fn: str, name: str, value: Any, *, positive: bool = False) -> No
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"nanojax.optim.{fn}: {name} must be a real number, got "
                         f"{type(value).__name__} ({value!r:.40})")
-    if not (value > 0 if positive else value >= 0):
+    number = float(value)
+    if not (number > 0 if positive else number >= 0):
         raise ValueError(f"nanojax.optim.{fn}: {name} must be {'> 0' if positive else '>= 0'}"
                          f", got {value}")
 
@@ -167,9 +168,13 @@ def _precondition(updates: Updates, dws: Any, dus: Any, rhos: Any, gamma: Any,
     memory_size = rhos.shape[0]
     order = (oldest + jnp.arange(memory_size, dtype=_I32)) % memory_size
 
+    def entry(i):
+        return tree_map(lambda m: lax.dynamic_index_in_dim(m, i, keepdims=False),
+                        (dws, dus, rhos))
+
     def newest_first(vec, i):
-        dw, du = tree_map(lambda m: m[i], (dws, dus))
-        alpha = rhos[i] * _vdot(dw, vec)
+        dw, du, rho = entry(i)
+        alpha = rho * _vdot(dw, vec)
         return _cast_like(_add_scale(vec, -alpha, du), vec), alpha
 
     vec, alphas = lax.scan(newest_first, updates, order, reverse=True)
@@ -177,8 +182,8 @@ def _precondition(updates: Updates, dws: Any, dus: Any, rhos: Any, gamma: Any,
 
     def oldest_first(vec, i_alpha):
         i, alpha = i_alpha
-        dw, du = tree_map(lambda m: m[i], (dws, dus))
-        beta = rhos[i] * _vdot(du, vec)
+        dw, du, rho = entry(i)
+        beta = rho * _vdot(du, vec)
         return _cast_like(_add_scale(vec, alpha - beta, dw), vec), None
 
     vec, _ = lax.scan(oldest_first, vec, (order, alphas))
@@ -561,8 +566,9 @@ def scale_by_zoom_linesearch(
     return GradientTransformationExtraArgs(init_fn, update_fn)
 
 
-def _zoom_report(failed, interval_found, stepsize, value_init, slope_init, decrease_error,
-                 curvature_error, width, safe_stepsize, precision) -> None:
+def _zoom_report(failed: Any, interval_found: Any, stepsize: Any, value_init: Any,
+                 slope_init: Any, decrease_error: Any, curvature_error: Any, width: Any,
+                 safe_stepsize: Any, precision: Any) -> None:
     """``verbose=True``'s diagnosis of a zoom search that missed a condition, printed."""
     if not failed and (interval_found or max(decrease_error, curvature_error) <= 0):
         return
@@ -704,7 +710,8 @@ def scale_by_backtracking_linesearch(
     return GradientTransformationExtraArgs(init_fn, update_fn)
 
 
-def _backtracking_report(decrease_error, atol, stepsize, value, slope) -> None:
+def _backtracking_report(decrease_error: Any, atol: Any, stepsize: Any, value: Any,
+                         slope: Any) -> None:
     if decrease_error <= atol:
         return
     lines = ["INFO: nanojax.optim.scale_by_backtracking_linesearch:",
@@ -803,10 +810,14 @@ def value_and_grad_from_state(value_fn: Callable[..., Any]) -> Callable[..., tup
 
 # ----- The optimizer ------------------------------------------------------------------------
 
+# optax's default line search for lbfgs: the first guess is 1, Newton's step.
+_LBFGS_LINESEARCH = scale_by_zoom_linesearch(max_linesearch_steps=20,
+                                             initial_guess_strategy="one")
+
+
 def lbfgs(learning_rate: ScalarOrSchedule | None = None, memory_size: int = 10,
           scale_init_precond: bool = True,
-          linesearch: GradientTransformation | None = scale_by_zoom_linesearch(
-              max_linesearch_steps=20, initial_guess_strategy="one"),
+          linesearch: GradientTransformation | None = _LBFGS_LINESEARCH,
           ) -> GradientTransformationExtraArgs:
     """L-BFGS: ``scale_by_lbfgs``'s direction, ``-learning_rate`` (default 1), then a line search.
 
