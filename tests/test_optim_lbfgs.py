@@ -120,6 +120,7 @@ def test_rosenbrock_eager_matches_jit_bit_for_bit():
     np.testing.assert_array_equal(p1, p2)
     for a, b in zip(tree_leaves(s1), tree_leaves(s2)):
         np.testing.assert_array_equal(a, b)
+    assert jitted.trace_count() == 1       # the state keeps its types from init on
 
 
 @pytest.mark.parametrize("fun, x0, minimizer", [
@@ -514,6 +515,7 @@ def test_backtracking_store_grad_eager_matches_jit():
     np.testing.assert_array_equal(p1, p2)
     for a, b in zip(tree_leaves(s1), tree_leaves(s2)):
         np.testing.assert_array_equal(a, b)
+    assert jitted.trace_count() == 1
     np.testing.assert_allclose(s1[-1].grad, nj.grad(rosenbrock)(p1), rtol=1e-12)
 
 
@@ -672,3 +674,14 @@ def test_names_are_in_optim_and_optax():
     assert state.info._fields == ("num_linesearch_steps", "decrease_error", "curvature_error")
     assert tree_map(np.shape, optim.scale_by_lbfgs(3).init({"a": np.zeros(2)}))\
         .diff_params_memory == {"a": (3, 2)}
+
+
+def test_multisteps_accumulates_lbfgs_updates():
+    # optax's test_gradient_accumulation: the first three of every four updates are zero.
+    fun = lambda x: jnp.sum(x ** 2)    # noqa: E731
+    opt = optim.MultiSteps(optim.lbfgs(), every_k_schedule=4)
+    params = np.array([1.0, 2.0])
+    grads = nj.grad(fun)(params)
+    update = nj.jit(lambda g, s, p, v: opt.update(g, s, p, value=v, grad=g, value_fn=fun))
+    updates, _ = update(grads, nj.jit(opt.init)(params), params, fun(params))
+    np.testing.assert_array_equal(updates, np.zeros(2))

@@ -237,10 +237,12 @@ def scale_by_lbfgs(memory_size: int = 10, scale_init_precond: bool = True
                     tree_map(jnp.zeros_like, state.updates))
         curvature = _vdot(du, dw)
         weight = _safe_div(1.0, curvature)
-        dws, dus = (tree_map(lambda m, d: m.at[newest].set(d), memory, d)
-                    for memory, d in ((state.diff_params_memory, dw),
-                                      (state.diff_updates_memory, du)))
-        rhos = state.weights_memory.at[newest].set(weight)
+        def remember(memory, d):
+            return tree_map(lambda m, x: lax.dynamic_update_index_in_dim(
+                m, jnp.astype(x, jnp.result_type(m)), newest, 0), memory, d)
+        dws = remember(state.diff_params_memory, dw)
+        dus = remember(state.diff_updates_memory, du)
+        rhos = remember(state.weights_memory, weight)
         if scale_init_precond:
             du_sq = _vdot(du, du)
             gamma = jnp.where(du_sq > 0, _safe_div(curvature, du_sq), 1.0)
@@ -450,8 +452,9 @@ def scale_by_zoom_linesearch(
 
     def init_fn(params):
         dtype = _real_dtype(fn, params)
-        inf = np.asarray(np.inf, dtype)
-        return ScaleByZoomLinesearchState(np.asarray(1.0, dtype), inf,
+        # NumPy scalars, as a jitted update hands them back: no retrace at the second step.
+        inf = dtype.type(np.inf)
+        return ScaleByZoomLinesearchState(dtype.type(1.0), inf,
                                           tree_map(jnp.zeros_like, params),
                                           ZoomLinesearchInfo(np.zeros((), _I32), inf, inf))
 
@@ -670,9 +673,9 @@ def scale_by_backtracking_linesearch(
 
     def init_fn(params):
         dtype = _real_dtype(fn, params)
-        inf = np.asarray(np.inf, dtype)
+        inf = dtype.type(np.inf)
         return ScaleByBacktrackingLinesearchState(
-            np.asarray(1.0, dtype), inf, tree_map(jnp.zeros_like, params) if store_grad else None,
+            dtype.type(1.0), inf, tree_map(jnp.zeros_like, params) if store_grad else None,
             BacktrackingLinesearchInfo(np.zeros((), _I32), inf))
 
     def update_fn(updates, state, params=None, *, value=None, grad=None, value_fn=None,
