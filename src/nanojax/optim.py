@@ -2739,6 +2739,19 @@ def optimistic_adam_v2(learning_rate: ScalarOrSchedule, *, alpha: float = 1.0,
                  scale_by_learning_rate(learning_rate))
 
 
+
+# ===== optax's L-BFGS and line searches: nanojax/optim_lbfgs.py ==============================
+from nanojax.optim_lbfgs import (  # noqa: E402
+    BacktrackingLinesearchInfo, ScaleByBacktrackingLinesearchState, ScaleByLBFGSState,
+    ScaleByZoomLinesearchState, ZoomLinesearchInfo, lbfgs, scale_by_backtracking_linesearch,
+    scale_by_lbfgs, scale_by_zoom_linesearch, value_and_grad_from_state)
+
+__all__ += ["BacktrackingLinesearchInfo", "ScaleByBacktrackingLinesearchState",
+            "ScaleByLBFGSState", "ScaleByZoomLinesearchState", "ZoomLinesearchInfo", "lbfgs",
+            "scale_by_backtracking_linesearch", "scale_by_lbfgs", "scale_by_zoom_linesearch",
+            "value_and_grad_from_state"]
+# ===== end of L-BFGS block ===================================================================
+
 __dir__ = public_dir(globals())
 
 
