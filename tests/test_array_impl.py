@@ -163,3 +163,32 @@ def test_jax_array_attributes_say_one_cpu_device():
     assert x.devices() == {nj.devices()[0]} and x.device == nj.devices()[0]
     assert x.sharding == nj.sharding.SingleDeviceSharding(nj.devices()[0])
     assert x.is_fully_addressable and x.is_fully_replicated
+
+
+@pytest.mark.parametrize("method", [
+    lambda m, t: m.dot(t), lambda m, t: m[0].clip(0.5, t[0]),
+    lambda m, t: m[0].take(jnp.astype(t, int)), lambda m, t: m[0].searchsorted(t),
+    lambda m, t: m[0].compress(np.array([True, False, True])) * t[0],
+], ids=["dot", "clip", "take", "searchsorted", "compress"])
+def test_methods_of_a_concrete_array_take_traced_arguments(method):
+    # optax's L-BFGS notebook: mat.dot(w - w_opt) with w traced by grad and jit.
+    m = jnp.arange(9.0).reshape(3, 3)
+    t = jnp.array([2.0, 0.0, 1.0])
+    eager = method(m, t)
+    np.testing.assert_array_equal(nj.jit(lambda t: method(m, t))(t), eager)
+    np.testing.assert_array_equal(nj.vmap(lambda t: method(m, t))(jnp.stack([t, t])),
+                                  np.stack([eager, eager]))
+
+
+def test_augmented_assignment_with_a_traced_value_rebinds_as_in_jax():
+    def f(t):
+        x = jnp.ones(3)
+        x += t            # JAX: x = x + t; NumPy's in-place add cannot hold a tracer
+        x *= 2.0
+        return x
+    np.testing.assert_array_equal(nj.jit(f)(jnp.arange(3.0)), [2.0, 4.0, 6.0])
+    np.testing.assert_array_equal(nj.grad(lambda t: jnp.sum(f(t)))(jnp.arange(3.0)), [2.0] * 3)
+    x = jnp.ones(2)
+    alias = x
+    x += 1.0                      # eagerly NumPy's in-place add, as before
+    assert alias is x and alias.tolist() == [2.0, 2.0]

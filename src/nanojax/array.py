@@ -138,6 +138,68 @@ class ArrayImpl(np.ndarray):
         return np.ndarray.__reduce__(self.view(np.ndarray))
 
 
+def _any_traced(args: tuple, kwargs: dict) -> bool:
+    for a in args:
+        if isinstance(a, _TRACER):
+            return True
+    return any(isinstance(a, _TRACER) for a in kwargs.values())
+
+
+def _traced_aware(name: str, jnp_call: Callable[..., Any] | None = None) -> Callable[..., Any]:
+    """NumPy's method ``name``, but handed to ``jnp.<name>`` when an argument is
+    traced (``table.dot(w)`` with ``w`` traced inside jit), which NumPy's own
+    would try to turn into an array."""
+    numpy_method = getattr(np.ndarray, name)
+
+    def method(self: ArrayImpl, *args: Any, **kwargs: Any) -> Any:
+        # Written out for speed: NumPy's C method is slower called with **{}.
+        if not kwargs:
+            for a in args:
+                if isinstance(a, _TRACER):
+                    break
+            else:
+                return numpy_method(self, *args)
+        elif not _any_traced(args, kwargs):
+            return numpy_method(self, *args, **kwargs)
+        import nanojax.numpy as jnp
+        plain = self.view(np.ndarray)
+        if jnp_call is not None:
+            return jnp_call(jnp, plain, *args, **kwargs)
+        return getattr(jnp, name)(plain, *args, **kwargs)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = numpy_method.__doc__
+    return method
+
+
+def _traced_inplace(name: str, operator_name: str) -> Callable[..., Any]:
+    """NumPy's in-place operator, but ``x += t`` with ``t`` traced rebinds ``x`` to
+    ``x + t``, as ``+=`` does on JAX's (immutable) arrays."""
+    numpy_method = getattr(np.ndarray, name)
+    import operator
+    out_of_place = getattr(operator, operator_name)
+
+    def method(self: ArrayImpl, other: Any) -> Any:
+        if isinstance(other, _TRACER):
+            return out_of_place(self.view(np.ndarray), other)
+        return numpy_method(self, other)
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+for _name in ("dot", "clip", "take", "searchsorted", "choose"):
+    setattr(ArrayImpl, _name, _traced_aware(_name))
+# ndarray.compress(condition, axis) is jnp.compress(condition, a, axis)
+ArrayImpl.compress = _traced_aware(  # type: ignore[method-assign]
+    "compress", lambda jnp, a, condition, *args, **kwargs: jnp.compress(condition, a, *args,
+                                                                        **kwargs))
+for _name, _op in (("__iadd__", "add"), ("__isub__", "sub"), ("__imul__", "mul"),
+                   ("__itruediv__", "truediv"), ("__ifloordiv__", "floordiv"),
+                   ("__imod__", "mod"), ("__ipow__", "pow"), ("__imatmul__", "matmul"),
+                   ("__iand__", "and_"), ("__ior__", "or_"), ("__ixor__", "xor"),
+                   ("__ilshift__", "lshift"), ("__irshift__", "rshift")):
+    setattr(ArrayImpl, _name, _traced_inplace(_name, _op))
+
+
 def _traced_getitem(x: ArrayImpl, idx: Any) -> Any:
     from nanojax.numpy._indexing import getitem
     return getitem(x.view(np.ndarray), idx)

@@ -53,7 +53,8 @@ __all__ = ["GradientTransformation", "EmptyState", "ScaleByScheduleState", "Trac
            "scale_by_adam", "clip_by_global_norm", "add_decayed_weights", "chain", "sgd",
            "adam", "apply_updates", "global_norm", "constant_schedule", "exponential_decay",
            "piecewise_constant_schedule", "cosine_decay_schedule", "polynomial_schedule"]
-__all__ += ["OptState", "ScaleByRmsState", "ScaleByLionState", "scale_by_rms", "rmsprop",
+__all__ += ["OptState", "Params", "Updates", "Schedule", "ScalarOrSchedule", "ScaleByRmsState",
+            "ScaleByLionState", "scale_by_rms", "rmsprop",
             "adamw", "scale_by_lion", "lion", "clip", "set_to_zero", "linear_schedule",
             "join_schedules", "warmup_cosine_decay_schedule", "softmax_cross_entropy",
             "softmax_cross_entropy_with_integer_labels", "sigmoid_binary_cross_entropy",

@@ -50,7 +50,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import nanojax.numpy as jnp
-from nanojax import debug, lax
+from nanojax import debug, lax, optim_tree
 from nanojax.autodiff import value_and_grad
 from nanojax.core import Tracer
 from nanojax.optim import (GradientTransformation, GradientTransformationExtraArgs, Params,
@@ -68,15 +68,8 @@ _I32 = np.dtype(np.int32)
 
 # ----- Small pytree arithmetic (optax.tree's, for what these transforms need) ----------------
 
-def _vdot(a: Any, b: Any) -> Any:
-    """The inner product of two pytrees of one structure, all leaves together."""
-    return functools.reduce(operator.add, [jnp.vdot(x, y) for x, y in
-                                           zip(tree_leaves(a), tree_leaves(b))])
-
-
-def _add_scale(a: Any, s: Any, b: Any) -> Any:
-    """``a + s * b`` leaf by leaf."""
-    return tree_map(lambda x, y: x + s * y, a, b)
+_vdot = optim_tree.vdot            # the inner product of two pytrees, all leaves together
+_add_scale = optim_tree.add_scale  # a + s * b, leaf by leaf
 
 
 def _where(pred: Any, on_true: Any, on_false: Any) -> Any:
