@@ -547,3 +547,21 @@ def test_shape_dtype_struct_like_reads_arrays_tracers_and_structs():
     np.testing.assert_array_equal(nj.vmap(f)(x), np.sin(np.arange(5.0)))
     with pytest.raises(TypeError, match=r"ShapeDtypeStruct\.like: expected an array"):
         nj.ShapeDtypeStruct.like("a")
+
+
+def test_print_saved_residuals_shows_what_the_tape_holds(capsys):
+    from nanojax.ad_checkpoint import checkpoint, print_saved_residuals
+
+    def f(W1, W2, x):       # JAX's gradient-checkpointing doc, two layers
+        return jnp.sum(jnp.sin(jnp.dot(W2, jnp.sin(jnp.dot(W1, x)))))
+    W1, W2, x = np.ones((5, 4)), np.ones((6, 5)), np.ones(4)
+    print_saved_residuals(f, W1, W2, x)
+    plain = capsys.readouterr().out.splitlines()
+    assert plain[:3] == ["f64[5,4] from the argument W1", "f64[6,5] from the argument W2",
+                         "f64[4] from the argument x"]
+    assert "f64[5] output of dot_general" in plain and "f64[5] output of sin" in plain
+    print_saved_residuals(checkpoint(f), W1, W2, x)
+    assert capsys.readouterr().out.splitlines() == plain[:3]     # remat keeps the inputs only
+    print_saved_residuals(lambda p, *xs: jnp.sum(p["w"] @ xs[0]), {"w": W1}, x)
+    assert capsys.readouterr().out.splitlines()[:2] == ["f64[5,4] from the argument p['w']",
+                                                        "f64[4] from the argument xs[0]"]
