@@ -638,3 +638,17 @@ def test_the_users_code_is_neither_nanojax_numpy_nor_pythons_library():
     assert not is_users(functools.__file__) and not is_users("<frozen importlib._bootstrap>")
     assert is_users(__file__) and is_users("<doctest debugging.md[3]>")
     assert is_users(pytest.__file__)          # an installed package is someone's code
+
+
+@pytest.mark.parametrize("how", ["eager", "jit", "jvp", "linearize"])
+def test_a_callback_without_arguments_runs_on_every_iteration_of_a_loop(how, capsys):
+    # It used to run once, while the body was traced (found by the L-BFGS helper).
+    f = lambda x: nj.lax.fori_loop(  # noqa: E731
+        0, 3, lambda i, c: (nj.debug.print("tick"), c * x)[1], x)
+    {"eager": lambda: f(1.5), "jit": lambda: nj.jit(f)(1.5),
+     "jvp": lambda: nj.jvp(f, (1.5,), (1.0,)), "linearize": lambda: nj.linearize(f, 1.5)}[how]()
+    assert capsys.readouterr().out.count("tick") == 3
+    calls = []
+    nj.lax.while_loop(lambda c: c < 5,
+                      lambda c: (nj.debug.callback(lambda: calls.append(1)), c + 1)[1], 0)
+    assert len(calls) == 5

@@ -34,7 +34,7 @@ import numpy as np
 
 from nanojax import primitives as P
 from nanojax.api_util import check_callable, check_inputs
-from nanojax.core import ClosedJaxpr, Jaxpr, Primitive, ShapedArray
+from nanojax.core import ClosedJaxpr, Jaxpr, Primitive, ShapedArray, Tracer, _state
 from nanojax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
 __all__ = ["print", "callback", "debug_callback_p", "uses_debug_callbacks"]
@@ -95,8 +95,28 @@ def _batch(size: int, vals: list, dims: list, *, callback: Callable) -> tuple:
     return debug_callback_p.bind(*front, callback=per_example), []
 
 
-debug_callback_p = Primitive("debug_callback", _impl, _abstract_eval, batch=_batch,
-                             multiple_results=True, differentiable=False, may_alias=False)
+class _EffectPrimitive(Primitive):
+    """A gate there for its effect: with no traced operand, while a circuit is
+    being recorded (a loop's body, a jitted function), it still joins that
+    circuit, so it runs each time the circuit runs, not once while it is traced.
+
+    Only when the recording trace is the innermost one: under grad or vmap of a
+    loop the body is re-traced beneath other traces, and routing the call past
+    them made grad's backward pass call it again.
+    """
+
+    def bind(self, *args: Any, **params: Any) -> Any:
+        if _state.stack and not any(isinstance(a, Tracer) for a in args):
+            from nanojax.staging import StagingTrace
+            top = _state.stack[-1]
+            if isinstance(top, StagingTrace):
+                return top.process(self, args, params)
+        return super().bind(*args, **params)
+
+
+debug_callback_p = _EffectPrimitive("debug_callback", _impl, _abstract_eval, batch=_batch,
+                                    multiple_results=True, differentiable=False,
+                                    may_alias=False)
 
 
 def uses_debug_callbacks(jaxpr: Jaxpr) -> bool:
