@@ -16,10 +16,20 @@ says so and exits without it.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from pathlib import Path
 
-import numpy as np
+# Times are taken with one BLAS thread unless the caller sets it (two-thread matmul
+# timings on a loaded 2-core machine are bimodal); set before NumPy loads its BLAS.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
 
 try:
     import scipy.optimize as scipy_optimize
@@ -27,9 +37,9 @@ except ImportError:
     print("compare_lbfgs: scipy is not installed; nothing to compare against")
     sys.exit(0)
 
-import nanojax as nj
-import nanojax.numpy as jnp
-from nanojax import optim
+import nanojax as nj  # noqa: E402
+import nanojax.numpy as jnp  # noqa: E402
+from nanojax import optim  # noqa: E402
 
 
 def _rosenbrock(x, xnp):
@@ -143,7 +153,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tol", type=float, default=1e-8)
     args = parser.parse_args()
-    print(f"gradient norm tolerance {args.tol:g}; evals = value-and-gradient evaluations")
+    tuned = [v for v in os.environ if v.startswith("MALLOC_") or v in ("GLIBC_TUNABLES",
+                                                                      "LD_PRELOAD")]
+    allocator = f"allocator settings {tuned}" if tuned else "glibc default malloc"
+    print(f"gradient norm tolerance {args.tol:g}; evals = value-and-gradient evaluations; "
+          f"BLAS threads: {harness.blas_threads()}, {allocator}, all solvers in this one "
+          "process")
     print(f"{'problem':<14} {'solver':<16} {'iters':>5} {'evals':>5} {'|x - x*|':>9} "
           f"{'time':>8}")
     for name, (make, x0, minimiser) in PROBLEMS.items():

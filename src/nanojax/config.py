@@ -143,6 +143,24 @@ def values() -> dict[str, Any]:
 
 
 @contextmanager
+def temporarily(name: str, value: Any) -> Iterator[None]:
+    """Inside the block the flag ``name`` is ``value``; its value before comes back after.
+
+    >>> with temporarily("jax_debug_nans", True):
+    ...     read("jax_debug_nans")
+    True
+    >>> read("jax_debug_nans")
+    False
+    """
+    before = read(name)
+    update(name, value)
+    try:
+        yield
+    finally:
+        update(name, before)
+
+
+@contextmanager
 def disable_jit(disable: bool = True) -> Iterator[None]:
     """Run jitted functions as plain Python inside the block (``nanojax.disable_jit``).
 

@@ -97,24 +97,16 @@ def debug_nans(enable: bool = True) -> Iterator[None]:
     ``jax.debug_nans``); the flag's value before the block comes back after it.
     """
     from nanojax import config
-    before = config.read("jax_debug_nans")
-    config.update("jax_debug_nans", enable)
-    try:
+    with config.temporarily("jax_debug_nans", enable):
         yield
-    finally:
-        config.update("jax_debug_nans", before)
 
 
 @contextmanager
 def debug_infs(enable: bool = True) -> Iterator[None]:
     """Inside the block, a gate producing an inf raises ``FloatingPointError``."""
     from nanojax import config
-    before = config.read("jax_debug_infs")
-    config.update("jax_debug_infs", enable)
-    try:
+    with config.temporarily("jax_debug_infs", enable):
         yield
-    finally:
-        config.update("jax_debug_infs", before)
 
 
 # ----- What is bad ----------------------------------------------------------------

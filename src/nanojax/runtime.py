@@ -67,12 +67,8 @@ def effects_barrier() -> None:
 def checking_leaks() -> Iterator[None]:
     """Run the block with ``jax_check_tracer_leaks`` on. nanojax reports a leaked
     tracer (``UnexpectedTracerError``) whenever one is used, flag or not."""
-    before = config.read("jax_check_tracer_leaks")
-    config.update("jax_check_tracer_leaks", True)
-    try:
+    with config.temporarily("jax_check_tracer_leaks", True):
         yield
-    finally:
-        config.update("jax_check_tracer_leaks", before)
 
 
 def print_environment_info(return_string: bool = False) -> str | None:

@@ -67,6 +67,14 @@ def _bitorder(name: str, bitorder: str) -> bool:
     return bitorder == "big"
 
 
+def _along(name: str, a: Any, axis: int | None) -> tuple[Any, int]:
+    """``a`` and the axis the bits run along: the flattened array's only one when
+    ``axis`` is None, else ``axis`` checked and made non-negative."""
+    if axis is None:
+        return jnp.ravel(a), 0
+    return a, axis_index(name, axis, jnp.ndim(a))
+
+
 @numpy_or_traced(numpy_order=False)
 def packbits(a: Any, /, axis: int | None = None, bitorder: str = "big") -> Any:
     """The nonzero-ness of ``a``'s elements packed eight to a uint8 along ``axis``
@@ -77,10 +85,7 @@ def packbits(a: Any, /, axis: int | None = None, bitorder: str = "big") -> Any:
         raise error(name, TypeError, f"Expected an input array of integer or boolean data "
                     f"type, got {jnp.result_type(a)}")
     big = _bitorder(name, bitorder)
-    if axis is None:
-        a, ax = jnp.ravel(a), 0
-    else:
-        ax = axis_index(name, axis, jnp.ndim(a))
+    a, ax = _along(name, a, axis)
     bits = jnp.moveaxis(jnp.astype(a != 0, np.uint8), ax, -1)
     n = bits.shape[-1]
     pad = -n % 8
@@ -105,10 +110,7 @@ def unpackbits(a: Any, /, axis: int | None = None, count: int | None = None,
         raise error(name, TypeError, f"Expected an input array of unsigned byte data type, "
                     f"got {jnp.result_type(a)}")
     big = _bitorder(name, bitorder)
-    if axis is None:
-        a, ax = jnp.ravel(a), 0
-    else:
-        ax = axis_index(name, axis, jnp.ndim(a))
+    a, ax = _along(name, a, axis)
     shifts = np.arange(7, -1, -1, dtype=np.uint8) if big else np.arange(8, dtype=np.uint8)
     moved = jnp.moveaxis(a, ax, -1)
     bits = right_shift(jnp.expand_dims(moved, -1), shifts) & np.uint8(1)
